@@ -1,0 +1,52 @@
+# hotline — every set-up step a new machine needs, from nothing but Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# Signature checks stay on in the demo: without your real Twilio auth token, the demo signs
+# and checks with a local one (the simulator uses the same variable).
+export TWILIO_AUTH_TOKEN ?= local-demo-auth-token
+export HOTLINE_API_TOKEN ?= local-demo-api-token
+
+.PHONY: run test lint typecheck pytest replay bench bench-sim clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(BIN)/hotline db upgrade
+	$(BIN)/hotline serve --host $(HOST) --port $(PORT)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check hotline tests bench
+	$(BIN)/ruff format --check hotline tests bench
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest
+
+replay: $(VENV)/.installed-test
+	$(BIN)/hotline replay tests/calls
+
+test: lint typecheck pytest replay
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_webhooks.py
+
+bench-sim: $(VENV)/.installed-test
+	$(BIN)/python bench/bench_sim.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.db *.db-wal *.db-shm

@@ -1,0 +1,43 @@
+"""hotline: a marketplace fulfillment phone hotline on Twilio Voice."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from ``config``: a TOML path, a mapping shaped like it, or ``None``.
+
+    ``None`` reads ``$HOTLINE_CONFIG``, else ``./config.toml``. Raises ``ConfigError`` or
+    ``FlowError`` naming the file and key when the configuration is unusable.
+    """
+    from hotline import api, flows, security, store, voice
+    from hotline import config as config_module
+    from hotline.errors import ConfigError
+
+    settings = config_module.load_settings(config)
+    flow = flows.load_flow(settings.flows_dir, settings.flow)
+    for language in {settings.language, *settings.number_languages.values()}:
+        if language not in flow.languages:
+            raise ConfigError(
+                f"{settings.source}: language {language!r} has no prompts in {flow.path} "
+                f"(it has: {', '.join(flow.languages)})"
+            )
+    app = Flask(__name__)
+    app.config["HOTLINE_SETTINGS_SOURCE"] = settings.source
+    security.init_app(app, settings)
+    the_store = store.init_app(app, settings)
+    voice.init_app(app, settings, flow)
+    app.register_blueprint(api.bp)
+    if the_store.schema_is_current():
+        store.sync_directory(the_store, settings)
+    else:
+        app.logger.warning(
+            "the database %s is not at the newest schema: run `hotline db upgrade`",
+            the_store.engine.url.render_as_string(hide_password=True),
+        )
+    return app

@@ -1,0 +1,225 @@
+"""The ``hotline`` command: serve, migrate, check flows, list threads, replay calls."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from hotline.config import CONFIG_ENV, load_settings
+from hotline.errors import HotlineError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _create_app() -> Flask:
+    from hotline import create_app
+
+    return create_app(None)
+
+
+def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        os.environ[CONFIG_ENV] = value
+    return value
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
+@click.option(
+    "--config",
+    metavar="PATH",
+    expose_value=False,
+    is_eager=True,
+    callback=_set_config,
+    help="Config file (default: $HOTLINE_CONFIG, else ./config.toml).",
+)
+def cli() -> None:
+    """hotline: the marketplace fulfillment hotline on Twilio Voice."""
+
+
+@cli.command(with_appcontext=False)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--workers", default=2, show_default=True, type=int, help="gunicorn worker processes."
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the webhooks and the API with gunicorn."""
+    from gunicorn.app.base import BaseApplication
+
+    from hotline import create_app
+
+    app = create_app(None)  # fail here, with a clear message, before any worker starts
+    settings = load_settings(None)
+    _banner(app, settings.public_base_url, settings.check_signatures, host, port)
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return create_app(None)
+
+    _Server().run()
+
+
+def _banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -> None:
+    local = f"http://{host}:{port}"
+    console.print(f"[bold]hotline[/] serving on {local}")
+    console.print(f"  Voice URL (POST):  [cyan]{(public or local)}/voice[/]")
+    console.print(f"  Status callback:   {(public or local)}/voice/status")
+    console.print(
+        f"  API:               {(public or local)}/api/threads  (Bearer $HOTLINE_API_TOKEN)"
+    )
+    if checks:
+        console.print("  Signature checks:  [green]on[/] ($TWILIO_AUTH_TOKEN)")
+    else:
+        console.print("  Signature checks:  [bold red]OFF — local use only[/]")
+    console.print(
+        "  To take real calls: expose this port over https (a tunnel or a reverse proxy), set "
+        "[hotline] public_base_url to that address, set $TWILIO_AUTH_TOKEN to your account's "
+        "auth token, and set your Twilio number's Voice URL to <public address>/voice (POST)."
+    )
+    console.print(
+        "  To try it without Twilio: [cyan]hotline call[/] (or hotline replay tests/calls)"
+    )
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade", with_appcontext=False)
+def db_upgrade() -> None:
+    """Apply the migrations, then load the directory (sellers, orders) from the config."""
+    from hotline.store import Store, sync_directory, upgrade_schema
+
+    settings = load_settings(None)
+    upgrade_schema(settings.store_url)
+    store = Store(settings.store_url)
+    sync_directory(store, settings)
+    store.engine.dispose()
+    console.print(
+        f"database at the newest schema; {len(settings.sellers)} sellers and "
+        f"{len(settings.orders)} orders loaded"
+    )
+
+
+@cli.group()
+def flows() -> None:
+    """The call flows in flows/."""
+
+
+@flows.command("check", with_appcontext=False)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def flows_check(paths: tuple[Path, ...]) -> None:
+    """Check flow files (default: flows/*.toml): links, prompts, unreachable steps."""
+    import tomllib
+
+    from hotline.flows import check_flow, parse_flow
+
+    if not paths:
+        settings = load_settings(None)
+        paths = tuple(sorted(settings.flows_dir.glob("*.toml")))
+        if not paths:
+            raise HotlineError(f"{settings.flows_dir}: no flow files (*.toml)")
+    failed = 0
+    for path in paths:
+        try:
+            flow = parse_flow(tomllib.loads(path.read_text(encoding="utf-8")), path)
+            problems = check_flow(flow)
+        except (HotlineError, tomllib.TOMLDecodeError) as exc:
+            problems = [str(exc)]
+            flow = None
+        if problems:
+            failed += 1
+            console.print(f"[red]✗[/] {path}")
+            for problem in problems:
+                console.print(f"    {problem}")
+        elif flow is not None:
+            console.print(
+                f"[green]✓[/] {path}: {len(flow.steps)} steps, all reachable; "
+                f"languages {', '.join(flow.languages)} complete"
+            )
+    if failed:
+        raise SystemExit(1)
+
+
+@cli.command(with_appcontext=False)
+@click.option("--seller", help="Only this seller's threads.")
+@click.option("--party", type=click.Choice(["seller", "warehouse"]), help="Only this party's.")
+@click.option("--limit", default=50, show_default=True, type=int)
+@with_appcontext
+def threads(seller: str | None, party: str | None, limit: int) -> None:
+    """List Message Center threads in a table."""
+    from hotline.store import ThreadRow, get_store
+    from hotline.threads import reference
+
+    query = select(ThreadRow).order_by(ThreadRow.id.desc()).limit(limit)
+    if seller:
+        query = query.where(ThreadRow.seller_id == seller)
+    if party:
+        query = query.where(ThreadRow.party == party)
+    table = Table("ref", "opened (UTC)", "party", "seller", "order", "topic", "question")
+    with get_store(current_app).session() as session:
+        rows = session.scalars(query).all()
+        for t in rows:
+            first = t.messages[0].body if t.messages else ""
+            table.add_row(
+                reference(t.id),
+                f"{t.created_at:%Y-%m-%d %H:%M}",
+                t.party,
+                t.seller_id or "-",
+                t.order_id or "-",
+                t.topic or "-",
+                first,
+            )
+    if rows:
+        console.print(table)
+    else:
+        console.print("no threads yet")
+
+
+def _add_sim_commands() -> None:
+    try:  # TEMPORARY until hotline.sim.commands lands
+        from hotline.sim.commands import call, replay
+    except ImportError:
+        return
+
+    cli.add_command(replay)
+    cli.add_command(call)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``hotline`` console script: clean one-line errors, no tracebacks."""
+    _add_sim_commands()
+    try:
+        return cli.main(args=argv, prog_name="hotline", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except HotlineError as exc:
+        err_console.print(f"[red]error:[/] {exc}")
+        sys.exit(2)

@@ -1,0 +1,341 @@
+"""Load and validate the configuration (``config.toml`` or a mapping of the same shape).
+
+Every problem is a ``ConfigError`` naming the source, the dotted key and what was expected, e.g.
+``config.toml: hours.opens: expected a time like "08:00", got "8 am"``. Unknown keys are errors too,
+so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hotline import phones
+from hotline.errors import ConfigError
+from hotline.hours import EVERY_DAY, Schedule, parse_days
+
+CONFIG_ENV = "HOTLINE_CONFIG"
+DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
+
+
+@dataclass(frozen=True)
+class Seller:
+    """A seller in the directory; ``hours`` is ``None`` when they keep the hotline's hours."""
+
+    id: str
+    name: str
+    phone: str
+    hours: Schedule | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order in the directory: who bought it (by phone) and from which seller."""
+
+    id: str
+    seller: str
+    buyer_phone: str
+    placed: date | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything hotline reads from its configuration, validated and typed."""
+
+    source: str
+    base_dir: Path
+    timezone: ZoneInfo
+    hours: Schedule
+    language: str
+    default_region: str
+    flows_dir: Path
+    flow: str
+    public_base_url: str | None
+    trusted_proxies: int
+    check_signatures: bool
+    store_url: str
+    dial_timeout: int
+    whisper_timeout: int
+    queue: str
+    hold_music_url: str
+    max_tries: int
+    min_speech_confidence: float
+    recent_order_days: int
+    number_languages: Mapping[str, str] = field(default_factory=dict)
+    sellers: tuple[Seller, ...] = ()
+    orders: tuple[Order, ...] = ()
+
+    def language_for(self, called: str | None) -> str:
+        """The prompt language for a call to ``called`` (the hotline number the buyer dialled)."""
+        if called:
+            normalised = phones.normalise_or_none(called, self.default_region)
+            if normalised is not None and normalised in self.number_languages:
+                return self.number_languages[normalised]
+        return self.language
+
+
+class _Section:
+    """A TOML table being read: typed getters that name the dotted key; unknown keys caught."""
+
+    def __init__(self, data: Mapping[str, Any], prefix: str, source: str) -> None:
+        self.data = data
+        self.prefix = prefix
+        self.source = source
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, expected: str, got: Any = None) -> ConfigError:
+        shown = "" if got is None else f", got {got!r}"
+        return ConfigError(f"{self.source}: {self.key(name)}: expected {expected}{shown}")
+
+    def raw(self, name: str, default: Any) -> Any:
+        self.used.add(name)
+        return self.data.get(name, default)
+
+    def required(self, name: str, expected: str) -> Any:
+        self.used.add(name)
+        if name not in self.data:
+            raise ConfigError(f"{self.source}: {self.key(name)}: missing; expected {expected}")
+        return self.data[name]
+
+    def text(self, name: str, default: str | None = None) -> str:
+        value = self.required(name, "a string") if default is None else self.raw(name, default)
+        if not isinstance(value, str):
+            raise self.fail(name, "a string", value)
+        return value
+
+    def integer(self, name: str, default: int, low: int = 0, high: int = 10**6) -> int:
+        value = self.raw(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(name, f"a whole number from {low} to {high}", value)
+        return value
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        value = self.raw(name, default)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise self.fail(name, f"a number from {low} to {high}", value)
+        return float(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.raw(name, default)
+        if not isinstance(value, bool):
+            raise self.fail(name, "true or false", value)
+        return value
+
+    def clock_time(self, name: str, default: str) -> time:
+        value = self.raw(name, default)
+        if isinstance(value, time):
+            return value
+        try:
+            return time.fromisoformat(value) if isinstance(value, str) else _bad_time()
+        except ValueError:
+            raise self.fail(name, 'a time like "08:00"', value) from None
+
+    def table(self, name: str) -> _Section:
+        value = self.raw(name, {})
+        if not isinstance(value, Mapping):
+            raise self.fail(name, "a table", value)
+        return _Section(value, self.key(name), self.source)
+
+    def table_list(self, name: str) -> list[_Section]:
+        value = self.raw(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+            raise self.fail(name, f"a list of tables ([[{self.key(name)}]])", value)
+        return [_Section(v, f"{self.key(name)}[{i}]", self.source) for i, v in enumerate(value)]
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise ConfigError(f"{self.source}: {self.key(unknown[0])}: unknown key")
+
+
+def _bad_time() -> time:
+    raise ValueError
+
+
+def load_settings(config: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Settings:
+    """Read and validate ``config``: a TOML path, a mapping of the same shape, or ``None``.
+
+    ``None`` means ``$HOTLINE_CONFIG``, else ``./config.toml``.
+    """
+    if config is None:
+        config = os.environ.get(CONFIG_ENV) or "config.toml"
+    if isinstance(config, Mapping):
+        return _parse(config, "<config mapping>", Path.cwd())
+    path = Path(config)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such config file (set ${CONFIG_ENV} or pass --config)"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _parse(data, str(path), path.resolve().parent)
+
+
+def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
+    root = _Section(data, "", source)
+    main = root.table("hotline")
+    tz_name = main.text("timezone", "Europe/Warsaw")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise main.fail("timezone", 'an IANA timezone like "Europe/Warsaw"', tz_name) from None
+    region = main.text("default_region", "PL").upper()
+    hours = _schedule(root.table("hours"), tz, with_closed_dates=True)
+    numbers = root.table("numbers")
+    number_languages = {}
+    for number in list(numbers.data):
+        entry = numbers.table(number)
+        try:
+            key = phones.normalise(number, region)
+        except ValueError:
+            raise numbers.fail(number, "a phone number as the key", number) from None
+        number_languages[key] = entry.text("language")
+        entry.finish()
+    security = root.table("security")
+    store = root.table("store")
+    calls = root.table("calls")
+    settings = Settings(
+        source=source,
+        base_dir=base_dir,
+        timezone=tz,
+        hours=hours,
+        language=main.text("language", "en"),
+        default_region=region,
+        flows_dir=base_dir / main.text("flows_dir", "flows"),
+        flow=main.text("flow", "hotline"),
+        public_base_url=(main.text("public_base_url", "").rstrip("/") or None),
+        trusted_proxies=main.integer("trusted_proxies", 0, 0, 10),
+        check_signatures=security.boolean("check_signatures", True),
+        store_url=_store_url(store.text("url", "sqlite:///hotline.db"), base_dir),
+        dial_timeout=calls.integer("dial_timeout", 20, 5, 600),
+        whisper_timeout=calls.integer("whisper_timeout", 8, 3, 60),
+        queue=calls.text("queue", "warehouse"),
+        hold_music_url=calls.text(
+            "hold_music_url", "http://com.twilio.sounds.music.s3.amazonaws.com/ClockworkWaltz.mp3"
+        ),
+        max_tries=calls.integer("max_tries", 3, 1, 10),
+        min_speech_confidence=calls.number("min_speech_confidence", 0.3, 0.0, 1.0),
+        recent_order_days=calls.integer("recent_order_days", 90, 1, 3650),
+        number_languages=number_languages,
+        sellers=tuple(_seller(s, tz, region) for s in root.table_list("sellers")),
+        orders=tuple(_order(o, region) for o in root.table_list("orders")),
+    )
+    for section in (main, security, store, calls, numbers, root):
+        section.finish()
+    _check_directory(settings, root)
+    return settings
+
+
+def _schedule(section: _Section, tz: ZoneInfo, with_closed_dates: bool) -> Schedule:
+    opens = section.clock_time("opens", "08:00")
+    closes = section.clock_time("closes", "21:00")
+    if not opens < closes:
+        raise section.fail("closes", f"a time after opens ({opens:%H:%M})", f"{closes:%H:%M}")
+    days_value = section.raw("days", None)
+    days = EVERY_DAY
+    if days_value is not None:
+        if not isinstance(days_value, list) or not all(isinstance(d, str) for d in days_value):
+            raise section.fail("days", 'a list of day names like ["mon", "tue"]', days_value)
+        try:
+            days = parse_days(days_value)
+        except ValueError as exc:
+            raise section.fail("days", str(exc)) from None
+    closed: set[date] = set()
+    if with_closed_dates:
+        for value in section.raw("closed_dates", []):
+            closed.add(_date(section, "closed_dates", value))
+    section.finish()
+    return Schedule(opens=opens, closes=closes, tz=tz, days=days, closed_dates=frozenset(closed))
+
+
+def _date(section: _Section, name: str, value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise section.fail(name, 'dates like 2026-12-25 or "2026-12-25"', value)
+
+
+def _phone(section: _Section, name: str, region: str) -> str:
+    value = section.text(name)
+    try:
+        return phones.normalise(value, region)
+    except ValueError:
+        raise section.fail(name, "a phone number like +48601100200", value) from None
+
+
+def _seller(section: _Section, tz: ZoneInfo, region: str) -> Seller:
+    hours = None
+    if "hours" in section.data:
+        hours = _schedule(section.table("hours"), tz, with_closed_dates=False)
+    seller = Seller(
+        id=section.text("id"),
+        name=section.text("name"),
+        phone=_phone(section, "phone", region),
+        hours=hours,
+    )
+    section.finish()
+    return seller
+
+
+def _order(section: _Section, region: str) -> Order:
+    order_id = section.raw("id", None)
+    if isinstance(order_id, int) and not isinstance(order_id, bool):
+        order_id = str(order_id)
+    if not isinstance(order_id, str) or not order_id.isdigit():
+        raise section.fail("id", "an order number made of digits", order_id)
+    placed = section.raw("placed", None)
+    order = Order(
+        id=order_id,
+        seller=section.text("seller"),
+        buyer_phone=_phone(section, "buyer_phone", region),
+        placed=None if placed is None else _date(section, "placed", placed),
+    )
+    section.finish()
+    return order
+
+
+def _check_directory(settings: Settings, root: _Section) -> None:
+    seller_ids = [s.id for s in settings.sellers]
+    for i, seller_id in enumerate(seller_ids):
+        if seller_ids.index(seller_id) != i:
+            raise ConfigError(f"{root.source}: sellers[{i}].id: duplicate seller id {seller_id!r}")
+    order_ids = [o.id for o in settings.orders]
+    for i, order in enumerate(settings.orders):
+        if order.seller not in seller_ids:
+            raise ConfigError(
+                f"{root.source}: orders[{i}].seller: expected one of the sellers' ids "
+                f"({', '.join(seller_ids) or 'none defined'}), got {order.seller!r}"
+            )
+        if order_ids.index(order.id) != i:
+            raise ConfigError(f"{root.source}: orders[{i}].id: duplicate order number {order.id!r}")
+
+
+def _store_url(url: str, base_dir: Path) -> str:
+    """The database URL: ``$HOTLINE_DATABASE_URL`` wins; relative SQLite paths sit by the config."""
+    url = os.environ.get(DATABASE_URL_ENV) or url
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and url != "sqlite:///:memory:":
+        path = Path(url[len(prefix) :])
+        if not path.is_absolute():
+            return prefix + str(base_dir / path)
+    return url

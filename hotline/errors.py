@@ -1,0 +1,31 @@
+"""The errors hotline raises.
+
+``HotlineError``                base of everything below
+  ├── ``ConfigError``           config.toml is missing a key, has a wrong type or an unknown key
+  │                             (message: file, key, what was expected)
+  ├── ``FlowError``             a flows/*.toml file is malformed or refers to a missing step/prompt
+  ├── ``StoreError``            the database is unreachable or its schema is not up to date
+  └── ``NotAllowed``            a party tried to act on a thread it is not assigned to
+"""
+
+from __future__ import annotations
+
+
+class HotlineError(Exception):
+    """Base of hotline's own errors."""
+
+
+class ConfigError(HotlineError):
+    """The configuration is invalid; the message names the file, the key and what was expected."""
+
+
+class FlowError(HotlineError):
+    """A flow file is invalid; the message names the file and the step or prompt."""
+
+
+class StoreError(HotlineError):
+    """The store cannot be used (unreachable, or the schema needs ``hotline db upgrade``)."""
+
+
+class NotAllowed(HotlineError):
+    """The acting party may not do this (e.g. reply to a thread assigned to someone else)."""

@@ -1,0 +1,55 @@
+"""Phone numbers: normalise to E.164, mask for logs, group digits for speaking."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+
+def normalise(number: str, region: str | None = None) -> str:
+    """``number`` in E.164 (``+48601100200``); raises ValueError when it is not a valid number."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{number!r} is not a phone number ({exc})") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError(f"{number!r} is not a possible phone number")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def normalise_or_none(number: str, region: str | None = None) -> str | None:
+    """Like ``normalise`` but ``None`` for anything that is not a number (anonymous callers)."""
+    try:
+        return normalise(number, region)
+    except ValueError:
+        return None
+
+
+def mask(number: str | None) -> str:
+    """A number safe for logs: country code and last three digits only (``+48******200``)."""
+    if not number:
+        return "-"
+    digits = number.lstrip("+")
+    if len(digits) <= 5:
+        return "***"
+    head = 2 if number.startswith("+") else 0
+    return (
+        ("+" if number.startswith("+") else "")
+        + digits[:head]
+        + "*" * (len(digits) - head - 3)
+        + digits[-3:]
+    )
+
+
+def spoken_groups(number: str) -> list[str]:
+    """The number's digits in groups of two or three for reading aloud (country code first)."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return [" ".join(number)]
+    national = str(parsed.national_number)
+    groups = [str(parsed.country_code)]
+    while national:
+        size = 3 if len(national) not in (2, 4) else 2
+        groups.append(national[:size])
+        national = national[size:]
+    return groups

@@ -1,0 +1,303 @@
+"""The store: SQLAlchemy models and session handling (SQLite file by default, PostgreSQL by URL).
+
+The store is the truth about a call: every webhook reads the call's row, records a ``CallEvent`` and
+commits before it answers, so a call survives the process being killed between two webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+)
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
+from sqlalchemy.types import TypeDecorator
+
+from hotline.config import Settings
+from hotline.errors import StoreError
+
+EXTENSION = "hotline.store"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC (SQLite keeps no offset of its own)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of hotline's tables."""
+
+
+class SellerRow(Base):
+    """A seller, loaded from the directory in the config."""
+
+    __tablename__ = "sellers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32))
+    opens: Mapped[str | None] = mapped_column(String(5))
+    closes: Mapped[str | None] = mapped_column(String(5))
+    days: Mapped[str | None] = mapped_column(String(40))  # "0,1,2,3,4" (0 = Monday)
+
+
+class OrderRow(Base):
+    """An order: who bought it (by phone) from which seller."""
+
+    __tablename__ = "orders"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    buyer_phone: Mapped[str] = mapped_column(String(32), index=True)
+    placed: Mapped[date | None] = mapped_column(Date)
+    seller: Mapped[SellerRow] = relationship()
+
+
+class CallRow(Base):
+    """One buyer's call and what the hotline has learnt about it so far."""
+
+    __tablename__ = "calls"
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    from_number: Mapped[str | None] = mapped_column(String(32))
+    to_number: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    step: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    seller_id: Mapped[str | None] = mapped_column(String(64))
+    question: Mapped[str | None] = mapped_column(Text)
+    seller_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    dial_status: Mapped[str | None] = mapped_column(String(32))
+    queue_result: Mapped[str | None] = mapped_column(String(32))
+    thread_id: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class CallEventRow(Base):
+    """One webhook step of a call: when, which step, what the caller gave, what was decided."""
+
+    __tablename__ = "call_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    step: Mapped[str] = mapped_column(String(64))
+    input: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(200))
+
+
+class ThreadRow(Base):
+    """A Message Center thread: a buyer's question for the seller or the warehouse."""
+
+    __tablename__ = "threads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    party: Mapped[str] = mapped_column(String(16))
+    seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    buyer_phone: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    messages: Mapped[list[MessageRow]] = relationship(
+        back_populates="thread", order_by="MessageRow.id", cascade="all, delete-orphan"
+    )
+
+
+class MessageRow(Base):
+    """A message in a thread (the buyer's question, a reply, or a forwarding note)."""
+
+    __tablename__ = "thread_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    author: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="message")  # message | note
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    thread: Mapped[ThreadRow] = relationship(back_populates="messages")
+
+
+class OutboxRow(Base):
+    """A notification waiting to be sent (e.g. "a new thread for seller X")."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("kind", "thread_id", name="uq_outbox_kind_thread"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Store:
+    """The app's database: one engine, a session factory, and the schema check."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def schema_is_current(self) -> bool:
+        """Whether the database is at the newest migration."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        try:
+            with self.engine.connect() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+        except Exception as exc:  # noqa: BLE001 — any driver error means "not usable"
+            raise StoreError(f"cannot open the database {self.engine.url!r}: {exc}") from exc
+        return current == head
+
+    def has_table(self, name: str) -> bool:
+        """Whether ``name`` exists (used by the migration check)."""
+        return inspect(self.engine).has_table(name)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        _sqlite_parent(url).mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_parent(url: str) -> Path:
+    """The folder of a SQLite file URL (the current folder for memory databases)."""
+    path = url.partition(":///")[2]
+    return Path(path).parent if path and path != ":memory:" else Path(".")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, say when transactions begin (savepoints need it).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers and the one writer work at once; NORMAL sync is still durable across a
+    # process crash (only an OS crash can lose the last commits).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # Every webhook writes: take the write lock up front so two workers never deadlock upgrading
+    # a read lock; the busy timeout then simply queues them.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade_schema(url: str, revision: str = "head") -> None:
+    """Apply the migrations to ``url`` (``hotline db upgrade``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["url"] = url
+    command.upgrade(cfg, revision)
+
+
+def sync_directory(store: Store, settings: Settings) -> None:
+    """Load the config's sellers and orders into the store (insert or update, never delete)."""
+    with store.session() as session:
+        for seller in settings.sellers:
+            hours = seller.hours
+            session.merge(
+                SellerRow(
+                    id=seller.id,
+                    name=seller.name,
+                    phone=seller.phone,
+                    opens=hours.opens.strftime("%H:%M") if hours else None,
+                    closes=hours.closes.strftime("%H:%M") if hours else None,
+                    days=",".join(str(d) for d in sorted(hours.days)) if hours else None,
+                )
+            )
+        session.flush()
+        for order in settings.orders:
+            session.merge(
+                OrderRow(
+                    id=order.id,
+                    seller_id=order.seller,
+                    buyer_phone=order.buyer_phone,
+                    placed=order.placed,
+                )
+            )
+
+
+def init_app(app: Flask, settings: Settings) -> Store:
+    """Attach the store to ``app`` and close the request's session after each request."""
+    store = Store(settings.store_url)
+    app.extensions[EXTENSION] = store
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("hotline_session", None)
+        if session is not None:
+            session.close()
+
+    return store
+
+
+def get_store(app: Flask) -> Store:
+    """The store attached to ``app``."""
+    store: Store = app.extensions[EXTENSION]
+    return store
+
+
+def db_session() -> Session:
+    """The current request's session (opened on first use, closed at teardown)."""
+    from flask import current_app
+
+    session: Session | None = g.get("hotline_session")
+    if session is None:
+        session = get_store(current_app).sessions()
+        g.hotline_session = session
+    return session
