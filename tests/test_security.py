@@ -1,0 +1,120 @@
+"""Signature checks on every webhook, behind proxies too, and the switch that turns them off."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from hotline import create_app
+from tests.conftest import AUTH_TOKEN, CallActions
+
+FORM = {"CallSid": "CA1", "From": "+48601100200", "To": "+442071000000"}
+WEBHOOKS = [
+    "/voice",
+    "/voice/step/main_menu?attempt=1",
+    "/voice/step/handoff/dialled",
+    "/voice/whisper?call=CA1&step=handoff",
+    "/voice/whisper/answer?call=CA1&step=handoff",
+    "/voice/queue/wait?step=warehouse_queue",
+    "/voice/queue/done?step=warehouse_queue",
+    "/voice/status",
+]
+
+
+def sign(url: str, form: dict[str, str], token: str = AUTH_TOKEN) -> str:
+    return str(RequestValidator(token).compute_signature(url, form))
+
+
+@pytest.mark.parametrize("path", WEBHOOKS)
+@pytest.mark.parametrize(
+    ("signature", "status"),
+    [
+        (None, 403),
+        ("", 403),
+        ("bm90IGEgc2lnbmF0dXJl", 403),
+        ("wrong-token", 403),
+        ("right", 200),
+    ],
+)
+def test_every_webhook_checks_the_signature(
+    client: FlaskClient, path: str, signature: str | None, status: int
+) -> None:
+    headers = {}
+    if signature == "right":
+        headers["X-Twilio-Signature"] = sign(f"http://localhost{path}", FORM)
+    elif signature == "wrong-token":
+        headers["X-Twilio-Signature"] = sign(f"http://localhost{path}", FORM, "another-token")
+    elif signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    response = client.post(path, data=FORM, headers=headers)
+    assert response.status_code == status
+
+
+def test_a_changed_parameter_breaks_the_signature(client: FlaskClient) -> None:
+    signature = sign("http://localhost/voice", FORM)
+    response = client.post(
+        "/voice", data={**FORM, "From": "+48999999999"}, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403
+
+
+def test_a_changed_query_breaks_the_signature(client: FlaskClient) -> None:
+    signature = sign("http://localhost/voice/step/main_menu?attempt=1", FORM)
+    response = client.post(
+        "/voice/step/main_menu?attempt=3", data=FORM, headers={"X-Twilio-Signature": signature}
+    )
+    assert response.status_code == 403
+
+
+def app_with(config: dict[str, Any], **hotline: Any) -> Flask:
+    config["hotline"].update(hotline)
+    return create_app(config)
+
+
+def test_behind_a_proxy_with_a_public_base_url(config: dict[str, Any]) -> None:
+    app = app_with(config, public_base_url="https://hotline.example.com/")
+    client = app.test_client()
+    public = sign("https://hotline.example.com/voice", FORM)
+    internal = sign("http://localhost/voice", FORM)
+    assert (
+        client.post("/voice", data=FORM, headers={"X-Twilio-Signature": public}).status_code == 200
+    )
+    assert (
+        client.post("/voice", data=FORM, headers={"X-Twilio-Signature": internal}).status_code
+        == 403
+    )
+
+
+@pytest.mark.parametrize(
+    ("trusted", "status"), [(1, 200), (0, 403)], ids=["proxy trusted", "proxy not trusted"]
+)
+def test_behind_a_proxy_with_forwarded_headers(
+    config: dict[str, Any], trusted: int, status: int
+) -> None:
+    client = app_with(config, trusted_proxies=trusted).test_client()
+    headers = {
+        "X-Twilio-Signature": sign("https://tunnel.example.net/voice", FORM),
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "tunnel.example.net",
+        "X-Forwarded-For": "203.0.113.9",
+    }
+    assert client.post("/voice", data=FORM, headers=headers).status_code == status
+
+
+def test_checks_off_accept_unsigned_requests_and_say_so(
+    config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    config["security"]["check_signatures"] = False
+    with caplog.at_level(logging.WARNING):
+        app = create_app(config)
+    assert any("SIGNATURE CHECKS ARE OFF" in r.getMessage() for r in caplog.records)
+    assert app.test_client().post("/voice", data=FORM).status_code == 200
+
+
+def test_a_signed_call_passes_end_to_end(call: CallActions) -> None:
+    assert call.start().status == 200
