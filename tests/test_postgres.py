@@ -1,0 +1,68 @@
+"""The store on PostgreSQL: migrations, a whole call, one thread per call, a restart mid-call.
+
+Runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server where the user may create databases
+(``.ci/run`` starts one); each run works in a database of its own, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from hotline import create_app
+from hotline.store import OutboxRow, ThreadRow, get_store, upgrade_schema
+from tests.conftest import CallActions
+
+ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(
+    not ADMIN_URL, reason="set HOTLINE_TEST_POSTGRES_URL to a PostgreSQL server (.ci/run does)"
+)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    assert ADMIN_URL is not None
+    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_a_call_on_postgres_opens_one_thread_and_survives_a_restart(
+    config: dict[str, Any], pg_url: str
+) -> None:
+    upgrade_schema(pg_url)
+    config["store"]["url"] = pg_url
+    app = create_app(config)
+    call = CallActions(app.test_client())
+    with freeze_time("2026-11-26T22:30:00+01:00"):
+        menu = call.start()
+        asked = call.press(call.press(menu, "1"), "1")
+        fallback = call.say(asked, "Is it dishwasher safe?")
+        get_store(app).engine.dispose()
+        restarted = create_app(config)  # another process picks up the same call
+        call.client = restarted.test_client()
+        done = call.press(fallback, "2")
+        retry = call.press(fallback, "2")
+    assert "reference 0 0 0 1" in done.said
+    assert retry.said == done.said
+    with get_store(restarted).session() as session:
+        [thread] = session.scalars(select(ThreadRow)).all()
+        assert thread.messages[0].body == "Is it dishwasher safe?"
+        assert thread.seller_id == "acme"
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 1
+    get_store(restarted).engine.dispose()
