@@ -24,6 +24,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
+ifeq ($(origin TWILIO_AUTH_TOKEN),file)
+	@echo "TWILIO_AUTH_TOKEN is not set: signing and checking with the local demo token."
+	@echo "For real calls: TWILIO_AUTH_TOKEN=<your auth token> make run"
+endif
 	$(BIN)/hotline db upgrade
 	$(BIN)/hotline serve --host $(HOST) --port $(PORT)
 

@@ -95,7 +95,7 @@ def _banner(app: Flask, public: str | None, checks: bool, host: str, port: int) 
         console.print("  Signature checks:  [bold red]OFF — local use only[/]")
     console.print(
         "  To take real calls: expose this port over https (a tunnel or a reverse proxy), set "
-        "[hotline] public_base_url to that address, set $TWILIO_AUTH_TOKEN to your account's "
+        "\\[hotline] public_base_url to that address, set $TWILIO_AUTH_TOKEN to your account's "
         "auth token, and set your Twilio number's Voice URL to <public address>/voice (POST)."
     )
     console.print(
