@@ -255,10 +255,13 @@ def _schedule(section: _Section, tz: ZoneInfo, with_closed_dates: bool) -> Sched
         try:
             days = parse_days(days_value)
         except ValueError as exc:
-            raise section.fail("days", str(exc)) from None
+            raise ConfigError(f"{section.source}: {section.key('days')}: {exc}") from None
     closed: set[date] = set()
     if with_closed_dates:
-        for value in section.raw("closed_dates", []):
+        closed_value = section.raw("closed_dates", [])
+        if not isinstance(closed_value, list):
+            raise section.fail("closed_dates", "a list of dates like [2026-12-25]", closed_value)
+        for value in closed_value:
             closed.add(_date(section, "closed_dates", value))
     section.finish()
     return Schedule(opens=opens, closes=closes, tz=tz, days=days, closed_dates=frozenset(closed))

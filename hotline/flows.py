@@ -220,7 +220,11 @@ def check_flow(flow: Flow) -> list[str]:
         for prompt in sorted(needed - set(lang.prompts)):
             problems.append(f"languages.{lang.code}.prompts: missing prompt {prompt!r}")
         for name, text in lang.prompts.items():
-            unknown = _placeholders(text) - PLACEHOLDERS
+            try:
+                unknown = _placeholders(text) - PLACEHOLDERS
+            except ValueError as exc:  # a lone "{" or "}" would fail mid-call when spoken
+                problems.append(f"languages.{lang.code}.prompts.{name}: bad braces ({exc})")
+                continue
             if unknown:
                 problems.append(
                     f"languages.{lang.code}.prompts.{name}: unknown placeholder "
@@ -243,7 +247,8 @@ def _uses_topic(step: Step) -> bool:
 
 
 def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    # An empty name ("{}") counts too: format_map refuses positional fields.
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
 def _table(data: Mapping[str, Any], key: str, where: Path | str) -> Mapping[str, Any]:

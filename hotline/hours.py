@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EVERY_DAY = frozenset(range(7))
 
 
@@ -67,10 +68,13 @@ def next_opening(schedule: Schedule, now: datetime) -> datetime | None:
 
 
 def parse_days(names: list[str]) -> frozenset[int]:
-    """Weekday numbers from names like ``["mon", "tue"]`` (raises ValueError on an unknown name)."""
+    """Weekday numbers from names like ``["mon", "tue"]`` or ``["Monday"]`` (else ValueError)."""
     days = set()
     for name in names:
-        key = name.strip().lower()[:3]
+        key = name.strip().lower()
+        # Only a short or full English name: a typo like "monkey" must not pass for Monday.
+        if key in _FULL_DAY_NAMES:
+            key = key[:3]
         if key not in DAY_NAMES:
             raise ValueError(f"unknown day {name!r} (expected one of {', '.join(DAY_NAMES)})")
         days.add(DAY_NAMES.index(key))

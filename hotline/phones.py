@@ -31,7 +31,7 @@ def mask(number: str | None) -> str:
     digits = number.lstrip("+")
     if len(digits) <= 5:
         return "***"
-    head = 2 if number.startswith("+") else 0
+    head = len(_country_code(number)) if number.startswith("+") else 0
     return (
         ("+" if number.startswith("+") else "")
         + digits[:head]
@@ -40,13 +40,22 @@ def mask(number: str | None) -> str:
     )
 
 
+def _country_code(number: str) -> str:
+    """The country calling code of an E.164-style number ("" when it has none we know)."""
+    try:
+        return str(phonenumbers.parse(number, None).country_code)
+    except phonenumbers.NumberParseException:
+        return ""
+
+
 def spoken_groups(number: str) -> list[str]:
     """The number's digits in groups of two or three for reading aloud (country code first)."""
     try:
         parsed = phonenumbers.parse(number, None)
     except phonenumbers.NumberParseException:
         return [" ".join(number)]
-    national = str(parsed.national_number)
+    # The significant number keeps leading zeros that belong to it (Italy: +39 06 ...).
+    national = str(phonenumbers.national_significant_number(parsed))
     groups = [str(parsed.country_code)]
     while national:
         size = 3 if len(national) not in (2, 4) else 2

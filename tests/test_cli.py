@@ -49,6 +49,7 @@ def test_bad_config_is_one_clear_line(
     bad = tmp_path / "bad.toml"
     bad.write_text('[hours]\nopens = "8 am"\n', encoding="utf-8")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t")
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
     with pytest.raises(SystemExit) as exited:
         main(["--config", str(bad), "db", "upgrade"])
     assert exited.value.code == 2
@@ -61,6 +62,7 @@ def test_missing_auth_token_stops_serve_before_it_starts(
     config: dict[str, object], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
     with pytest.raises(SystemExit) as exited:
         main(["--config", str(Path(__file__).parent.parent / "config.toml"), "serve"])
     assert exited.value.code == 2

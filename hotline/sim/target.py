@@ -29,7 +29,7 @@ StartResponse = Callable[..., Any]
 
 
 class HotlineTarget:
-    """A WSGI app wrapping hotline on a temporary SQLite store; ``reset()`` empties it between calls.
+    """hotline as a WSGI app on a temporary SQLite store; ``reset()`` empties it between calls.
 
     Signature checks stay on: the target uses ``$TWILIO_AUTH_TOKEN`` (or a simulator token when it
     is unset) and ``$HOTLINE_API_TOKEN`` likewise, exposed as ``auth_token`` and ``api_token``.

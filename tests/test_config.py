@@ -1,0 +1,366 @@
+"""Loading and validating the configuration; start-up refusals of ``create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hotline import create_app
+from hotline.config import CONFIG_ENV, DATABASE_URL_ENV, load_settings
+from hotline.errors import ConfigError
+from tests.conftest import ROOT, shipped_config
+
+SOURCE = "<config mapping>"
+Mutation = Callable[[dict[str, Any]], None]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No config path or database URL from the environment unless a test sets one."""
+    monkeypatch.delenv(CONFIG_ENV, raising=False)
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+
+
+def test_shipped_config_loads() -> None:
+    settings = load_settings(ROOT / "config.toml")
+    assert settings.source == str(ROOT / "config.toml")
+    assert settings.timezone == ZoneInfo("Europe/Warsaw")
+    assert (settings.hours.opens, settings.hours.closes) == (time(8), time(21))
+    assert settings.hours.days == frozenset(range(7))
+    assert settings.hours.closed_dates == {
+        date(2026, 12, 25),
+        date(2026, 12, 26),
+        date(2027, 1, 1),
+    }
+    assert settings.language == "en"
+    assert settings.check_signatures is True
+    assert dict(settings.number_languages) == {"+48221000000": "pl", "+442071000000": "en"}
+    assert settings.flows_dir == ROOT / "flows"
+    assert settings.store_url == f"sqlite:///{ROOT / 'instance' / 'hotline.db'}"
+    assert (settings.dial_timeout, settings.whisper_timeout, settings.max_tries) == (20, 8, 3)
+
+
+def test_shipped_directory() -> None:
+    settings = load_settings(ROOT / "config.toml")
+    sellers = {s.id: s for s in settings.sellers}
+    assert [s.id for s in settings.sellers] == ["acme", "bookworm", "greenleaf"]
+    assert sellers["acme"].name == "Acme Electronics"
+    assert sellers["acme"].phone == "+48600300400"
+    assert sellers["acme"].hours is None
+    bookworm = sellers["bookworm"].hours
+    assert bookworm is not None
+    assert (bookworm.opens, bookworm.closes, bookworm.days) == (
+        time(9),
+        time(17),
+        frozenset({0, 1, 2, 3, 4}),
+    )
+    assert [(o.id, o.seller, o.buyer_phone) for o in settings.orders] == [
+        ("1234567", "acme", "+48601100200"),
+        ("2345678", "bookworm", "+48601300400"),
+        ("3456789", "acme", "+48601500600"),
+        ("4567890", "greenleaf", "+48601500600"),
+        ("5678901", "greenleaf", "+48601700800"),
+    ]
+
+
+def test_empty_mapping_gives_the_defaults() -> None:
+    settings = load_settings({})
+    assert settings.timezone == ZoneInfo("Europe/Warsaw")
+    assert (settings.hours.opens, settings.hours.closes) == (time(8), time(21))
+    assert settings.check_signatures is True
+    assert settings.sellers == ()
+    assert settings.store_url == f"sqlite:///{Path.cwd() / 'hotline.db'}"
+
+
+def _set(*path: str | int, value: Any) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        target: Any = data
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+
+    return mutate
+
+
+def _drop(*path: str | int) -> Mutation:
+    def mutate(data: dict[str, Any]) -> None:
+        target: Any = data
+        for part in path[:-1]:
+            target = target[part]
+        del target[path[-1]]
+
+    return mutate
+
+
+BAD_CONFIGS = [
+    pytest.param(
+        _set("hotline", "timezone", value="Mars/Olympus"),
+        "hotline.timezone: expected an IANA timezone like \"Europe/Warsaw\", got 'Mars/Olympus'",
+        id="bad-timezone",
+    ),
+    pytest.param(
+        _set("hours", "opens", value="8 am"),
+        "hours.opens: expected a time like \"08:00\", got '8 am'",
+        id="opens-8-am",
+    ),
+    pytest.param(
+        _set("hours", "closes", value="07:00"),
+        "hours.closes: expected a time after opens (08:00), got '07:00'",
+        id="closes-before-opens",
+    ),
+    pytest.param(
+        _set("hours", "days", value="mon"),
+        'hours.days: expected a list of day names like ["mon", "tue"], got \'mon\'',
+        id="days-not-a-list",
+    ),
+    pytest.param(
+        _set("hours", "closed_dates", value=5),
+        "hours.closed_dates: expected a list of dates like [2026-12-25], got 5",
+        id="closed-dates-not-a-list",
+    ),
+    pytest.param(
+        _set("hours", "closed_dates", value=["soon"]),
+        "hours.closed_dates: expected dates like 2026-12-25 or \"2026-12-25\", got 'soon'",
+        id="closed-date-not-a-date",
+    ),
+    pytest.param(_set("colour", value="blue"), "colour: unknown key", id="unknown-top-level"),
+    pytest.param(
+        _set("calls", "dial_timout", value=20),
+        "calls.dial_timout: unknown key",
+        id="unknown-key-in-calls",
+    ),
+    pytest.param(
+        _set("calls", "dial_timeout", value="20"),
+        "calls.dial_timeout: expected a whole number from 5 to 600, got '20'",
+        id="dial-timeout-wrong-type",
+    ),
+    pytest.param(
+        _set("calls", "dial_timeout", value=True),
+        "calls.dial_timeout: expected a whole number from 5 to 600, got True",
+        id="dial-timeout-bool",
+    ),
+    pytest.param(
+        _set("calls", "dial_timeout", value=1),
+        "calls.dial_timeout: expected a whole number from 5 to 600, got 1",
+        id="dial-timeout-out-of-range",
+    ),
+    pytest.param(
+        _set("calls", "min_speech_confidence", value=1.5),
+        "calls.min_speech_confidence: expected a number from 0.0 to 1.0, got 1.5",
+        id="confidence-out-of-range",
+    ),
+    pytest.param(
+        _set("security", "check_signatures", value="yes"),
+        "security.check_signatures: expected true or false, got 'yes'",
+        id="check-signatures-not-bool",
+    ),
+    pytest.param(
+        _set("sellers", 1, "phone", value="call me"),
+        "sellers[1].phone: expected a phone number like +48601100200, got 'call me'",
+        id="bad-seller-phone",
+    ),
+    pytest.param(
+        _drop("sellers", 0, "name"),
+        "sellers[0].name: missing; expected a string",
+        id="seller-without-name",
+    ),
+    pytest.param(
+        _set("orders", 0, "seller", value="nobody"),
+        "orders[0].seller: expected one of the sellers' ids (acme, bookworm, greenleaf), "
+        "got 'nobody'",
+        id="order-unknown-seller",
+    ),
+    pytest.param(
+        _set("sellers", 2, "id", value="acme"),
+        "sellers[2].id: duplicate seller id 'acme'",
+        id="duplicate-seller-id",
+    ),
+    pytest.param(
+        _set("orders", 1, "id", value="1234567"),
+        "orders[1].id: duplicate order number '1234567'",
+        id="duplicate-order-id",
+    ),
+    pytest.param(
+        _set("orders", 0, "id", value="12-34"),
+        "orders[0].id: expected an order number made of digits, got '12-34'",
+        id="order-id-not-digits",
+    ),
+    pytest.param(
+        _set("sellers", 0, "hours", value={"days": ["mon", "funday"]}),
+        "sellers[0].hours.days: unknown day 'funday' "
+        "(expected one of mon, tue, wed, thu, fri, sat, sun)",
+        id="bad-seller-day",
+    ),
+    pytest.param(
+        _set("sellers", 0, "hours", value={"opens": "09:00", "closed_dates": []}),
+        "sellers[0].hours.closed_dates: unknown key",
+        id="seller-closed-dates-unknown",
+    ),
+    pytest.param(
+        _set("sellers", value={"id": "x"}),
+        "sellers: expected a list of tables ([[sellers]]), got {'id': 'x'}",
+        id="sellers-not-a-list",
+    ),
+    pytest.param(
+        _set("numbers", "reception", value={"language": "en"}),
+        "numbers.reception: expected a phone number as the key, got 'reception'",
+        id="numbers-key-not-a-number",
+    ),
+    pytest.param(
+        _drop("numbers", "+48221000000", "language"),
+        "numbers.+48221000000.language: missing; expected a string",
+        id="number-without-language",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "message"), BAD_CONFIGS)
+def test_bad_config_names_source_key_and_expectation(mutate: Mutation, message: str) -> None:
+    data = shipped_config()
+    mutate(data)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(data)
+    assert str(caught.value) == f"{SOURCE}: {message}"
+
+
+def test_bad_config_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "hotline.toml"
+    path.write_text('[hours]\nopens = "8 am"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value) == f"{path}: hours.opens: expected a time like \"08:00\", got '8 am'"
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert (
+        str(caught.value) == f"{path}: no such config file (set $HOTLINE_CONFIG or pass --config)"
+    )
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.toml"
+    path.write_text("[hotline\ntimezone = 'Europe/Warsaw'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    assert str(caught.value).startswith(f"{path}: not valid TOML: ")
+    assert "line 1" in str(caught.value)
+
+
+def test_hotline_config_env_is_used_when_config_is_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "from-env.toml"
+    path.write_text('[hotline]\ntimezone = "Europe/London"\n', encoding="utf-8")
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    settings = load_settings(None)
+    assert settings.source == str(path)
+    assert settings.timezone == ZoneInfo("Europe/London")
+
+
+def test_config_none_without_env_reads_config_toml_in_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "config.toml").write_text("[calls]\nmax_tries = 5\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(None)
+    assert settings.source == "config.toml"
+    assert settings.max_tries == 5
+    assert settings.base_dir == tmp_path.resolve()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+psycopg://hotline:secret@db.example.com/hotline", "sqlite:////srv/hotline.db"],
+)
+def test_database_url_env_wins(url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[store]\nurl = "sqlite:///instance/hotline.db"\n', encoding="utf-8")
+    monkeypatch.setenv(DATABASE_URL_ENV, url)
+    assert load_settings(path).store_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///instance/hotline.db", "sqlite:///{base}/instance/hotline.db"),
+        ("sqlite:///hotline.db", "sqlite:///{base}/hotline.db"),
+        ("sqlite:////var/lib/hotline.db", "sqlite:////var/lib/hotline.db"),
+        ("sqlite:///:memory:", "sqlite:///:memory:"),
+        ("postgresql://h/db", "postgresql://h/db"),
+    ],
+)
+def test_relative_sqlite_url_sits_beside_the_config_file(
+    url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = folder / "hotline.toml"
+    path.write_text(f'[store]\nurl = "{url}"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    settings = load_settings(path)
+    assert settings.store_url == expected.format(base=folder.resolve())
+    assert settings.flows_dir == folder.resolve() / "flows"
+
+
+@pytest.mark.parametrize(
+    ("called", "language"),
+    [
+        ("+48221000000", "pl"),
+        ("+442071000000", "en"),
+        ("22 100 00 00", "pl"),  # national, read with default_region PL
+        ("+48 22 100 00 00", "pl"),
+        ("+48600000000", "en"),  # not listed: the default language
+        ("anonymous", "en"),
+        ("", "en"),
+        (None, "en"),
+    ],
+)
+def test_language_for(called: str | None, language: str) -> None:
+    assert load_settings(ROOT / "config.toml").language_for(called) == language
+
+
+def test_language_for_uses_the_configured_default() -> None:
+    data = shipped_config()
+    data["hotline"]["language"] = "pl"
+    settings = load_settings(data)
+    assert settings.language_for("+48600000000") == "pl"
+    assert settings.language_for("+442071000000") == "en"
+
+
+def test_create_app_refuses_a_language_the_flow_lacks(config: dict[str, Any]) -> None:
+    config["numbers"]["+442071000000"]["language"] = "de"
+    with pytest.raises(ConfigError) as caught:
+        create_app(config)
+    message = str(caught.value)
+    assert message.startswith(f"{SOURCE}: language 'de' has no prompts in ")
+    assert message.endswith("hotline.toml (it has: en, pl)")
+
+
+def test_create_app_refuses_signature_checks_without_auth_token(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    assert config["security"]["check_signatures"] is True
+    with pytest.raises(ConfigError, match=r"\$TWILIO_AUTH_TOKEN is not set") as caught:
+        create_app(config)
+    assert str(caught.value).startswith(f"{SOURCE}: security.check_signatures is on")
+
+
+def test_create_app_without_checks_needs_no_auth_token(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN")
+    config["security"]["check_signatures"] = False
+    app = create_app(config)
+    try:
+        assert "SIGNATURE CHECKS ARE OFF" in caplog.text
+    finally:
+        app.extensions["hotline.store"].engine.dispose()
