@@ -196,7 +196,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
     except (ZoneInfoNotFoundError, ValueError):
         raise main.fail("timezone", 'an IANA timezone like "Europe/Warsaw"', tz_name) from None
     region = main.text("default_region", "PL").upper()
-    hours = _schedule(root.table("hours"), tz, with_closed_dates=True)
+    hours = _schedule(root.table("hours"), tz)
     numbers = root.table("numbers")
     number_languages = {}
     for number in list(numbers.data):
@@ -233,7 +233,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         min_speech_confidence=calls.number("min_speech_confidence", 0.3, 0.0, 1.0),
         recent_order_days=calls.integer("recent_order_days", 90, 1, 3650),
         number_languages=number_languages,
-        sellers=tuple(_seller(s, tz, region) for s in root.table_list("sellers")),
+        sellers=tuple(_seller(s, tz, region, hours) for s in root.table_list("sellers")),
         orders=tuple(_order(o, region) for o in root.table_list("orders")),
     )
     for section in (main, security, store, calls, numbers, root):
@@ -242,13 +242,14 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
     return settings
 
 
-def _schedule(section: _Section, tz: ZoneInfo, with_closed_dates: bool) -> Schedule:
-    opens = section.clock_time("opens", "08:00")
-    closes = section.clock_time("closes", "21:00")
+def _schedule(section: _Section, tz: ZoneInfo, base: Schedule | None = None) -> Schedule:
+    """Hours from ``section``; a seller's (``base`` given) default to the hotline's own."""
+    opens = section.clock_time("opens", base.opens.isoformat("minutes") if base else "08:00")
+    closes = section.clock_time("closes", base.closes.isoformat("minutes") if base else "21:00")
     if not opens < closes:
         raise section.fail("closes", f"a time after opens ({opens:%H:%M})", f"{closes:%H:%M}")
     days_value = section.raw("days", None)
-    days = EVERY_DAY
+    days = base.days if base else EVERY_DAY
     if days_value is not None:
         if not isinstance(days_value, list) or not all(isinstance(d, str) for d in days_value):
             raise section.fail("days", 'a list of day names like ["mon", "tue"]', days_value)
@@ -257,7 +258,7 @@ def _schedule(section: _Section, tz: ZoneInfo, with_closed_dates: bool) -> Sched
         except ValueError as exc:
             raise ConfigError(f"{section.source}: {section.key('days')}: {exc}") from None
     closed: set[date] = set()
-    if with_closed_dates:
+    if base is None:
         closed_value = section.raw("closed_dates", [])
         if not isinstance(closed_value, list):
             raise section.fail("closed_dates", "a list of dates like [2026-12-25]", closed_value)
@@ -286,10 +287,10 @@ def _phone(section: _Section, name: str, region: str) -> str:
         raise section.fail(name, "a phone number like +48601100200", value) from None
 
 
-def _seller(section: _Section, tz: ZoneInfo, region: str) -> Seller:
+def _seller(section: _Section, tz: ZoneInfo, region: str, hotline_hours: Schedule) -> Seller:
     hours = None
     if "hours" in section.data:
-        hours = _schedule(section.table("hours"), tz, with_closed_dates=False)
+        hours = _schedule(section.table("hours"), tz, base=hotline_hours)
     seller = Seller(
         id=section.text("id"),
         name=section.text("name"),

@@ -364,3 +364,16 @@ def test_create_app_without_checks_needs_no_auth_token(
         assert "SIGNATURE CHECKS ARE OFF" in caplog.text
     finally:
         app.extensions["hotline.store"].engine.dispose()
+
+
+def test_seller_hours_default_to_the_hotlines(tmp_path: Path) -> None:
+    data = {
+        "hours": {"opens": "07:00", "closes": "22:00", "days": ["mon", "tue"]},
+        "sellers": [
+            {"id": "a", "name": "A", "phone": "+48600300400", "hours": {"closes": "15:00"}},
+        ],
+    }
+    [seller] = load_settings(data).sellers
+    assert seller.hours is not None
+    assert (seller.hours.opens, seller.hours.closes) == (time(7, 0), time(15, 0))
+    assert seller.hours.days == frozenset({0, 1})
