@@ -232,7 +232,7 @@ def check_flow(flow: Flow) -> list[str]:
                 )
         for step in flow.steps.values():
             for option in step.options:
-                if step.kind == "menu" and lang.code not in option.phrases:
+                if lang.code not in option.phrases:
                     problems.append(
                         f"steps.{step.name}: option {option.key} has no phrases for {lang.code!r}"
                     )
@@ -289,8 +289,8 @@ def _step(name: str, raw: Any, path: Path) -> Step:
         _option(raw_opt, f"{where}.options[{i}]")
         for i, raw_opt in enumerate(raw.get("options", []))
     )
-    if kind == "menu" and not options:
-        raise FlowError(f"{where}.options: a menu needs at least one option")
+    if kind in ("menu", "dial_seller") and not options:
+        raise FlowError(f"{where}.options: a {kind} step needs at least one option")
     keys = [o.key for o in options]
     if len(set(keys)) != len(keys):
         raise FlowError(f"{where}.options: a key is used twice ({', '.join(keys)})")

@@ -11,8 +11,6 @@ from enum import StrEnum
 
 from hotline.hours import Schedule, is_open
 
-ACCEPT_KEY = "1"
-
 
 class DialStatus(StrEnum):
     """The ``DialCallStatus`` values Twilio posts to a ``<Dial action>``."""
@@ -39,11 +37,6 @@ def seller_took_call(status: DialStatus, accepted_in_whisper: bool) -> bool:
     A voicemail or a person who did not press 1 never counts, whatever Twilio reports.
     """
     return status in (DialStatus.COMPLETED, DialStatus.ANSWERED) and accepted_in_whisper
-
-
-def whisper_accepts(digits: str | None) -> bool:
-    """Whether the key(s) pressed during the whisper take the call."""
-    return (digits or "").strip() == ACCEPT_KEY
 
 
 def seller_available(hotline: Schedule, seller: Schedule | None, now: datetime) -> bool:

@@ -194,17 +194,19 @@ class Turn:
             return
         handler(step, attempt, caller)
 
+    def choose(self, step: Step, caller: Caller) -> Option | None:
+        """The option the caller picked by key, or by words heard with enough confidence."""
+        if caller.digits:
+            return step.option_for_key(caller.digits[:1])
+        if caller.speech and caller.confidence >= self.settings.min_speech_confidence:
+            return self._option_for_speech(step, caller.speech)
+        return None
+
     def _answer_menu(self, step: Step, attempt: int, caller: Caller) -> None:
         if step.repeat_key and caller.digits == step.repeat_key:
             self.enter(step.name, attempt)
             return
-        option = step.option_for_key(caller.digits[:1]) if caller.digits else None
-        if (
-            option is None
-            and caller.speech
-            and caller.confidence >= self.settings.min_speech_confidence
-        ):
-            option = self._option_for_speech(step, caller.speech)
+        option = self.choose(step, caller)
         if option is None:
             self._retry(step, attempt, step.prompts.get("invalid"))
             return

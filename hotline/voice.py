@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from hotline import handoff, phones
+from hotline import phones
 from hotline.config import Settings
 from hotline.flows import Flow
 from hotline.hours import is_open
@@ -65,7 +65,9 @@ def _run(
             raise ValueError("the webhook carries no CallSid")
         call = session.get(CallRow, sid) or _new_call(sid, form.get("From"), form.get("To"), now)
         turn = Turn(flow(), settings(), session, call, now)
-        work(turn)
+        # A turn's queries never read what it changed: one flush at commit, not one per query.
+        with session.no_autoflush:
+            work(turn)
         call.updated_at = now
         session.add(
             CallEventRow(
@@ -178,13 +180,14 @@ def _seller_leg(label: str, work: Callable[[Turn, VoiceResponse], None]) -> Resp
             raise LookupError(f"whisper for unknown call {parent_sid!r}")
         turn = Turn(flow(), settings(), session, call, now)
         leg = VoiceResponse()
-        work(turn, leg)
+        with session.no_autoflush:
+            work(turn, leg)
         session.add(
             CallEventRow(
                 call_sid=call.sid,
                 at=now,
                 step=label,
-                input=request.form.get("Digits") or None,
+                input=Caller.from_form(request.form).describe(),
                 decision=" > ".join(turn.trail)
                 or ("accepted" if call.seller_accepted else "asked"),
             )
@@ -205,9 +208,12 @@ def _whisper_prompt(turn: Turn, leg: VoiceResponse) -> None:
         else ("whisper_no_question")
     )
     language = turn.language()
+    hints = ", ".join(p for o in step.options for p in o.phrases.get(turn.call.language, ()))
     gather = leg.gather(
-        input="dtmf",
+        input="dtmf speech",
         num_digits=1,
+        hints=hints or None,
+        language=language.say_language,
         timeout=turn.settings.whisper_timeout,
         action=turn.url("/voice/whisper/answer", call=turn.call.sid, step=step.name),
         method="POST",
@@ -219,7 +225,8 @@ def _whisper_prompt(turn: Turn, leg: VoiceResponse) -> None:
 
 
 def _whisper_decision(turn: Turn, leg: VoiceResponse) -> None:
-    if handoff.whisper_accepts(request.form.get("Digits")):
+    step = turn.flow.step(request.args.get("step", ""))
+    if turn.choose(step, Caller.from_form(request.form)) is not None:
         turn.call.seller_accepted = True
         turn.trail.append("seller accepted")
         return  # an empty document ends the whisper and bridges the legs

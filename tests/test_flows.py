@@ -201,6 +201,7 @@ def test_check_flow_reports_every_missing_topic_prompt() -> None:
         "whisper": "goodbye",
         "on_success": "bye",
         "on_failure": "bye",
+        "options": [{"key": "1", "next": "bye", "phrases": {"en": ["yes"], "pl": ["tak"]}}],
     }
     problems = check_flow(parse_flow(data, X))
     expected = [
@@ -234,7 +235,7 @@ PARSE_ERRORS = [
     ),
     pytest.param(
         lambda d: _steps(d)["menu"].update(options=[]),
-        "x.toml: steps.menu.options: a menu needs at least one option",
+        "x.toml: steps.menu.options: a menu step needs at least one option",
         id="menu-without-options",
     ),
     pytest.param(

@@ -12,7 +12,6 @@ from hotline.handoff import (
     parse_dial_status,
     seller_available,
     seller_took_call,
-    whisper_accepts,
 )
 from hotline.hours import Schedule
 
@@ -71,25 +70,6 @@ def test_parse_dial_status(value: str | None, expected: DialStatus) -> None:
 
 def test_parse_dial_status_knows_every_status() -> None:
     assert {parse_dial_status(s.value) for s in DialStatus} == set(DialStatus)
-
-
-@pytest.mark.parametrize(
-    ("digits", "expected"),
-    [
-        ("1", True),
-        (" 1 ", True),
-        ("2", False),
-        ("0", False),
-        ("", False),
-        (None, False),
-        ("11", False),
-        ("12", False),
-        ("*", False),
-        ("#", False),
-    ],
-)
-def test_whisper_accepts(digits: str | None, expected: bool) -> None:
-    assert whisper_accepts(digits) is expected
 
 
 WEDNESDAY_NOON = datetime(2026, 6, 10, 12, tzinfo=WARSAW)

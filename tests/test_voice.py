@@ -251,20 +251,36 @@ def test_whisper_tells_the_seller_the_subject(call: CallActions, at_open: None) 
     leg = whisper(call)
     gather = leg.first("Gather")
     assert gather.attrib["numDigits"] == "1"
-    assert gather.attrib["input"] == "dtmf"
+    assert gather.attrib["input"] == "dtmf speech"
     assert "a product question" in leg.said
     assert "order 1 2 3 4 5 6 7" in leg.said
     assert "Is it compatible with my phone" in leg.said
-    assert "Press 1 to take the call" in leg.said
+    assert "Press 1 or say yes to take the call" in leg.said
     assert leg.verbs == ["Gather", "Hangup"]  # no key: the seller's leg (or voicemail) hangs up
 
 
-@pytest.mark.parametrize(("key", "bridged"), [("1", True), ("2", False), ("", False), ("#", False)])
-def test_whisper_key_decides(call: CallActions, at_open: None, key: str, bridged: bool) -> None:
+@pytest.mark.parametrize(
+    ("answer_given", "bridged"),
+    [
+        ({"Digits": "1"}, True),
+        ({"Digits": "2"}, False),
+        ({"Digits": ""}, False),
+        ({"Digits": "#"}, False),
+        ({}, False),
+        ({"SpeechResult": "Yes, I'll take it", "Confidence": "0.8"}, True),
+        ({"SpeechResult": "yes", "Confidence": "0.1"}, False),
+        ({"SpeechResult": "Please leave a message after the tone", "Confidence": "0.9"}, False),
+    ],
+)
+def test_whisper_key_or_words_decide(
+    call: CallActions, at_open: None, answer_given: dict[str, str], bridged: bool
+) -> None:
     product_question(call)
     seller_leg = CallActions(call.client, sid="CA00000000000000000000000000000099")
     answer = seller_leg.post(
-        f"/voice/whisper/answer?call={call.sid}&step=handoff", ParentCallSid=call.sid, Digits=key
+        f"/voice/whisper/answer?call={call.sid}&step=handoff",
+        ParentCallSid=call.sid,
+        **answer_given,
     )
     assert answer.verbs == ([] if bridged else ["Hangup"])
     assert call_row(call.client.application, call.sid).seller_accepted is bridged
