@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 
 from hotline.config import CONFIG_ENV, load_settings
@@ -33,14 +34,7 @@ def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) 
     return value
 
 
-@click.group(
-    cls=FlaskGroup,
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    load_dotenv=False,
-    set_debug_flag=False,
-)
+@click.group(cls=AppGroup)
 @click.option(
     "--config",
     metavar="PATH",
@@ -49,8 +43,15 @@ def _set_config(ctx: click.Context, _param: click.Parameter, value: str | None) 
     callback=_set_config,
     help="Config file (default: $HOTLINE_CONFIG, else ./config.toml).",
 )
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """hotline: the marketplace fulfillment hotline on Twilio Voice."""
+    # Commands that need the app build it lazily through Flask's ScriptInfo, so --help and the
+    # commands that need no app work even when the app could not start.
+    if not isinstance(ctx.obj, ScriptInfo):
+        ctx.obj = ScriptInfo(
+            create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False
+        )
 
 
 @cli.command(with_appcontext=False)
@@ -154,7 +155,7 @@ def flows_check(paths: tuple[Path, ...]) -> None:
             failed += 1
             console.print(f"[red]✗[/] {path}")
             for problem in problems:
-                console.print(f"    {problem}")
+                console.print(f"    {problem}", markup=False)
         elif flow is not None:
             console.print(
                 f"[green]✓[/] {path}: {len(flow.steps)} steps, all reachable; "
@@ -200,10 +201,7 @@ def threads(seller: str | None, party: str | None, limit: int) -> None:
 
 
 def _add_sim_commands() -> None:
-    try:  # TEMPORARY until hotline.sim.commands lands
-        from hotline.sim.commands import call, replay
-    except ImportError:
-        return
+    from hotline.sim.commands import call, replay
 
     cli.add_command(replay)
     cli.add_command(call)
@@ -221,5 +219,5 @@ def main(argv: list[str] | None = None) -> Any:
         exc.show()
         sys.exit(exc.exit_code)
     except HotlineError as exc:
-        err_console.print(f"[red]error:[/] {exc}")
+        err_console.print(Text.assemble(("error: ", "red"), str(exc)))
         sys.exit(2)

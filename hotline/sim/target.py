@@ -52,6 +52,10 @@ class HotlineTarget:
         self.api_token = os.environ.setdefault("HOTLINE_API_TOKEN", SIM_API_TOKEN)
         upgrade_schema(url)
         self.app = create_app(data)
+        # Requests are signed for the address Twilio would use, so the app's check agrees.
+        self.base_url = (hotline_table.get("public_base_url") or "").rstrip(
+            "/"
+        ) or "http://localhost"
         self._store = get_store(self.app)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -1,0 +1,213 @@
+"""The simulator's shared vocabulary: what the engine tells a caller, and what a caller answers.
+
+The engine (``engine.py``) plays TwiML; a *caller* (a script, a pytest helper, or a person at the
+terminal) reacts to what it hears; *callees* (``callees.py``) decide what happens when a number is
+dialled. Everything that happened is kept as ``Event`` rows in a ``Transcript``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class SimError(Exception):
+    """Base of the simulator's errors.
+
+    ``SimError``
+      ├── ``UnsupportedTwiML``  the app answered a verb or attribute the engine does not play
+      ├── ``WebhookFailed``     the app answered a non-2xx status or a body that is not TwiML
+      ├── ``RunawayCall``       the call went past the engine's webhook limit without ending
+      ├── ``ScriptError``       a call script is malformed (message names the file and line)
+      └── ``ExpectationFailed`` the call did not go as the script expected
+    """
+
+
+class UnsupportedTwiML(SimError):
+    """The app answered a verb, noun or attribute the engine does not support (message names it)."""
+
+
+class WebhookFailed(SimError):
+    """The app answered a webhook with a non-2xx status or with a body that is not valid TwiML."""
+
+
+class RunawayCall(SimError):
+    """The app kept the call looping (Redirect or waitUrl) past the engine's ``max_webhooks``."""
+
+
+class ScriptError(SimError):
+    """A call script is malformed; the message names the file and line."""
+
+
+class ExpectationFailed(SimError):
+    """The call did not go as the script expected ("expected to hear X, heard Y")."""
+
+
+class Who(StrEnum):
+    """Whose voice or action an event is."""
+
+    APP = "app"  # the app's TwiML speaking to the caller (Say/Play/Pause)
+    CALLER = "caller"  # the caller pressing keys, speaking, staying silent, hanging up
+    CALLEE = "callee"  # a dialled party (whisper prompts, its answers)
+    TWILIO = "twilio"  # the engine itself: webhooks posted, dial results, queue events
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a transcript: when, who, what, and the webhook URL involved (if any)."""
+
+    at: datetime
+    who: Who
+    kind: str  # one of EVENT_KINDS
+    text: str = ""
+    url: str = ""
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+#: Every ``Event.kind`` the engine writes, and what ``text`` holds for it.
+EVENT_KINDS: dict[str, str] = {
+    "say": "the words spoken (SSML children flattened)",
+    "play": "the audio URL, or 'digits:<tones>' for <Play digits>, or '[hold music]'",
+    "pause": "the pause length in seconds",
+    "press": "the keys pressed (finishOnKey included when pressed)",
+    "speak": "the words the caller (or callee) said",
+    "silence": "how long the engine waited for input, in seconds",
+    "record": "the transcription of what was recorded ('' when not transcribed)",
+    "hangup": "who hung up and why",
+    "reject": "the <Reject> reason",
+    "webhook": "'<METHOD> <status>' of a request posted to the app; detail = the params sent",
+    "status-callback": "the statusCallback event name; detail = the params sent",
+    "redirect": "the URL redirected to",
+    "dial": "the numbers (or queue) dialled",
+    "ring": "the number ringing; detail says the scripted outcome",
+    "answer": "the number that picked up",
+    "bridge": "the number (or queue) the caller is talking to",
+    "no-bridge": "the DialCallStatus when a Dial ends without a bridge",
+    "default": "a behaviour the engine chose because the script gave none",
+    "enqueue": "the queue name",
+    "dequeue": "the QueueResult when the caller leaves the queue",
+    "leave": "the queue left with <Leave>",
+    "error": "why the call failed",
+    "end": "how the call ended (a CallEnd value)",
+}
+
+#: A whole call, as the engine saw it: ``Event`` rows in time order.
+Transcript = list[Event]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What a caller is asked for: a ``<Gather>`` (or ``<Record>``) waiting for input.
+
+    ``heard`` is everything spoken since the previous prompt (so a caller can check expectations).
+    """
+
+    verb: str  # "Gather" or "Record"
+    input: frozenset[str]  # {"dtmf"}, {"speech"}, {"dtmf", "speech"}; Record: {"record"}
+    heard: tuple[str, ...]
+    num_digits: int | None = None
+    finish_on_key: str = "#"
+    timeout: float = 5.0
+    language: str = "en-US"
+    hints: str = ""
+    max_length: float | None = None  # Record only: the longest recording the app accepts
+
+
+class InputKind(StrEnum):
+    """What a caller does at a prompt."""
+
+    DIGITS = "digits"
+    SPEECH = "speech"
+    SILENCE = "silence"
+    HANGUP = "hangup"
+    RECORDING = "recording"
+
+
+@dataclass(frozen=True)
+class CallerInput:
+    """A caller's answer to a ``Prompt``.
+
+    ``digits`` for DIGITS (finishOnKey is added by the caller only when they press it);
+    ``speech`` and ``confidence`` for SPEECH; ``duration`` seconds for RECORDING (``speech`` is then
+    the transcription, ``digits`` the key that ended it, "" when it ended on silence); ``after`` is
+    how many seconds the caller waits, once the prompt has finished playing, before acting. With
+    ``barge_in`` the caller does not wait for the prompt: ``after`` counts from the moment the
+    Gather starts, and input before the prompt ends cuts it short (``bargeIn="false"`` stops that).
+    """
+
+    kind: InputKind
+    digits: str = ""
+    speech: str = ""
+    confidence: float = 0.92
+    duration: float = 0.0
+    after: float = 1.0
+    barge_in: bool = False
+
+
+class Caller(Protocol):
+    """The person who placed the call, as the engine sees them."""
+
+    def hear(self, event: Event) -> None:
+        """Told every event as it happens (prompts spoken, webhooks, dial results)."""
+
+    def respond(self, prompt: Prompt) -> CallerInput:
+        """Answer a Gather or Record (asked before the Gather's nested prompts are heard)."""
+
+    def hangs_up_during(self, text: str, elapsed: float) -> bool:
+        """Whether the caller hangs up while hearing ``text`` (``elapsed`` seconds into the call).
+
+        Asked for every Say and Play the caller hears (hold music is ``"[hold music]"``); a caller
+        who hangs up is taken to do so halfway through it.
+        """
+
+
+class DialOutcome(StrEnum):
+    """What a dialled number does when it rings."""
+
+    ANSWER = "answer"  # picks up; runs the <Number url> whisper if any, responding as scripted
+    BUSY = "busy"
+    NO_ANSWER = "no-answer"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class CalleeBehaviour:
+    """One ring of a dialled number: the outcome, after how many seconds, what they do in a whisper.
+
+    ``press`` is the key(s) pressed at the whisper's Gather ("" = say nothing); ``talk`` is how many
+    seconds they talk once bridged. An ANSWER whose ``ring_seconds`` reaches the Dial ``timeout`` is
+    a no-answer. For ``<Dial><Queue>``, the behaviours are looked up by queue name: ANSWER means a
+    caller is waiting (or joins after ``ring_seconds``), anything else leaves the Dial unanswered.
+    """
+
+    outcome: DialOutcome
+    ring_seconds: float = 5.0
+    press: str = ""
+    talk: float = 30.0
+
+
+@dataclass(frozen=True)
+class QueueBehaviour:
+    """What happens to a caller put in a queue with ``<Enqueue>``.
+
+    ``agent_after`` seconds after the caller joins, an agent dequeues them and they talk for
+    ``talk`` seconds (``None``: nobody ever answers; the caller waits until they hang up, hear
+    ``<Leave>`` or reach the call's ``max_duration``). ``ahead`` callers are in front when they
+    join (``QueuePosition`` is ``ahead + 1``); ``avg_wait`` is reported as ``AvgQueueTime``.
+    """
+
+    agent_after: float | None = None
+    talk: float = 60.0
+    ahead: int = 0
+    avg_wait: float = 0.0
+
+
+class CallEnd(StrEnum):
+    """How a simulated call ended."""
+
+    COMPLETED = "completed"  # the app hung up, or its TwiML ran out
+    CALLER_HANGUP = "caller-hangup"  # the caller hung up (or the call reached max_duration)
+    REJECTED = "rejected"  # the app answered <Reject>: the call was never answered
+    FAILED = "failed"  # a webhook failed (``CallResult.error`` says why)

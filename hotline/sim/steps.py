@@ -1,0 +1,161 @@
+"""What a scripted call is: its steps, the checks after it, and where each is written.
+
+These objects come from a TOML script (``script.py``) or from a Python test (the ``dial``
+fixture); the scripted caller (``caller.py``) plays them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from hotline.sim.model import CalleeBehaviour, CallEnd, QueueBehaviour
+
+# How a call can end, as ``[expect] ended`` names it.
+ENDINGS = tuple(end.value for end in CallEnd)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a script (or a Python test): file and 1-based line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Hear:
+    """Expect the app to have said something since the previous action (or, negated, not)."""
+
+    where: Location
+    pattern: re.Pattern[str]
+    shown: str
+    negated: bool = False
+
+    def describe(self) -> str:
+        """The step as a tester wrote it."""
+        verb = "not hear" if self.negated else "hear"
+        return f"{verb} {self.shown}"
+
+
+@dataclass(frozen=True)
+class Press:
+    """Press keys at the next prompt."""
+
+    where: Location
+    digits: str
+    after: float | None = None
+
+    def describe(self) -> str:
+        """The step as a tester wrote it."""
+        return f"press {self.digits!r}"
+
+
+@dataclass(frozen=True)
+class Say:
+    """Say a phrase at the next prompt (the app receives it as ``SpeechResult``)."""
+
+    where: Location
+    words: str
+    confidence: float | None = None
+    after: float | None = None
+
+    def describe(self) -> str:
+        """The step as a tester wrote it."""
+        return f"say {self.words!r}"
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Stay silent at the next prompt, so it times out."""
+
+    where: Location
+
+    def describe(self) -> str:
+        """The step as a tester wrote it."""
+        return "stay silent"
+
+
+@dataclass(frozen=True)
+class Record:
+    """Speak a message of ``seconds`` into a ``<Record>``; ``transcription`` is what it said."""
+
+    where: Location
+    seconds: float
+    transcription: str = ""
+    after: float | None = None
+
+    def describe(self) -> str:
+        """The step as a tester wrote it."""
+        return f"record {self.seconds:g}s"
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """Hang up: as soon as the previous steps are done, or ``at`` seconds into the call."""
+
+    where: Location
+    at: float | None = None
+
+    def describe(self) -> str:
+        """The step as a tester wrote it."""
+        return "hang up" if self.at is None else f"hang up {self.at:g}s into the call"
+
+
+Step = Hear | Press | Say | Silence | Record | Hangup
+Action = Press | Say | Silence | Record | Hangup
+
+
+@dataclass(frozen=True)
+class ApiCheck:
+    """A GET on the app's JSON API after the call, and what its body must (not) contain."""
+
+    where: Location
+    path: str
+    contains: tuple[str, ...] = ()
+    lacks: tuple[str, ...] = ()
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Outcome checks after the call; ``None`` = not checked, ``""`` = must not have happened."""
+
+    where: Location
+    ended: str | None = None
+    bridged: str | None = None
+    queue: str | None = None
+    api: tuple[ApiCheck, ...] = ()
+    places: Mapping[str, Location] = field(default_factory=dict)  # where each check is written
+
+
+@dataclass(frozen=True)
+class CallScript:
+    """One scripted call: when, from and to whom, how dialled numbers behave, steps and checks."""
+
+    name: str
+    where: Location
+    at: datetime
+    from_: str
+    to: str
+    config: Path | None
+    dialled: Mapping[str, tuple[CalleeBehaviour, ...]]
+    queues: Mapping[str, QueueBehaviour]
+    steps: tuple[Step, ...]
+    expect: Expect
+
+    @property
+    def id(self) -> str:
+        """A unique, readable id: ``file::name``."""
+        return f"{self.where.file}::{self.name}"
+
+
+def normalise_heard(text: str) -> str:
+    """Collapse whitespace, so a prompt split over several ``<Say>`` verbs still matches."""
+    return " ".join(text.split())

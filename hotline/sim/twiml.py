@@ -1,0 +1,282 @@
+"""Parse the app's TwiML into ``Verb`` trees, refusing whatever the engine cannot play.
+
+``SUPPORTED`` is the whole contract: every element the engine plays, each attribute it honours
+(with what it does offline) and the children it allows. Anything else (an unknown verb, noun,
+attribute or SSML tag) raises ``UnsupportedTwiML`` naming it, so a call never silently skips part
+of the app's answer. ``supported_table()`` renders the contract as markdown for the docs.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hotline.sim.model import UnsupportedTwiML, WebhookFailed
+
+
+@dataclass(frozen=True)
+class ElementSupport:
+    """What the engine does with one TwiML element: its attributes, children and text."""
+
+    attributes: Mapping[str, str]  # attribute name -> what the engine does with it
+    children: tuple[str, ...] = ()
+    text: str = ""  # what the element's text means ("" = no text expected)
+
+
+_SPOKEN = ("Say", "Play", "Pause")
+
+#: Every TwiML element the engine plays. Attributes marked "accepted" change nothing offline.
+SUPPORTED: dict[str, ElementSupport] = {
+    "Response": ElementSupport(
+        {},
+        children=(
+            "Say",
+            "Play",
+            "Pause",
+            "Gather",
+            "Dial",
+            "Record",
+            "Enqueue",
+            "Leave",
+            "Redirect",
+            "Hangup",
+            "Reject",
+        ),
+    ),
+    "Say": ElementSupport(
+        {
+            "loop": "repeats the text (0 = until the caller hangs up or acts)",
+            "voice": "accepted (recorded in the transcript)",
+            "language": "accepted (recorded in the transcript)",
+        },
+        text="the words heard; SSML children are flattened to the words they speak",
+    ),
+    "Play": ElementSupport(
+        {
+            "loop": "repeats the audio (0 = until the caller hangs up or acts)",
+            "digits": "plays DTMF tones instead of a URL ('w' waits half a second)",
+        },
+        text="the audio URL (never downloaded; each play lasts `Timing.play` seconds)",
+    ),
+    "Pause": ElementSupport({"length": "seconds of silence (default 1)"}),
+    "Gather": ElementSupport(
+        {
+            "action": "URL posted with the input (default: the current document URL)",
+            "method": "GET or POST (default POST)",
+            "input": "dtmf, speech or 'dtmf speech' (default dtmf); other input is ignored",
+            "numDigits": "ends the Gather once that many keys are pressed",
+            "finishOnKey": "key that ends the input, not sent in Digits (default #, '' = none)",
+            "timeout": "seconds of silence before giving up (default 5)",
+            "speechTimeout": "seconds of silence ending speech, 'auto' = 1 s (default: timeout)",
+            "actionOnEmptyResult": "true: post to action even without input (default false)",
+            "bargeIn": "false: input during the nested prompt is not heard (default true)",
+            "language": "accepted (passed to the caller in the Prompt)",
+            "hints": "accepted (passed to the caller in the Prompt)",
+            "speechModel": "accepted",
+            "enhanced": "accepted",
+            "profanityFilter": "accepted",
+        },
+        children=_SPOKEN,
+    ),
+    "Dial": ElementSupport(
+        {
+            "action": "URL posted with DialCallStatus, DialCallSid, DialCallDuration, DialBridged"
+            " (none: next verb)",
+            "method": "GET or POST (default POST)",
+            "timeout": "seconds to ring before no-answer (default 30)",
+            "timeLimit": "caps the bridged talk time (default 14400)",
+            "callerId": "the From of the dialled leg (default: the caller's number)",
+            "answerOnBridge": "accepted",
+            "ringTone": "accepted",
+        },
+        children=("Number", "Queue"),
+        text="a phone number to dial (or use Number / Queue nouns)",
+    ),
+    "Number": ElementSupport(
+        {
+            "url": "whisper: TwiML run on the callee's leg before bridging; a Hangup or Reject"
+            " there refuses the call",
+            "method": "GET or POST for url (default POST)",
+            "sendDigits": "accepted",
+        },
+        text="the phone number; several Numbers ring at once, the first to accept wins",
+    ),
+    "Queue": ElementSupport(
+        {
+            "url": "TwiML played to the dequeued caller before bridging (Say, Play, Pause)",
+            "method": "GET or POST for url (default POST)",
+        },
+        text="the queue to take a caller from (its callee behaviours say when one is waiting)",
+    ),
+    "Record": ElementSupport(
+        {
+            "action": "URL posted with RecordingUrl, RecordingSid, RecordingDuration, Digits"
+            " (default: the current document URL)",
+            "method": "GET or POST (default POST)",
+            "timeout": "seconds of silence that end the recording (default 5)",
+            "maxLength": "longest recording in seconds (default 3600)",
+            "finishOnKey": "keys that end the recording (default 1234567890*#)",
+            "transcribe": "true: the caller's words are transcribed",
+            "transcribeCallback": "URL posted with TranscriptionText (response ignored)",
+            "playBeep": "accepted",
+            "trim": "accepted",
+        },
+    ),
+    "Enqueue": ElementSupport(
+        {
+            "action": "URL posted with QueueResult, QueueSid, QueueTime when the caller leaves"
+            " the queue (none: next verb)",
+            "method": "GET or POST (default POST)",
+            "waitUrl": "TwiML played while waiting, requested again each time it ends, with"
+            " QueuePosition, QueueSid, QueueTime, AvgQueueTime, CurrentQueueSize, MaxQueueSize",
+            "waitUrlMethod": "GET or POST (default POST)",
+        },
+        text="the queue name",
+    ),
+    "Leave": ElementSupport({}, text="(in waitUrl TwiML) leaves the queue: QueueResult=leave"),
+    "Redirect": ElementSupport(
+        {"method": "GET or POST (default POST)"}, text="the URL whose TwiML replaces this one"
+    ),
+    "Hangup": ElementSupport({}),
+    "Reject": ElementSupport({"reason": "rejected or busy (default rejected)"}),
+}
+
+#: SSML tags allowed inside <Say>; their attributes only shape the voice, so they are not checked.
+SSML_TAGS = frozenset(
+    {"break", "emphasis", "lang", "p", "phoneme", "prosody", "s", "say-as", "sub", "w"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    """One TwiML element: name, attributes, text (flattened for Say), children, and its URL."""
+
+    name: str
+    attrs: Mapping[str, str]
+    text: str
+    children: tuple[Verb, ...] = ()
+    source: str = ""  # the URL whose answer held it, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One TwiML answer and the URL it came from (relative URLs inside it resolve against it)."""
+
+    url: str
+    verbs: tuple[Verb, ...]
+
+
+def parse(body: bytes, url: str) -> Document:
+    """Parse a TwiML answer: ``WebhookFailed`` if not TwiML, ``UnsupportedTwiML`` if unknown."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        excerpt = body[:300].decode("utf-8", errors="replace")
+        raise WebhookFailed(f"{url} did not answer XML ({exc}): {excerpt!r}") from exc
+    if root.tag != "Response":
+        raise WebhookFailed(f"{url} answered <{root.tag}>, not a TwiML <Response>")
+    return Document(url, _children(root, "Response", url))
+
+
+def _children(element: ET.Element, name: str, url: str) -> tuple[Verb, ...]:
+    allowed = SUPPORTED[name].children
+    verbs = []
+    for child in element:
+        if child.tag not in allowed:
+            where = "the Response" if name == "Response" else f"<{name}>"
+            raise UnsupportedTwiML(f"<{child.tag}> inside {where} is not supported (from {url})")
+        verbs.append(_verb(child, url))
+    return tuple(verbs)
+
+
+def _verb(element: ET.Element, url: str) -> Verb:
+    name = element.tag
+    support = SUPPORTED[name]
+    for attribute in element.attrib:
+        if attribute not in support.attributes:
+            raise UnsupportedTwiML(
+                f"attribute {attribute}= of <{name}> is not supported (from {url})"
+            )
+    if name == "Say":
+        return Verb(name, element.attrib, _spoken(element, url), source=url)
+    text = (element.text or "").strip()
+    return Verb(name, element.attrib, text, _children(element, name, url), url)
+
+
+def _spoken(element: ET.Element, url: str) -> str:
+    """Return the words a <Say> speaks: its text and its SSML children's, in order."""
+    words: list[str] = [element.text or ""]
+    for child in element:
+        if child.tag not in SSML_TAGS:
+            raise UnsupportedTwiML(f"SSML <{child.tag}> inside <Say> is not supported (from {url})")
+        if child.tag == "sub":
+            words.append(child.get("alias") or child.text or "")
+        elif child.tag != "break":
+            words.append(_spoken(child, url))
+        words.append(child.tail or "")
+    return " ".join(" ".join(words).split())
+
+
+def number(verb: Verb, attribute: str, default: float) -> float:
+    """Return a numeric attribute; a value that is not a number is invalid TwiML."""
+    raw = verb.attrs.get(attribute)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise WebhookFailed(f"{_show(verb, attribute)} is not a number{_from(verb)}") from None
+    if value < 0:
+        raise WebhookFailed(f"{_show(verb, attribute)} is negative{_from(verb)}")
+    return value
+
+
+def flag(verb: Verb, attribute: str, default: bool) -> bool:
+    """Return a true/false attribute; anything else is invalid TwiML."""
+    raw = verb.attrs.get(attribute)
+    if raw is None:
+        return default
+    if raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise WebhookFailed(f"{_show(verb, attribute)} is not true or false{_from(verb)}")
+
+
+def method(verb: Verb, attribute: str = "method") -> str:
+    """Return an HTTP method attribute (default POST); Twilio allows only GET and POST."""
+    raw = verb.attrs.get(attribute, "POST").upper() or "POST"
+    if raw not in ("GET", "POST"):
+        raise WebhookFailed(f"{_show(verb, attribute)} is not GET or POST{_from(verb)}")
+    return raw
+
+
+def invalid(verb: Verb, attribute: str, expected: str) -> WebhookFailed:
+    """Return the error for an attribute value Twilio would refuse (``expected`` says what fits)."""
+    return WebhookFailed(f"{_show(verb, attribute)} is not {expected}{_from(verb)}")
+
+
+def _show(verb: Verb, attribute: str) -> str:
+    return f"<{verb.name} {attribute}={verb.attrs.get(attribute)!r}>"
+
+
+def _from(verb: Verb) -> str:
+    return f" (from {verb.source})" if verb.source else ""
+
+
+def supported_table() -> str:
+    """Render ``SUPPORTED`` as a markdown table (one row per element)."""
+    rows = [
+        "| Element | Attributes and what the simulator does | Children | Text |",
+        "| --- | --- | --- | --- |",
+    ]
+    for name, support in SUPPORTED.items():
+        attributes = "<br>".join(
+            f"`{attr}`: {effect}" for attr, effect in support.attributes.items()
+        )
+        children = ", ".join(f"`{child}`" for child in support.children)
+        if name == "Say":
+            children = "SSML: " + ", ".join(f"`{tag}`" for tag in sorted(SSML_TAGS))
+        rows.append(
+            f"| `{name}` | {attributes or '—'} | {children or '—'} | {support.text or '—'} |"
+        )
+    return "\n".join(rows)

@@ -1,0 +1,390 @@
+"""Replaying scripts: right ones pass, wrong ones fail at the right line; the commands' outputs."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hotline.sim.commands import call, replay
+from hotline.sim.runner import Target, find_scripts, load_scripts, run_call, run_calls
+from hotline.sim.script import parse_script
+from tests.sim_script_apps import API_TOKEN, AUTH_TOKEN, SELLER
+
+SHOP = Target(auth_token=AUTH_TOKEN, api_token=API_TOKEN, app="tests.sim_script_apps:create_shop")
+CLOSED = Target(
+    auth_token=AUTH_TOKEN, api_token=API_TOKEN, app="tests.sim_script_apps:create_closed_shop"
+)
+HEADER = """\
+[call]
+at = "2026-03-30T10:00:00+02:00"
+from = "+48601100200"
+to = "+48221000000"
+"""
+SELLER_ANSWERS = f"""\
+[dialled]
+"{SELLER}" = "answer:1"
+[[steps]]
+hear = "product question, press 1"
+[[steps]]
+press = "1"
+[[steps]]
+hear = "connecting you to the seller"
+[expect]
+ended = "completed"
+bridged = "{SELLER}"
+queue = false
+"""
+SELLER_AWAY = f"""\
+[dialled]
+"{SELLER}" = ["no-answer:20"]
+[[steps]]
+press = "1"
+[[steps]]
+hear = "seller is not available"
+[[steps]]
+say = "is it compatible with my phone"
+[[steps]]
+hear = "sent your question"
+[expect]
+bridged = false
+[[expect.api]]
+get = "/api/threads"
+contains = ["compatible", "{SELLER}"]
+"""
+ORDER_QUEUE = """\
+[queues]
+warehouse = { agent_after = 40, talk = 60 }
+[[steps]]
+press = "2"
+[[steps]]
+hear = "hold for the warehouse"
+[expect]
+queue = "warehouse"
+ended = "completed"
+"""
+
+
+def _run(body: str, target: Target = SHOP) -> tuple[str, str | None, int | None]:
+    (script,) = parse_script(HEADER + body, "call.toml")
+    outcome = run_call(script, target)
+    failure = outcome.failure
+    return (
+        outcome.status,
+        failure.message if failure else None,
+        failure.where.line if failure else None,
+    )
+
+
+@pytest.mark.parametrize("body", [SELLER_ANSWERS, SELLER_AWAY, ORDER_QUEUE])
+def test_right_scripts_pass(body: str) -> None:
+    assert _run(body) == ("passed", None, None)
+
+
+def test_a_queue_call_records_the_visit_and_the_bridge() -> None:
+    (script,) = parse_script(HEADER + ORDER_QUEUE, "call.toml")
+
+    outcome = run_call(script, SHOP)
+
+    assert outcome.result is not None
+    assert [(v.name, v.result, v.seconds) for v in outcome.result.queues] == [
+        ("warehouse", "bridged", 40.0)
+    ]
+    assert outcome.result.bridged == ("queue:warehouse",)
+
+
+def test_a_wrong_prompt_fails_at_its_line_with_what_was_heard() -> None:
+    body = SELLER_ANSWERS.replace("product question, press 1", "product question, press 3")
+
+    status, message, line = _run(body)
+
+    assert (status, line) == ("failed", 8)
+    assert message == (
+        "expected to hear 'product question, press 3', heard: 'Welcome to the test shop."
+        " For a product question, press 1. For your order, press 2.'"
+    )
+
+
+def test_a_wrong_branch_fails_the_bridge_check() -> None:
+    body = (
+        SELLER_ANSWERS.replace('press = "1"', 'press = "2"')
+        .replace('hear = "connecting you to the seller"', 'hear = "hold"')
+        .replace('ended = "completed"\n', "")
+    )
+
+    status, message, line = _run(body)
+
+    assert (status, line) == ("failed", 14)
+    assert message == f"expected the call to be bridged to {SELLER}, it was bridged to nobody"
+
+
+def test_a_wrong_branch_fails_the_next_hear() -> None:
+    body = SELLER_AWAY.replace(f'"{SELLER}" = ["no-answer:20"]', f'"{SELLER}" = "answer:1"')
+
+    status, message, line = _run(body)
+
+    assert (status, line) == ("failed", 10)
+    assert message is not None
+    assert message == (
+        "expected to hear 'seller is not available', heard:"
+        " 'Connecting you to the seller. Thank you for calling. Goodbye.'"
+    )
+
+
+def test_a_missing_side_effect_fails_the_api_check() -> None:
+    body = SELLER_AWAY.replace('contains = ["compatible"', 'contains = ["waterproof"')
+
+    status, message, line = _run(body)
+
+    assert (status, line) == ("failed", 17)
+    assert message is not None
+    assert message.startswith("expected GET /api/threads to contain 'waterproof', got: [{")
+
+
+def test_an_api_check_without_a_token_says_so() -> None:
+    target = Target(auth_token=AUTH_TOKEN, app=SHOP.app)
+
+    status, message, _ = _run(SELLER_AWAY, target)
+
+    assert (status, message) == (
+        "failed",
+        "checking the app's API needs a token: set HOTLINE_API_TOKEN",
+    )
+
+
+def test_the_app_hanging_up_early_fails_at_the_step_left() -> None:
+    status, message, line = _run(SELLER_ANSWERS, CLOSED)
+
+    assert (status, line) == ("failed", 8)
+    assert message == (
+        "expected to hear 'product question, press 1', heard: 'The test shop is closed. Goodbye.'"
+    )
+    status, message, line = _run('[[steps]]\nhear = "closed"\n[[steps]]\npress = "1"\n', CLOSED)
+    assert (status, line) == ("failed", 8)
+    assert message == (
+        "the app ended the call (<Hangup> in http://localhost/voice) before this step: press '1'"
+    )
+
+
+def test_a_failing_webhook_fails_the_call() -> None:
+    status, message, line = _run('[[steps]]\npress = "9"\n')
+
+    assert (status, line) == ("failed", 1)
+    assert message is not None
+    assert message.startswith("the call failed: POST http://localhost/menu answered 500")
+
+
+def test_a_wrong_auth_token_is_explained() -> None:
+    target = Target(auth_token="not-the-token", app=SHOP.app)
+
+    status, message, _ = _run('[[steps]]\npress = "1"\n', target)
+
+    assert status == "failed"
+    assert message is not None
+    assert "answered 403" in message and "set TWILIO_AUTH_TOKEN" in message
+
+
+def test_the_caller_hangs_up_in_the_queue_when_the_script_says() -> None:
+    body = (
+        '[[steps]]\npress = "2"\n[[steps]]\nhangup_after = 60\n[expect]\nended = "caller-hangup"\n'
+    )
+    (script,) = parse_script(HEADER + body, "call.toml")
+
+    outcome = run_call(script, SHOP)
+
+    assert outcome.status == "passed", outcome.failure
+    assert outcome.result is not None
+    assert [(v.name, v.result) for v in outcome.result.queues] == [("warehouse", "hangup")]
+    assert 60 <= outcome.result.duration < 70
+
+
+def test_an_unknown_app_is_an_error_outcome() -> None:
+    (script,) = parse_script(HEADER, "call.toml")
+
+    outcome = run_call(script, Target(auth_token="x", app="tests.sim_script_apps:no_such_app"))
+
+    assert outcome.status == "error"
+    assert outcome.failure is not None
+    assert "no_such_app" in outcome.failure.message
+
+
+def test_calls_run_in_processes_give_the_same_outcomes(tmp_path: Path) -> None:
+    for name, body in [("a", SELLER_ANSWERS), ("b", SELLER_AWAY), ("c", ORDER_QUEUE)]:
+        (tmp_path / f"{name}.toml").write_text(HEADER + body)
+    scripts = load_scripts([tmp_path])
+
+    alone = run_calls(scripts, SHOP, jobs=1)
+    parallel = run_calls(scripts, SHOP, jobs=2)
+
+    assert [o.script.name for o in parallel.outcomes] == ["a", "b", "c"]
+    assert [o.status for o in parallel.outcomes] == ["passed"] * 3
+    for one, other in zip(alone.outcomes, parallel.outcomes, strict=True):
+        assert one.result is not None and other.result is not None
+        assert one.result.transcript == other.result.transcript
+
+
+def test_folders_are_searched_for_scripts_only(tmp_path: Path) -> None:
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "b.toml").write_text(HEADER)
+    (tmp_path / "a.toml").write_text(HEADER)
+    (tmp_path / "config.toml").write_text("[hours]\nopens = '08:00'\n")
+    (tmp_path / "notes.txt").write_text("not a script")
+
+    assert find_scripts([tmp_path]) == [tmp_path / "a.toml", tmp_path / "nested" / "b.toml"]
+
+
+# --- the replay command ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scripts(tmp_path: Path) -> Path:
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "seller_answers.toml").write_text(HEADER + SELLER_ANSWERS)
+    (folder / "seller_away.toml").write_text(HEADER + SELLER_AWAY)
+    wrong = SELLER_AWAY.replace('contains = ["compatible"', 'contains = ["waterproof"')
+    (folder / "wrong.toml").write_text(HEADER + wrong)
+    return folder
+
+
+def _replay(*args: str) -> tuple[int, str]:
+    runner = CliRunner()
+    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "HOTLINE_API_TOKEN": API_TOKEN}
+    result = runner.invoke(replay, ["--app", SHOP.app or "", *args], env=env)
+    return result.exit_code, result.output
+
+
+def test_replay_prints_failures_and_the_summary_and_exits_non_zero(scripts: Path) -> None:
+    code, output = _replay(str(scripts))
+
+    assert code == 1
+    assert output.rstrip().endswith("2 passed, 1 failed")
+    assert "✗ FAILED wrong" in output
+    assert (
+        f"{scripts / 'wrong.toml'}:17: expected GET /api/threads to contain 'waterproof'" in output
+    )
+    # Passing calls show only their header line unless -v is given.
+    assert "says 'Thank you for calling. Goodbye.'" not in output
+
+
+def test_replay_verbose_shows_every_transcript(scripts: Path) -> None:
+    code, output = _replay(str(scripts / "seller_answers.toml"), "-v")
+
+    assert code == 0
+    assert "caller  presses 1" in output
+    assert "POST /menu → 200  Digits='1'" in output
+    assert output.rstrip().endswith("1 passed, 0 failed")
+
+
+def test_replay_writes_json_and_junit(scripts: Path, tmp_path: Path) -> None:
+    code, _ = _replay(
+        str(scripts),
+        "-j",
+        "2",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--junit",
+        str(tmp_path / "r.xml"),
+    )
+
+    assert code == 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["summary"] == {"total": 3, "passed": 2, "failed": 1}
+    assert [c["status"] for c in report["calls"]] == ["passed", "passed", "failed"]
+    assert report["calls"][2]["failure"]["line"] == 17
+    assert report["calls"][0]["bridged"] == [SELLER]
+    assert report["calls"][0]["transcript"][0]["kind"] == "webhook"
+    suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "0")
+    failures = [
+        case.get("name") for case in suite.iter("testcase") if case.find("failure") is not None
+    ]
+    assert failures == ["wrong"]
+
+
+def test_replay_filters_calls_by_name(scripts: Path) -> None:
+    code, output = _replay(str(scripts), "-k", "seller_a")
+
+    assert code == 0
+    assert output.rstrip().endswith("2 passed, 0 failed")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing-folder"], "Error: missing-folder: no such file or folder"),
+        (["--url", "http://x", "--app", "m:f"], "choose one of --config, --app, --url"),
+    ],
+)
+def test_replay_usage_errors_have_no_traceback(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(replay, args)
+
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_replay_names_the_line_of_a_bad_script(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text(HEADER + '[[steps]]\npress = "one"\n')
+
+    code, output = _replay(str(tmp_path))
+
+    assert code == 2
+    assert (
+        f"Error: {tmp_path / 'bad.toml'}:6: press: expected keys 0-9, * or #, got 'one'" in output
+    )
+
+
+def test_replay_refuses_an_app_it_cannot_import(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(HEADER)
+
+    result = CliRunner().invoke(replay, [str(tmp_path), "--app", "no_such_module:create"])
+
+    assert result.exit_code == 2
+    assert "--app 'no_such_module:create': No module named 'no_such_module'" in result.output
+
+
+# --- the interactive phone ---------------------------------------------------------------------
+
+
+def test_call_lets_a_tester_press_and_speak() -> None:
+    result = CliRunner().invoke(
+        call,
+        [
+            "--app",
+            SHOP.app or "",
+            "--auth-token",
+            AUTH_TOKEN,
+            "--at",
+            "2026-03-30T10:00:00+02:00",
+            "--dialled",
+            f"{SELLER}=no-answer:20",
+        ],
+        input="1\nsay is it compatible with my phone\n",
+    )
+
+    assert result.exit_code == 0, result.output
+    output = result.output
+    assert "says 'Welcome to the test shop. For a product question, press 1.'" in output
+    assert output.index("press 1.'") < output.index("[Gather: dtmf or speech, timeout 5 s]")
+    assert "says 'The seller is not available." in output
+    assert "POST /question → 200  SpeechResult='is it compatible with my phone'" in output
+    assert "Call completed after" in output
+    assert "Bridged to: nobody" in output
+
+
+def test_call_hangs_up_on_request_and_refuses_a_bad_ring() -> None:
+    ok = CliRunner().invoke(
+        call, ["--app", SHOP.app or "", "--auth-token", AUTH_TOKEN], input="nonsense\nhangup\n"
+    )
+    bad = CliRunner().invoke(call, ["--app", SHOP.app or "", "--dialled", f"{SELLER}=ring"])
+
+    assert ok.exit_code == 0, ok.output
+    assert "Type keys (1, 12#), 'say WORDS', 'wait' or 'hangup'." in ok.output
+    assert "Call caller-hangup after" in ok.output
+    assert bad.exit_code == 2
+    assert "'ring': expected answer[:KEYS]" in bad.output
