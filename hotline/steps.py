@@ -21,7 +21,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from hotline import handoff, phones
 from hotline.config import Settings
 from hotline.errors import FlowError
-from hotline.flows import Flow, Language, Option, Step, normalise_speech
+from hotline.flows import Flow, Language, Option, Step, normalise_speech, said
 from hotline.hours import Schedule, is_open
 from hotline.routing import Party, Topic, party_for
 from hotline.store import CallRow, OrderRow, SellerRow
@@ -305,11 +305,10 @@ class Turn:
         self.response.redirect(action, method="POST")
 
     def _option_for_speech(self, step: Step, speech: str) -> Option | None:
-        heard = f" {normalise_speech(speech)} "
+        heard = normalise_speech(speech)
         for option in step.options:
-            for phrase in option.phrases.get(self.call.language, ()):
-                if f" {phrase} " in heard:
-                    return option
+            if any(said(phrase, heard) for phrase in option.phrases.get(self.call.language, ())):
+                return option
         return None
 
     def _open_thread(self, step: Step) -> None:

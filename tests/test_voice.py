@@ -116,6 +116,8 @@ def test_key_0_while_closed_offers_a_thread_for_customer_service(
         ("I need an invoice", "0.7", "/voice/step/confirm_order?attempt=1"),
         ("I want to cancel", "0.9", "/voice/step/warehouse_menu?attempt=1"),
         ("can I talk to a person", "0.9", None),  # the agent queue: no Gather
+        ("can I speak to one of your agents", "0.9", None),
+        ("my order hasn't arrived yet", "0.9", "/voice/step/warehouse_menu?attempt=1"),
         ("where is my parcel", "0.1", "/voice/step/main_menu?attempt=2"),  # too unsure
         ("bananas", "0.9", "/voice/step/main_menu?attempt=2"),
     ],
@@ -521,6 +523,21 @@ def test_polish_number_gets_polish_prompts(client: FlaskClient, at_open: None) -
     assert call.say(answer, "gdzie jest moja paczka").gather_action.startswith(
         "/voice/step/warehouse_menu"
     )
+
+
+@pytest.mark.parametrize(
+    ("words", "queued"),
+    [("chcę rozmawiać z konsultantem", True), ("nie dostałem przesyłki", False)],
+)
+def test_polish_speech_understands_inflected_words(
+    client: FlaskClient, at_open: None, words: str, queued: bool
+) -> None:
+    call = CallActions(client, to=POLISH_NUMBER)
+    answer = call.say(call.start(), words)
+    if queued:
+        assert answer.first("Enqueue").text == "warehouse"
+    else:
+        assert answer.gather_action == "/voice/step/warehouse_menu?attempt=1"
 
 
 def test_call_survives_a_restart_between_webhooks(
