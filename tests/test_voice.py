@@ -211,6 +211,7 @@ def test_unknown_order_is_said_back_and_asked_again_then_gives_up(
     assert "enter your order number" in again.said
     assert again.gather_action == "/voice/step/enter_order?attempt=2"
     third = call.silence(again)
+    assert third.said.startswith("Sorry, I didn't get that.")
     assert third.gather_action == "/voice/step/enter_order?attempt=3"
     last = call.press(third, "111")
     assert last.verbs[-1] == "Hangup"  # closed: a polite goodbye
