@@ -1,0 +1,298 @@
+"""Simulator overhead: replaying call scripts in-process against a raw loop of the same requests.
+
+``make bench-sim`` replays the scripts of ``tests/calls`` in this process as ``hotline replay``
+does (one process, no ``-j``: engine, virtual clock, script checks and all) and, in the same run,
+posts the very requests those replays made (recorded once through a recording ``Transport``:
+method, URL, params, headers) in a bare loop through Flask's test client to the same app built
+the same way, with the store reset between calls as the replay resets it. Rounds alternate
+(replay, raw, replay, raw, ...) and the best of each is compared, to keep the noise of a shared
+machine out of the ratio. The raw loop runs on the real clock: the app may decide some things
+differently there (opening hours), which the report counts as "answers that differ".
+
+Goal: ``ratio`` (replay webhooks/s over raw webhooks/s) of at least 0.7. ``--profile`` prints
+where a replay round spends its time (cProfile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from hotline.sim.clock import AppTime
+from hotline.sim.runner import Connection, Target, load_scripts, play_call, run_calls, wall_clock
+from hotline.sim.steps import CallScript
+from hotline.sim.target import HotlineTarget, build_hotline_app
+from hotline.sim.transport import Transport, WebhookResponse
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "tests" / "calls"
+GOAL = 0.7
+
+# Used only while tests/calls has no scripts yet: three calls through the main branches.
+_FALLBACK_SCRIPTS = {
+    "seller.toml": """\
+[call]
+at = "2026-03-30T10:00:00+02:00"
+from = "+48601100200"
+to = "+442071000000"
+[dialled]
+"+48600300400" = "answer:1"
+[[steps]]
+press = "1"
+[[steps]]
+press = "1"
+[[steps]]
+say = "is it compatible with my phone"
+[expect]
+bridged = "+48600300400"
+""",
+    "warehouse.toml": """\
+[call]
+at = "2026-03-30T10:00:00+02:00"
+from = "+48601100200"
+to = "+442071000000"
+[queues]
+warehouse = { agent_after = 30, talk = 60 }
+[[steps]]
+press = "2"
+[[steps]]
+press = "1"
+[expect]
+queue = "warehouse"
+""",
+    "closed.toml": """\
+[call]
+at = "2026-03-30T22:00:00+02:00"
+from = "+48601100200"
+to = "+442071000000"
+[[steps]]
+press = "0"
+[[steps]]
+press = "2"
+[[steps]]
+hear = "goodbye"
+""",
+}
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request the engine sent during a replay, and the answer it got."""
+
+    method: str
+    url: str
+    params: dict[str, str]
+    headers: dict[str, str]
+    status: int
+    body: bytes
+    at: datetime  # the app's time when it was sent (virtual: the replay froze it)
+
+    @property
+    def is_webhook(self) -> bool:
+        """A request Twilio would send (not a script's ``[[expect.api]]`` check)."""
+        return "/api/" not in self.url
+
+
+class RecordingTransport:
+    """A ``Transport`` that passes every request on and keeps a copy of it and its answer."""
+
+    def __init__(self, inner: Transport, log: list[Recorded]) -> None:
+        self.inner = inner
+        self.log = log
+        self.shares_clock = inner.shares_clock
+
+    def request(
+        self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+    ) -> WebhookResponse:
+        """Send the request through the wrapped transport and record it."""
+        response = self.inner.request(method, url, params, headers)
+        self.log.append(
+            Recorded(
+                method,
+                url,
+                dict(params),
+                dict(headers),
+                response.status,
+                response.body,
+                datetime.now(UTC),
+            )
+        )
+        return response
+
+    def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
+        """GET JSON through the wrapped transport (recorded like any request)."""
+        response = self.request("GET", url, {}, headers or {})
+        return json.loads(response.body)
+
+    def close(self) -> None:
+        """Close the wrapped transport."""
+        self.inner.close()
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """The requests of one scripted call, and the config its app was built from."""
+
+    config: Path
+    requests: tuple[Recorded, ...]
+
+
+def record(scripts: Sequence[CallScript], target: Target, app_time: AppTime) -> list[RecordedCall]:
+    """Replay each call once through a recording transport (not timed)."""
+    calls: list[RecordedCall] = []
+    for script in scripts:
+        connection = target.connect(script)
+        log: list[Recorded] = []
+        recording = Connection(
+            RecordingTransport(connection.transport, log),
+            connection.auth_token,
+            connection.api_token,
+            connection.base_url,
+        )
+        outcome = play_call(script, recording, target.voice_path, app_time=app_time)
+        if not outcome.passed:
+            print(f"warning: {script.name} did not pass: {outcome.failure}", file=sys.stderr)
+        calls.append(RecordedCall(target.config_for(script).resolve(), tuple(log)))
+    return calls
+
+
+def replay_round(scripts: Sequence[CallScript], target: Target) -> tuple[float, int]:
+    """Replay every call as ``hotline replay`` does; seconds taken and webhooks posted."""
+    gc.collect()
+    started = wall_clock()
+    summary = run_calls(scripts, target, jobs=1)
+    seconds = wall_clock() - started
+    webhooks = sum(o.result.webhooks for o in summary.outcomes if o.result is not None)
+    return seconds, webhooks
+
+
+def raw_round(
+    calls: Sequence[RecordedCall], apps: Mapping[Path, HotlineTarget], app_time: AppTime | None
+) -> tuple[float, int, int]:
+    """Post the recorded webhooks through Flask's test client; seconds, webhooks, differing.
+
+    With ``app_time`` (active), the app sees each request's recorded virtual time.
+    """
+    clients = {config: app.app.test_client(use_cookies=False) for config, app in apps.items()}
+    gc.collect()
+    posted = differing = 0
+    started = wall_clock()
+    for call in calls:
+        app, client = apps[call.config], clients[call.config]
+        app.reset()  # as the replay's runner does before every call
+        for request in call.requests:
+            if not request.is_webhook:
+                continue
+            if app_time is not None:
+                app_time.move_to(request.at)
+            response = client.open(
+                request.url,
+                method=request.method,
+                data=request.params if request.method == "POST" else None,
+                headers=request.headers,
+            )
+            posted += 1
+            if response.status_code != request.status or response.data != request.body:
+                differing += 1
+    return wall_clock() - started, posted, differing
+
+
+def _scripts(folder: Path) -> tuple[list[CallScript], str]:
+    found = load_scripts([folder]) if any(folder.rglob("*.toml")) else []
+    if found:
+        return found, str(folder.relative_to(ROOT))
+    spare = Path(tempfile.mkdtemp(prefix="bench-sim-"))
+    for name, text in _FALLBACK_SCRIPTS.items():
+        (spare / name).write_text(text, encoding="utf-8")
+    return load_scripts([spare]), f"{len(_FALLBACK_SCRIPTS)} built-in scripts ({folder} is empty)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print calls/s, webhooks/s, raw webhooks/s and their ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of each (default 5)")
+    parser.add_argument("--scripts", type=Path, default=SCRIPTS, help="folder of call scripts")
+    parser.add_argument("--profile", action="store_true", help="profile one replay round")
+    parser.add_argument(
+        "--frozen-raw",
+        action="store_true",
+        help="freeze the raw loop's clock at each request's virtual time (same answers as the"
+        " replay; the clock's cost then counts on both sides)",
+    )
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)  # scripts without `config` use ./config.toml, as `make` runs them
+    scripts, source = _scripts(args.scripts.resolve())
+    target = Target()
+    recording_time = AppTime()  # freeze as the replay does, so each request's time is virtual
+    try:
+        calls = record(scripts, target, recording_time)
+    finally:
+        recording_time.stop()
+    apps = {config: build_hotline_app(config) for config in {call.config for call in calls}}
+    webhooks_per_round = sum(1 for call in calls for r in call.requests if r.is_webhook)
+    print(f"{len(scripts)} calls from {source}, {webhooks_per_round} webhooks a round")
+
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        replay_round(scripts, target)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        return 0
+
+    replays: list[float] = []
+    raws: list[float] = []
+    differing = 0
+    for round_ in range(args.rounds + 1):  # round 0 warms both paths up and is not counted
+        seconds, webhooks = replay_round(scripts, target)
+        if webhooks != webhooks_per_round:
+            print(f"warning: a replay round posted {webhooks} webhooks, not {webhooks_per_round}")
+        raw_time = AppTime() if args.frozen_raw else None
+        if raw_time is not None:
+            raw_time.start(calls[0].requests[0].at)
+        try:
+            raw_seconds, _posted, differing = raw_round(calls, apps, raw_time)
+        finally:
+            if raw_time is not None:
+                raw_time.stop()
+        if round_:
+            replays.append(seconds)
+            raws.append(raw_seconds)
+
+    best_replay, best_raw = min(replays), min(raws)
+    print(
+        f"replay: {len(scripts) / best_replay:8.1f} calls/s  "
+        f"{webhooks_per_round / best_replay:8.1f} webhooks/s  "
+        f"(best of {args.rounds}; median {webhooks_per_round / statistics.median(replays):.1f})"
+    )
+    print(
+        f"raw:    {'':8}          {webhooks_per_round / best_raw:8.1f} webhooks/s  "
+        f"(best of {args.rounds}; median {webhooks_per_round / statistics.median(raws):.1f})"
+    )
+    if differing:
+        print(
+            f"        {differing} of {webhooks_per_round} raw answers differ from the replay's"
+            " (the raw loop runs on the real clock; try --frozen-raw)"
+        )
+    ratio = best_raw / best_replay
+    median_ratio = statistics.median(raws) / statistics.median(replays)
+    verdict = "meets" if ratio >= GOAL else "misses"
+    print(f"ratio:  {ratio:.2f} of the raw loop (median {median_ratio:.2f}; {verdict} {GOAL})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
