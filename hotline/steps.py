@@ -11,20 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from hotline import handoff, phones
-from hotline.config import Settings
+from hotline.callstore import CallState, CallWork
+from hotline.config import Order, Seller, Settings
+from hotline.directory import Directory
 from hotline.errors import FlowError
 from hotline.flows import Flow, Language, Option, Step, normalise_speech, said
-from hotline.hours import Schedule, is_open
+from hotline.hours import is_open
 from hotline.routing import Party, Topic, party_for
-from hotline.store import CallRow, OrderRow, SellerRow
 from hotline.threads import open_thread, reference
 
 MAX_PASS_THROUGH = 20  # steps entered in one turn; more means the flow loops on itself
@@ -51,7 +50,7 @@ class Caller:
             confidence = 0.0
         return cls(
             digits="".join(ch for ch in form.get("Digits", "") if ch in "0123456789*#")[:32],
-            speech=" ".join(form.get("SpeechResult", "").split())[:500],
+            speech=_printable_words(form.get("SpeechResult", ""))[:500],
             confidence=confidence,
         )
 
@@ -76,8 +75,9 @@ class Turn:
 
     flow: Flow
     settings: Settings
-    session: Session
-    call: CallRow
+    directory: Directory
+    store: CallWork
+    call: CallState
     now: datetime
     response: VoiceResponse = field(default_factory=VoiceResponse)
     trail: list[str] = field(default_factory=list)
@@ -110,7 +110,9 @@ class Turn:
         self._gather(step, attempt, lines, input_="dtmf speech", num_digits=1, hints=hints)
 
     def _enter_order_lookup(self, step: Step, attempt: int, notice: str | None) -> None:
-        orders = self._recent_orders(self.call.from_number)
+        orders = self.directory.recent_orders(
+            self.call.from_number, self.now, self.settings.recent_order_days
+        )
         if len(orders) == 1:
             self._use_order(orders[0])
             self.enter(step.links["matched"])
@@ -216,7 +218,7 @@ class Turn:
 
     def _answer_order_entry(self, step: Step, attempt: int, caller: Caller) -> None:
         digits = "".join(ch for ch in (caller.digits or caller.speech) if ch.isdigit())
-        order = self.session.get(OrderRow, digits) if digits else None
+        order = self.directory.order(digits) if digits else None
         if order is not None:
             self._use_order(order)
             self.enter(step.links["next"])
@@ -315,7 +317,7 @@ class Turn:
         topic = Topic(self.call.topic) if self.call.topic else Topic.AGENT
         party = party_for(topic)
         thread = open_thread(
-            self.session,
+            self.store.session(),
             call_sid=self.call.sid,
             party=party,
             seller_id=self.call.seller_id if party is Party.SELLER else None,
@@ -336,25 +338,18 @@ class Turn:
         if test == "seller_available":
             seller = self._seller()
             return seller is not None and handoff.seller_available(
-                self.settings.hours, seller_schedule(seller, self.settings.hours), self.now
+                self.settings.hours, seller.hours, self.now
             )
         if test == "has_question":
             return bool(self.call.question)
         raise FlowError(f"unknown branch test {test!r}")
 
-    def _recent_orders(self, phone: str | None) -> list[OrderRow]:
-        if not phone:
-            return []
-        since = (self.now - timedelta(days=self.settings.recent_order_days)).date()
-        rows = self.session.scalars(select(OrderRow).where(OrderRow.buyer_phone == phone)).all()
-        return [o for o in rows if o.placed is None or o.placed >= since]
-
-    def _use_order(self, order: OrderRow) -> None:
+    def _use_order(self, order: Order) -> None:
         self.call.order_id = order.id
-        self.call.seller_id = order.seller_id
+        self.call.seller_id = order.seller
 
-    def _seller(self) -> SellerRow | None:
-        return self.session.get(SellerRow, self.call.seller_id) if self.call.seller_id else None
+    def _seller(self) -> Seller | None:
+        return self.directory.seller(self.call.seller_id)
 
     def language(self) -> Language:
         """The call's language settings (falls back to the flow's first language)."""
@@ -394,18 +389,10 @@ class Turn:
         return path + ("?" + urlencode(query) if query else "")
 
 
-def seller_schedule(seller: SellerRow, hotline: Schedule) -> Schedule | None:
-    """The seller's own hours from their store row (``None``: they keep the hotline's)."""
-    if not seller.opens or not seller.closes:
-        return None
-    days = frozenset(int(d) for d in seller.days.split(",")) if seller.days else hotline.days
-    return Schedule(
-        opens=time.fromisoformat(seller.opens),
-        closes=time.fromisoformat(seller.closes),
-        tz=hotline.tz,
-        days=days,
-        closed_dates=hotline.closed_dates,
-    )
+def _printable_words(text: str) -> str:
+    """``text`` as single-spaced printable words: it may be spoken back in TwiML (the whisper),
+    where control characters would make the XML invalid."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
 
 
 def spell_digits(value: str) -> str:

@@ -119,7 +119,7 @@ class CallEventRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     step: Mapped[str] = mapped_column(String(64))
     input: Mapped[str | None] = mapped_column(Text)
-    decision: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(Text)
 
 
 class ThreadRow(Base):
@@ -229,9 +229,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # Every webhook writes: take the write lock up front so two workers never deadlock upgrading
-    # a read lock; the busy timeout then simply queues them.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A transaction that writes takes the write lock up front, so two workers never deadlock
+    # upgrading a read lock; the busy timeout then simply queues them. Reads marked read-only
+    # (a webhook loading its call) take no lock at all in WAL mode.
+    if conn.get_execution_options().get("hotline_read_only"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def upgrade_schema(url: str, revision: str = "head") -> None:

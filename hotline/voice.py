@@ -16,12 +16,14 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from hotline import phones
+from hotline.callstore import CallState, CallWork
 from hotline.config import Settings
+from hotline.directory import Directory
 from hotline.flows import Flow
 from hotline.hours import is_open
 from hotline.security import require_twilio_signature
 from hotline.steps import Caller, Turn
-from hotline.store import CallEventRow, CallRow, db_session
+from hotline.store import get_store
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -29,6 +31,7 @@ bp.before_request(require_twilio_signature)
 
 SETTINGS = "hotline.settings"
 FLOW = "hotline.flow"
+DIRECTORY = "hotline.directory"
 
 
 def settings() -> Settings:
@@ -43,6 +46,12 @@ def flow() -> Flow:
     return value
 
 
+def directory() -> Directory:
+    """The current app's directory of sellers and orders."""
+    value: Directory = current_app.extensions[DIRECTORY]
+    return value
+
+
 def _twiml(response: VoiceResponse) -> Response:
     return Response(str(response), status=200, mimetype="text/xml")
 
@@ -52,41 +61,43 @@ def _now() -> datetime:
 
 
 def _run(
-    label: str, work: Callable[[Turn], None], safe_path: str = "agent", given: str | None = None
+    label: str,
+    work: Callable[[Turn], None],
+    safe_path: str = "agent",
+    given: str | None = None,
+    first: bool = False,
 ) -> Response:
-    """Load (or start) the call, let ``work`` fill the TwiML, record the step, commit, answer."""
+    """Load (or start) the call, let ``work`` fill the TwiML, record the step, commit, answer.
+
+    ``first`` is the Voice URL: the call is new (a retry of it finds its row and leaves it be).
+    """
     form = request.form
     sid = form.get("CallSid", "").strip()[:64]
     now = _now()
-    session = db_session()
-    call: CallRow | None = None
+    call: CallState | None = None
     try:
-        if not sid:
-            raise ValueError("the webhook carries no CallSid")
-        call = session.get(CallRow, sid) or _new_call(sid, form.get("From"), form.get("To"), now)
-        turn = Turn(flow(), settings(), session, call, now)
-        # A turn's queries never read what it changed: one flush at commit, not one per query.
-        with session.no_autoflush:
+        with CallWork(get_store(current_app)) as store:
+            if not sid:
+                raise ValueError("the webhook carries no CallSid")
+            if not first:
+                call = store.load(sid)
+            if call is None:
+                call = _new_call(sid, form.get("From"), form.get("To"), now)
+            turn = Turn(flow(), settings(), directory(), store, call, now)
             work(turn)
-        call.updated_at = now
-        session.add(
-            CallEventRow(
-                call_sid=sid, at=now, step=label, input=given, decision=" > ".join(turn.trail)[:200]
-            )
-        )
-        session.commit()
+            call.updated_at = now
+            store.save(call, label, given, " > ".join(turn.trail))
         return _twiml(turn.response)
     except Exception:
         log.exception("webhook %s failed for call %s", request.path, sid or "-")
-        session.rollback()
         language = call.language if call is not None else None
         return _twiml(apology(language, now, safe_path))
 
 
-def _new_call(sid: str, from_: str | None, to: str | None, now: datetime) -> CallRow:
+def _new_call(sid: str, from_: str | None, to: str | None, now: datetime) -> CallState:
     conf = settings()
     language = conf.language_for(to)
-    call = CallRow(
+    call = CallState(
         sid=sid,
         from_number=phones.normalise_or_none(from_ or "", conf.default_region),
         to_number=phones.normalise_or_none(to or "", conf.default_region),
@@ -94,9 +105,7 @@ def _new_call(sid: str, from_: str | None, to: str | None, now: datetime) -> Cal
         started_at=now,
         updated_at=now,
         step=flow().start,
-        seller_accepted=False,
     )
-    db_session().add(call)
     log.info("call %s from %s to %s", sid, phones.mask(call.from_number), call.to_number or "-")
     return call
 
@@ -140,7 +149,7 @@ def _attempt() -> int:
 @bp.post("")
 def incoming() -> Response:
     """The number's Voice URL: greet and offer the topic menu."""
-    return _run("incoming", lambda turn: turn.enter(turn.flow.start))
+    return _run("incoming", lambda turn: turn.enter(turn.flow.start), first=True)
 
 
 @bp.post("/step/<name>")
@@ -173,30 +182,19 @@ def _seller_leg(label: str, work: Callable[[Turn, VoiceResponse], None]) -> Resp
     """Run ``work`` on the buyer's call (named in the URL) while answering the seller's leg."""
     parent_sid = request.args.get("call", "")
     now = _now()
-    session = db_session()
     try:
-        call = session.get(CallRow, parent_sid)
-        if call is None:
-            raise LookupError(f"whisper for unknown call {parent_sid!r}")
-        turn = Turn(flow(), settings(), session, call, now)
-        leg = VoiceResponse()
-        with session.no_autoflush:
+        with CallWork(get_store(current_app)) as store:
+            call = store.load(parent_sid)
+            if call is None:
+                raise LookupError(f"whisper for unknown call {parent_sid!r}")
+            turn = Turn(flow(), settings(), directory(), store, call, now)
+            leg = VoiceResponse()
             work(turn, leg)
-        session.add(
-            CallEventRow(
-                call_sid=call.sid,
-                at=now,
-                step=label,
-                input=Caller.from_form(request.form).describe(),
-                decision=" > ".join(turn.trail)
-                or ("accepted" if call.seller_accepted else "asked"),
-            )
-        )
-        session.commit()
+            decision = " > ".join(turn.trail) or "asked"
+            store.save(call, label, Caller.from_form(request.form).describe(), decision)
         return _twiml(leg)
     except Exception:
         log.exception("webhook %s failed for call %s", request.path, parent_sid or "-")
-        session.rollback()
         return _twiml(apology(None, now, "seller"))
 
 
@@ -277,6 +275,7 @@ def init_app(app: Flask, conf: Settings, current: Flow) -> None:
     """Register the webhooks; unknown /voice URLs and stray errors still answer TwiML."""
     app.extensions[SETTINGS] = conf
     app.extensions[FLOW] = current
+    app.extensions[DIRECTORY] = Directory.from_settings(conf)
     app.register_blueprint(bp)
 
     @app.errorhandler(HTTPException)

@@ -636,3 +636,11 @@ def test_status_callback_records_the_end(call: CallActions, app: Flask, at_open:
     answer = call.post("/voice/status", CallStatus="completed", CallDuration="42")
     assert answer.status == 200
     assert call_row(app, call.sid).outcome == "ended:completed"
+
+
+def test_control_characters_in_speech_never_break_the_whisper(
+    call: CallActions, at_open: None
+) -> None:
+    product_question(call, "is it\x0bwaterproof\x00?")
+    leg = whisper(call)  # parsing the TwiML is the check: \x0b and \x00 are not valid XML
+    assert "is it waterproof" in leg.said
