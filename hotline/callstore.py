@@ -8,8 +8,9 @@ steps that write more (opening a thread) join that same transaction through an O
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
@@ -85,9 +86,9 @@ class CallWork:
         conn = self._writer()
         if self._session is not None:
             self._session.flush()
-        values = asdict(call)
+        values = {name: getattr(call, name) for name in _COLUMNS}
         if self._loaded is None:
-            conn.execute(_insert_new(conn), values)
+            conn.execute(_insert_new(conn.dialect.name), values)
         else:
             changed = {k: v for k, v in values.items() if self._loaded.get(k) != v}
             if changed:
@@ -120,9 +121,10 @@ class CallWork:
         return self._conn
 
 
-def _insert_new(conn: Connection) -> Any:
+@cache
+def _insert_new(dialect: str) -> Any:
     """INSERT of a new call that leaves an existing row alone (Twilio retried the first webhook)."""
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(_CALLS).on_conflict_do_nothing(index_elements=["sid"])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
+@lru_cache(maxsize=4096)
 def normalise(number: str, region: str | None = None) -> str:
     """``number`` in E.164 (``+48601100200``); raises ValueError when it is not a valid number."""
     try:

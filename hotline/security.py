@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from functools import wraps
 from typing import TypeVar
+from urllib.parse import quote
 
 from flask import Flask, Request, abort, current_app, jsonify, request
 from twilio.request_validator import RequestValidator
@@ -17,6 +18,7 @@ from hotline.config import Settings
 from hotline.errors import ConfigError
 
 AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
+_URL_SAFE = "/:@!$&'()*+,;=-._~"
 API_TOKEN_ENV = "HOTLINE_API_TOKEN"
 EXTENSION = "hotline.security"
 
@@ -42,11 +44,12 @@ class Guard:
 
     def public_url(self, req: Request) -> str:
         """The URL Twilio requested, as Twilio signed it (public base URL or the proxied URL)."""
-        if self.public_base_url is None:
-            return req.url
+        # Built from the parts rather than ``req.url``, which converts to an IRI (slow, and not
+        # needed: Twilio signs the URL as it sent it, percent-encoding included).
+        base = self.public_base_url or f"{req.scheme}://{req.host}"
+        path = quote(req.script_root + req.path, safe=_URL_SAFE)
         query = req.query_string.decode("latin-1")
-        path = req.script_root + req.path
-        return self.public_base_url + path + (f"?{query}" if query else "")
+        return base + path + (f"?{query}" if query else "")
 
     def signature_ok(self, req: Request) -> bool:
         """Whether ``req`` carries a valid ``X-Twilio-Signature`` (true when checks are off)."""

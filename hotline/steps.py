@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from twilio.twiml.voice_response import Gather, VoiceResponse
@@ -374,9 +375,7 @@ class Turn:
         seller = self._seller()
         if seller is not None:
             values["seller"] = seller.name
-            values["seller_phone"] = ", ".join(
-                spell_digits(g) for g in phones.spoken_groups(seller.phone)
-            )
+            values["seller_phone"] = spoken_phone(seller.phone)
         return values
 
     def say(self, text: str) -> None:
@@ -393,6 +392,12 @@ def _printable_words(text: str) -> str:
     """``text`` as single-spaced printable words: it may be spoken back in TwiML (the whisper),
     where control characters would make the XML invalid."""
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+@lru_cache(maxsize=1024)
+def spoken_phone(number: str) -> str:
+    """A phone number as text-to-speech should read it: digit by digit, in groups."""
+    return ", ".join(spell_digits(group) for group in phones.spoken_groups(number))
 
 
 def spell_digits(value: str) -> str:

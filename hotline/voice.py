@@ -106,7 +106,8 @@ def _new_call(sid: str, from_: str | None, to: str | None, now: datetime) -> Cal
         updated_at=now,
         step=flow().start,
     )
-    log.info("call %s from %s to %s", sid, phones.mask(call.from_number), call.to_number or "-")
+    if log.isEnabledFor(logging.INFO):
+        log.info("call %s from %s to %s", sid, phones.mask(call.from_number), call.to_number or "-")
     return call
 
 
