@@ -42,7 +42,7 @@ pytest: $(VENV)/.installed-test
 	$(BIN)/pytest
 
 replay: $(VENV)/.installed-test
-	$(BIN)/hotline replay tests/calls
+	$(BIN)/hotline replay --coverage tests/calls
 
 test: lint typecheck pytest replay
 

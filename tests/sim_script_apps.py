@@ -65,8 +65,8 @@ def create_shop() -> Flask:
     @app.post("/whisper")
     def whisper() -> Response:
         response = VoiceResponse()
-        gather = Gather(num_digits=1, action="/whisper-taken", timeout=5)
-        gather.say("A buyer has a product question. Press 1 to take the call.")
+        gather = Gather(input="dtmf speech", num_digits=1, action="/whisper-taken", timeout=5)
+        gather.say("A buyer has a product question. Press 1 or say yes to take the call.")
         response.append(gather)
         response.hangup()
         return _twiml(response)
@@ -74,7 +74,8 @@ def create_shop() -> Flask:
     @app.post("/whisper-taken")
     def whisper_taken() -> Response:
         response = VoiceResponse()
-        if request.form.get("Digits") != "1":
+        said = request.form.get("SpeechResult", "").lower()
+        if request.form.get("Digits") != "1" and "yes" not in said:
             response.hangup()
         return _twiml(response)
 

@@ -39,10 +39,11 @@ OTHER = "+48600300500"
 
 @dataclass
 class ScriptCaller:
-    """A caller answering prompts from a list, hanging up when they hear ``hang_up_on``."""
+    """A caller answering prompts from a list, hanging up on ``hang_up_on`` or at ``hang_up_at``."""
 
     answers: list[CallerInput] = field(default_factory=list)
     hang_up_on: str | None = None
+    hang_up_at: float | None = None
     events: list[Event] = field(default_factory=list)
     prompts: list[Prompt] = field(default_factory=list)
 
@@ -55,6 +56,9 @@ class ScriptCaller:
 
     def hangs_up_during(self, text: str, elapsed: float) -> bool:
         return self.hang_up_on is not None and self.hang_up_on in text
+
+    def hangs_up_at(self) -> float | None:
+        return self.hang_up_at
 
 
 def place(
@@ -497,6 +501,98 @@ def test_whisper_on_the_callee_leg_decides_the_bridge(
     assert result.heard() == ["Over"]  # the caller never hears the whisper
 
 
+def _speech_whisper_routes(listens: str) -> dict[str, Route]:
+    routes = _whisper_routes()
+    routes["/whisper"] = twiml(
+        lambda r: (
+            r.gather(input=listens, num_digits=1, action="/screen", timeout=3).say(
+                "Say yes or press 1 to take the call"
+            ),
+            r.hangup(),
+        )
+    )
+
+    def screen(params: dict[str, str]) -> VoiceResponse:
+        response = VoiceResponse()
+        if params.get("Digits") != "1" and "yes" not in params.get("SpeechResult", ""):
+            response.hangup()
+        return response
+
+    routes["/screen"] = screen
+    return routes
+
+
+@pytest.mark.parametrize(
+    ("listens", "behaviour", "posted", "ignored"),
+    [
+        (
+            "speech",
+            CalleeBehaviour(
+                DialOutcome.ANSWER, ring_seconds=2, say="yes I'll take it", confidence=0.9
+            ),
+            {"SpeechResult": "yes I'll take it", "Confidence": "0.9"},
+            None,
+        ),
+        (
+            "dtmf speech",
+            CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=2, say="yes"),
+            {"SpeechResult": "yes", "Confidence": "0.92"},
+            None,
+        ),
+        (
+            "dtmf",
+            CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=2, say="yes"),
+            None,
+            ("speak", "the <Gather> listens for keys only; it times out after 3 s"),
+        ),
+        (
+            "speech",
+            CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=2, press="1"),
+            None,
+            ("press", "the <Gather> listens for speech only; it times out after 3 s"),
+        ),
+    ],
+)
+def test_a_dialled_party_speaks_at_the_whisper_gather(
+    listens: str,
+    behaviour: CalleeBehaviour,
+    posted: dict[str, str] | None,
+    ignored: tuple[str, str] | None,
+) -> None:
+    result, hits = place(_speech_whisper_routes(listens), callees={SELLER: [behaviour]})
+    dialed = hit(hits, "/dialed").params
+    if posted is not None:
+        screen = hit(hits, "/screen").params
+        assert {k: screen[k] for k in ("SpeechResult", "Confidence", "Digits") if k in screen} == (
+            posted
+        )
+        assert (dialed["DialBridged"], result.bridged) == ("true", (SELLER,))
+        return
+    # Input the Gather does not listen for is never heard: it times out, the whisper hangs up.
+    assert "/screen" not in [h.path for h in hits]
+    assert (dialed["DialCallStatus"], dialed["DialBridged"]) == ("completed", "false")
+    kind, why = ignored or ("", "")
+    (event,) = result.events(kind)
+    assert (event.who, event.detail["ignored"]) == (Who.CALLEE, why)
+    prompt_ends = 2 + 9 / 2.5  # the ring, then the whole whisper prompt (input never cuts it)
+    assert hit(hits, "/dialed").now == at(prompt_ends + 3)  # then the Gather's whole timeout
+
+
+def test_what_a_dialled_party_heard_is_kept_per_number() -> None:
+    callees = {SELLER: [CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=2, press="1", talk=5)]}
+    result, _ = place(_whisper_routes(), callees=callees)
+
+    assert result.heard_by(SELLER) == ["Press 1 to take the call"]
+    assert result.heard_by("+48 600-300-400") == ["Press 1 to take the call"]
+    assert result.heard_by(OTHER) == []
+    assert "Press 1 to take the call" not in result.heard()
+
+
+def test_a_dialled_party_presses_or_speaks_not_both() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        CalleeBehaviour(DialOutcome.ANSWER, press="1", say="yes")
+
+
 def test_dial_queue_bridges_a_waiting_caller() -> None:
     def voice(r: VoiceResponse) -> None:
         dial = Dial(action="/after")
@@ -605,6 +701,132 @@ def test_a_gather_in_wait_music_takes_the_caller_out_of_the_queue() -> None:
     result, hits = place(routes, digits("1"))
     assert hit(hits, "/left").params["QueueResult"] == "redirected"
     assert result.heard()[-1] == "Leave your message"
+
+
+@pytest.mark.parametrize("refusal", ["queue-full", "system-error"])
+def test_a_queue_that_refuses_the_caller_ends_the_enqueue_at_once(refusal: str) -> None:
+    wait = twiml(lambda r: r.say("Please hold"))
+    queues = {"support": QueueBehaviour(refuse=refusal)}
+    result, hits = place(_queue_routes(wait), queues=queues)
+
+    left = hit(hits, "/left")
+    assert (left.params["QueueResult"], left.params["QueueTime"], left.now) == (refusal, "0", at(0))
+    assert "/wait" not in [h.path for h in hits]
+    assert [(v.name, v.result) for v in result.queues] == [("support", refusal)]
+    assert result.entered_queues() == []  # refused: the caller never waited in it
+    assert result.heard() == ["Thanks for waiting"]
+
+
+def test_a_refused_enqueue_without_action_goes_on_with_the_next_verb() -> None:
+    routes = {"/voice": twiml(lambda r: (r.enqueue("support"), r.say("All agents are busy")))}
+    result, _ = place(routes, queues={"support": QueueBehaviour(refuse="queue-full")})
+    assert result.heard() == ["All agents are busy"]
+    assert result.ended is CallEnd.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        ({"refuse": "closed"}, "refuse: expected one of queue-full, system-error"),
+        ({"refuse": "queue-full", "agent_after": 5}, "has no agent_after"),
+    ],
+)
+def test_queue_refusals_are_checked(behaviour: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        QueueBehaviour(**behaviour)
+
+
+def test_repeated_wait_loops_fold_in_the_transcript() -> None:
+    from hotline.sim.folding import fold_transcript
+
+    wait = twiml(lambda r: (r.say("Please hold"), r.play("https://cdn.example/hold.mp3")))
+    queues = {"support": QueueBehaviour(agent_after=60)}
+    result, hits = place(_queue_routes(wait), queues=queues)
+
+    folds = fold_transcript(result.transcript)
+    loops = [f for f in folds if f.repeats > 1]
+    assert len([h for h in hits if h.path == "/wait"]) == 11  # 5.8 s a pass, cut at 60 s
+    (loop,) = loops
+    assert [(e.kind, e.text) for e in loop.events] == [
+        ("webhook", "POST 200"),
+        ("say", "Please hold"),
+        ("play", "https://cdn.example/hold.mp3"),
+    ]
+    assert loop.repeats == 11  # the last pass, cut short by the agent, is the same loop
+    assert loop.last.detail["interrupted"] == "1.2"
+    assert sum(len(f.events) * f.repeats for f in folds) == len(result.transcript)
+
+
+# -- the caller hanging up at a moment, and the engine's limit ------------------------------
+
+
+def _long_say(r: VoiceResponse) -> None:
+    r.say(" ".join(["word"] * 100))  # 40 s
+
+
+def _ringing(r: VoiceResponse) -> None:
+    r.dial(SELLER, timeout=60, action="/after")
+
+
+def _queued(r: VoiceResponse) -> None:
+    r.enqueue("support", action="/after")
+
+
+def _gathering(r: VoiceResponse) -> None:
+    r.gather(timeout=60, action="/after").say("Press a key")
+
+
+@pytest.mark.parametrize(
+    ("build", "answer"),
+    [(_long_say, None), (_ringing, None), (_queued, None), (_gathering, SILENCE)],
+    ids=["during a say", "while a dial rings", "waiting in a queue", "at a gather's wait"],
+)
+def test_the_caller_hangs_up_at_exactly_the_moment(build: Any, answer: CallerInput | None) -> None:
+    caller = ScriptCaller([answer] if answer else [], hang_up_at=30)
+    routes = {"/voice": twiml(build), "/after": say("After"), "/status": say()}
+    result, hits = place(routes, caller=caller, status_callback="/status")
+
+    assert result.ended is CallEnd.CALLER_HANGUP
+    assert result.duration == 30.0
+    assert result.reason == "the caller hung up 30 s into the call"
+    final = [h for h in hits if h.path == "/status"][-1]
+    assert (final.params["CallStatus"], final.params["CallDuration"], final.now) == (
+        "completed",
+        "30",
+        at(30),
+    )
+    assert "After" not in result.heard()
+
+
+def test_a_part_cut_by_the_hang_up_says_how_much_was_heard() -> None:
+    result, _ = place({"/voice": twiml(_long_say)}, caller=ScriptCaller(hang_up_at=12.5))
+    (spoken,) = result.events("say")
+    assert spoken.detail["interrupted"] == "12.5"
+    assert result.finished == at(12.5)
+
+
+def test_a_moment_already_past_hangs_up_at_once() -> None:
+    routes = {"/voice": twiml(lambda r: (r.say("Hi"), r.say("Never heard")))}
+    result, _ = place(routes, caller=ScriptCaller(hang_up_at=0))
+    assert result.heard() == []
+    assert (result.ended, result.duration) == (CallEnd.CALLER_HANGUP, 0)
+
+
+def test_waiting_in_a_queue_until_the_limit_says_so() -> None:
+    result, hits = place(_queue_routes(), max_duration=60)
+    assert result.reached_limit
+    assert result.reason == "the caller waited in queue 'support' until the call limit (60 s)"
+    assert hit(hits, "/left").params["QueueResult"] == "hangup"
+    assert result.duration == 60
+
+
+def test_an_endless_loop_reaches_the_limit_too() -> None:
+    result, _ = place(
+        {"/voice": twiml(lambda r: r.play("https://cdn.example/a.mp3", loop=0))}, max_duration=60
+    )
+    assert result.reached_limit
+    ok, _ = place({"/voice": say("Hi")})
+    assert not ok.reached_limit
 
 
 # -- Record, Redirect, Hangup, Reject ------------------------------------------------------

@@ -105,6 +105,36 @@ def test_hanging_up_while_the_app_still_talks(dial: Dial) -> None:
     assert [visit.result for visit in call.result.queues] == ["hangup"]
 
 
+def test_hanging_up_at_a_moment_ends_the_call_then(dial: Dial) -> None:
+    call = dial(at=AT)
+
+    call.press("2")
+    call.hangs_up(after=30)
+
+    assert call.result is not None
+    assert (call.result.duration, call.result.reason) == (
+        30.0,
+        "the caller hung up 30 s into the call",
+    )
+
+
+def test_what_the_seller_heard_in_the_whisper_is_checked(dial: Dial) -> None:
+    call = dial(at=AT, dialled={SELLER: "answer:say=yes I'll take it"})
+    call.press("1")
+    call.bridged_to(SELLER)
+    call.callee_hears(SELLER, "a buyer has a product question")
+
+    with pytest.raises(ExpectationFailed) as caught:
+        call.callee_hears(SELLER, "waterproof")  # the line the failure names
+
+    first = str(caught.value).splitlines()[0]
+    assert first == (
+        f"{__file__}:{_line_of('waterproof', 'call.callee_hears')}: expected {SELLER} to hear"
+        " 'waterproof', heard: 'A buyer has a product question. Press 1 or say yes to take the"
+        " call.'"
+    )
+
+
 def test_the_app_hanging_up_first_fails_the_next_step(dial: Dial) -> None:
     call = dial(at=AT, dialled={SELLER: "answer:1"})
     call.press("1")
@@ -125,9 +155,9 @@ def test_a_time_without_an_offset_is_refused(dial: Dial) -> None:
         dial(at="2026-03-30T10:00:00")
 
 
-def _line_of(text: str) -> int:
+def _line_of(text: str, method: str = "call.hears") -> int:
     with open(__file__, encoding="utf-8") as source:
         for number, line in enumerate(source, start=1):
-            if text in line and "call.hears" in line:
+            if text in line and method in line:
                 return number
     raise AssertionError(f"{text!r} not found")

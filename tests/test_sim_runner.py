@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from hotline.sim.commands import call, replay
-from hotline.sim.runner import Target, find_scripts, load_scripts, run_call, run_calls
+from hotline.sim.engine import CallResult
+from hotline.sim.model import CallEnd, Event, Who
+from hotline.sim.report import transcript_lines
+from hotline.sim.runner import (
+    CallOutcome,
+    Target,
+    find_scripts,
+    load_scripts,
+    run_call,
+    run_calls,
+)
 from hotline.sim.script import parse_script
 from tests.sim_script_apps import API_TOKEN, AUTH_TOKEN, SELLER
 
@@ -198,7 +209,109 @@ def test_the_caller_hangs_up_in_the_queue_when_the_script_says() -> None:
     assert outcome.status == "passed", outcome.failure
     assert outcome.result is not None
     assert [(v.name, v.result) for v in outcome.result.queues] == [("warehouse", "hangup")]
-    assert 60 <= outcome.result.duration < 70
+    assert outcome.result.duration == 60.0  # exactly when the script says, not when music ends
+    assert outcome.result.reason == "the caller hung up 60 s into the call"
+
+
+CALLEE_HEARD = f"""\
+[dialled]
+"{SELLER}" = "answer:say=yes I'll take it"
+[[steps]]
+press = "1"
+[expect]
+bridged = "{SELLER}"
+callee_heard = {{ "{SELLER}" = ["product question", "SAY  YES"] }}
+"""
+
+
+def test_a_seller_saying_yes_is_bridged_and_what_they_heard_is_checked() -> None:
+    assert _run(CALLEE_HEARD) == ("passed", None, None)
+
+
+def test_a_seller_who_heard_something_else_fails_at_the_callee_heard_line() -> None:
+    status, message, line = _run(CALLEE_HEARD.replace('"SAY  YES"', '"compatible"'))
+
+    assert (status, line) == ("failed", 11)
+    assert message == (
+        f"expected {SELLER} to hear 'compatible', heard:"
+        " 'A buyer has a product question. Press 1 or say yes to take the call.'"
+    )
+
+
+def test_a_number_never_reached_heard_nothing() -> None:
+    body = CALLEE_HEARD.replace("answer:say=yes I'll take it", "busy").replace(
+        f'bridged = "{SELLER}"', "bridged = false"
+    )
+
+    status, message, _ = _run(body)
+
+    assert (status, message) == (
+        "failed",
+        f"expected {SELLER} to hear 'product question', heard nothing",
+    )
+
+
+def test_a_full_queue_is_scripted_and_not_counted_as_entered() -> None:
+    body = ORDER_QUEUE.replace("{ agent_after = 40, talk = 60 }", "{ full = true }").replace(
+        'hear = "hold for the warehouse"', 'not_hear = "never"'
+    )
+    (script,) = parse_script(HEADER + body, "call.toml")
+
+    outcome = run_call(script, SHOP)
+
+    assert outcome.failure is not None
+    assert outcome.failure.message == "expected the caller to enter queue 'warehouse', got no queue"
+    assert outcome.result is not None
+    assert [(v.name, v.result) for v in outcome.result.queues] == [("warehouse", "queue-full")]
+    assert outcome.result.duration < 10  # refused at once: no waiting
+
+
+def test_a_queue_nobody_answers_fails_at_the_call_limit() -> None:
+    body = ORDER_QUEUE.replace("warehouse = { agent_after = 40, talk = 60 }", "")
+
+    status, message, line = _run(body.replace('ended = "completed"\n', ""))
+
+    assert (status, line) == ("failed", 1)
+    assert message == (
+        "the caller waited in queue 'warehouse' until the call limit (3600 s):"
+        " script an agent in [queues] or a hangup"
+    )
+    # An [expect] the limit breaks fails first, and says why.
+    status, message, line = _run(body)
+    assert (status, line) == ("failed", 13)
+    assert message == (
+        "expected the call to end completed, it ended caller-hangup"
+        " (the caller waited in queue 'warehouse' until the call limit (3600 s))"
+    )
+
+
+def test_a_wait_loop_folds_into_one_block_and_whispers_name_their_listener() -> None:
+    start = datetime(2026, 3, 30, 10, 0, tzinfo=UTC)
+
+    def event(second: float, who: Who, kind: str, text: str, **detail: str) -> Event:
+        url = "http://localhost/wait" if kind == "webhook" else ""
+        return Event(start + timedelta(seconds=second), who, kind, text, url, detail)
+
+    loop = [
+        event(6 * n + part, who, kind, text, **({"QueueTime": str(6 * n)} if part == 0 else {}))
+        for n in range(4)
+        for part, (who, kind, text) in enumerate(
+            [(Who.TWILIO, "webhook", "POST 200"), (Who.APP, "say", "Hold"), (Who.APP, "play", "m")]
+        )
+    ]
+    whisper = event(30, Who.CALLEE, "say", "Press 1", party=SELLER)
+    (script,) = parse_script(HEADER, "call.toml")
+    result = CallResult("CA1", [*loop, whisper], CallEnd.COMPLETED, "", start, start, 4)
+
+    lines = [line for line, _ in transcript_lines(CallOutcome(script, "passed", result=result))]
+
+    assert lines == [
+        "10:00:00.0  twilio  POST /wait → 200  QueueTime='0'",
+        "10:00:01.0  app     says 'Hold'",
+        "10:00:02.0  app     plays m",
+        "10:00:20.0          ↑ the 3 lines above ×4 in all, to here",
+        f"10:00:30.0  callee  {SELLER} hears 'Press 1'",
+    ]
 
 
 def test_an_unknown_app_is_an_error_outcome() -> None:
@@ -326,6 +439,18 @@ def test_replay_usage_errors_have_no_traceback(args: list[str], message: str) ->
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_replay_prints_brackets_in_failures_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "stuck.toml"
+    path.write_text(HEADER + '[[steps]]\npress = "2"\n')  # queued; no agent, no hang-up
+
+    code, output = _replay(str(path))
+
+    assert code == 1
+    assert "↑ the" not in output  # hold music without a waitUrl folds into one line
+    assert "plays [hold music]  (×" in output
+    assert output.count("script an agent in [queues] or a hangup") == 2  # transcript and summary
 
 
 def test_replay_names_the_line_of_a_bad_script(tmp_path: Path) -> None:

@@ -15,12 +15,14 @@ from hotline.sim.model import (
     Event,
     InputKind,
     Prompt,
+    QueueBehaviour,
     ScriptError,
     Who,
 )
 from hotline.sim.script import load_script, parse_ring, parse_script
 from hotline.sim.steps import Hangup, Hear, Press, Record, Say, Silence
 
+HEADER_TEXT = '[call]\nat = "2026-03-30T10:00:00+02:00"\nfrom = "+48601100200"\nto = "+4822"\n'
 FULL = """\
 [call]
 name = "product question handed to the seller"
@@ -168,6 +170,62 @@ def test_a_single_call_is_named_after_its_file(tmp_path: Path) -> None:
 HEADER = '[call]\nat = "2026-03-30T10:00:00+02:00"\nfrom = "+48601100200"\nto = "+48221000000"\n'
 
 
+SPEAKING_SELLER = """\
+[dialled]
+"+48600300400" = [
+  { outcome = "answer", say = "yes I'll take it", confidence = 0.9 },
+  "answer:say=no thanks",
+]
+[queues]
+warehouse = { full = true }
+returns = { error = true }
+[expect]
+callee_heard = { "+48600300400" = "compatible", "+48600300500" = ["order", "1234567"] }
+"""
+
+
+def test_callee_speech_queue_refusals_and_callee_heard_parse() -> None:
+    (call,) = parse_script(HEADER + SPEAKING_SELLER, "s.toml")
+
+    assert call.dialled["+48600300400"] == (
+        CalleeBehaviour(DialOutcome.ANSWER, say="yes I'll take it", confidence=0.9),
+        CalleeBehaviour(DialOutcome.ANSWER, say="no thanks"),
+    )
+    assert call.queues == {
+        "warehouse": QueueBehaviour(refuse="queue-full"),
+        "returns": QueueBehaviour(refuse="system-error"),
+    }
+    assert [(c.number, c.texts, c.where.line) for c in call.expect.callee_heard] == [
+        ("+48600300400", ("compatible",), 14),
+        ("+48600300500", ("order", "1234567"), 14),
+    ]
+
+
+def test_call_parts_may_live_inside_the_call_table() -> None:
+    inside = (
+        HEADER
+        + '[call.dialled]\n"+48600300400" = "answer:1"\n'
+        + "[call.queues]\nwarehouse = { agent_after = 30 }\n"
+        + '[[call.steps]]\nhear = "press 1"\n[[call.steps]]\npress = "1"\n'
+        + '[call.expect]\nbridged = "+48600300400"\n'
+    )
+    top = inside.replace("[call.", "[").replace("[[call.", "[[")
+
+    (nested,) = parse_script(inside, "inside.toml")
+    (flat,) = parse_script(top, "top.toml")
+
+    assert (
+        nested.dialled
+        == flat.dialled
+        == {"+48600300400": (CalleeBehaviour(DialOutcome.ANSWER, press="1"),)}
+    )
+    assert nested.queues == flat.queues == {"warehouse": QueueBehaviour(agent_after=30.0)}
+    assert [type(step) for step in nested.steps] == [Hear, Press]
+    assert [step.where.line for step in nested.steps] == [10, 12]  # lines still named
+    assert nested.expect.bridged == flat.expect.bridged == "+48600300400"
+    assert nested.expect.places["bridged"].line == 14
+
+
 @pytest.mark.parametrize(
     ("body", "line", "message"),
     [
@@ -187,7 +245,21 @@ HEADER = '[call]\nat = "2026-03-30T10:00:00+02:00"\nfrom = "+48601100200"\nto = 
             "ring 'ring twice'",
         ),
         ('[dialled]\n"+486" = { outcome = "maybe" }\n', 6, "outcome: expected answer"),
-        ("steps = 3\n", 5, "unknown key 'steps' in [call]"),
+        (
+            '[dialled]\n"+486" = { outcome = "answer", press = "1", say = "yes" }\n',
+            6,
+            "presses keys or says words, not both",
+        ),
+        ('[dialled]\n"+486" = { outcome = "answer", confidence = 0.5 }\n', 6, "goes with say"),
+        ('[dialled]\n"+486" = "answer:say="\n', 6, "answer:say=WORDS"),
+        ("[queues]\nwarehouse = { full = 1 }\n", 6, "full: expected true"),
+        ("[queues]\nwarehouse = { full = true, error = true }\n", 6, "not both"),
+        ("[queues]\nwarehouse = { error = true, agent_after = 5 }\n", 6, "no agent_after"),
+        ("[expect]\ncallee_heard = 3\n", 6, "callee_heard must be a table"),
+        ('[expect]\ncallee_heard = { "+486" = [] }\n', 6, "give a text or a list"),
+        ('[dialled]\n"+486" = "busy"\n[call.dialled]\n"+487" = "busy"\n', 7, "keep one"),
+        ("steps = 3\n", 5, "'steps' must be a list"),
+        ("spets = 3\n", 5, "unknown key 'spets' in [call]"),
         ("[[steps]]\npress = \n", 6, "not valid TOML"),
     ],
 )
@@ -227,6 +299,22 @@ def test_script_errors_name_the_file_and_line(body: str, line: int, message: str
             "press: expected keys",
         ),
         ('[[calls]]\nat = 2026-03-30T08:00:00Z\nfrom = "1"\nto = "2"\n', 1, "needs a name"),
+        (
+            '[dialled]\n"+486" = "busy"\n[[calls]]\nname = "a"\n',
+            1,
+            "[dialled] at the top of a file with [[calls]]: write [calls.dialled] under a call,"
+            " or [defaults.dialled] for every call",
+        ),
+        (
+            '[[steps]]\nhear = "x"\n[[calls]]\nname = "a"\n',
+            1,
+            "write [[calls.steps]] under a call",
+        ),
+        (
+            HEADER_TEXT + '[[steps]]\nhear = "x"\n[[call.steps]]\nhear = "y"\n',
+            7,
+            "[[steps]] and [[call.steps]] are the same part of the call: keep one",
+        ),
         ('[defaults]\nat = "x"\n[[calls]]\nname = "a"\nfrom = "1"\nto = "2"\n', 2, "at: expected"),
     ],
 )
@@ -248,6 +336,10 @@ def test_an_unreadable_script_is_a_script_error(tmp_path: Path) -> None:
     [
         ("answer", CalleeBehaviour(DialOutcome.ANSWER)),
         ("answer:1", CalleeBehaviour(DialOutcome.ANSWER, press="1")),
+        (
+            "answer:say=yes I'll take it",
+            CalleeBehaviour(DialOutcome.ANSWER, say="yes I'll take it"),
+        ),
         ("no-answer", CalleeBehaviour(DialOutcome.NO_ANSWER)),
         ("no-answer:20", CalleeBehaviour(DialOutcome.NO_ANSWER, ring_seconds=20.0)),
         ("busy", CalleeBehaviour(DialOutcome.BUSY)),
@@ -259,7 +351,16 @@ def test_ring_shorthand(text: str, behaviour: CalleeBehaviour) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["pick up", "busy:3", "answer:x", "no-answer:-1", "no-answer:soon"]
+    "text",
+    [
+        "pick up",
+        "busy:3",
+        "answer:x",
+        "no-answer:-1",
+        "no-answer:soon",
+        "answer:say=",
+        "busy:say=x",
+    ],
 )
 def test_bad_ring_shorthand_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="expected answer"):
@@ -381,13 +482,42 @@ def test_hangup_waits_for_what_comes_before_it() -> None:
     assert caller.failure is None
 
 
-def test_hangup_after_seconds_hangs_up_during_what_plays_then() -> None:
+def test_hangup_after_seconds_gives_the_engine_its_moment() -> None:
     caller = _caller("[[steps]]\nhangup_after = 60\n")
 
-    assert caller.hangs_up_during("[hold music]", 30.0) is False
-    assert caller.hangs_up_during("[hold music]", 60.0) is True
+    assert caller.hangs_up_at() == 60.0
+    assert caller.hangs_up_during("[hold music]", 60.0) is False  # the engine hangs up, not this
+    caller.hear(Event(START + timedelta(seconds=60), Who.CALLER, "hangup", "at 60 s"))
     caller.finish(CallEnd.CALLER_HANGUP)
+
     assert caller.failure is None
+    assert caller.hangs_up_at() is None  # the step is done
+
+
+def test_hangup_after_waits_for_the_steps_before_it() -> None:
+    caller = _caller('[[steps]]\npress = "2"\n[[steps]]\nhangup_after = 30\n')
+
+    before = caller.hangs_up_at()
+    caller.respond(MENU)
+    while_pressing = caller.hangs_up_at()
+    _caller_acts(caller, "press")
+    after_press = caller.hangs_up_at()
+
+    assert (before, while_pressing, after_press) == (None, None, 30.0)
+
+
+def test_a_prompt_before_hangup_after_is_met_with_silence() -> None:
+    caller = _caller("[[steps]]\nhangup_after = 30\n")
+
+    first = caller.respond(MENU)
+    _caller_acts(caller, "silence")  # the prompt timed out before the moment
+    second = caller.respond(Prompt("Record", frozenset({"record"}), ()))
+
+    assert (first.kind, second.kind) == (InputKind.SILENCE, InputKind.SILENCE)
+    assert caller.hangs_up_at() == 30.0
+    caller.finish(CallEnd.COMPLETED)
+    assert caller.failure is not None  # the app ended the call first: the step was never played
+    assert caller.failure.message.endswith("before this step: hang up 30s into the call")
 
 
 def test_the_caller_does_not_hang_up_before_its_answer_is_played() -> None:

@@ -75,12 +75,16 @@ Step = Document | Stop | None
 
 
 class CallOver(Exception):
-    """The call ended in the middle of something (caller hung up, max duration, <Hangup>)."""
+    """The call ended in the middle of something (caller hung up, max duration, <Hangup>).
 
-    def __init__(self, end: CallEnd, reason: str) -> None:
+    ``limit``: the call was cut at the engine's ``max_duration``, not ended by anyone on it.
+    """
+
+    def __init__(self, end: CallEnd, reason: str, *, limit: bool = False) -> None:
         super().__init__(reason)
         self.end = end
         self.reason = reason
+        self.limit = limit
 
 
 class AgentAnswered(Exception):
@@ -100,6 +104,7 @@ class Leg:
     context: str  # for error messages: "the call", "a whisper", "waitUrl"
     is_caller: bool = False
     heard: list[str] = field(default_factory=list)
+    party: str = ""  # on a callee's leg: the number (or queue) whose ears the TwiML is for
 
     def request_params(self, extra: Mapping[str, str]) -> dict[str, str]:
         """Return the params of a request on this leg, with ``extra`` added."""
@@ -190,8 +195,19 @@ class CallState:
     # -- time and bookkeeping -----------------------------------------------------------------
 
     def spend(self, seconds: float) -> None:
-        """Let ``seconds`` pass on the call, unless an agent answers or the call runs too long."""
+        """Let ``seconds`` pass, unless the caller hangs up, an agent answers or time runs out."""
         target = self.clock.elapsed + seconds
+        hangup = self.caller.hangs_up_at()
+        if (
+            hangup is not None
+            and target >= hangup
+            and hangup <= self.sim.max_duration
+            and (self.interrupt_at is None or hangup <= self.interrupt_at)
+        ):
+            self.clock.advance(max(0.0, hangup - self.clock.elapsed))
+            raise CallOver(
+                CallEnd.CALLER_HANGUP, f"the caller hung up {self.clock.elapsed:g} s into the call"
+            )
         if self.interrupt_at is not None and target >= self.interrupt_at:
             self.clock.advance(max(0.0, self.interrupt_at - self.clock.elapsed))
             raise AgentAnswered
@@ -200,8 +216,15 @@ class CallState:
             raise CallOver(
                 CallEnd.CALLER_HANGUP,
                 f"the call reached max_duration ({self.sim.max_duration:g} s)",
+                limit=True,
             )
         self.clock.advance(seconds)
+
+    def cut_after(self, seconds: float) -> float | None:
+        """How much of the next ``seconds`` is heard before ``spend`` stops (None: all of it)."""
+        stops = [self.sim.max_duration, self.interrupt_at, self.caller.hangs_up_at()]
+        heard = min(s for s in stops if s is not None) - self.clock.elapsed
+        return max(0.0, heard) if heard < seconds else None
 
     def bridge(self, party: str, talk: float, time_limit: float) -> None:
         """Connect the caller to ``party`` for ``talk`` seconds (at most ``time_limit``)."""

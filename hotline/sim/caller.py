@@ -78,6 +78,12 @@ class ScriptedCaller:
         elif event.who is Who.CALLER and event.kind in _ACTION_KINDS:
             self._close_segment(event.at)
             self._acting = False
+        elif event.who is Who.CALLER and event.kind == "hangup":
+            step = self._peek_action()
+            if isinstance(step, Hangup) and step.at is not None:
+                # The engine hung up for this step, at its moment (see ``hangs_up_at``).
+                self._take_action()
+                self._close_segment(event.at)
 
     def respond(self, prompt: Prompt) -> CallerInput:
         """Answer a prompt with the next action, taking the hear steps before it along."""
@@ -87,6 +93,11 @@ class ScriptedCaller:
         if action is None:
             # The script is over while the app still asks: the caller hangs up, as people do.
             return CallerInput(InputKind.HANGUP, after=0.0)
+        if isinstance(action, Hangup) and action.at is not None:
+            # Still on the line at this prompt: stay silent and keep the step; the engine ends the
+            # call at its moment (``hangs_up_at``), or asks again if the prompt times out first.
+            self._next -= 1
+            return CallerInput(InputKind.SILENCE)
         answer = self._answer(action, prompt)
         if answer.kind is not InputKind.HANGUP:
             self._acting = True
@@ -99,19 +110,22 @@ class ScriptedCaller:
         if self._acting:
             return False
         step = self._peek_action()
-        if not isinstance(step, Hangup):
+        if not isinstance(step, Hangup) or step.at is not None:
             return False
-        if step.at is not None:
-            if elapsed < step.at:
-                return False
-        else:
-            # Hang up once what the script wanted to hear first has been heard.
-            heard = self.heard
-            if not all(_matches(hear, heard) for hear in [*self._checks, *self._pending_hears()]):
-                return False
+        # Hang up once what the script wanted to hear first has been heard.
+        heard = self.heard
+        if not all(_matches(hear, heard) for hear in [*self._checks, *self._pending_hears()]):
+            return False
         self._take_action()
         self._close_segment(self._now)
         return True
+
+    def hangs_up_at(self) -> float | None:
+        """The ``hangup_after`` moment, once the steps before it are done (None: not yet)."""
+        if self.failure is not None or self._acting:
+            return None
+        step = self._peek_action()
+        return step.at if isinstance(step, Hangup) else None
 
     def finish(self, ended: CallEnd, reason: str = "") -> None:
         """Check the last segment and that no step was left unplayed when the call ended."""
@@ -153,14 +167,7 @@ class ScriptedCaller:
     def _answer(self, action: Action, prompt: Prompt) -> CallerInput:
         listens = prompt.input
         if isinstance(action, Hangup):
-            if action.at is None:
-                return CallerInput(InputKind.HANGUP, after=0.0)
-            wait = max(0.0, action.at - (self._now - self.script.at).total_seconds())
-            if prompt.verb == "Gather" and wait > prompt.timeout:
-                # Still on the line when the prompt times out: stay silent, keep the step.
-                self._next -= 1
-                return CallerInput(InputKind.SILENCE)
-            return CallerInput(InputKind.HANGUP, after=wait)
+            return CallerInput(InputKind.HANGUP, after=0.0)
         if isinstance(action, Silence):
             return CallerInput(InputKind.SILENCE)
         if isinstance(action, Record):

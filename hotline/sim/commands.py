@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -25,8 +25,12 @@ from hotline.sim.model import (
     Who,
 )
 from hotline.sim.report import describe, print_outcome, print_summary, write_json, write_junit
-from hotline.sim.runner import CallOutcome, Target, load_scripts, run_calls
+from hotline.sim.runner import CallOutcome, Target, load_scripts, run_calls, wall_clock
 from hotline.sim.script import parse_ring
+from hotline.sim.steps import CallScript
+
+if TYPE_CHECKING:
+    from hotline.sim.coverage import Coverage
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,6 +107,12 @@ def _target_options(command: F) -> F:
 @click.option(
     "--json", "json_path", type=click.Path(path_type=Path, dir_okay=False), help="Write JSON."
 )
+@click.option(
+    "--coverage",
+    "show_coverage",
+    is_flag=True,
+    help="Show which steps and branches of hotline's flow the calls reached (not with --app).",
+)
 def replay(
     paths: tuple[Path, ...],
     target: Target,
@@ -111,6 +121,7 @@ def replay(
     verbose: bool,
     junit: Path | None,
     json_path: Path | None,
+    show_coverage: bool,
 ) -> None:
     """Replay call scripts (files, or folders of *.toml; default tests/calls) against the app."""
     try:
@@ -124,6 +135,7 @@ def replay(
         raise _Unusable(
             f"no call scripts found in {', '.join(map(str, paths or [DEFAULT_SCRIPTS]))}"
         )
+    coverage = _coverage_of(target, scripts) if show_coverage else None
     console = Console(highlight=False)
     progress = Progress(
         TextColumn("[bold]replaying[/bold]"),
@@ -133,6 +145,7 @@ def replay(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        get_time=wall_clock,  # the app's clock is frozen while calls run in this process
     )
     counts = {"passed": 0, "failed": 0}
 
@@ -144,14 +157,38 @@ def replay(
 
     with progress:
         task = progress.add_task("calls", total=len(scripts), tally="")
-        summary = run_calls(scripts, target, jobs, done)
+        summary = run_calls(scripts, target, jobs, done, trails=coverage is not None)
+    if coverage is not None:
+        from hotline.sim.coverage import print_coverage
+
+        for outcome in summary.outcomes:
+            coverage.add(outcome.script.name, outcome.trail)
+        console.print()
+        print_coverage(console, coverage)
     if junit is not None:
         write_junit(junit, summary)
     if json_path is not None:
-        write_json(json_path, summary)
+        write_json(json_path, summary, coverage.as_json() if coverage is not None else None)
     print_summary(console, summary)
     if summary.failed:
         raise SystemExit(1)
+
+
+def _coverage_of(target: Target, scripts: Sequence[CallScript]) -> Coverage:
+    """An empty coverage of the flows the calls run on; a flow that cannot load stops here."""
+    if target.app:
+        raise click.UsageError("--coverage reads hotline's flows: it cannot be used with --app")
+    # Imported here: only coverage needs hotline's own flow and config modules.
+    from hotline.errors import HotlineError
+    from hotline.sim.coverage import Coverage
+
+    coverage = Coverage()
+    for config in dict.fromkeys(target.config_for(script) for script in scripts):
+        try:
+            coverage.include(config)
+        except HotlineError as exc:
+            raise _Unusable(f"--coverage: {exc}") from exc
+    return coverage
 
 
 @click.command()
@@ -164,7 +201,8 @@ def replay(
     "dialled_specs",
     multiple=True,
     metavar="NUMBER=RING[,RING...]",
-    help="What NUMBER does on each ring: answer[:KEYS], no-answer[:SECONDS], busy or failed.",
+    help="What NUMBER does on each ring: answer[:KEYS], answer:say=WORDS, no-answer[:SECONDS],"
+    " busy or failed.",
 )
 @click.option(
     "--queue",
@@ -262,6 +300,10 @@ class TerminalPhone:
     def hangs_up_during(self, text: str, elapsed: float) -> bool:
         """A person at the terminal hangs up at a prompt, never mid-sentence."""
         return False
+
+    def hangs_up_at(self) -> float | None:
+        """A person at the terminal hangs up by typing it, never at a set moment."""
+        return None
 
 
 def _parse_answer(typed: str) -> CallerInput | None:

@@ -17,13 +17,15 @@ spoken answer can fill them); such webhooks are counted as ``cut`` and shown as 
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import urljoin
 
 from rich.console import Console
 from rich.table import Table
@@ -37,8 +39,7 @@ if TYPE_CHECKING:
 
 DECISION_LIMIT = 200  # the app's call_events.decision column keeps this many characters
 _SEPARATOR = " > "
-_ENTERED = re.compile(r"(?P<step>[A-Za-z0-9_-]+)(?:#(?P<attempt>\d+))?")
-_MARKER = re.compile(r"(?P<step>[A-Za-z0-9_/-]+)<(?P<detail>.*)>")
+_MARKER = re.compile(r"(?P<step>[^<>]+)<(?P<detail>.*)>")
 _INPUT = re.compile(
     r"(?:digits=(?P<digits>[0-9*#]*))?\s*(?:speech=(?P<speech>.+) \((?P<confidence>[0-9.]+)\))?"
 )
@@ -88,7 +89,7 @@ def fetch_trail(connection: Connection, call_sid: str, config: Path) -> CallTrai
     """Read the app's record of call ``call_sid`` through its API (``/api/calls/<sid>``)."""
     if connection.api_token is None:
         return CallTrail(config, problem="reading the app's call log needs HOTLINE_API_TOKEN")
-    url = connection.url(f"/api/calls/{call_sid}")
+    url = urljoin(connection.base_url, f"/api/calls/{call_sid}")
     headers = {"Authorization": f"Bearer {connection.api_token}"}
     response = connection.transport.request("GET", url, {}, headers)
     if response.status == 404:
@@ -107,8 +108,6 @@ def fetch_trail(connection: Connection, call_sid: str, config: Path) -> CallTrai
 
 
 def _json_object(raw: bytes) -> dict[str, Any]:
-    import json
-
     value = json.loads(raw)
     if not isinstance(value, dict):
         raise ValueError("expected a JSON object")
@@ -161,16 +160,16 @@ def trace(flow: Flow, events: Sequence[AppEvent], language: str, rules: _Rules) 
             cut += 1
             tokens = tokens[:-1]  # the last one may be a step name cut in half
         for token in tokens:
-            entered = _ENTERED.fullmatch(token)
-            if entered is None or entered["step"] not in flow.steps:
+            # An entered step is its name, or name#N when entered again for the N-th attempt.
+            name, _, again = token.partition("#")
+            if name not in flow.steps or (again and not again.isdigit()):
                 continue
-            name = entered["step"]
             steps.add(name)
             if current is not None:
                 edge = _edge(flow, current, trigger, name, attempt, language, rules)
                 if edge is not None:
                     edges.add(edge)
-            current, attempt, trigger = name, int(entered["attempt"] or 1), _PASS
+            current, attempt, trigger = name, int(again or 1), _PASS
         if was_cut:
             current = None  # where the turn ended is lost with the end of its trail
     return CallPath(frozenset(steps), frozenset(edges), cut)
@@ -207,9 +206,7 @@ def _trigger(described: str | None) -> _Trigger:
             speech = str(ast.literal_eval(match["speech"]))
         except (ValueError, SyntaxError):
             speech = match["speech"]
-    return _Trigger(
-        "answer", match["digits"] or "", speech, float(match["confidence"] or 0.0)
-    )
+    return _Trigger("answer", match["digits"] or "", speech, float(match["confidence"] or 0.0))
 
 
 def _edge(
@@ -234,9 +231,7 @@ def _edge(
     if trigger.kind == "dialled":
         labels: Iterable[str] = ("on_success", "on_failure")
     else:
-        labels = [
-            label for label in step.links if label != "on_exhausted" or exhausted
-        ]
+        labels = [label for label in step.links if label != "on_exhausted" or exhausted]
     for label in labels:
         if step.links.get(label) == dst:
             return Edge(src, label, dst)
@@ -305,21 +300,39 @@ class Coverage:
             self.unread.append((name, trail.problem))
             return
         flow, rules = _flow_of(trail.config.resolve())
-        entry = self.flows.setdefault(flow.path, FlowCoverage(flow))
+        entry = self.include(trail.config)
         entry.add(trace(flow, trail.events, trail.language, rules))
+
+    def include(self, config: Path) -> FlowCoverage:
+        """The coverage of the flow ``config`` names (listed even if no call reaches it).
+
+        Raises ``HotlineError`` (``ConfigError``, ``FlowError``) when it cannot be loaded.
+        """
+        flow, _rules = _flow_of(config.resolve())
+        return self.flows.setdefault(flow.path, FlowCoverage(flow))
+
+    def totals(self) -> dict[str, int]:
+        """Steps reached and branches taken, out of how many, over every flow."""
+        entries = self.flows.values()
+        return {
+            "steps_reached": sum(entry.reached() for entry in entries),
+            "steps": sum(len(entry.flow.steps) for entry in entries),
+            "branches_taken": sum(entry.taken() for entry in entries),
+            "branches": sum(len(entry.edges) for entry in entries),
+        }
 
     def line(self) -> str:
         """``coverage: X/Y steps, A/B branches`` over every flow."""
-        steps = sum(entry.reached() for entry in self.flows.values())
-        all_steps = sum(len(entry.flow.steps) for entry in self.flows.values())
-        taken = sum(entry.taken() for entry in self.flows.values())
-        branches = sum(len(entry.edges) for entry in self.flows.values())
-        return f"coverage: {steps}/{all_steps} steps, {taken}/{branches} branches"
+        t = self.totals()
+        return (
+            f"coverage: {t['steps_reached']}/{t['steps']} steps,"
+            f" {t['branches_taken']}/{t['branches']} branches"
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The coverage as plain data, for ``--json``."""
         return {
-            "summary": self.line().removeprefix("coverage: "),
+            "summary": self.totals(),
             "flows": [_flow_json(entry) for entry in self.flows.values()],
             "unread": [{"call": name, "reason": why} for name, why in self.unread],
         }
@@ -378,7 +391,9 @@ def print_coverage(console: Console, coverage: Coverage) -> None:
             calls = entry.step_calls[name]
             reached = Text(str(calls), "green") if calls else Text("never", "bold red")
             never = ", ".join(f"{e.label} → {e.dst}" for e in missed.get(name, []))
-            table.add_row(Text(name, "" if calls else "red"), step.kind, reached, Text(never, "red"))
+            table.add_row(
+                Text(name, "" if calls else "red"), step.kind, reached, Text(never, "red")
+            )
         console.print(table)
         if entry.cut:
             console.print(
@@ -394,8 +409,3 @@ def print_coverage(console: Console, coverage: Coverage) -> None:
         for entry in coverage.flows.values()
     )
     console.print(Text(coverage.line(), style="bold green" if complete else "bold yellow"))
-
-
-def flows_of(configs: Mapping[Path, object]) -> list[Flow]:
-    """The flows named by these config files (to check they load before any call is placed)."""
-    return [_flow_of(config.resolve())[0] for config in configs]

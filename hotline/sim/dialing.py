@@ -16,6 +16,7 @@ from hotline.sim.twiml import Document, Verb
 
 _WHISPER_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject"})
 _QUEUE_URL_VERBS = frozenset({"Say", "Play", "Pause", "Redirect"})
+_SILENT = CallerInput(InputKind.SILENCE)
 
 
 def dial(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
@@ -121,7 +122,7 @@ def _whisper(
         "ApiVersion": API_VERSION,
     }
     context = f"a <Number url> whisper for {ring.number}"
-    leg = _callee_leg(params, ring.behaviour.press, _WHISPER_VERBS, context)
+    leg = _callee_leg(params, ring.behaviour.whisper_input(), _WHISPER_VERBS, context, ring.number)
     return _run_url(call, noun, doc, leg) is None
 
 
@@ -157,7 +158,8 @@ def _dial_queue(
             "ApiVersion": API_VERSION,
         }
         context = f"the <Queue url> announcement for {name}"
-        _run_url(call, noun, doc, _callee_leg(params, "", _QUEUE_URL_VERBS, context))
+        leg = _callee_leg(params, _SILENT, _QUEUE_URL_VERBS, context, name)
+        _run_url(call, noun, doc, leg)
     call.bridge(f"queue:{name}", ring.behaviour.talk, time_limit)
     return {
         "DialCallStatus": "completed",
@@ -168,16 +170,19 @@ def _dial_queue(
     }
 
 
-def _callee_leg(params: dict[str, str], press: str, allowed: frozenset[str], context: str) -> Leg:
-    """Return the leg of the dialled party, who answers every prompt by pressing ``press``."""
+def _callee_leg(
+    params: dict[str, str], answer: CallerInput, allowed: frozenset[str], context: str, party: str
+) -> Leg:
+    """Return the leg of the dialled ``party``, who answers every prompt with ``answer``."""
     return Leg(
         params,
         "in-progress",
         Who.CALLEE,
         Who.CALLEE,
-        lambda _prompt: _callee_input(press),
+        lambda _prompt: answer,
         allowed,
         context,
+        party=party,
     )
 
 
@@ -185,9 +190,3 @@ def _run_url(call: CallState, noun: Verb, doc: Document, leg: Leg) -> Stop | Non
     """Fetch the noun's ``url`` TwiML and play it out on ``leg``; return how the leg stopped."""
     first = call.fetch(urljoin(doc.url, noun.attrs["url"]), twiml.method(noun), leg)
     return call.run_leg(first, leg)
-
-
-def _callee_input(press: str) -> CallerInput:
-    if press:
-        return CallerInput(InputKind.DIGITS, digits=press)
-    return CallerInput(InputKind.SILENCE)

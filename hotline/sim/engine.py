@@ -27,10 +27,12 @@ from urllib.parse import urljoin
 
 from hotline.sim import twiml
 from hotline.sim.call import API_VERSION, CallOver, CallState, Handler, Leg, QueueVisit, Step, Stop
+from hotline.sim.callees import number_key
 from hotline.sim.clock import AppTime, Timing, VirtualClock
 from hotline.sim.dialing import dial
 from hotline.sim.gathering import gather, record
 from hotline.sim.model import (
+    QUEUE_REFUSALS,
     CalleeBehaviour,
     CallEnd,
     Caller,
@@ -78,6 +80,7 @@ class CallResult:
     queues: tuple[QueueVisit, ...] = ()
     error: SimError | None = None  # set when ``ended`` is FAILED
     unused_callees: dict[str, int] = field(default_factory=dict)
+    reached_limit: bool = False  # cut at ``max_duration``: nobody on the call ended it
 
     @property
     def duration(self) -> float:
@@ -87,6 +90,21 @@ class CallResult:
     def heard(self) -> list[str]:
         """Return what the caller heard the app say, in order."""
         return [e.text for e in self.transcript if e.who is Who.APP and e.kind == "say"]
+
+    def heard_by(self, party: str) -> list[str]:
+        """Return what the app said to a dialled number (or a queue's caller), in order."""
+        key = number_key(party)
+        return [
+            e.text
+            for e in self.transcript
+            if e.who is Who.CALLEE
+            and e.kind == "say"
+            and number_key(e.detail.get("party", "")) == key
+        ]
+
+    def entered_queues(self) -> list[str]:
+        """Return the queues the caller waited in (not those that refused them), in order."""
+        return [visit.name for visit in self.queues if visit.result not in QUEUE_REFUSALS]
 
     def events(self, kind: str) -> list[Event]:
         """Return the transcript's events of one kind (see ``model.EVENT_KINDS``)."""
@@ -187,7 +205,7 @@ class Simulator:
 
 
 def _run(sim: Simulator, call: CallState) -> CallResult:
-    end, reason, error = CallEnd.COMPLETED, "", None
+    end, reason, error, limit = CallEnd.COMPLETED, "", None, False
     shared: AbstractContextManager[None] = (
         call.clock.shared_with_app(sim.app_time) if sim.transport.shares_clock else nullcontext()
     )
@@ -197,7 +215,7 @@ def _run(sim: Simulator, call: CallState) -> CallResult:
         try:
             end, reason = _play_call(sim, call)
         except CallOver as over:
-            end, reason = over.end, over.reason
+            end, reason, limit = over.end, over.reason, over.limit
             if over.end is CallEnd.CALLER_HANGUP:
                 call.emit(Who.CALLER, "hangup", over.reason)
         except (WebhookFailed, RunawayCall) as exc:
@@ -218,6 +236,7 @@ def _run(sim: Simulator, call: CallState) -> CallResult:
         queues=tuple(call.visits),
         error=error,
         unused_callees=call.book.unused(),
+        reached_limit=limit,
     )
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urljoin
 
 from hotline.sim import twiml
 from hotline.sim.call import API_VERSION, CallOver, CallState, Leg, Step
-from hotline.sim.model import CallEnd, ExpectationFailed, InputKind, Prompt
+from hotline.sim.model import CallEnd, CallerInput, ExpectationFailed, InputKind, Prompt
 from hotline.sim.playback import play_segments, segment
 from hotline.sim.twiml import Document, Verb
 
@@ -37,9 +37,13 @@ def gather(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     )
     leg.heard.clear()
     answer = leg.respond(prompt)
+    kind = answer.kind
+    unheard = (kind is InputKind.DIGITS and "dtmf" not in inputs) or (
+        kind is InputKind.SPEECH and "speech" not in inputs
+    )
     endless = any(s.loop == 0 for s in segments)
     early = (answer.barge_in and twiml.flag(verb, "bargeIn", True)) or endless
-    if answer.kind is InputKind.SILENCE:
+    if kind is InputKind.SILENCE or unheard:
         play_segments(call, segments, leg, remember=False)
     elif early:
         played = play_segments(call, segments, leg, until=answer.after, remember=False)
@@ -49,14 +53,9 @@ def gather(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
         call.spend(answer.after)
 
     result: dict[str, str] = {}
-    kind = answer.kind
-    if kind is InputKind.DIGITS and "dtmf" not in inputs:
-        call.emit(leg.actor, "press", answer.digits, detail={"ignored": "input is speech"})
-        kind = InputKind.SILENCE
-    elif kind is InputKind.SPEECH and "speech" not in inputs:
-        call.emit(leg.actor, "speak", answer.speech, detail={"ignored": "input is dtmf"})
-        kind = InputKind.SILENCE
-    if kind is InputKind.DIGITS:
+    if unheard:
+        _ignore(call, leg, answer, inputs, timeout)
+    elif kind is InputKind.DIGITS:
         call.emit(leg.actor, "press", answer.digits)
         digits, finished = _collect(answer.digits, num_digits, finish)
         if not finished:
@@ -79,6 +78,21 @@ def gather(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     if not result and not twiml.flag(verb, "actionOnEmptyResult", False):
         return None
     return _post_action(call, verb, doc, leg, result)
+
+
+def _ignore(
+    call: CallState, leg: Leg, answer: CallerInput, inputs: frozenset[str], timeout: float
+) -> None:
+    """Input the Gather does not listen for: Twilio never hears it, and the Gather times out."""
+    waited = min(answer.after, timeout)
+    call.spend(waited)
+    listens = "keys" if inputs == {"dtmf"} else "speech"
+    why = f"the <Gather> listens for {listens} only; it times out after {timeout:g} s"
+    if answer.kind is InputKind.DIGITS:
+        call.emit(leg.actor, "press", answer.digits, detail={"ignored": why})
+    else:
+        call.emit(leg.actor, "speak", answer.speech, detail={"ignored": why})
+    call.spend(timeout - waited)
 
 
 def record(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:

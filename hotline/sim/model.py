@@ -162,6 +162,14 @@ class Caller(Protocol):
         who hangs up is taken to do so halfway through it.
         """
 
+    def hangs_up_at(self) -> float | None:
+        """The second into the call at which the caller hangs up, whatever is happening then.
+
+        Asked whenever time passes on the call (a prompt playing, ringing, waiting in a queue or
+        at a prompt); ``None``: no such moment planned now. A moment already past ends the call
+        at once.
+        """
+
 
 class DialOutcome(StrEnum):
     """What a dialled number does when it rings."""
@@ -176,16 +184,32 @@ class DialOutcome(StrEnum):
 class CalleeBehaviour:
     """One ring of a dialled number: the outcome, after how many seconds, what they do in a whisper.
 
-    ``press`` is the key(s) pressed at the whisper's Gather ("" = say nothing); ``talk`` is how many
-    seconds they talk once bridged. An ANSWER whose ``ring_seconds`` reaches the Dial ``timeout`` is
-    a no-answer. For ``<Dial><Queue>``, the behaviours are looked up by queue name: ANSWER means a
-    caller is waiting (or joins after ``ring_seconds``), anything else leaves the Dial unanswered.
+    At each whisper Gather they press ``press`` or say ``say`` (recognised with ``confidence``),
+    never both; with neither they say nothing. Input the Gather does not listen for is ignored, as
+    Twilio does, so it times out. ``talk`` is how many seconds they talk once bridged. An ANSWER
+    whose ``ring_seconds`` reaches the Dial ``timeout`` is a no-answer. For ``<Dial><Queue>``, the
+    behaviours are looked up by queue name: ANSWER means a caller is waiting (or joins after
+    ``ring_seconds``), anything else leaves the Dial unanswered.
     """
 
     outcome: DialOutcome
     ring_seconds: float = 5.0
     press: str = ""
     talk: float = 30.0
+    say: str = ""
+    confidence: float = 0.92
+
+    def __post_init__(self) -> None:
+        if self.press and self.say:
+            raise ValueError("a dialled party presses keys or says words in a whisper, not both")
+
+    def whisper_input(self) -> CallerInput:
+        """What they answer at every prompt of a whisper."""
+        if self.press:
+            return CallerInput(InputKind.DIGITS, digits=self.press)
+        if self.say:
+            return CallerInput(InputKind.SPEECH, speech=self.say, confidence=self.confidence)
+        return CallerInput(InputKind.SILENCE)
 
 
 @dataclass(frozen=True)
@@ -196,12 +220,25 @@ class QueueBehaviour:
     ``talk`` seconds (``None``: nobody ever answers; the caller waits until they hang up, hear
     ``<Leave>`` or reach the call's ``max_duration``). ``ahead`` callers are in front when they
     join (``QueuePosition`` is ``ahead + 1``); ``avg_wait`` is reported as ``AvgQueueTime``.
+    ``refuse`` (one of ``QUEUE_REFUSALS``) makes the ``<Enqueue>`` fail at once with that
+    ``QueueResult``: the caller never waits.
     """
 
     agent_after: float | None = None
     talk: float = 60.0
     ahead: int = 0
     avg_wait: float = 0.0
+    refuse: str = ""
+
+    def __post_init__(self) -> None:
+        if self.refuse and self.refuse not in QUEUE_REFUSALS:
+            raise ValueError(f"refuse: expected one of {', '.join(QUEUE_REFUSALS)}")
+        if self.refuse and self.agent_after is not None:
+            raise ValueError(f"a queue that refuses callers ({self.refuse}) has no agent_after")
+
+
+#: The ``QueueResult`` values with which Twilio refuses a caller at ``<Enqueue>``.
+QUEUE_REFUSALS = ("queue-full", "system-error")
 
 
 class CallEnd(StrEnum):

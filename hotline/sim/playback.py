@@ -49,7 +49,8 @@ def play_segments(
 ) -> float:
     """Play ``segments`` to the leg's listener, cutting off at ``until`` seconds if given.
 
-    Return the seconds played. A caller may hang up during any Say or Play.
+    Return the seconds played. A caller may hang up during any Say or Play; a part that the call
+    stops in (a hang-up, an agent answering, the time limit) is marked ``interrupted``.
     """
     played = 0.0
     for part in segments:
@@ -62,7 +63,15 @@ def play_segments(
                     call.emit(leg.speaker, part.kind, part.text, detail=detail)
                 call.spend(cut)
                 return until
-            call.emit(leg.speaker, part.kind, part.text, detail=part.detail)
+            detail = part.detail
+            heard = call.cut_after(part.seconds)
+            if heard == 0:
+                call.spend(part.seconds)  # the call stops now: nothing of the part is heard
+            if heard is not None:
+                detail = {**detail, "interrupted": f"{heard:g}"}
+            if leg.party:
+                detail = {**detail, "party": leg.party}
+            call.emit(leg.speaker, part.kind, part.text, detail=detail)
             if part.kind == "say" and remember:
                 leg.heard.append(part.text)
             if (

@@ -21,6 +21,7 @@ import pytest
 from hotline.sim.model import CalleeBehaviour, ExpectationFailed, QueueBehaviour
 from hotline.sim.steps import (
     ENDINGS,
+    CalleeHeard,
     CallScript,
     Expect,
     Hangup,
@@ -182,6 +183,11 @@ class PhoneCall:
         __tracebackhide__ = True
         return self._check_outcome(queue=name)
 
+    def callee_hears(self, number: str, text: str) -> PhoneCall:
+        """Check the app said ``text`` (case-insensitive) to dialled ``number`` (in a whisper)."""
+        __tracebackhide__ = True
+        return self._check_outcome(callee_heard=(CalleeHeard(_test_line(), number, (text,)),))
+
     def get_json(self, path: str) -> Any:
         """GET the app's JSON API after the call (Bearer token from the target)."""
         __tracebackhide__ = True
@@ -230,12 +236,18 @@ class PhoneCall:
         return self
 
     def _check_outcome(
-        self, *, ended: str | None = None, bridged: str | None = None, queue: str | None = None
+        self,
+        *,
+        ended: str | None = None,
+        bridged: str | None = None,
+        queue: str | None = None,
+        callee_heard: tuple[CalleeHeard, ...] = (),
     ) -> PhoneCall:
         __tracebackhide__ = True
         where = _test_line(3)
         places = {key: where for key in ("ended", "bridged", "queue")}
-        self._play(Expect(where, ended=ended, bridged=bridged, queue=queue, places=places))
+        expect = Expect(where, ended, bridged, queue, callee_heard=callee_heard, places=places)
+        self._play(expect)
         return self
 
     def _play(self, expect: Expect | None = None) -> None:

@@ -1,7 +1,8 @@
 """``<Enqueue>``: hold the caller in a queue, playing ``waitUrl``, until they leave or are answered.
 
 The queue behaves as its ``QueueBehaviour`` says: an agent picking up after ``agent_after`` seconds
-interrupts whatever the caller is hearing; ``<Leave>`` in the wait TwiML ends the stay.
+interrupts whatever the caller is hearing; ``<Leave>`` in the wait TwiML ends the stay; a queue
+that ``refuse``s callers ends the ``<Enqueue>`` at once (``queue-full``, ``system-error``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     if default:
         call.emit(Who.TWILIO, "default", f"no behaviour scripted for queue {name}: nobody answers")
     action = verb.attrs.get("action")
+    if behaviour.refuse:
+        # Twilio refuses the caller at once (a full queue, a failure): no waitUrl, no wait.
+        _leave_queue(call, name, queue_sid, behaviour.refuse, start)
+        outcome = _queue_outcome(call, behaviour.refuse, queue_sid, start)
+        if not action:
+            return None
+        return call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)
     jump: Document | None = None
     if behaviour.agent_after is not None:
         call.interrupt_at = start + behaviour.agent_after
@@ -40,7 +48,7 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
             result = "bridged"
         finally:
             call.interrupt_at = None
-    except CallOver:
+    except CallOver as over:
         _leave_queue(call, name, queue_sid, "hangup", start)
         if action:
             call.main.status = "completed"
@@ -48,6 +56,10 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
             call.post(
                 twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
             )
+        if over.limit:
+            limit = f"the call limit ({call.sim.max_duration:g} s)"
+            reason = f"the caller waited in queue {name!r} until {limit}"
+            raise CallOver(over.end, reason, limit=True) from None
         raise
     waited = call.clock.elapsed
     _leave_queue(call, name, queue_sid, result, start)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from hotline.sim.caller import Failure
+from hotline.sim.folding import fold_transcript
 from hotline.sim.model import Event, Who
 from hotline.sim.runner import CallOutcome, RunSummary
 
@@ -54,14 +54,19 @@ def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
     failure = outcome.failure
     lines: list[tuple[str, str]] = []
     placed = failure is None
-    for event, repeats in _collapsed(events):
-        if not placed and failure is not None and failure.at is not None and event.at > failure.at:
+    for fold in fold_transcript(events):
+        first = fold.events[0]
+        if not placed and failure is not None and failure.at is not None and first.at > failure.at:
             lines.extend(_failure_lines(failure))
             placed = True
-        text = f"{_clock(event.at)}  {event.who.value:<7} {describe(event)}"
-        if repeats > 1:
-            text += f"  (×{repeats})"
-        lines.append((text, _STYLE[event.who]))
+        for event in fold.events:
+            text = f"{_clock(event.at)}  {event.who.value:<7} {describe(event)}"
+            if fold.repeats > 1 and len(fold.events) == 1:
+                text += f"  (×{fold.repeats})"
+            lines.append((text, _STYLE[event.who]))
+        if fold.repeats > 1 and len(fold.events) > 1:
+            again = f"↑ the {len(fold.events)} lines above ×{fold.repeats} in all, to here"
+            lines.append((f"{_clock(fold.last.at)}  {'':<7} {again}", "dim"))
     if not placed and failure is not None:
         lines.extend(_failure_lines(failure))
     return lines
@@ -81,7 +86,9 @@ def describe(event: Event) -> str:
         return f"{what}{method} {_path(event.url)} → {status}" + (f"  {params}" if params else "")
     if kind == "say":
         cut = event.detail.get("interrupted")
-        return f"says {text!r}" + (f" (cut off after {cut} s)" if cut else "")
+        party = event.detail.get("party")  # a whisper: the dialled number hears it
+        said = f"{party} hears {text!r}" if party else f"says {text!r}"
+        return said + (f" (cut off after {cut} s)" if cut else "")
     if kind == "speak":
         ignored = event.detail.get("ignored")
         return f"says {text!r}" + (f" (ignored: {ignored})" if ignored else "")
@@ -107,9 +114,9 @@ def describe(event: Event) -> str:
     return simple.get(kind, f"{kind}: {text}")
 
 
-def write_json(path: Path, summary: RunSummary) -> None:
-    """Write the run as JSON: the counts, and each call with its verdict and transcript."""
-    document = {
+def write_json(path: Path, summary: RunSummary, coverage: dict[str, Any] | None = None) -> None:
+    """Write the run as JSON: the counts, each call with its verdict and transcript, coverage."""
+    document: dict[str, Any] = {
         "summary": {
             "total": len(summary.outcomes),
             "passed": summary.passed,
@@ -117,6 +124,8 @@ def write_json(path: Path, summary: RunSummary) -> None:
         },
         "calls": [_call_json(outcome) for outcome in summary.outcomes],
     }
+    if coverage is not None:
+        document["coverage"] = coverage
     path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -163,9 +172,8 @@ def print_summary(console: Console, summary: RunSummary) -> None:
         console.print()
         for outcome in failed:
             first = str(outcome.failure).splitlines()[0] if outcome.failure else outcome.status
-            console.print(
-                f"[red]✗[/red] {outcome.script.name}: {first}", highlight=False, soft_wrap=True
-            )
+            line = Text("✗", style="red").append(f" {outcome.script.name}: {first}")
+            console.print(line, highlight=False, soft_wrap=True)  # Text: "[queues]" is no markup
     style = "bold red" if failed else "bold green"
     console.print(Text(summary.line(), style=style))
 
@@ -215,20 +223,6 @@ def _event_json(event: Event) -> dict[str, Any]:
         "url": event.url,
         "detail": dict(event.detail),
     }
-
-
-def _collapsed(events: Sequence[Event]) -> list[tuple[Event, int]]:
-    """Fold runs of the same event (hold music looping for minutes) into one line."""
-    folded: list[tuple[Event, int]] = []
-    for event in events:
-        if folded:
-            last, count = folded[-1]
-            same = (last.who, last.kind, last.text) == (event.who, event.kind, event.text)
-            if same and event.kind in ("play", "say", "pause"):
-                folded[-1] = (last, count + 1)
-                continue
-        folded.append((event, 1))
-    return folded
 
 
 def _failure_lines(failure: Failure) -> list[tuple[str, str]]:

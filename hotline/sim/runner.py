@@ -6,28 +6,35 @@ other's side effects and can run in any order or in several processes.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import json
 import multiprocessing
 import os
 import sys
-import time
 import tomllib
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
+
+from freezegun import api as freezegun_api
 
 from hotline.sim.callees import number_key
 from hotline.sim.caller import Failure, ScriptedCaller
+from hotline.sim.checks import check_result
+from hotline.sim.clock import AppTime
 from hotline.sim.engine import CallResult, Simulator
 from hotline.sim.model import CallEnd, ScriptError, SimError
 from hotline.sim.script import load_script
 from hotline.sim.steps import ApiCheck, CallScript
 from hotline.sim.transport import HTTPTransport, Transport, WSGIApp, WSGITransport
+
+if TYPE_CHECKING:
+    from hotline.sim.coverage import CallTrail
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -64,6 +71,10 @@ class Target:
         elif self.config and not self.url and not self.config.is_file():
             raise ScriptError(f"{self.config}: no such config file")
 
+    def config_for(self, script: CallScript | None) -> Path:
+        """The hotline config a call runs on: ``config``, else the script's, else the default."""
+        return self.config or (script and script.config) or DEFAULT_CONFIG
+
     def connect(self, script: CallScript | None) -> Connection:
         """Reach a fresh app for one call (``script`` may name hotline's config)."""
         if self.url:
@@ -73,7 +84,7 @@ class Target:
             if self.app:
                 app = load_app(self.app)
             else:
-                app = _hotline_app(self.config or (script and script.config) or DEFAULT_CONFIG)
+                app = _hotline_app(self.config_for(script))
             transport = WSGITransport(cast(WSGIApp, app))
         # An app built for the simulator may say which tokens and public URL it expects.
         auth_token = self.auth_token or getattr(app, "auth_token", None) or ""
@@ -91,9 +102,12 @@ class Connection:
     api_token: str | None
     base_url: str
 
-    def simulator(self, voice_path: str) -> Simulator:
-        """A simulator calling this app."""
-        return Simulator(self.transport, self.auth_token, voice_path, self.base_url)
+    def simulator(self, voice_path: str, app_time: AppTime | None = None) -> Simulator:
+        """A simulator calling this app; ``app_time``: a freeze shared with other calls."""
+        sim = Simulator(self.transport, self.auth_token, voice_path, self.base_url)
+        if app_time is not None and self.transport.shares_clock:
+            sim.app_time = app_time  # as Simulator.batch() does, but across connections
+        return sim
 
 
 # hotline apps built in this process, one per config: building one migrates a fresh database,
@@ -125,6 +139,7 @@ class CallOutcome:
     failure: Failure | None = None
     result: CallResult | None = None
     seconds: float = 0.0  # wall-clock time spent on the call
+    trail: CallTrail | None = None  # the app's record of the call, read for ``--coverage``
 
     @property
     def passed(self) -> bool:
@@ -178,30 +193,60 @@ def load_scripts(paths: Sequence[Path]) -> list[CallScript]:
     return calls
 
 
-def run_call(script: CallScript, target: Target) -> CallOutcome:
-    """Play one scripted call against a fresh app and check everything the script expects."""
-    started = time.perf_counter()
+def wall_clock() -> float:
+    """Seconds on the real clock (``time.perf_counter``), even while the app's time is frozen."""
+    # Looked up on freezegun's module at each call: a freeze patches the names other modules hold.
+    return float(freezegun_api.real_perf_counter())
+
+
+def run_call(
+    script: CallScript,
+    target: Target,
+    *,
+    trail: bool = False,
+    app_time: AppTime | None = None,
+) -> CallOutcome:
+    """Play one scripted call against a fresh app and check everything the script expects.
+
+    With ``trail``, the outcome also carries hotline's own record of the call (for coverage),
+    read before the app is reset for the next call. ``app_time``: see ``play_call``.
+    """
+    started = wall_clock()
     try:
         connection = target.connect(script)
     except Exception as exc:  # an app that cannot be built fails its calls, not the whole run
-        return CallOutcome(
-            script, "error", _crash(script, exc), None, time.perf_counter() - started
-        )
+        return CallOutcome(script, "error", _crash(script, exc), None, wall_clock() - started)
     try:
-        return play_call(script, connection, target.voice_path)
+        outcome = play_call(script, connection, target.voice_path, app_time=app_time)
+        if trail and outcome.result is not None:
+            from hotline.sim.coverage import fetch_trail
+
+            record = fetch_trail(connection, outcome.result.call_sid, target.config_for(script))
+            outcome = dataclasses.replace(outcome, trail=record)
+        return outcome
     finally:
         connection.transport.close()
 
 
 def play_call(
-    script: CallScript, connection: Connection, voice_path: str = "/voice"
+    script: CallScript,
+    connection: Connection,
+    voice_path: str = "/voice",
+    *,
+    app_time: AppTime | None = None,
 ) -> CallOutcome:
-    """Play one scripted call on an open connection and check everything the script expects."""
-    started = time.perf_counter()
+    """Play one scripted call on an open connection and check everything the script expects.
+
+    ``app_time``: one freeze of the app's clock shared by a run of calls in this process (started
+    here if it is not yet; the caller stops it), which spares freezegun's start-up per call.
+    """
+    started = wall_clock()
     caller = ScriptedCaller(script)
     result: CallResult | None = None
     try:
-        sim = connection.simulator(voice_path)
+        if app_time is not None and connection.transport.shares_clock and not app_time.active:
+            app_time.start(script.at)
+        sim = connection.simulator(voice_path, app_time)
         result = sim.place_call(
             caller,
             script.at,
@@ -216,7 +261,7 @@ def play_call(
         status = "passed" if failure is None else "failed"
     except Exception as exc:  # one crashing call must not stop the others
         failure, status = caller.failure or _crash(script, exc), "error"
-    return CallOutcome(script, status, failure, result, time.perf_counter() - started)
+    return CallOutcome(script, status, failure, result, wall_clock() - started)
 
 
 def _crash(script: CallScript, exc: Exception) -> Failure:
@@ -232,10 +277,15 @@ def run_calls(
     target: Target,
     jobs: int = 1,
     on_done: Callable[[CallOutcome], None] | None = None,
+    *,
+    trails: bool = False,
 ) -> RunSummary:
-    """Run ``scripts`` (in ``jobs`` processes when more than one); outcomes keep script order."""
+    """Run ``scripts`` (in ``jobs`` processes when more than one); outcomes keep script order.
+
+    ``trails``: each outcome carries hotline's record of its call (``CallOutcome.trail``).
+    """
     outcomes: list[CallOutcome | None] = [None] * len(scripts)
-    for index, outcome in _outcomes(scripts, target, jobs):
+    for index, outcome in _outcomes(scripts, target, jobs, trails):
         outcomes[index] = outcome
         if on_done is not None:
             on_done(outcome)
@@ -280,16 +330,25 @@ def _is_factory(found: Any) -> bool:
 
 
 def _outcomes(
-    scripts: Sequence[CallScript], target: Target, jobs: int
+    scripts: Sequence[CallScript], target: Target, jobs: int, trails: bool
 ) -> Iterator[tuple[int, CallOutcome]]:
     if jobs <= 1 or len(scripts) <= 1:
-        for index, script in enumerate(scripts):
-            yield index, run_call(script, target)
+        # One freeze of the app's clock for the whole run (each call moves it to its own time):
+        # starting freezegun scans every module, ~10 ms, more than a short call takes.
+        app_time = AppTime()
+        try:
+            for index, script in enumerate(scripts):
+                yield index, run_call(script, target, trail=trails, app_time=app_time)
+        finally:
+            app_time.stop()
         return
     # spawn, not fork: the parent may hold threads (the progress display) that fork would copy.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(run_call, script, target): i for i, script in enumerate(scripts)}
+        futures = {
+            pool.submit(run_call, script, target, trail=trails): i
+            for i, script in enumerate(scripts)
+        }
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -329,7 +388,7 @@ def _check_outcome(
                 f"expected the call to be bridged to {expect.bridged}, it was bridged to {shown}",
             )
     if expect.queue is not None:
-        entered = [visit.name for visit in result.queues]
+        entered = result.entered_queues()
         shown = ", ".join(entered) or "no queue"
         if expect.queue == "" and entered:
             return Failure(place["queue"], f"expected no queue, the caller entered {shown}")
@@ -341,7 +400,7 @@ def _check_outcome(
         failure = _check_api(check, result, sim, api_token)
         if failure is not None:
             return failure
-    return None
+    return check_result(script, result)  # what dialled numbers heard; the engine's time limit
 
 
 def _hint(reason: str) -> str:

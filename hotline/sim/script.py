@@ -1,31 +1,33 @@
 """Call scripts: TOML files saying who calls when, what they hear and do, and what must follow.
 
-A file holds one call (``[call]`` with top-level ``[dialled]``, ``[[steps]]`` and ``[expect]``)
-or several named calls (``[[calls]]`` with ``[calls.dialled]``, ``[[calls.steps]]`` and
-``[calls.expect]``, shared values in ``[defaults]``). Every problem is a ``ScriptError`` naming the
-file and line. docs/simulator.md is the format reference.
+A file holds one call (``[call]`` with ``[dialled]``, ``[queues]``, ``[[steps]]`` and
+``[expect]``, at the top of the file or inside the call: ``[call.dialled]``...) or several named
+calls (``[[calls]]`` with ``[calls.dialled]``, ``[[calls.steps]]``..., shared values in
+``[defaults]``). Every problem is a ``ScriptError`` naming the file and line.
+docs/simulator.md is the format reference.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hotline.sim.model import CalleeBehaviour, DialOutcome, QueueBehaviour, ScriptError
+from hotline.sim.model import ScriptError
+from hotline.sim.script_callees import parse_ring, read_dialled, read_queues
+from hotline.sim.script_values import KeyPath, ValueReader
 from hotline.sim.sourcemap import SourceMap
 from hotline.sim.steps import (
     ENDINGS,
     ApiCheck,
+    CalleeHeard,
     CallScript,
     Expect,
     Hangup,
     Hear,
-    Location,
     Press,
     Record,
     Say,
@@ -34,12 +36,12 @@ from hotline.sim.steps import (
     normalise_heard,
 )
 
-_DIGITS = re.compile(r"[0-9*#]+")
+__all__ = ["load_script", "parse_ring", "parse_script"]
+
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _CALL_KEYS = ("name", "at", "timezone", "from", "to", "config")
 _CALL_PARTS = ("dialled", "queues", "steps", "expect")
 _ACTIONS = ("hear", "hear_re", "not_hear", "press", "say", "silence", "record", "hangup")
-_Path = tuple[str | int, ...]
 _STEP_KEYS = {
     "hear": (),
     "hear_re": (),
@@ -50,6 +52,7 @@ _STEP_KEYS = {
     "record": ("transcription", "after"),
     "hangup": (),
 }
+_EXPECT_KEYS = ("ended", "bridged", "queue", "callee_heard", "api")
 
 
 def load_script(path: Path) -> list[CallScript]:
@@ -75,45 +78,14 @@ def parse_script(text: str, file: str, base_dir: Path | None = None) -> list[Cal
     return reader.calls(data)
 
 
-def parse_ring(text: str) -> CalleeBehaviour:
-    """Parse a ring: ``answer[:KEYS]``, ``no-answer[:SECONDS]``, ``busy`` or ``failed``."""
-    outcome_text, _, argument = text.strip().partition(":")
-    try:
-        outcome = DialOutcome(outcome_text.strip())
-    except ValueError:
-        raise ValueError(
-            f"{text!r}: expected answer[:KEYS], no-answer[:SECONDS], busy or failed"
-        ) from None
-    if not argument:
-        return CalleeBehaviour(outcome)
-    if outcome is DialOutcome.ANSWER and _DIGITS.fullmatch(argument):
-        return CalleeBehaviour(outcome, press=argument)
-    if outcome is DialOutcome.NO_ANSWER:
-        try:
-            seconds = float(argument)
-        except ValueError:
-            seconds = -1.0
-        if seconds >= 0:
-            return CalleeBehaviour(outcome, ring_seconds=seconds)
-    raise ValueError(f"{text!r}: expected answer[:KEYS], no-answer[:SECONDS], busy or failed")
-
-
-class _Reader:
+class _Reader(ValueReader):
     """Turns the parsed TOML of one file into ``CallScript`` objects, naming lines in errors."""
-
-    def __init__(self, file: str, lines: SourceMap, base_dir: Path) -> None:
-        self.file = file
-        self.lines = lines
-        self.base_dir = base_dir
-
-    def where(self, path: Sequence[str | int]) -> Location:
-        return Location(self.file, self.lines.line_of(path))
-
-    def fail(self, path: Sequence[str | int], message: str) -> ScriptError:
-        return ScriptError(f"{self.where(path)}: {message}")
 
     def calls(self, data: dict[str, Any]) -> list[CallScript]:
         if "calls" in data:
+            for key in _CALL_PARTS:
+                if key in data:
+                    raise self.fail((key,), _misplaced_part(key))
             self.known(data, (), ("calls", "defaults"), "at the top of a file with [[calls]]")
             defaults = self.table(data, ("defaults",))
             allowed = (*_CALL_KEYS[1:], "dialled", "queues")
@@ -132,27 +104,32 @@ class _Reader:
             raise self.fail((), "a script needs a [call] table (or [[calls]] for several calls)")
         self.known(data, (), ("call", *_CALL_PARTS), "at the top of the script")
         header = self.table(data, ("call",))
-        self.known(header, ("call",), _CALL_KEYS, "in [call]")
-        merged: dict[str, Any] = dict(header)
-        merged.update({k: data[k] for k in _CALL_PARTS if k in data})
+        self.known(header, ("call",), (*_CALL_KEYS, *_CALL_PARTS), "in [call]")
+        # A part may be top-level ([dialled], [[steps]]) or inside the call ([call.dialled]).
+        lifted = frozenset(key for key in _CALL_PARTS if key in data)
+        twice = [key for key in _CALL_PARTS if key in lifted and key in header]
+        if twice:
+            raise self.fail(("call", twice[0]), _twice(twice[0]))
+        merged: dict[str, Any] = {**header, **{key: data[key] for key in lifted}}
         no_defaults: dict[str, Any] = {}
-        return [self.call(merged, ("call",), no_defaults, top_level=True)]
+        return [self.call(merged, ("call",), no_defaults, lifted=lifted, single=True)]
 
     def call(
         self,
         entry: Any,
-        path: _Path,
+        path: KeyPath,
         defaults: Mapping[str, Any],
-        top_level: bool = False,
+        *,
+        lifted: frozenset[str] = frozenset(),
+        single: bool = False,
     ) -> CallScript:
         if not isinstance(entry, dict):
             raise self.fail(path, "a call must be a table")
-        if not top_level:
+        if not single:
             self.known(entry, path, (*_CALL_KEYS, *_CALL_PARTS), "in [[calls]]")
 
-        def key_path(key: str) -> _Path:
-            # In the one-call form, dialled/steps/expect live at the top of the file.
-            if top_level and key in _CALL_PARTS:
+        def key_path(key: str) -> KeyPath:
+            if key in lifted:
                 return (key,)
             if key not in entry and key in defaults:
                 return ("defaults", key)
@@ -161,7 +138,7 @@ class _Reader:
         values = {**defaults, **entry}
         if "name" in values:
             name = self.text(values["name"], key_path("name"), "name")
-        elif top_level:
+        elif single:
             name = Path(self.file).stem
         else:
             raise self.fail(path, "each [[calls]] needs a name")
@@ -185,12 +162,12 @@ class _Reader:
             config = self.base_dir / self.text(values["config"], key_path("config"), "config")
         no_rings: dict[str, Any] = {}
         dialled = {
-            **self.dialled(defaults.get("dialled", no_rings), ("defaults", "dialled")),
-            **self.dialled(entry.get("dialled", no_rings), key_path("dialled")),
+            **read_dialled(self, defaults.get("dialled", no_rings), ("defaults", "dialled")),
+            **read_dialled(self, entry.get("dialled", no_rings), key_path("dialled")),
         }
         queues = {
-            **self.queues(defaults.get("queues", no_rings), ("defaults", "queues")),
-            **self.queues(entry.get("queues", no_rings), key_path("queues")),
+            **read_queues(self, defaults.get("queues", no_rings), ("defaults", "queues")),
+            **read_queues(self, entry.get("queues", no_rings), key_path("queues")),
         }
         steps_data = entry.get("steps", [])
         if not isinstance(steps_data, list):
@@ -211,76 +188,7 @@ class _Reader:
             expect=self.expect(entry.get("expect", {}), key_path("expect")),
         )
 
-    def dialled(self, data: Any, path: _Path) -> dict[str, tuple[CalleeBehaviour, ...]]:
-        if not isinstance(data, dict):
-            raise self.fail(path, '[dialled] must be a table: "+48600300400" = "answer:1"')
-        result: dict[str, tuple[CalleeBehaviour, ...]] = {}
-        for number, value in data.items():
-            here = path + (number,)
-            if isinstance(value, dict) and "rings" in value:
-                self.known(value, here, ("rings",), f"in dialled.{number!r}")
-                value, here = value["rings"], here + ("rings",)
-            rings = value if isinstance(value, list) else [value]
-            if not rings:
-                raise self.fail(here, f"dialled {number!r}: give at least one ring")
-            result[number] = tuple(
-                self.ring(ring, here + (i,) if isinstance(value, list) else here)
-                for i, ring in enumerate(rings)
-            )
-        return result
-
-    def queues(self, data: Any, path: _Path) -> dict[str, QueueBehaviour]:
-        if not isinstance(data, dict):
-            raise self.fail(path, "[queues] must be a table: warehouse = { agent_after = 30 }")
-        result: dict[str, QueueBehaviour] = {}
-        for name, value in data.items():
-            here = path + (name,)
-            if not isinstance(value, dict):
-                raise self.fail(
-                    here, f"queue {name!r}: expected a table like {{ agent_after = 30 }}"
-                )
-            self.known(value, here, ("agent_after", "talk", "ahead", "avg_wait"), "in a queue")
-            extra: dict[str, Any] = {}
-            for key in ("agent_after", "talk", "avg_wait"):
-                if key in value:
-                    extra[key] = self.seconds(value[key], here + (key,), key)
-            if "ahead" in value:
-                ahead = value["ahead"]
-                if not isinstance(ahead, int) or isinstance(ahead, bool) or ahead < 0:
-                    raise self.fail(here + ("ahead",), f"ahead: expected 0 or more, got {ahead!r}")
-                extra["ahead"] = ahead
-            result[name] = QueueBehaviour(**extra)
-        return result
-
-    def ring(self, data: Any, path: _Path) -> CalleeBehaviour:
-        if isinstance(data, str):
-            try:
-                return parse_ring(data)
-            except ValueError as exc:
-                raise self.fail(path, f"ring {exc}") from None
-        if not isinstance(data, dict):
-            raise self.fail(path, 'a ring is a string like "answer:1" or a table with an outcome')
-        self.known(data, path, ("outcome", "after", "press", "talk"), "in a ring")
-        if "outcome" not in data:
-            raise self.fail(path, "a ring needs an outcome: answer, busy, no-answer or failed")
-        outcome_text = self.text(data["outcome"], path + ("outcome",), "outcome")
-        try:
-            outcome = DialOutcome(outcome_text)
-        except ValueError:
-            raise self.fail(
-                path + ("outcome",),
-                f"outcome: expected answer, busy, no-answer or failed, got {outcome_text!r}",
-            ) from None
-        extra: dict[str, Any] = {}
-        if "after" in data:
-            extra["ring_seconds"] = self.seconds(data["after"], path + ("after",), "after")
-        if "talk" in data:
-            extra["talk"] = self.seconds(data["talk"], path + ("talk",), "talk")
-        if "press" in data:
-            extra["press"] = self.digits(data["press"], path + ("press",))
-        return CalleeBehaviour(outcome, **extra)
-
-    def step(self, data: Any, path: _Path) -> Step:
+    def step(self, data: Any, path: KeyPath) -> Step:
         if not isinstance(data, dict):
             raise self.fail(path, 'a step must be a table like { hear = "..." }')
         every_key = (*_ACTIONS, "hangup_after", "after", "confidence", "transcription")
@@ -316,9 +224,7 @@ class _Reader:
             words = self.text(value, here, action)
             confidence = None
             if "confidence" in data:
-                confidence = self.number(data["confidence"], path + ("confidence",), "confidence")
-                if not 0 <= confidence <= 1:
-                    raise self.fail(path + ("confidence",), "confidence: expected 0.0 to 1.0")
+                confidence = self.confidence(data["confidence"], path + ("confidence",))
             return Say(where, words, confidence, after)
         if action == "silence":
             self.true(value, here, action)
@@ -335,10 +241,10 @@ class _Reader:
         self.true(value, here, action)
         return Hangup(where)
 
-    def expect(self, data: Any, path: _Path) -> Expect:
+    def expect(self, data: Any, path: KeyPath) -> Expect:
         if not isinstance(data, dict):
             raise self.fail(path, "[expect] must be a table")
-        self.known(data, path, ("ended", "bridged", "queue", "api"), "in [expect]")
+        self.known(data, path, _EXPECT_KEYS, "in [expect]")
         ended = None
         if "ended" in data:
             ended = self.text(data["ended"], path + ("ended",), "ended")
@@ -355,10 +261,23 @@ class _Reader:
             bridged=self.maybe_false(data, "bridged", path),
             queue=self.maybe_false(data, "queue", path),
             api=tuple(self.api(check, path + ("api", i)) for i, check in enumerate(checks)),
+            callee_heard=self.callee_heard(data.get("callee_heard", {}), path + ("callee_heard",)),
             places={key: self.where(path + (key,)) for key in ("ended", "bridged", "queue")},
         )
 
-    def api(self, data: Any, path: _Path) -> ApiCheck:
+    def callee_heard(self, data: Any, path: KeyPath) -> tuple[CalleeHeard, ...]:
+        if not isinstance(data, dict):
+            raise self.fail(path, 'callee_heard must be a table: { "+48600300400" = "compatible" }')
+        checks: list[CalleeHeard] = []
+        for number, value in data.items():
+            here = path + (number,)
+            texts = self.texts(value, here, f"callee_heard {number!r}")
+            if not texts:
+                raise self.fail(here, f"callee_heard {number!r}: give a text or a list of texts")
+            checks.append(CalleeHeard(self.where(here), number, texts))
+        return tuple(checks)
+
+    def api(self, data: Any, path: KeyPath) -> ApiCheck:
         if not isinstance(data, dict):
             raise self.fail(path, "an API check must be a table with 'get'")
         self.known(data, path, ("get", "contains", "lacks", "status"), "in [[expect.api]]")
@@ -381,81 +300,22 @@ class _Reader:
             status=status,
         )
 
-    # --- typed values -------------------------------------------------------------------------
 
-    def known(
-        self,
-        data: Mapping[str, Any],
-        path: _Path,
-        allowed: Sequence[str],
-        where: str,
-    ) -> None:
-        for key in data:
-            if key not in allowed:
-                raise self.fail(
-                    path + (key,),
-                    f"unknown key {key!r} {where} (expected one of: {', '.join(allowed)})",
-                )
+def _misplaced_part(key: str) -> str:
+    """Where a call part goes in a file of several calls."""
+    top, table = _spelled(key, "")
+    shared = f", or [defaults.{key}] for every call" if key in ("dialled", "queues") else ""
+    return f"{top} at the top of a file with [[calls]]: write {table} under a call{shared}"
 
-    def table(self, data: Mapping[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
-        value = data.get(path[-1], {})
-        if not isinstance(value, dict):
-            raise self.fail(path, f"[{path[-1]}] must be a table")
-        return value
 
-    def text(self, value: Any, path: _Path, key: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(path, f"{key}: expected a non-empty text in quotes, got {value!r}")
-        return value
+def _twice(key: str) -> str:
+    """The error for a part given both at the top of the file and inside ``[call]``."""
+    top, inside = _spelled(key, "call.")
+    return f"{top} and {inside} are the same part of the call: keep one"
 
-    def texts(self, value: Any, path: _Path, key: str) -> tuple[str, ...]:
-        items = value if isinstance(value, list) else [value]
-        return tuple(self.text(item, path, key) for item in items)
 
-    def number(self, value: Any, path: _Path, key: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(path, f"{key}: expected a number, got {value!r}")
-        return float(value)
-
-    def seconds(self, value: Any, path: _Path, key: str) -> float:
-        seconds = self.number(value, path, key)
-        if seconds < 0:
-            raise self.fail(path, f"{key}: expected seconds (0 or more), got {value!r}")
-        return seconds
-
-    def digits(self, value: Any, path: _Path) -> str:
-        # A tester writing `press = 1` means the key 1, not a number.
-        text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-        if not isinstance(text, str) or not _DIGITS.fullmatch(text):
-            raise self.fail(path, f"press: expected keys 0-9, * or #, got {value!r}")
-        return text
-
-    def true(self, value: Any, path: _Path, key: str) -> None:
-        if value is not True:
-            raise self.fail(path, f"{key}: expected true, got {value!r}")
-
-    def maybe_false(self, data: Mapping[str, Any], key: str, path: _Path) -> str | None:
-        if key not in data:
-            return None
-        if data[key] is False:
-            return ""
-        return self.text(data[key], path + (key,), key)
-
-    def time(self, value: Any, path: _Path, zone: ZoneInfo | None) -> datetime:
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value.strip())
-            except ValueError:
-                raise self.fail(
-                    path, f"at: expected a time like 2026-03-30T10:00:00+02:00, got {value!r}"
-                ) from None
-        if not isinstance(value, datetime):
-            raise self.fail(path, f"at: expected a date and time, got {value!r}")
-        when: datetime = value
-        if when.tzinfo is None:
-            if zone is None:
-                raise self.fail(
-                    path, 'at: give an offset (…T10:00:00+02:00) or a timezone = "Europe/Warsaw"'
-                )
-            when = when.replace(tzinfo=zone)
-        return when
+def _spelled(key: str, prefix: str) -> tuple[str, str]:
+    """How a tester writes a part at the top of a file, and inside ``[call]`` or ``[[calls]]``."""
+    if key == "steps":
+        return "[[steps]]", f"[[{prefix or 'calls.'}steps]]"
+    return f"[{key}]", f"[{prefix or 'calls.'}{key}]"

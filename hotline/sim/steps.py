@@ -124,6 +124,15 @@ class ApiCheck:
 
 
 @dataclass(frozen=True)
+class CalleeHeard:
+    """What a dialled number (or a queue's caller) must have heard the app say to them."""
+
+    where: Location
+    number: str
+    texts: tuple[str, ...]  # each a case-insensitive substring, whitespace collapsed
+
+
+@dataclass(frozen=True)
 class Expect:
     """Outcome checks after the call; ``None`` = not checked, ``""`` = must not have happened."""
 
@@ -132,6 +141,7 @@ class Expect:
     bridged: str | None = None
     queue: str | None = None
     api: tuple[ApiCheck, ...] = ()
+    callee_heard: tuple[CalleeHeard, ...] = ()
     places: Mapping[str, Location] = field(default_factory=dict)  # where each check is written
 
 
