@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from freezegun import api as freezegun_api
 from freezegun import freeze_time
 
 
@@ -53,6 +54,12 @@ class AppTime:
         if self._freezer is not None:
             freezer, self._freezer, self._factory = self._freezer, None, None
             freezer.stop()
+
+
+def wall_clock() -> float:
+    """Seconds on the real clock (``time.perf_counter``), even while the app's time is frozen."""
+    # Looked up on freezegun's module at each call: a freeze patches the names other modules hold.
+    return float(freezegun_api.real_perf_counter())
 
 
 class VirtualClock:

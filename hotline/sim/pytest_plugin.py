@@ -35,8 +35,9 @@ from hotline.sim.steps import (
 )
 
 if TYPE_CHECKING:
+    from hotline.sim.connection import Connection, Target
     from hotline.sim.engine import CallResult
-    from hotline.sim.runner import CallOutcome, Connection, Target
+    from hotline.sim.outcomes import CallOutcome
 Ring = str | CalleeBehaviour
 Dialled = Mapping[str, Ring | Sequence[Ring]]
 
@@ -55,7 +56,7 @@ def hotline_sim_target(pytestconfig: pytest.Config) -> Target:
 
     Override this fixture in a conftest.py to call another app (``Target(app=..., url=...)``).
     """
-    from hotline.sim.runner import Target
+    from hotline.sim.connection import Target
 
     app = str(pytestconfig.getini("hotline_sim_app")) or None
     config = str(pytestconfig.getini("hotline_sim_config"))
@@ -252,7 +253,7 @@ class PhoneCall:
 
     def _play(self, expect: Expect | None = None) -> None:
         __tracebackhide__ = True
-        from hotline.sim.runner import play_call
+        from hotline.sim.outcomes import play_call
 
         if self._outcome is not None and expect is None:
             return

@@ -15,7 +15,7 @@ from rich.text import Text
 from hotline.sim.caller import Failure
 from hotline.sim.folding import fold_transcript
 from hotline.sim.model import Event, Who
-from hotline.sim.runner import CallOutcome, RunSummary
+from hotline.sim.outcomes import CallOutcome, RunSummary
 
 # Params every webhook carries; the transcript shows only the others (Digits, DialCallStatus...).
 _STANDARD_PARAMS = frozenset(
