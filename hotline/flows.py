@@ -8,7 +8,6 @@ leads. Two flows that differ only by words and wiring therefore differ only in t
 
 from __future__ import annotations
 
-import os
 import string
 import tomllib
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from typing import Any
 
 from hotline.errors import FlowError
 from hotline.routing import Topic
+from hotline.speech import normalise_speech
 
 # What each kind of step needs from the flow file: the prompts it speaks and the steps it leads to.
 KIND_PROMPTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -366,31 +366,3 @@ def _text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise FlowError(f"{where}: expected a non-empty string, got {value!r}")
     return value
-
-
-def normalise_speech(text: str) -> str:
-    """Lower-case words without punctuation, for matching what a caller said against phrases."""
-    kept = "".join(ch if ch.isalnum() or ch.isspace() else " " for ch in text.lower())
-    return " ".join(kept.split())
-
-
-def said(phrase: str, heard: str) -> bool:
-    """Whether the (normalised) ``phrase`` occurs in the (normalised) words ``heard``.
-
-    Words match loosely enough for inflection ("agent" ~ "agents", "konsultant" ~ "konsultantem",
-    "reklamacja" ~ "reklamację") but not for short words ("no" never matches "now").
-    """
-    wanted, words = phrase.split(), heard.split()
-    return any(
-        all(_word_matches(w, words[start + i]) for i, w in enumerate(wanted))
-        for start in range(len(words) - len(wanted) + 1)
-    )
-
-
-def _word_matches(wanted: str, heard: str) -> bool:
-    if heard == wanted or (len(wanted) >= 4 and heard.startswith(wanted)):
-        return True
-    if len(wanted) < 6:
-        return False
-    common = len(os.path.commonprefix([wanted, heard]))
-    return common >= max(5, len(wanted) - 2)

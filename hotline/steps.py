@@ -22,9 +22,10 @@ from hotline.callstore import CallState, CallWork
 from hotline.config import Order, Seller, Settings
 from hotline.directory import Directory
 from hotline.errors import FlowError
-from hotline.flows import Flow, Language, Option, Step, normalise_speech, said
+from hotline.flows import Flow, Language, Option, Step
 from hotline.hours import is_open
 from hotline.routing import Party, Topic, party_for
+from hotline.speech import normalise_speech, said
 from hotline.threads import open_thread, reference
 
 MAX_PASS_THROUGH = 20  # steps entered in one turn; more means the flow loops on itself

@@ -18,9 +18,7 @@ from hotline.flows import (
     Flow,
     check_flow,
     load_flow,
-    normalise_speech,
     parse_flow,
-    said,
 )
 from hotline.routing import Topic
 from tests.conftest import ROOT
@@ -319,22 +317,6 @@ def test_load_flow_refuses_a_flow_with_problems(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("said", "expected"),
-    [
-        ("Where is my PARCEL?!", "where is my parcel"),
-        ("  is it   compatible,  with… ", "is it compatible with"),
-        ("Zamówienie: GDZIE jest?", "zamówienie gdzie jest"),
-        ("it's broken", "it s broken"),
-        ("order 1234567", "order 1234567"),
-        ("", ""),
-        ("?!", ""),
-    ],
-)
-def test_normalise_speech(said: str, expected: str) -> None:
-    assert normalise_speech(said) == expected
-
-
 def test_option_phrases_are_normalised() -> None:
     data = small_flow()
     _steps(data)["menu"]["options"][0]["phrases"]["en"] = ["Where IS my parcel?"]
@@ -399,25 +381,3 @@ def test_cli_flows_check_invalid_toml(cli_runner: CliRunner, tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "✗" in result.output
     assert "line 1" in " ".join(result.output.split())
-
-
-@pytest.mark.parametrize(
-    ("phrase", "heard", "expected"),
-    [
-        ("agent", "can i speak to one of your agents", True),
-        ("konsultant", "chcę rozmawiać z konsultantem", True),
-        ("reklamacja", "chcę złożyć reklamację", True),
-        ("przesyłka", "nie dostałem przesyłki", True),
-        ("where is my", "so where is my parcel", True),
-        ("where is my", "where my parcel is", False),
-        ("no", "not now", False),
-        ("no", "no thanks", True),
-        ("status", "the station", False),
-        ("cancel", "i cancelled it", True),
-        ("return", "", False),
-    ],
-)
-def test_said_tolerates_inflection_but_not_short_prefixes(
-    phrase: str, heard: str, expected: bool
-) -> None:
-    assert said(normalise_speech(phrase), normalise_speech(heard)) is expected

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from hotline.flows import Flow, Option, Step, normalise_speech
+from hotline.flows import Flow, Option, Step
 from hotline.sim.trails import DECISION_LIMIT, AppEvent
+from hotline.speech import normalise_speech
 
 _SEPARATOR = " > "
 _MARKER = re.compile(r"(?P<step>[^<>]+)<(?P<detail>.*)>")
