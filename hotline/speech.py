@@ -17,11 +17,16 @@ def said(phrase: str, heard: str) -> bool:
     Words match loosely enough for inflection ("agent" ~ "agents", "konsultant" ~ "konsultantem",
     "reklamacja" ~ "reklamację") but not for short words ("no" never matches "now").
     """
+    return said_at(phrase, heard) is not None
+
+
+def said_at(phrase: str, heard: str) -> int | None:
+    """The word index where ``phrase`` first occurs in ``heard`` (matched as ``said`` does)."""
     wanted, words = phrase.split(), heard.split()
-    return any(
-        all(_word_matches(w, words[start + i]) for i, w in enumerate(wanted))
-        for start in range(len(words) - len(wanted) + 1)
-    )
+    for start in range(len(words) - len(wanted) + 1):
+        if all(_word_matches(w, words[start + i]) for i, w in enumerate(wanted)):
+            return start
+    return None
 
 
 def _word_matches(wanted: str, heard: str) -> bool:

@@ -25,7 +25,7 @@ from hotline.errors import FlowError
 from hotline.flows import Flow, Language, Option, Step
 from hotline.hours import is_open
 from hotline.routing import Party, Topic, party_for
-from hotline.speech import normalise_speech, said
+from hotline.speech import normalise_speech, said_at
 from hotline.threads import open_thread, reference
 
 MAX_PASS_THROUGH = 20  # steps entered in one turn; more means the flow loops on itself
@@ -33,6 +33,7 @@ MENU_TIMEOUT = 6
 ORDER_TIMEOUT = 10
 QUESTION_TIMEOUT = 5
 THREAD_ASK_TRIES = 2
+WHOLE_REPLY_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -198,13 +199,24 @@ class Turn:
             return
         handler(step, attempt, caller)
 
-    def choose(self, step: Step, caller: Caller) -> Option | None:
-        """The option the caller picked by key, or by words heard with enough confidence."""
+    def choose(self, step: Step, caller: Caller, whole_reply: bool = False) -> Option | None:
+        """The option the caller picked by key, or by words heard with enough confidence.
+
+        Words pick the option whose phrase comes first in what was said ("no, that's not right"
+        is a no). With ``whole_reply`` (the seller's whisper) the reply must be one of the phrases
+        exactly, with more confidence: a greeting or a voicemail must never take a call.
+        """
         if caller.digits:
             return step.option_for_key(caller.digits[:1])
-        if caller.speech and caller.confidence >= self.settings.min_speech_confidence:
-            return self._option_for_speech(step, caller.speech)
-        return None
+        needed = self.settings.min_speech_confidence
+        if whole_reply:
+            needed = max(needed, WHOLE_REPLY_CONFIDENCE)
+        if not caller.speech or caller.confidence < needed:
+            return None
+        heard = normalise_speech(caller.speech)
+        if len(heard) == 1:  # a key said aloud: Twilio transcribes "one" as "1."
+            return step.option_for_key(heard)
+        return self._option_for_speech(step, heard, whole_reply)
 
     def _answer_menu(self, step: Step, attempt: int, caller: Caller) -> None:
         if step.repeat_key and caller.digits == step.repeat_key:
@@ -308,12 +320,14 @@ class Turn:
         # No input: Twilio goes on to the next verb, which posts the same action with no Digits.
         self.response.redirect(action, method="POST")
 
-    def _option_for_speech(self, step: Step, speech: str) -> Option | None:
-        heard = normalise_speech(speech)
+    def _option_for_speech(self, step: Step, heard: str, whole_reply: bool) -> Option | None:
+        best: tuple[int, Option] | None = None
         for option in step.options:
-            if any(said(phrase, heard) for phrase in option.phrases.get(self.call.language, ())):
-                return option
-        return None
+            for phrase in option.phrases.get(self.call.language, ()):
+                at = (0 if phrase == heard else None) if whole_reply else said_at(phrase, heard)
+                if at is not None and (best is None or at < best[0]):
+                    best = (at, option)
+        return best[1] if best else None
 
     def _open_thread(self, step: Step) -> None:
         topic = Topic(self.call.topic) if self.call.topic else Topic.AGENT

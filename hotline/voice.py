@@ -225,7 +225,7 @@ def _whisper_prompt(turn: Turn, leg: VoiceResponse) -> None:
 
 def _whisper_decision(turn: Turn, leg: VoiceResponse) -> None:
     step = turn.flow.step(request.args.get("step", ""))
-    if turn.choose(step, Caller.from_form(request.form)) is not None:
+    if turn.choose(step, Caller.from_form(request.form), whole_reply=True) is not None:
         turn.call.seller_accepted = True
         turn.trail.append("seller accepted")
         return  # an empty document ends the whisper and bridges the legs

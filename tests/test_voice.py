@@ -179,6 +179,29 @@ def test_without_exactly_one_order_the_caller_types_the_number(
     assert gather.attrib["action"] == "/voice/step/enter_order?attempt=1"
 
 
+@pytest.mark.parametrize(
+    ("words", "expected_action"),
+    [
+        ("yes", "/voice/step/ask_question?attempt=1"),
+        ("1.", "/voice/step/ask_question?attempt=1"),
+        ("no, that's not right", "/voice/step/enter_order?attempt=1"),
+        ("that is not correct", "/voice/step/enter_order?attempt=1"),
+        ("it's a different one", "/voice/step/enter_order?attempt=1"),
+    ],
+)
+def test_order_confirmation_by_speech_hears_the_no_first(
+    call: CallActions, at_open: None, words: str, expected_action: str
+) -> None:
+    confirm = call.press(call.start(), "1")
+    assert call.say(confirm, words).gather_action == expected_action
+
+
+def test_no_to_a_message_ends_the_call(call: CallActions, at_closed: None) -> None:
+    closed = call.press(call.press(call.start(), "2"), "1")
+    bye = call.say(closed, "no, I don't want to leave a message")
+    assert bye.verbs == ["Say", "Hangup"]
+
+
 def test_confirmed_order_can_be_replaced_by_another(call: CallActions, at_open: None) -> None:
     confirm = call.press(call.start(), "1")
     entry = call.press(confirm, "2")
@@ -273,6 +296,10 @@ def test_whisper_tells_the_seller_the_subject(call: CallActions, at_open: None) 
         ({"SpeechResult": "Yes, I'll take it", "Confidence": "0.8"}, True),
         ({"SpeechResult": "yes", "Confidence": "0.1"}, False),
         ({"SpeechResult": "Please leave a message after the tone", "Confidence": "0.9"}, False),
+        ({"SpeechResult": "Please hold while we connect your call", "Confidence": "0.9"}, False),
+        ({"SpeechResult": "Yes, hello, Acme Electronics speaking", "Confidence": "0.9"}, False),
+        ({"SpeechResult": "Yes.", "Confidence": "0.5"}, False),  # too unsure to take a call
+        ({"SpeechResult": "1.", "Confidence": "0.9"}, True),
     ],
 )
 def test_whisper_key_or_words_decide(
