@@ -28,6 +28,10 @@ ifeq ($(origin TWILIO_AUTH_TOKEN),file)
 	@echo "TWILIO_AUTH_TOKEN is not set: signing and checking with the local demo token."
 	@echo "For real calls: TWILIO_AUTH_TOKEN=<your auth token> make run"
 endif
+ifeq ($(origin HOTLINE_API_TOKEN),file)
+	@echo "HOTLINE_API_TOKEN is not set: the API takes the demo token '$(HOTLINE_API_TOKEN)'."
+	@echo "Before exposing this server: HOTLINE_API_TOKEN=<a secret> make run"
+endif
 	$(BIN)/hotline db upgrade
 	$(BIN)/hotline serve --host $(HOST) --port $(PORT)
 

@@ -28,7 +28,6 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
                 f"(it has: {', '.join(flow.languages)})"
             )
     app = Flask(__name__)
-    app.config["HOTLINE_SETTINGS_SOURCE"] = settings.source
     security.init_app(app, settings)
     the_store = store.init_app(app, settings)
     voice.init_app(app, settings, flow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from hotline import phones
 from hotline.security import require_api_token
@@ -17,7 +18,12 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @require_api_token
 def list_threads() -> Response:
     """Threads, newest first; ``?seller=ID`` and ``?party=seller|warehouse`` filter them."""
-    query = select(ThreadRow).order_by(ThreadRow.id.desc()).limit(500)
+    query = (
+        select(ThreadRow)
+        .options(selectinload(ThreadRow.messages))
+        .order_by(ThreadRow.id.desc())
+        .limit(500)
+    )
     if seller := request.args.get("seller"):
         query = query.where(ThreadRow.seller_id == seller)
     if party := request.args.get("party"):

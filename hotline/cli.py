@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app
-from flask.cli import AppGroup, ScriptInfo, with_appcontext
+from flask import Flask
+from flask.cli import AppGroup, ScriptInfo
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from hotline.config import CONFIG_ENV, load_settings
 from hotline.errors import HotlineError
@@ -67,6 +68,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from hotline import create_app
 
     app = create_app(None)  # fail here, with a clear message, before any worker starts
+    app.extensions["hotline.store"].engine.dispose()  # no pooled connection across fork()
     settings = load_settings(None)
     _banner(app, settings.public_base_url, settings.check_signatures, host, port)
 
@@ -100,7 +102,7 @@ def _banner(app: Flask, public: str | None, checks: bool, host: str, port: int) 
         "auth token, and set your Twilio number's Voice URL to <public address>/voice (POST)."
     )
     console.print(
-        "  To try it without Twilio: [cyan]hotline call[/] (or hotline replay tests/calls)"
+        "  To try it without Twilio: [cyan].venv/bin/hotline call[/] (or .venv/bin/hotline replay)"
     )
 
 
@@ -169,20 +171,21 @@ def flows_check(paths: tuple[Path, ...]) -> None:
 @click.option("--seller", help="Only this seller's threads.")
 @click.option("--party", type=click.Choice(["seller", "warehouse"]), help="Only this party's.")
 @click.option("--limit", default=50, show_default=True, type=int)
-@with_appcontext
 def threads(seller: str | None, party: str | None, limit: int) -> None:
     """List Message Center threads in a table."""
-    from hotline.store import ThreadRow, get_store
+    from hotline.store import Store, ThreadRow
     from hotline.threads import reference
 
+    # Only the store is needed: no app, so no Twilio auth token either.
+    store = Store(load_settings(None).store_url)
     query = select(ThreadRow).order_by(ThreadRow.id.desc()).limit(limit)
     if seller:
         query = query.where(ThreadRow.seller_id == seller)
     if party:
         query = query.where(ThreadRow.party == party)
     table = Table("ref", "opened (UTC)", "party", "seller", "order", "topic", "question")
-    with get_store(current_app).session() as session:
-        rows = session.scalars(query).all()
+    with store.session() as session:
+        rows = session.scalars(query.options(selectinload(ThreadRow.messages))).all()
         for t in rows:
             first = t.messages[0].body if t.messages else ""
             table.add_row(
@@ -194,6 +197,7 @@ def threads(seller: str | None, party: str | None, limit: int) -> None:
                 t.topic or "-",
                 first,
             )
+    store.engine.dispose()
     if rows:
         console.print(table)
     else:

@@ -4,7 +4,7 @@
   ├── ``ConfigError``           config.toml is missing a key, has a wrong type or an unknown key
   │                             (message: file, key, what was expected)
   ├── ``FlowError``             a flows/*.toml file is malformed or refers to a missing step/prompt
-  ├── ``StoreError``            the database is unreachable or its schema is not up to date
+  ├── ``StoreError``            the database cannot be opened
   └── ``NotAllowed``            a party tried to act on a thread it is not assigned to
 """
 
@@ -24,7 +24,7 @@ class FlowError(HotlineError):
 
 
 class StoreError(HotlineError):
-    """The store cannot be used (unreachable, or the schema needs ``hotline db upgrade``)."""
+    """The database cannot be opened (a stale schema is only warned about: `hotline db upgrade`)."""
 
 
 class NotAllowed(HotlineError):

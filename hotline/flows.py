@@ -66,7 +66,7 @@ PLACEHOLDERS = frozenset(
     }
 )
 _STEP_KEYS = frozenset(
-    {"kind", "tries", "test", "repeat_key", "options", "set_topic", "input"}
+    {"kind", "tries", "test", "repeat_key", "options", "set_topic"}
     | set(OPTIONAL_PROMPTS)
     | {p for prompts in KIND_PROMPTS.values() for p in prompts}
     | {link for links in KIND_LINKS.values() for link in links}

@@ -114,7 +114,9 @@ def require_api_token(view: F) -> F:
             response = jsonify(error=f"the API is disabled: set ${API_TOKEN_ENV} on the server")
             response.status_code = 401
             return response
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
+        # Compared as bytes: compare_digest refuses non-ASCII str (a 500 for "Bearer café").
+        offered = token.strip().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(offered, expected.encode()):
             response = jsonify(error="missing or wrong bearer token")
             response.status_code = 401
             response.headers["WWW-Authenticate"] = "Bearer"

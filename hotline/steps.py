@@ -82,6 +82,7 @@ class Turn:
     store: CallWork
     call: CallState
     now: datetime
+    base: str = ""  # where this app's webhooks live: the public base URL or the path prefix
     response: VoiceResponse = field(default_factory=VoiceResponse)
     trail: list[str] = field(default_factory=list)
 
@@ -399,8 +400,8 @@ class Turn:
         self.response.say(text, voice=language.voice, language=language.say_language)
 
     def url(self, path: str, **query: str) -> str:
-        """A webhook URL of this app (relative: Twilio resolves it against the current one)."""
-        return path + ("?" + urlencode(query) if query else "")
+        """A webhook URL of this app, under its public base URL or path prefix."""
+        return self.base + path + ("?" + urlencode(query) if query else "")
 
 
 def _printable_words(text: str) -> str:

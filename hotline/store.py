@@ -195,7 +195,7 @@ class Store:
         return current == head
 
     def has_table(self, name: str) -> bool:
-        """Whether ``name`` exists (used by the migration check)."""
+        """Whether table ``name`` exists."""
         return inspect(self.engine).has_table(name)
 
 
@@ -203,11 +203,14 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, a busy timeout and foreign keys."""
     if url.startswith("sqlite"):
         _sqlite_parent(url).mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15})
+        # Well under Twilio's 15 s webhook timeout, so a caller stuck behind a lock still hears
+        # our apology rather than Twilio's error message. Parameters stay out of error messages:
+        # they carry buyers' phone numbers, and errors are logged.
+        engine = create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_parent(url: str) -> Path:
@@ -295,11 +298,15 @@ def get_store(app: Flask) -> Store:
 
 
 def db_session() -> Session:
-    """The current request's session (opened on first use, closed at teardown)."""
+    """The current request's read-only session (opened on first use, closed at teardown).
+
+    It reads in autocommit mode, so an API request never holds the write lock webhooks need.
+    """
     from flask import current_app
 
     session: Session | None = g.get("hotline_session")
     if session is None:
-        session = get_store(current_app).sessions()
+        engine = get_store(current_app).engine.execution_options(hotline_read_only=True)
+        session = Session(bind=engine)
         g.hotline_session = session
     return session

@@ -2,7 +2,8 @@
 
 Every view here answers 200 with TwiML, whatever happens: an error is logged with the CallSid and
 the caller hears an apology and is sent on a safe path (an agent while open, else goodbye). Only a
-bad signature gets a non-200 answer (403), because then the request did not come from Twilio.
+bad signature (403: the request did not come from Twilio) or a request no Twilio webhook can be
+(a body over Flask's form size limit: 413) gets another answer.
 """
 
 from __future__ import annotations
@@ -52,6 +53,12 @@ def directory() -> Directory:
     return value
 
 
+def url_base() -> str:
+    """What the webhook URLs we hand Twilio start with: the public base URL, else the path prefix
+    (a root path alone would drop a prefix the proxy adds, e.g. /hotline)."""
+    return settings().public_base_url or request.script_root
+
+
 def _twiml(response: VoiceResponse) -> Response:
     return Response(str(response), status=200, mimetype="text/xml")
 
@@ -83,7 +90,7 @@ def _run(
                 call = store.load(sid)
             if call is None:
                 call = _new_call(sid, form.get("From"), form.get("To"), now)
-            turn = Turn(flow(), settings(), directory(), store, call, now)
+            turn = Turn(flow(), settings(), directory(), store, call, now, url_base())
             work(turn)
             call.updated_at = now
             store.save(call, label, given, " > ".join(turn.trail))
@@ -129,9 +136,9 @@ def apology(language: str | None, now: datetime, safe_path: str = "agent") -> Vo
     if safe_path == "agent" and is_open(conf.hours, now):
         response.enqueue(
             conf.queue,
-            action="/voice/queue/done",
+            action=url_base() + "/voice/queue/done",
             method="POST",
-            wait_url="/voice/queue/wait",
+            wait_url=url_base() + "/voice/queue/wait",
             wait_url_method="POST",
         )
     else:
@@ -188,7 +195,8 @@ def _seller_leg(label: str, work: Callable[[Turn, VoiceResponse], None]) -> Resp
             call = store.load(parent_sid)
             if call is None:
                 raise LookupError(f"whisper for unknown call {parent_sid!r}")
-            turn = Turn(flow(), settings(), directory(), store, call, now)
+            turn = Turn(flow(), settings(), directory(), store, call, now, url_base())
+            call.updated_at = now
             leg = VoiceResponse()
             work(turn, leg)
             decision = " > ".join(turn.trail) or "asked"

@@ -58,3 +58,8 @@ def test_threads_list_and_filters(call: CallActions, client: FlaskClient) -> Non
 def test_unknown_call_is_404(client: FlaskClient) -> None:
     response = client.get("/api/calls/CAnope", headers=auth())
     assert response.status_code == 404
+
+
+def test_a_non_ascii_token_is_refused_not_an_error(client: FlaskClient) -> None:
+    response = client.get("/api/threads", headers={"Authorization": "Bearer café"})
+    assert response.status_code == 401

@@ -6,22 +6,40 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
-from flask.testing import FlaskCliRunner
 
 from hotline.cli import cli, main
 from hotline.routing import Party
 from hotline.store import get_store
 from hotline.threads import open_thread
+from tests.conftest import ROOT
 
 
-def test_threads_when_there_are_none(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(cli, ["threads"])
+@pytest.fixture
+def config_file(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shipped config as a file, on this test's database; no Twilio token in the env."""
+    text = (ROOT / "config.toml").read_text(encoding="utf-8")
+    text = text.replace('url = "sqlite:///instance/hotline.db"', f'url = "sqlite:///{db_path}"')
+    text = text.replace('flows_dir = "flows"', f'flows_dir = "{ROOT / "flows"}"')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.delenv("TWILIO_AUTH_TOKEN", raising=False)
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
+    return path
+
+
+def threads_output(config_file: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "threads", *args])
     assert result.exit_code == 0, result.output
-    assert "no threads yet" in result.output
+    return result.output
 
 
-def test_threads_table_lists_the_question(app: Flask, runner: FlaskCliRunner) -> None:
+def test_threads_when_there_are_none(config_file: Path) -> None:
+    assert "no threads yet" in threads_output(config_file)
+
+
+def test_threads_table_lists_the_question(app: Flask, config_file: Path) -> None:
     with get_store(app).session() as session:
         open_thread(
             session,
@@ -34,13 +52,11 @@ def test_threads_table_lists_the_question(app: Flask, runner: FlaskCliRunner) ->
             question="Is it waterproof?",
             now=datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
         )
-    result = runner.invoke(cli, ["threads", "--seller", "acme"])
-    assert result.exit_code == 0, result.output
-    assert "0001" in result.output
-    assert "waterproof?" in result.output  # the question column may wrap
-    assert "1234567" in result.output
-    other = runner.invoke(cli, ["threads", "--seller", "bookworm"])
-    assert "no threads yet" in other.output
+    output = threads_output(config_file, "--seller", "acme")  # no auth token needed to list
+    assert "0001" in output
+    assert "waterproof?" in output  # the question column may wrap
+    assert "1234567" in output
+    assert "no threads yet" in threads_output(config_file, "--seller", "bookworm")
 
 
 def test_bad_config_is_one_clear_line(

@@ -118,3 +118,23 @@ def test_checks_off_accept_unsigned_requests_and_say_so(
 
 def test_a_signed_call_passes_end_to_end(call: CallActions) -> None:
     assert call.start().status == 200
+
+
+def test_webhook_urls_keep_the_public_path_prefix(config: dict[str, Any]) -> None:
+    client = app_with(config, public_base_url="https://example.com/hotline").test_client()
+    url = "https://example.com/hotline/voice"
+    answer = client.post("/voice", data=FORM, headers={"X-Twilio-Signature": sign(url, FORM)})
+    assert b'action="https://example.com/hotline/voice/step/main_menu?attempt=1"' in answer.data
+
+
+def test_webhook_urls_keep_a_forwarded_prefix(config: dict[str, Any]) -> None:
+    client = app_with(config, trusted_proxies=1).test_client()
+    headers = {
+        "X-Twilio-Signature": sign("https://tunnel.example.net/hotline/voice", FORM),
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "tunnel.example.net",
+        "X-Forwarded-Prefix": "/hotline",
+    }
+    answer = client.post("/voice", data=FORM, headers=headers)
+    assert answer.status_code == 200
+    assert b'action="/hotline/voice/step/main_menu?attempt=1"' in answer.data

@@ -379,7 +379,7 @@ def test_fallback_1_says_the_sellers_number_in_groups_and_repeats(
 ) -> None:
     fallback = product_question(call)
     number = call.press(fallback, "1")
-    assert f"The phone number of Acme Electronics is {ACME_PHONE_SPOKEN}" in number.said
+    assert f"The phone number of Acme Electronics is plus {ACME_PHONE_SPOKEN}" in number.said
     assert "To hear it again, press 1" in number.said
     again = call.press(number, "1")
     assert ACME_PHONE_SPOKEN in again.said
@@ -671,3 +671,29 @@ def test_control_characters_in_speech_never_break_the_whisper(
     product_question(call, "is it\x0bwaterproof\x00?")
     leg = whisper(call)  # parsing the TwiML is the check: \x0b and \x00 are not valid XML
     assert "is it waterproof" in leg.said
+
+
+def test_a_database_error_is_logged_without_the_callers_number(
+    call: CallActions, app: Flask, at_open: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with get_store(app).engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE calls")
+    answer = call.start()
+    assert "Sorry, something went wrong" in answer.said
+    logged = "\n".join(r.getMessage() + str(r.exc_info and r.exc_info[1]) for r in caplog.records)
+    assert "calls" in logged  # the error itself is there...
+    assert "601100200" not in logged  # ...but not the buyer's number it was writing
+
+
+def test_whisper_steps_are_logged_at_their_own_time(client: FlaskClient, app: Flask) -> None:
+    call = CallActions(client)
+    with freeze_time(OPEN) as clock:
+        product_question(call)
+        clock.tick(30)
+        whisper(call)
+    with get_store(app).session() as session:
+        rows = session.execute(
+            select(CallEventRow.step, CallEventRow.at).where(CallEventRow.call_sid == call.sid)
+        ).all()
+    times = {step: at for step, at in rows}
+    assert (times["whisper"] - times["ask_question"]).total_seconds() == 30
