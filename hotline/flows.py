@@ -51,6 +51,8 @@ KIND_LINKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 OPTIONAL_PROMPTS = ("short_prompt", "invalid", "intro", "whisper_no_question", "retry")
 BRANCH_TESTS = ("hotline_open", "seller_available", "has_question")
 GLOBAL_PROMPTS = ("apology", "goodbye")
+# {reopens} is spoken with one of these, by how far away the next opening is.
+REOPENS_PROMPTS = ("reopens_today", "reopens_tomorrow", "reopens_later")
 PLACEHOLDERS = frozenset(
     {
         "order",
@@ -63,6 +65,9 @@ PLACEHOLDERS = frozenset(
         "question",
         "topic",
         "digits",
+        "reopens",
+        "time",
+        "date",
     }
 )
 _STEP_KEYS = frozenset(
@@ -129,8 +134,12 @@ class Flow:
 
     def prompt(self, language: str, name: str, **values: str) -> str:
         """Prompt ``name`` in ``language`` with its placeholders filled in."""
+        return self.template(language, name).format_map(_Defaulting(values))
+
+    def template(self, language: str, name: str) -> str:
+        """Prompt ``name`` in ``language`` as written, placeholders and all."""
         lang = self.languages.get(language) or next(iter(self.languages.values()))
-        return lang.prompts[name].format_map(_Defaulting(values))
+        return lang.prompts[name]
 
     def edges(self) -> list[tuple[str, str, str]]:
         """Every (from step, label, to step) of the graph: options and outcome links."""
@@ -212,6 +221,10 @@ def check_flow(flow: Flow) -> list[str]:
         if dst not in flow.steps:
             problems.append(f"steps.{src}: {label} leads to {dst!r}, which is not a step")
     needed = set(GLOBAL_PROMPTS)
+    if any(
+        "{reopens}" in text for lang in flow.languages.values() for text in lang.prompts.values()
+    ):
+        needed.update(REOPENS_PROMPTS)
     for step in flow.steps.values():
         needed.update(step.prompts.values())
     needed.update(

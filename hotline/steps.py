@@ -23,7 +23,7 @@ from hotline.config import Order, Seller, Settings
 from hotline.directory import Directory
 from hotline.errors import FlowError
 from hotline.flows import Flow, Language, Option, Step
-from hotline.hours import is_open
+from hotline.hours import is_open, next_opening
 from hotline.routing import Party, Topic, party_for
 from hotline.speech import normalise_speech, said_at
 from hotline.threads import open_thread, reference
@@ -375,7 +375,21 @@ class Turn:
 
     def prompt(self, name: str, **values: str) -> str:
         """Prompt ``name`` in the call's language, filled with what the call knows."""
+        if "{reopens}" in self.flow.template(self.call.language, name):
+            values.setdefault("reopens", self._reopens())
         return self.flow.prompt(self.call.language, name, **{**self.context(), **values})
+
+    def _reopens(self) -> str:
+        """When the hotline opens next, in words: today, tomorrow, or on a date."""
+        opening = next_opening(self.settings.hours, self.now)
+        if opening is None:
+            return ""
+        today = self.now.astimezone(self.settings.hours.tz).date()
+        days = (opening.date() - today).days
+        name = {0: "reopens_today", 1: "reopens_tomorrow"}.get(days, "reopens_later")
+        return self.flow.prompt(
+            self.call.language, name, time=f"{opening:%H:%M}", date=opening.date().isoformat()
+        )
 
     def context(self) -> dict[str, str]:
         """Placeholder values known for this call."""

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from hotline import create_app
 from hotline.store import CallEventRow, CallRow, OutboxRow, ThreadRow, get_store
-from tests.conftest import API_TOKEN, POLISH_NUMBER, CallActions, TwiML
+from tests.conftest import API_TOKEN, HOTLINE_NUMBER, POLISH_NUMBER, CallActions, TwiML
 
 OPEN = "2026-11-26T10:00:00+01:00"  # a Thursday, mid-morning in Warsaw
 CLOSED = "2026-11-26T22:30:00+01:00"
@@ -104,7 +104,7 @@ def test_key_0_while_closed_offers_a_thread_for_customer_service(
 ) -> None:
     answer = call.press(call.start(), "0")
     assert not answer.all("Enqueue")
-    assert "from 08:00 to 21:00" in answer.said
+    assert "Our hours are 08:00 to 21:00, and we open again tomorrow at 08:00" in answer.said
     assert answer.gather_action == "/voice/step/warehouse_closed?attempt=1"
 
 
@@ -502,12 +502,31 @@ def test_warehouse_while_closed_says_the_hours_and_takes_a_thread(
     call: CallActions, app: Flask, at_closed: None
 ) -> None:
     closed = call.press(call.press(call.start(), "2"), "2")
-    assert "closed now" in closed.said and "from 08:00 to 21:00" in closed.said
+    assert "closed now" in closed.said and "Our hours are 08:00 to 21:00" in closed.said
     ask = call.press(closed, "1")
     done = call.say(ask, "My parcel arrived damaged")
     assert "Our customer service will reply there" in done.said
     [thread] = threads(app)
     assert (thread.party, thread.seller_id, thread.topic) == ("warehouse", None, "delivery_problem")
+
+
+@pytest.mark.parametrize(
+    ("moment", "to", "reopens"),
+    [
+        ("2026-11-26T07:00:00+01:00", HOTLINE_NUMBER, "we open again today at 08:00"),
+        ("2026-11-26T22:30:00+01:00", HOTLINE_NUMBER, "we open again tomorrow at 08:00"),
+        ("2026-12-25T12:00:00+01:00", HOTLINE_NUMBER, "we open again on 2026-12-27 at 08:00"),
+        ("2026-11-26T22:30:00+01:00", POLISH_NUMBER, "ponownie zapraszamy jutro o 08:00"),
+    ],
+    ids=["before opening", "after closing", "closed dates", "polish"],
+)
+def test_closed_message_says_when_we_open_again(
+    client: FlaskClient, moment: str, to: str, reopens: str
+) -> None:
+    call = CallActions(client, to=to)
+    with freeze_time(moment):
+        answer = call.press(call.start(), "0")
+    assert reopens in answer.said
 
 
 def test_warehouse_while_closed_can_just_end(call: CallActions, at_closed: None) -> None:
