@@ -8,6 +8,7 @@ steps that write more (opening a thread) join that same transaction through an O
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hotline.store import CallEventRow, CallRow, Store
 
+log = logging.getLogger(__name__)
 _CALLS: Table = CallRow.__table__  # type: ignore[assignment]
 _EVENTS: Table = CallEventRow.__table__  # type: ignore[assignment]
 _SELECT_CALL = select(_CALLS).where(_CALLS.c.sid == bindparam("sid"))
@@ -93,16 +95,7 @@ class CallWork:
             changed = {k: v for k, v in values.items() if self._loaded.get(k) != v}
             if changed:
                 conn.execute(update(_CALLS).where(_CALLS.c.sid == call.sid).values(changed))
-        conn.execute(
-            insert(_EVENTS),
-            {
-                "call_sid": call.sid,
-                "at": call.updated_at,
-                "step": step,
-                "input": given,
-                "decision": decision,
-            },
-        )
+        _insert_event(conn, call.sid, call.updated_at, step, given, decision)
         conn.commit()
 
     def close(self) -> None:
@@ -119,6 +112,24 @@ class CallWork:
             self._conn = self._store.engine.connect()
             self._conn.begin()
         return self._conn
+
+
+def record_failure(store: Store, sid: str, at: datetime, step: str, error: str) -> None:
+    """Note in the call's history that a webhook failed (best effort: the store may be why)."""
+    try:
+        with store.engine.begin() as conn:
+            _insert_event(conn, sid, at, step, None, f"failed ({error}) > apology")
+    except Exception:  # noqa: BLE001 — the failure itself is already logged by the caller
+        log.warning("could not record the failed step %s of call %s", step, sid)
+
+
+def _insert_event(
+    conn: Connection, sid: str, at: datetime, step: str, given: str | None, decision: str
+) -> None:
+    conn.execute(
+        insert(_EVENTS),
+        {"call_sid": sid, "at": at, "step": step, "input": given, "decision": decision},
+    )
 
 
 @cache

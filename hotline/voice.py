@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from hotline import phones
-from hotline.callstore import CallState, CallWork
+from hotline.callstore import CallState, CallWork, record_failure
 from hotline.config import Settings
 from hotline.directory import Directory
 from hotline.flows import Flow
@@ -95,8 +95,10 @@ def _run(
             call.updated_at = now
             store.save(call, label, given, " > ".join(turn.trail))
         return _twiml(turn.response)
-    except Exception:
+    except Exception as exc:
         log.exception("webhook %s failed for call %s", request.path, sid or "-")
+        if sid:
+            record_failure(get_store(current_app), sid, now, label, type(exc).__name__)
         language = call.language if call is not None else None
         return _twiml(apology(language, now, safe_path))
 
@@ -202,8 +204,10 @@ def _seller_leg(label: str, work: Callable[[Turn, VoiceResponse], None]) -> Resp
             decision = " > ".join(turn.trail) or "asked"
             store.save(call, label, Caller.from_form(request.form).describe(), decision)
         return _twiml(leg)
-    except Exception:
+    except Exception as exc:
         log.exception("webhook %s failed for call %s", request.path, parent_sid or "-")
+        if parent_sid:
+            record_failure(get_store(current_app), parent_sid, now, label, type(exc).__name__)
         return _twiml(apology(None, now, "seller"))
 
 

@@ -660,6 +660,11 @@ def test_exception_in_a_step_is_logged_with_the_call_sid(
     assert answer.status == 200
     assert "Sorry, something went wrong" in answer.said
     assert any(call.sid in r.getMessage() and r.exc_info for r in caplog.records)
+    with get_store(call.client.application).session() as session:
+        last = session.scalars(
+            select(CallEventRow.decision).order_by(CallEventRow.id.desc()).limit(1)
+        ).one()
+    assert last == "failed (RuntimeError) > apology"  # the call's history shows it too
 
 
 def test_whisper_for_an_unknown_call_hangs_up_the_seller_leg(
