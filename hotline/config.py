@@ -8,20 +8,35 @@ so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from hotline import phones
+from hotline.config_reader import Section
 from hotline.errors import ConfigError
 from hotline.hours import EVERY_DAY, Schedule, parse_days
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
+
+# The lengths of the store's columns (hotline/store.py), checked here so that a long value fails at
+# start-up with its key rather than at the first write (PostgreSQL) or never (SQLite).
+SELLER_ID_MAX = 64
+SELLER_NAME_MAX = 200
+ORDER_ID_MAX = 32
+LANGUAGE_MAX = 8
+# Twilio's limit on a queue's friendly name.
+QUEUE_NAME_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -80,91 +95,6 @@ class Settings:
         return self.language
 
 
-class _Section:
-    """A TOML table being read: typed getters that name the dotted key; unknown keys caught."""
-
-    def __init__(self, data: Mapping[str, Any], prefix: str, source: str) -> None:
-        self.data = data
-        self.prefix = prefix
-        self.source = source
-        self.used: set[str] = set()
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}.{name}" if self.prefix else name
-
-    def fail(self, name: str, expected: str, got: Any = None) -> ConfigError:
-        shown = "" if got is None else f", got {got!r}"
-        return ConfigError(f"{self.source}: {self.key(name)}: expected {expected}{shown}")
-
-    def raw(self, name: str, default: Any) -> Any:
-        self.used.add(name)
-        return self.data.get(name, default)
-
-    def required(self, name: str, expected: str) -> Any:
-        self.used.add(name)
-        if name not in self.data:
-            raise ConfigError(f"{self.source}: {self.key(name)}: missing; expected {expected}")
-        return self.data[name]
-
-    def text(self, name: str, default: str | None = None) -> str:
-        value = self.required(name, "a string") if default is None else self.raw(name, default)
-        if not isinstance(value, str):
-            raise self.fail(name, "a string", value)
-        return value
-
-    def integer(self, name: str, default: int, low: int = 0, high: int = 10**6) -> int:
-        value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(name, f"a whole number from {low} to {high}", value)
-        return value
-
-    def number(self, name: str, default: float, low: float, high: float) -> float:
-        value = self.raw(name, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not low <= value <= high
-        ):
-            raise self.fail(name, f"a number from {low} to {high}", value)
-        return float(value)
-
-    def boolean(self, name: str, default: bool) -> bool:
-        value = self.raw(name, default)
-        if not isinstance(value, bool):
-            raise self.fail(name, "true or false", value)
-        return value
-
-    def clock_time(self, name: str, default: str) -> time:
-        value = self.raw(name, default)
-        if isinstance(value, time):
-            return value
-        try:
-            return time.fromisoformat(value) if isinstance(value, str) else _bad_time()
-        except ValueError:
-            raise self.fail(name, 'a time like "08:00"', value) from None
-
-    def table(self, name: str) -> _Section:
-        value = self.raw(name, {})
-        if not isinstance(value, Mapping):
-            raise self.fail(name, "a table", value)
-        return _Section(value, self.key(name), self.source)
-
-    def table_list(self, name: str) -> list[_Section]:
-        value = self.raw(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-            raise self.fail(name, f"a list of tables ([[{self.key(name)}]])", value)
-        return [_Section(v, f"{self.key(name)}[{i}]", self.source) for i, v in enumerate(value)]
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise ConfigError(f"{self.source}: {self.key(unknown[0])}: unknown key")
-
-
-def _bad_time() -> time:
-    raise ValueError
-
-
 def load_settings(config: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Settings:
     """Read and validate ``config``: a TOML path, a mapping of the same shape, or ``None``.
 
@@ -188,7 +118,7 @@ def load_settings(config: str | os.PathLike[str] | Mapping[str, Any] | None = No
 
 
 def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
-    root = _Section(data, "", source)
+    root = Section(data, "", source)
     main = root.table("hotline")
     tz_name = main.text("timezone", "Europe/Warsaw")
     try:
@@ -205,7 +135,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
             key = phones.normalise(number, region)
         except ValueError:
             raise numbers.fail(number, "a phone number as the key", number) from None
-        number_languages[key] = entry.text("language")
+        number_languages[key] = _language(entry, "language")
         entry.finish()
     security = root.table("security")
     store = root.table("store")
@@ -215,17 +145,17 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         base_dir=base_dir,
         timezone=tz,
         hours=hours,
-        language=main.text("language", "en"),
+        language=_language(main, "language", "en"),
         default_region=region,
         flows_dir=base_dir / main.text("flows_dir", "flows"),
         flow=main.text("flow", "hotline"),
-        public_base_url=(main.text("public_base_url", "").rstrip("/") or None),
+        public_base_url=_public_base_url(main, "public_base_url"),
         trusted_proxies=main.integer("trusted_proxies", 0, 0, 10),
         check_signatures=security.boolean("check_signatures", True),
-        store_url=_store_url(store.text("url", "sqlite:///hotline.db"), base_dir),
+        store_url=_store_url(store, "url", base_dir),
         dial_timeout=calls.integer("dial_timeout", 20, 5, 600),
         whisper_timeout=calls.integer("whisper_timeout", 8, 3, 60),
-        queue=calls.text("queue", "warehouse"),
+        queue=calls.text("queue", "warehouse", longest=QUEUE_NAME_MAX),
         hold_music_url=calls.text(
             "hold_music_url", "http://com.twilio.sounds.music.s3.amazonaws.com/ClockworkWaltz.mp3"
         ),
@@ -242,12 +172,12 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
     return settings
 
 
-def _schedule(section: _Section, tz: ZoneInfo, base: Schedule | None = None) -> Schedule:
+def _schedule(section: Section, tz: ZoneInfo, base: Schedule | None = None) -> Schedule:
     """Hours from ``section``; a seller's (``base`` given) default to the hotline's own."""
-    opens = section.clock_time("opens", base.opens.isoformat("minutes") if base else "08:00")
-    closes = section.clock_time("closes", base.closes.isoformat("minutes") if base else "21:00")
+    opens = section.clock_time("opens", base.opens if base else time(8))
+    closes = section.clock_time("closes", base.closes if base else time(21))
     if not opens < closes:
-        raise section.fail("closes", f"a time after opens ({opens:%H:%M})", f"{closes:%H:%M}")
+        raise section.fail("closes", f"a time after opens ({_clock(opens)})", _clock(closes))
     days_value = section.raw("days", None)
     days = base.days if base else EVERY_DAY
     if days_value is not None:
@@ -257,6 +187,8 @@ def _schedule(section: _Section, tz: ZoneInfo, base: Schedule | None = None) -> 
             days = parse_days(days_value)
         except ValueError as exc:
             raise ConfigError(f"{section.source}: {section.key('days')}: {exc}") from None
+        if not days:
+            raise section.fail("days", "at least one day", days_value)
     closed: set[date] = set()
     if base is None:
         closed_value = section.raw("closed_dates", [])
@@ -268,7 +200,12 @@ def _schedule(section: _Section, tz: ZoneInfo, base: Schedule | None = None) -> 
     return Schedule(opens=opens, closes=closes, tz=tz, days=days, closed_dates=frozenset(closed))
 
 
-def _date(section: _Section, name: str, value: Any) -> date:
+def _clock(value: time) -> str:
+    """``value`` as written in a config: ``08:00``, or ``08:00:30`` when it has seconds."""
+    return value.isoformat("minutes" if not (value.second or value.microsecond) else "auto")
+
+
+def _date(section: Section, name: str, value: Any) -> date:
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str):
@@ -279,7 +216,7 @@ def _date(section: _Section, name: str, value: Any) -> date:
     raise section.fail(name, 'dates like 2026-12-25 or "2026-12-25"', value)
 
 
-def _phone(section: _Section, name: str, region: str) -> str:
+def _phone(section: Section, name: str, region: str) -> str:
     value = section.text(name)
     try:
         return phones.normalise(value, region)
@@ -287,13 +224,13 @@ def _phone(section: _Section, name: str, region: str) -> str:
         raise section.fail(name, "a phone number like +48601100200", value) from None
 
 
-def _seller(section: _Section, tz: ZoneInfo, region: str, hotline_hours: Schedule) -> Seller:
+def _seller(section: Section, tz: ZoneInfo, region: str, hotline_hours: Schedule) -> Seller:
     hours = None
     if "hours" in section.data:
         hours = _schedule(section.table("hours"), tz, base=hotline_hours)
     seller = Seller(
-        id=section.text("id"),
-        name=section.text("name"),
+        id=section.text("id", longest=SELLER_ID_MAX),
+        name=section.text("name", longest=SELLER_NAME_MAX),
         phone=_phone(section, "phone", region),
         hours=hours,
     )
@@ -301,12 +238,15 @@ def _seller(section: _Section, tz: ZoneInfo, region: str, hotline_hours: Schedul
     return seller
 
 
-def _order(section: _Section, region: str) -> Order:
+def _order(section: Section, region: str) -> Order:
     order_id = section.raw("id", None)
     if isinstance(order_id, int) and not isinstance(order_id, bool):
         order_id = str(order_id)
-    if not isinstance(order_id, str) or not order_id.isdigit():
+    # isascii: str.isdigit() also passes "²" and other scripts' digits, which no keypad sends.
+    if not isinstance(order_id, str) or not (order_id.isascii() and order_id.isdigit()):
         raise section.fail("id", "an order number made of digits", order_id)
+    if len(order_id) > ORDER_ID_MAX:
+        raise section.fail("id", f"an order number of at most {ORDER_ID_MAX} digits", order_id)
     placed = section.raw("placed", None)
     order = Order(
         id=order_id,
@@ -318,7 +258,7 @@ def _order(section: _Section, region: str) -> Order:
     return order
 
 
-def _check_directory(settings: Settings, root: _Section) -> None:
+def _check_directory(settings: Settings, root: Section) -> None:
     seller_ids = [s.id for s in settings.sellers]
     for i, seller_id in enumerate(seller_ids):
         if seller_ids.index(seller_id) != i:
@@ -334,12 +274,62 @@ def _check_directory(settings: Settings, root: _Section) -> None:
             raise ConfigError(f"{root.source}: orders[{i}].id: duplicate order number {order.id!r}")
 
 
-def _store_url(url: str, base_dir: Path) -> str:
-    """The database URL: ``$HOTLINE_DATABASE_URL`` wins; relative SQLite paths sit by the config."""
-    url = os.environ.get(DATABASE_URL_ENV) or url
+def _language(section: Section, name: str, default: str | None = None) -> str:
+    value = section.text(name, default)
+    if not 1 <= len(value) <= LANGUAGE_MAX:
+        expected = f'a language code like "en" (1 to {LANGUAGE_MAX} characters)'
+        raise section.fail(name, expected, value)
+    return value
+
+
+def _public_base_url(section: Section, name: str) -> str | None:
+    """The address Twilio reaches hotline at, without a trailing slash; ``None`` when empty."""
+    value = section.text(name, "")
+    if value and not _is_http_url(value):
+        raise section.fail(name, "an http(s) URL like https://hotline.example.com", value)
+    return value.rstrip("/") or None
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # ValueError when not a number from 0 to 65535
+    except ValueError:
+        return False
+    # Webhook URLs are this plus a path: a query or fragment would land in the middle of them.
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and port != 0
+        and "?" not in value
+        and "#" not in value
+    )
+
+
+def _store_url(section: Section, name: str, base_dir: Path) -> str:
+    """The database URL: ``$HOTLINE_DATABASE_URL`` wins; relative SQLite paths sit by the config.
+
+    The URL must name a dialect and driver SQLAlchemy can load; nothing connects here.
+    """
+    url = section.text(name, "sqlite:///hotline.db")
+    from_env = os.environ.get(DATABASE_URL_ENV)
+    url = from_env or url
+    try:
+        make_url(url).get_dialect().import_dbapi()
+    except (ArgumentError, ImportError):
+        key = f"${DATABASE_URL_ENV}" if from_env else section.key(name)
+        raise ConfigError(
+            f"{section.source}: {key}: expected a database URL like sqlite:///hotline.db or "
+            f"postgresql+psycopg://user:pw@host/db, got {_without_password(url)!r}"
+        ) from None
     prefix = "sqlite:///"
     if url.startswith(prefix) and url != "sqlite:///:memory:":
         path = Path(url[len(prefix) :])
         if not path.is_absolute():
             return prefix + str(base_dir / path)
     return url
+
+
+def _without_password(url: str) -> str:
+    """``url`` with any password masked, so that an error message is safe to log."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
-from datetime import date, time
+from datetime import UTC, date, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,8 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline import create_app
-from hotline.config import CONFIG_ENV, DATABASE_URL_ENV, load_settings
+from hotline.config import (
+    CONFIG_ENV,
+    DATABASE_URL_ENV,
+    LANGUAGE_MAX,
+    ORDER_ID_MAX,
+    SELLER_ID_MAX,
+    SELLER_NAME_MAX,
+    load_settings,
+)
 from hotline.errors import ConfigError
+from hotline.store import CallRow, OrderRow, SellerRow
 from tests.conftest import ROOT, shipped_config
 
 SOURCE = "<config mapping>"
@@ -166,7 +176,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         _drop("sellers", 0, "name"),
-        "sellers[0].name: missing; expected a string",
+        "sellers[0].name: missing; expected a non-empty string of at most 200 characters",
         id="seller-without-name",
     ),
     pytest.param(
@@ -216,6 +226,131 @@ BAD_CONFIGS = [
         "numbers.+48221000000.language: missing; expected a string",
         id="number-without-language",
     ),
+    pytest.param(
+        _set("hours", "opens", value="08:00+01:00"),
+        "hours.opens: expected a time like \"08:00\" (local time, no offset), got '08:00+01:00'",
+        id="opens-with-offset",
+    ),
+    pytest.param(
+        _set("hours", "opens", value=time(8, tzinfo=UTC)),
+        'hours.opens: expected a time like "08:00" (local time, no offset), '
+        "got datetime.time(8, 0, tzinfo=datetime.timezone.utc)",
+        id="opens-aware-time",
+    ),
+    pytest.param(
+        _set("sellers", 1, "hours", "closes", value="17:00Z"),
+        'sellers[1].hours.closes: expected a time like "08:00" (local time, no offset), '
+        "got '17:00Z'",
+        id="seller-closes-with-offset",
+    ),
+    pytest.param(
+        _set("hours", value={"opens": "08:00:30", "closes": "08:00:10"}),
+        "hours.closes: expected a time after opens (08:00:30), got '08:00:10'",
+        id="closes-before-opens-by-seconds",
+    ),
+    pytest.param(
+        _set("hotline", "public_base_url", value="hotline.example.com"),
+        "hotline.public_base_url: expected an http(s) URL like https://hotline.example.com, "
+        "got 'hotline.example.com'",
+        id="public-base-url-without-scheme",
+    ),
+    pytest.param(
+        _set("hotline", "public_base_url", value="https://hotline.example.com/?key=1"),
+        "hotline.public_base_url: expected an http(s) URL like https://hotline.example.com, "
+        "got 'https://hotline.example.com/?key=1'",
+        id="public-base-url-with-query",
+    ),
+    pytest.param(
+        _set("hotline", "public_base_url", value="https://hotline.example.com#top"),
+        "hotline.public_base_url: expected an http(s) URL like https://hotline.example.com, "
+        "got 'https://hotline.example.com#top'",
+        id="public-base-url-with-fragment",
+    ),
+    pytest.param(
+        _set("hotline", "public_base_url", value="https://hotline.example.com:https"),
+        "hotline.public_base_url: expected an http(s) URL like https://hotline.example.com, "
+        "got 'https://hotline.example.com:https'",
+        id="public-base-url-bad-port",
+    ),
+    pytest.param(
+        _set("store", "url", value="hotline.db"),
+        "store.url: expected a database URL like sqlite:///hotline.db or "
+        "postgresql+psycopg://user:pw@host/db, got 'hotline.db'",
+        id="store-url-not-a-url",
+    ),
+    pytest.param(
+        _set("store", "url", value="postgres://hotline:secret@db.example.com/hotline"),
+        "store.url: expected a database URL like sqlite:///hotline.db or "
+        "postgresql+psycopg://user:pw@host/db, got 'postgres://hotline:***@db.example.com/hotline'",
+        id="store-url-postgres-scheme-password-hidden",
+    ),
+    pytest.param(
+        _set("store", "url", value="mysql://db.example.com/hotline"),
+        "store.url: expected a database URL like sqlite:///hotline.db or "
+        "postgresql+psycopg://user:pw@host/db, got 'mysql://db.example.com/hotline'",
+        id="store-url-driver-not-installed",
+        marks=pytest.mark.skipif(
+            importlib.util.find_spec("MySQLdb") is not None, reason="mysqlclient is installed"
+        ),
+    ),
+    pytest.param(
+        _set("hours", "days", value=[]),
+        "hours.days: expected at least one day, got []",
+        id="no-days",
+    ),
+    pytest.param(
+        _set("sellers", 1, "hours", "days", value=[]),
+        "sellers[1].hours.days: expected at least one day, got []",
+        id="seller-no-days",
+    ),
+    pytest.param(
+        _set("calls", "queue", value=""),
+        "calls.queue: expected a non-empty string of at most 64 characters, got ''",
+        id="queue-empty",
+    ),
+    pytest.param(
+        _set("calls", "queue", value="q" * 65),
+        f"calls.queue: expected a non-empty string of at most 64 characters, got '{'q' * 65}'",
+        id="queue-too-long",
+    ),
+    pytest.param(
+        _set("sellers", 0, "id", value="a" * 65),
+        f"sellers[0].id: expected a non-empty string of at most 64 characters, got '{'a' * 65}'",
+        id="seller-id-too-long",
+    ),
+    pytest.param(
+        _set("sellers", 0, "id", value=""),
+        "sellers[0].id: expected a non-empty string of at most 64 characters, got ''",
+        id="seller-id-empty",
+    ),
+    pytest.param(
+        _set("sellers", 0, "name", value="n" * 201),
+        f"sellers[0].name: expected a non-empty string of at most 200 characters, "
+        f"got '{'n' * 201}'",
+        id="seller-name-too-long",
+    ),
+    pytest.param(
+        _set("orders", 0, "id", value="1" * 33),
+        f"orders[0].id: expected an order number of at most 32 digits, got '{'1' * 33}'",
+        id="order-id-too-long",
+    ),
+    pytest.param(
+        _set("orders", 0, "id", value="12\u00b2"),
+        "orders[0].id: expected an order number made of digits, got '12\u00b2'",
+        id="order-id-not-ascii-digits",
+    ),
+    pytest.param(
+        _set("hotline", "language", value="english-uk"),
+        'hotline.language: expected a language code like "en" (1 to 8 characters), '
+        "got 'english-uk'",
+        id="language-too-long",
+    ),
+    pytest.param(
+        _set("numbers", "+48221000000", "language", value=""),
+        'numbers.+48221000000.language: expected a language code like "en" '
+        "(1 to 8 characters), got ''",
+        id="number-language-empty",
+    ),
 ]
 
 
@@ -226,6 +361,55 @@ def test_bad_config_names_source_key_and_expectation(mutate: Mutation, message: 
     with pytest.raises(ConfigError) as caught:
         load_settings(data)
     assert str(caught.value) == f"{SOURCE}: {message}"
+
+
+def test_column_limits_match_the_store() -> None:
+    assert SellerRow.__table__.c.id.type.length == SELLER_ID_MAX
+    assert SellerRow.__table__.c.name.type.length == SELLER_NAME_MAX
+    assert OrderRow.__table__.c.id.type.length == ORDER_ID_MAX
+    assert CallRow.__table__.c.language.type.length == LANGUAGE_MAX
+
+
+def test_bad_database_url_env_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgres://hotline:secret@db.example.com/hotline")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(shipped_config())
+    assert str(caught.value) == (
+        f"{SOURCE}: $HOTLINE_DATABASE_URL: expected a database URL like sqlite:///hotline.db or "
+        "postgresql+psycopg://user:pw@host/db, got 'postgres://hotline:***@db.example.com/hotline'"
+    )
+
+
+def test_times_with_seconds_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "hotline.toml"
+    path.write_text(
+        "[hours]\nopens = 08:00:30\ncloses = 20:59:59.500\n"
+        '[[sellers]]\nid = "a"\nname = "A"\nphone = "+48600300400"\n'
+        'hours = { days = ["mon"] }\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(path)
+    expected = (time(8, 0, 30), time(20, 59, 59, 500000))
+    assert (settings.hours.opens, settings.hours.closes) == expected
+    [seller] = settings.sellers
+    assert seller.hours is not None
+    assert (seller.hours.opens, seller.hours.closes) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("", None),
+        ("https://hotline.example.com", "https://hotline.example.com"),
+        ("https://hotline.example.com/", "https://hotline.example.com"),
+        ("https://example.com/hotline/", "https://example.com/hotline"),
+        ("http://localhost:5000", "http://localhost:5000"),
+    ],
+)
+def test_public_base_url(url: str, expected: str | None) -> None:
+    data = shipped_config()
+    data["hotline"]["public_base_url"] = url
+    assert load_settings(data).public_base_url == expected
 
 
 def test_bad_config_file_names_the_file(tmp_path: Path) -> None:
