@@ -23,7 +23,6 @@ import os
 import pstats
 import statistics
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,52 +38,6 @@ from hotline.sim.transport import Transport, WebhookResponse
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "tests" / "calls"
 GOAL = 0.7
-
-# Used only while tests/calls has no scripts yet: three calls through the main branches.
-_FALLBACK_SCRIPTS = {
-    "seller.toml": """\
-[call]
-at = "2026-03-30T10:00:00+02:00"
-from = "+48601100200"
-to = "+442071000000"
-[dialled]
-"+48600300400" = "answer:1"
-[[steps]]
-press = "1"
-[[steps]]
-press = "1"
-[[steps]]
-say = "is it compatible with my phone"
-[expect]
-bridged = "+48600300400"
-""",
-    "warehouse.toml": """\
-[call]
-at = "2026-03-30T10:00:00+02:00"
-from = "+48601100200"
-to = "+442071000000"
-[queues]
-warehouse = { agent_after = 30, talk = 60 }
-[[steps]]
-press = "2"
-[[steps]]
-press = "1"
-[expect]
-queue = "warehouse"
-""",
-    "closed.toml": """\
-[call]
-at = "2026-03-30T22:00:00+02:00"
-from = "+48601100200"
-to = "+442071000000"
-[[steps]]
-press = "0"
-[[steps]]
-press = "2"
-[[steps]]
-hear = "goodbye"
-""",
-}
 
 
 @dataclass(frozen=True)
@@ -211,12 +164,9 @@ def raw_round(
 
 def _scripts(folder: Path) -> tuple[list[CallScript], str]:
     found = load_scripts([folder]) if any(folder.rglob("*.toml")) else []
-    if found:
-        return found, str(folder.relative_to(ROOT))
-    spare = Path(tempfile.mkdtemp(prefix="bench-sim-"))
-    for name, text in _FALLBACK_SCRIPTS.items():
-        (spare / name).write_text(text, encoding="utf-8")
-    return load_scripts([spare]), f"{len(_FALLBACK_SCRIPTS)} built-in scripts ({folder} is empty)"
+    if not found:
+        raise SystemExit(f"bench-sim: no call scripts in {folder}")
+    return found, str(folder.relative_to(ROOT))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
