@@ -57,11 +57,6 @@ class Caller:
             confidence=confidence,
         )
 
-    @property
-    def silent(self) -> bool:
-        """Nothing pressed and nothing said."""
-        return not self.digits and not self.speech
-
     def describe(self) -> str:
         """For the call's event log."""
         parts = []
@@ -110,8 +105,9 @@ class Turn:
             lines.append(self.prompt(step.prompts["intro"]))
         role = "short_prompt" if attempt > 1 and "short_prompt" in step.prompts else "prompt"
         lines.append(self.prompt(step.prompts[role]))
-        hints = ", ".join(p for o in step.options for p in o.phrases.get(self.call.language, ()))
-        self._gather(step, attempt, lines, input_="dtmf speech", num_digits=1, hints=hints)
+        self._gather(
+            step, attempt, lines, input_="dtmf speech", num_digits=1, hints=self.hints(step)
+        )
 
     def _enter_order_lookup(self, step: Step, attempt: int, notice: str | None) -> None:
         orders = self.directory.recent_orders(
@@ -225,7 +221,7 @@ class Turn:
             return
         option = self.choose(step, caller)
         if option is None:
-            self._retry(step, attempt, step.prompts.get("invalid"))
+            self._retry(step, attempt)
             return
         if option.topic is not None:
             self.call.topic = option.topic.value
@@ -241,7 +237,7 @@ class Turn:
         notice = (
             self.prompt(step.prompts["unknown"], digits=spell_digits(digits)) if digits else None
         )
-        self._retry(step, attempt, step.prompts.get("invalid"), notice=notice)
+        self._retry(step, attempt, notice=notice)
 
     def _answer_question(self, step: Step, attempt: int, caller: Caller) -> None:
         if caller.speech:
@@ -271,23 +267,23 @@ class Turn:
         """The caller left the queue: bridged calls end, the rest hear goodbye."""
         self.call.queue_result = result
         self.trail.append(f"queue<QueueResult={result}>")
+        if result == "bridged":
+            self.call.outcome = "agent_took_call"
         if result in ("bridged", "hangup") or name is None or name not in self.flow.steps:
-            self.call.outcome = "agent_took_call" if result == "bridged" else self.call.outcome
             self.response.hangup()
             return
         self.enter(self.flow.step(name).links["next"])
 
     # -- shared pieces --------------------------------------------------------------------------
 
-    def _retry(
-        self, step: Step, attempt: int, sorry_prompt: str | None, notice: str | None = None
-    ) -> None:
+    def _retry(self, step: Step, attempt: int, notice: str | None = None) -> None:
+        """Ask again (after ``notice``, else the step's short sorry), or give up after its tries."""
         tries = step.tries or self.settings.max_tries
         if attempt >= tries:
             self.enter(step.links["on_exhausted"])
             return
-        if notice is None and sorry_prompt:
-            notice = self.prompt(sorry_prompt)
+        if notice is None and "invalid" in step.prompts:
+            notice = self.prompt(step.prompts["invalid"])
         self.enter(step.name, attempt + 1, notice=notice)
 
     def _gather(
@@ -367,6 +363,10 @@ class Turn:
 
     def _seller(self) -> Seller | None:
         return self.directory.seller(self.call.seller_id)
+
+    def hints(self, step: Step) -> str:
+        """The step's phrases in the call's language, as speech recognition hints."""
+        return ", ".join(p for o in step.options for p in o.phrases.get(self.call.language, ()))
 
     def language(self) -> Language:
         """The call's language settings (falls back to the flow's first language)."""

@@ -219,7 +219,7 @@ def _whisper_prompt(turn: Turn, leg: VoiceResponse) -> None:
         else ("whisper_no_question")
     )
     language = turn.language()
-    hints = ", ".join(p for o in step.options for p in o.phrases.get(turn.call.language, ()))
+    hints = turn.hints(step)
     gather = leg.gather(
         input="dtmf speech",
         num_digits=1,
