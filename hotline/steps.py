@@ -2,7 +2,7 @@
 
 A ``Turn`` is one webhook's worth of work on one call: it enters steps (a branch or an order lookup
 passes straight on to the next step in the same turn) until a step needs the caller, and renders
-that into the ``VoiceResponse``. Decisions come from the pure modules (``hours``, ``routing``,
+that into its ``Reply``. Decisions come from the pure modules (``hours``, ``routing``,
 ``handoff``); the call's state lives in its store row, so the next webhook can be served by any
 process.
 """
@@ -15,8 +15,6 @@ from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from twilio.twiml.voice_response import Gather, VoiceResponse
-
 from hotline import handoff, phones
 from hotline.callstore import CallState, CallWork
 from hotline.config import Order, Seller, Settings
@@ -24,6 +22,7 @@ from hotline.directory import Directory
 from hotline.errors import FlowError
 from hotline.flows import Flow, Language, Option, Step
 from hotline.hours import is_open, next_opening
+from hotline.reply import Reply
 from hotline.routing import Party, Topic, party_for
 from hotline.speech import normalise_speech, said_at
 from hotline.threads import open_thread, reference
@@ -78,7 +77,7 @@ class Turn:
     call: CallState
     now: datetime
     base: str = ""  # where this app's webhooks live: the public base URL or the path prefix
-    response: VoiceResponse = field(default_factory=VoiceResponse)
+    response: Reply = field(default_factory=Reply)
     trail: list[str] = field(default_factory=list)
 
     # -- entering steps -------------------------------------------------------------------------
@@ -300,7 +299,7 @@ class Turn:
     ) -> None:
         language = self.language()
         action = self.url(f"/voice/step/{step.name}", attempt=str(attempt))
-        gather = Gather(
+        gather = self.response.gather(
             input=input_,
             action=action,
             method="POST",
@@ -313,7 +312,6 @@ class Turn:
         )
         for line in lines:
             gather.say(line, voice=language.voice, language=language.say_language)
-        self.response.append(gather)
         # No input: Twilio goes on to the next verb, which posts the same action with no Digits.
         self.response.redirect(action, method="POST")
 

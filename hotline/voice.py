@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Blueprint, Flask, Response, current_app, request
-from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from hotline import phones
@@ -22,6 +21,7 @@ from hotline.config import Settings
 from hotline.directory import Directory
 from hotline.flows import Flow
 from hotline.hours import is_open
+from hotline.reply import Reply
 from hotline.security import require_twilio_signature
 from hotline.steps import Caller, Turn
 from hotline.store import get_store
@@ -59,8 +59,8 @@ def url_base() -> str:
     return settings().public_base_url or request.script_root
 
 
-def _twiml(response: VoiceResponse) -> Response:
-    return Response(str(response), status=200, mimetype="text/xml")
+def _twiml(reply: Reply) -> Response:
+    return Response(reply.render(), status=200, mimetype="text/xml")
 
 
 def _now() -> datetime:
@@ -120,14 +120,14 @@ def _new_call(sid: str, from_: str | None, to: str | None, now: datetime) -> Cal
     return call
 
 
-def apology(language: str | None, now: datetime, safe_path: str = "agent") -> VoiceResponse:
+def apology(language: str | None, now: datetime, safe_path: str = "agent") -> Reply:
     """The safe answer to any failure: sorry, then an agent while open (else goodbye)."""
     conf, current = settings(), flow()
     code = language or ""
     if code not in current.languages:
         code = conf.language_for(request.form.get("To"))
     lang = current.languages.get(code) or next(iter(current.languages.values()))
-    response = VoiceResponse()
+    response = Reply()
     if safe_path == "hold":  # inside a queue's wait loop only Say/Play/Pause/Hangup/... are allowed
         response.play(conf.hold_music_url)
         return response
@@ -188,7 +188,7 @@ def whisper_answer() -> Response:
     return _seller_leg("whisper/answer", _whisper_decision)
 
 
-def _seller_leg(label: str, work: Callable[[Turn, VoiceResponse], None]) -> Response:
+def _seller_leg(label: str, work: Callable[[Turn, Reply], None]) -> Response:
     """Run ``work`` on the buyer's call (named in the URL) while answering the seller's leg."""
     parent_sid = request.args.get("call", "")
     now = _now()
@@ -199,7 +199,7 @@ def _seller_leg(label: str, work: Callable[[Turn, VoiceResponse], None]) -> Resp
                 raise LookupError(f"whisper for unknown call {parent_sid!r}")
             turn = Turn(flow(), settings(), directory(), store, call, now, url_base())
             call.updated_at = now
-            leg = VoiceResponse()
+            leg = Reply()
             work(turn, leg)
             decision = " > ".join(turn.trail) or "asked"
             store.save(call, label, Caller.from_form(request.form).describe(), decision)
@@ -211,7 +211,7 @@ def _seller_leg(label: str, work: Callable[[Turn, VoiceResponse], None]) -> Resp
         return _twiml(apology(None, now, "seller"))
 
 
-def _whisper_prompt(turn: Turn, leg: VoiceResponse) -> None:
+def _whisper_prompt(turn: Turn, leg: Reply) -> None:
     step = turn.flow.step(request.args.get("step", ""))
     role = (
         "whisper"
@@ -235,7 +235,7 @@ def _whisper_prompt(turn: Turn, leg: VoiceResponse) -> None:
     leg.hangup()  # no key: hang up the seller's leg, so a voicemail never "answers"
 
 
-def _whisper_decision(turn: Turn, leg: VoiceResponse) -> None:
+def _whisper_decision(turn: Turn, leg: Reply) -> None:
     step = turn.flow.step(request.args.get("step", ""))
     if turn.choose(step, Caller.from_form(request.form), whole_reply=True) is not None:
         turn.call.seller_accepted = True
