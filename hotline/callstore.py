@@ -1,28 +1,30 @@
 """The webhooks' way to the store: read a call's state, then write it back with the step's event.
 
-Every webhook does the same small amount of work, so it goes through SQLAlchemy Core rather than
-the ORM: one keyed read (outside the write lock), the caller's turn computed in memory, then one
-short write transaction with the call's changed columns and the ``call_events`` row. The rare
-steps that write more (opening a thread) join that same transaction through an ORM session.
+Every webhook does the same small amount of work on one pooled connection: one keyed read
+(outside the write lock), the caller's turn computed in memory, then one short write transaction
+with the call's changed columns and the ``call_events`` row. Those statements are prepared once
+and run on the driver (see ``prepared``). The rare steps that write more (opening a thread) take
+an ORM session instead, and the call's row and event join that session's transaction.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from hotline.prepared import Prepared, row_reader
 from hotline.store import CallEventRow, CallRow, Store
 
 log = logging.getLogger(__name__)
 _CALLS: Table = CallRow.__table__  # type: ignore[assignment]
 _EVENTS: Table = CallEventRow.__table__  # type: ignore[assignment]
-_SELECT_CALL = select(_CALLS).where(_CALLS.c.sid == bindparam("sid"))
 
 
 @dataclass
@@ -48,6 +50,53 @@ class CallState:
 
 
 _COLUMNS = tuple(f.name for f in fields(CallState))
+_EVENT_COLUMNS = ("call_sid", "at", "step", "input", "decision")
+
+
+class CallStatements:
+    """The webhooks' statements on ``calls`` and ``call_events``, prepared for one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        columns = [_CALLS.c[name] for name in _COLUMNS]
+        self.select = Prepared.compile(
+            select(*columns).where(_CALLS.c.sid == bindparam("sid")), dialect
+        )
+        self.read_row: Callable[[Sequence[Any]], dict[str, Any]] = row_reader(columns, dialect)
+        new_call = _upsert_module(dialect).insert(_CALLS)
+        self.insert = Prepared.compile(
+            new_call.values({name: bindparam(name) for name in _COLUMNS}).on_conflict_do_nothing(
+                index_elements=["sid"]
+            ),
+            dialect,
+        )
+        self.insert_event = Prepared.compile(
+            insert(_EVENTS).values({name: bindparam(name) for name in _EVENT_COLUMNS}), dialect
+        )
+        # SQLite takes the write lock up front (see ``store``); PostgreSQL begins implicitly.
+        self.begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
+        self._updates: dict[tuple[str, ...], Prepared] = {}
+
+    def update(self, columns: tuple[str, ...]) -> Prepared:
+        """The UPDATE of exactly ``columns`` of one call (a few sets recur, each prepared once)."""
+        prepared = self._updates.get(columns)
+        if prepared is None:
+            statement = (
+                update(_CALLS)
+                .where(_CALLS.c.sid == bindparam("call_sid"))
+                .values({name: bindparam(name) for name in columns})
+            )
+            prepared = self._updates[columns] = Prepared.compile(statement, self.dialect)
+        return prepared
+
+
+def statements(store: Store) -> CallStatements:
+    """The store's prepared call statements (prepared on first use)."""
+    prepared: CallStatements | None = getattr(store, "_call_statements", None)
+    if prepared is None:
+        prepared = CallStatements(store.engine.dialect)
+        store._call_statements = prepared  # type: ignore[attr-defined]
+    return prepared
 
 
 class CallWork:
@@ -55,7 +104,9 @@ class CallWork:
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._conn: Connection | None = None
+        self._sql = statements(store)
+        self._raw: Any = None  # the pooled DBAPI connection of the plain path
+        self._conn: Connection | None = None  # the SQLAlchemy connection of a session
         self._session: Session | None = None
         self._loaded: dict[str, Any] | None = None
 
@@ -67,36 +118,51 @@ class CallWork:
 
     def load(self, sid: str) -> CallState | None:
         """The call's state as stored (read without taking the write lock)."""
-        conn = self._store.engine.connect().execution_options(hotline_read_only=True)
+        cursor = self._driver().cursor()
         try:
-            row = conn.execute(_SELECT_CALL, {"sid": sid}).first()
+            self._sql.select.execute(cursor, {"sid": sid})
+            row = cursor.fetchone()
         finally:
-            conn.close()
+            cursor.close()
         if row is None:
             return None
-        self._loaded = dict(row._mapping)
-        return CallState(**{name: self._loaded[name] for name in _COLUMNS})
+        self._loaded = self._sql.read_row(row)
+        return CallState(**self._loaded)
 
     def session(self) -> Session:
-        """An ORM session inside this webhook's write transaction (begun now if need be)."""
+        """An ORM session whose transaction this webhook's save joins (begun now if need be)."""
         if self._session is None:
-            self._session = Session(bind=self._writer(), expire_on_commit=False)
+            self._release_raw()
+            self._conn = self._store.engine.connect()
+            self._conn.begin()
+            self._session = Session(bind=self._conn, expire_on_commit=False)
         return self._session
 
     def save(self, call: CallState, step: str, given: str | None, decision: str) -> None:
         """Write the call's changes and the step's event in one transaction, and commit."""
-        conn = self._writer()
+        values = {name: getattr(call, name) for name in _COLUMNS}
         if self._session is not None:
             self._session.flush()
-        values = {name: getattr(call, name) for name in _COLUMNS}
-        if self._loaded is None:
-            conn.execute(_insert_new(conn.dialect.name), values)
+        driver = self._driver()
+        cursor = driver.cursor()
+        try:
+            if self._conn is None and self._sql.begin is not None:
+                cursor.execute(self._sql.begin)
+            if self._loaded is None:
+                self._sql.insert.execute(cursor, values)
+            else:
+                changed = {k: v for k, v in values.items() if self._loaded.get(k) != v}
+                if changed:
+                    changed["call_sid"] = call.sid
+                    self._sql.update(tuple(changed)[:-1]).execute(cursor, changed)
+            event = (call.sid, call.updated_at, step, given, decision)
+            self._sql.insert_event.execute(cursor, dict(zip(_EVENT_COLUMNS, event, strict=True)))
+        finally:
+            cursor.close()
+        if self._conn is not None:
+            self._conn.commit()
         else:
-            changed = {k: v for k, v in values.items() if self._loaded.get(k) != v}
-            if changed:
-                conn.execute(update(_CALLS).where(_CALLS.c.sid == call.sid).values(changed))
-        _insert_event(conn, call.sid, call.updated_at, step, given, decision)
-        conn.commit()
+            driver.commit()
 
     def close(self) -> None:
         """Give the connection back; anything not saved is rolled back."""
@@ -106,12 +172,20 @@ class CallWork:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._release_raw()
 
-    def _writer(self) -> Connection:
-        if self._conn is None:
-            self._conn = self._store.engine.connect()
-            self._conn.begin()
-        return self._conn
+    def _driver(self) -> Any:
+        """The DBAPI connection this webhook works on (the session's, once there is one)."""
+        if self._conn is not None:
+            return self._conn.connection.dbapi_connection
+        if self._raw is None:
+            self._raw = self._store.engine.raw_connection()
+        return self._raw.dbapi_connection
+
+    def _release_raw(self) -> None:
+        if self._raw is not None:
+            self._raw.close()  # back to the pool, which rolls back whatever was left open
+            self._raw = None
 
 
 def record_failure(store: Store, sid: str, at: datetime, step: str, error: str) -> None:
@@ -132,13 +206,12 @@ def _insert_event(
     )
 
 
-@cache
-def _insert_new(dialect: str) -> Any:
-    """INSERT of a new call that leaves an existing row alone (Twilio retried the first webhook)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
+def _upsert_module(dialect: Dialect) -> Any:
+    """The dialect's ``insert`` with ON CONFLICT: a retried first webhook leaves the row be."""
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
 
-        return pg_insert(_CALLS).on_conflict_do_nothing(index_elements=["sid"])
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return postgresql
+    from sqlalchemy.dialects import sqlite
 
-    return sqlite_insert(_CALLS).on_conflict_do_nothing(index_elements=["sid"])
+    return sqlite
