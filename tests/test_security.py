@@ -91,6 +91,24 @@ def test_behind_a_proxy_with_a_public_base_url(config: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("signed_for", "status"),
+    [
+        ("https://hotline.example.com/voice", 200),
+        ("https://hotline.example.com:443/voice", 200),  # Twilio may sign with the default port
+        ("https://hotline.example.com:8443/voice", 403),
+        ("http://hotline.example.com/voice", 403),
+    ],
+)
+def test_the_default_port_may_be_in_the_signed_url_or_not(
+    config: dict[str, Any], signed_for: str, status: int
+) -> None:
+    client = app_with(config, public_base_url="https://hotline.example.com").test_client()
+    signature = sign(signed_for, FORM)
+    response = client.post("/voice", data=FORM, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(
     ("trusted", "status"), [(1, 200), (0, 403)], ids=["proxy trusted", "proxy not trusted"]
 )
 def test_behind_a_proxy_with_forwarded_headers(
