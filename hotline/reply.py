@@ -15,7 +15,9 @@ from typing import Any
 from twilio.twiml.voice_response import VoiceResponse
 
 # (verb, its text or None, its attributes, the verbs nested in it): hashable, so renders cache.
-Verb = tuple[str, str | None, tuple[tuple[str, Any], ...], tuple["Verb", ...]]
+# Each attribute carries its value's type: True == 1 and 5 == 5.0, but twilio writes them apart.
+Attribute = tuple[str, type, Any]
+Verb = tuple[str, str | None, tuple[Attribute, ...], tuple["Verb", ...]]
 RENDERED_CACHE_SIZE = 512
 
 
@@ -63,7 +65,12 @@ class Reply:
     def verbs(self) -> tuple[Verb, ...]:
         """The recorded verbs as plain, hashable data."""
         return tuple(
-            (name, text, tuple(attrs.items()), inner.verbs() if inner is not None else ())
+            (
+                name,
+                text,
+                tuple((key, type(value), value) for key, value in attrs.items()),
+                inner.verbs() if inner is not None else (),
+            )
             for name, text, attrs, inner in self._verbs
         )
 
@@ -92,7 +99,8 @@ def _render(verbs: tuple[Verb, ...]) -> str:
 
 
 def _replay(parent: Any, verbs: tuple[Verb, ...]) -> None:
-    for name, text, attrs, inner in verbs:
+    for name, text, attributes, inner in verbs:
         add = getattr(parent, name)
-        element = add(**dict(attrs)) if text is None else add(text, **dict(attrs))
+        attrs = {key: value for key, _type, value in attributes}
+        element = add(**attrs) if text is None else add(text, **attrs)
         _replay(element, inner)
