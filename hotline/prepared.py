@@ -37,6 +37,9 @@ class Prepared:
         """Compile ``statement`` for ``dialect``; its parameters must be named ``bindparam``s."""
         compiled = statement.compile(dialect=dialect)
         assert isinstance(compiled, SQLCompiler)  # a DML or SELECT statement
+        implicit = [name for name, bind in compiled.binds.items() if not bind.required]
+        if implicit:  # e.g. a column default SQLAlchemy would fill in: nothing here would
+            raise ValueError(f"statement has parameters with values of their own: {implicit}")
         processors = {}
         for name, bind in compiled.binds.items():
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
