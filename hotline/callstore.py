@@ -163,6 +163,7 @@ class CallWork:
             self._conn.commit()
         else:
             driver.commit()
+        self._loaded = values  # a later save writes only what changes after this one
 
     def close(self) -> None:
         """Give the connection back; anything not saved is rolled back."""

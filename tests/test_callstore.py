@@ -1,0 +1,415 @@
+"""The webhooks' call store: load, save only what changed with one event, sessions join the save."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import psycopg
+from sqlalchemy.engine import Dialect
+
+from hotline.callstore import (
+    CallState,
+    CallStatements,
+    CallWork,
+    record_failure,
+    statements,
+)
+from hotline.routing import Party
+from hotline.store import CallEventRow, CallRow, OutboxRow, Store, ThreadRow
+from hotline.threads import open_thread
+
+SID = "CA00000000000000000000000000000001"
+START = datetime(2026, 6, 10, 10, 30, tzinfo=UTC)
+COLUMNS = [field.name for field in dataclasses.fields(CallState)]
+
+
+def postgresql_dialect() -> Dialect:
+    """The psycopg dialect, as an engine for a PostgreSQL URL would have it (no server needed)."""
+    return psycopg.dialect()  # type: ignore[no-untyped-call]
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """A store on this test's migrated SQLite file."""
+    the_store = Store(f"sqlite:///{db_path}")
+    yield the_store
+    the_store.engine.dispose()
+
+
+@pytest.fixture
+def write_locked(db_path: Path) -> Iterator[Any]:
+    """Whether someone holds the SQLite write lock now (asked without waiting for it)."""
+    probe = sqlite3.connect(db_path, timeout=0, isolation_level=None)
+
+    def locked() -> bool:
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            assert "locked" in str(exc)
+            return True
+        probe.execute("ROLLBACK")
+        return False
+
+    yield locked
+    probe.close()
+
+
+def new_call(sid: str = SID, **changes: Any) -> CallState:
+    """A call as the first webhook makes it."""
+    call = CallState(
+        sid=sid,
+        language="en",
+        started_at=START,
+        updated_at=START,
+        step="welcome",
+        from_number="+48601100200",
+        to_number="+442071000000",
+    )
+    return dataclasses.replace(call, **changes)
+
+
+def stored(store: Store, sid: str = SID) -> dict[str, Any] | None:
+    """The call's row as the ORM reads it (None when there is none)."""
+    with store.session() as session:
+        row = session.get(CallRow, sid)
+        return None if row is None else {name: getattr(row, name) for name in COLUMNS}
+
+
+def events(store: Store, sid: str = SID) -> list[tuple[str, datetime, str, str | None, str]]:
+    """The call's events, oldest first."""
+    with store.session() as session:
+        rows = session.scalars(
+            select(CallEventRow).where(CallEventRow.call_sid == sid).order_by(CallEventRow.id)
+        )
+        return [(r.call_sid, r.at, r.step, r.input, r.decision) for r in rows]
+
+
+def count(store: Store, model: type[Any]) -> int:
+    with store.session() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def save_new(store: Store, call: CallState) -> None:
+    with CallWork(store) as work:
+        assert work.load(call.sid) is None
+        work.save(call, "welcome", None, "menu")
+
+
+def test_saving_a_new_call_inserts_its_row_and_one_event(store: Store) -> None:
+    call = new_call(order_id="1234567", seller_accepted=True)
+
+    with CallWork(store) as work:
+        assert work.load(SID) is None
+        work.save(call, "welcome", None, "greeted > menu")
+
+    assert stored(store) == dataclasses.asdict(call)
+    assert events(store) == [(SID, START, "welcome", None, "greeted > menu")]
+
+
+def test_load_gives_back_what_was_saved(store: Store) -> None:
+    warsaw = datetime(2026, 6, 10, 12, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
+    call = new_call(started_at=warsaw, updated_at=warsaw, thread_id=7, question="Where is it?")
+    save_new(store, call)
+
+    with CallWork(store) as work:
+        loaded = work.load(SID)
+
+    assert loaded == call
+    assert loaded is not None
+    assert loaded.started_at.tzinfo is UTC
+    assert loaded.seller_accepted is False
+    assert loaded.topic is None
+
+
+def test_saving_a_loaded_call_writes_its_changes_and_an_event(store: Store) -> None:
+    save_new(store, new_call())
+    later = START + timedelta(seconds=40)
+
+    with CallWork(store) as work:
+        call = work.load(SID)
+        assert call is not None
+        call.topic = "delivery"
+        call.seller_accepted = True
+        call.updated_at = later
+        work.save(call, "menu", "1", "delivery")
+
+    assert stored(store) == dataclasses.asdict(
+        new_call(topic="delivery", seller_accepted=True, updated_at=later)
+    )
+    assert events(store) == [
+        (SID, START, "welcome", None, "menu"),
+        (SID, later, "menu", "1", "delivery"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"topic": "delivery", "step": "order"}, id="two other columns"),
+        pytest.param({}, id="nothing"),
+        pytest.param({"updated_at": START + timedelta(minutes=1)}, id="only the time"),
+    ],
+)
+def test_a_save_leaves_columns_it_did_not_change_to_whoever_did(
+    store: Store, changes: dict[str, Any]
+) -> None:
+    save_new(store, new_call())
+    with CallWork(store) as work_a:
+        call_a = work_a.load(SID)
+        assert call_a is not None
+
+        # Between A's load and A's save, B (another webhook of the call) changes the order.
+        with CallWork(store) as work_b:
+            call_b = work_b.load(SID)
+            assert call_b is not None
+            call_b.order_id = "7654321"
+            call_b.seller_id = "acme"
+            work_b.save(call_b, "order", "7654321", "order found")
+
+        for name, value in changes.items():
+            setattr(call_a, name, value)
+        work_a.save(call_a, "menu", "2", "whatever")
+
+    assert stored(store) == dataclasses.asdict(
+        new_call(order_id="7654321", seller_id="acme", **changes)
+    )
+    assert [event[2] for event in events(store)] == ["welcome", "order", "menu"]
+
+
+def test_a_second_save_of_the_same_work_writes_only_what_changed_since_the_first(
+    store: Store,
+) -> None:
+    save_new(store, new_call())
+    with CallWork(store) as work_a:
+        call_a = work_a.load(SID)
+        assert call_a is not None
+        call_a.topic = "product"
+        work_a.save(call_a, "menu", "1", "product")
+
+        with CallWork(store) as work_b:  # meanwhile another webhook of the call
+            call_b = work_b.load(SID)
+            assert call_b is not None
+            call_b.topic = "warehouse"
+            work_b.save(call_b, "menu", "2", "warehouse")
+
+        call_a.step = "question"  # A's topic is as A saved it: not A's change any more
+        work_a.save(call_a, "question", None, "asked")
+
+    row = stored(store)
+    assert row is not None
+    assert (row["topic"], row["step"]) == ("warehouse", "question")
+
+
+def test_a_retried_first_webhook_leaves_the_row_but_records_its_event(store: Store) -> None:
+    first = new_call(language="pl", step="menu")
+    retry = new_call(language="en", step="welcome", updated_at=START + timedelta(seconds=2))
+
+    # Both load before either saves: each believes the call is new.
+    with CallWork(store) as work_a, CallWork(store) as work_b:
+        assert work_a.load(SID) is None
+        assert work_b.load(SID) is None
+        work_a.save(first, "welcome", None, "polish > menu")
+        work_b.save(retry, "welcome", None, "english > welcome")
+
+    assert stored(store) == dataclasses.asdict(first)
+    assert events(store) == [
+        (SID, START, "welcome", None, "polish > menu"),
+        (SID, START + timedelta(seconds=2), "welcome", None, "english > welcome"),
+    ]
+
+
+def test_work_closed_without_save_leaves_nothing_and_no_lock(
+    store: Store, write_locked: Any
+) -> None:
+    with CallWork(store) as work:
+        assert work.load(SID) is None
+        assert not write_locked()  # loading takes no lock
+
+    assert stored(store) is None
+    assert events(store) == []
+    assert not write_locked()
+    save_new(store, new_call())
+    assert stored(store) == dataclasses.asdict(new_call())
+
+
+def test_a_save_that_fails_part_way_is_rolled_back_by_close(
+    store: Store, write_locked: Any
+) -> None:
+    # A naive time is refused after the save has begun its transaction.
+    broken = new_call(updated_at=datetime(2026, 6, 10, 10, 30))
+    work = CallWork(store)
+    try:
+        assert work.load(SID) is None
+        with pytest.raises(ValueError, match="naive"):
+            work.save(broken, "welcome", None, "menu")
+        assert write_locked()
+    finally:
+        work.close()
+
+    assert not write_locked()
+    assert stored(store) is None
+    assert events(store) == []
+    save_new(store, new_call())
+    assert events(store) == [(SID, START, "welcome", None, "menu")]
+
+
+def test_a_failed_event_rolls_back_the_call_change(store: Store, write_locked: Any) -> None:
+    save_new(store, new_call())
+
+    with CallWork(store) as work:
+        call = work.load(SID)
+        assert call is not None
+        call.topic = "delivery"
+        # The UPDATE has run when the event (its decision is required) is refused.
+        with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
+            work.save(call, "menu", "1", None)  # type: ignore[arg-type]
+        assert write_locked()
+
+    assert not write_locked()
+    assert stored(store) == dataclasses.asdict(new_call())
+    assert len(events(store)) == 1
+
+
+def _open_thread(work: CallWork, call: CallState) -> ThreadRow:
+    return open_thread(
+        work.session(),
+        call_sid=call.sid,
+        party=Party.WAREHOUSE,
+        seller_id=None,
+        order_id=call.order_id,
+        topic="delivery",
+        buyer_phone=call.from_number,
+        question="Where is my parcel?",
+        now=call.updated_at,
+    )
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new call", "loaded call"])
+def test_a_session_commits_with_the_save(store: Store, write_locked: Any, existing: bool) -> None:
+    if existing:
+        save_new(store, new_call())
+
+    with CallWork(store) as work:
+        call = work.load(SID) or new_call()
+        thread = _open_thread(work, call)
+        call.thread_id = thread.id
+        call.outcome = "thread_opened"
+        assert write_locked()  # the session's transaction writes: it holds the lock until save
+        work.save(call, "thread", "Where is my parcel?", "thread opened")
+        assert not write_locked()
+
+    assert thread.id is not None
+    assert stored(store) == dataclasses.asdict(
+        new_call(thread_id=thread.id, outcome="thread_opened")
+    )
+    assert events(store)[-1] == (SID, START, "thread", "Where is my parcel?", "thread opened")
+    assert len(events(store)) == (2 if existing else 1)
+    with store.session() as session:
+        saved = session.get(ThreadRow, thread.id)
+        assert saved is not None
+        assert (saved.call_sid, saved.party, saved.status) == (SID, "warehouse", "open")
+        assert [m.body for m in saved.messages] == ["Where is my parcel?"]
+    assert count(store, OutboxRow) == 1
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new call", "loaded call"])
+def test_a_session_without_save_is_rolled_back_by_close(
+    store: Store, write_locked: Any, existing: bool
+) -> None:
+    if existing:
+        save_new(store, new_call())
+
+    with CallWork(store) as work:
+        call = work.load(SID) or new_call()
+        thread = _open_thread(work, call)
+        assert thread.id is not None
+        assert write_locked()
+
+    assert not write_locked()
+    assert count(store, ThreadRow) == 0
+    assert count(store, OutboxRow) == 0
+    assert stored(store) == (dataclasses.asdict(new_call()) if existing else None)
+    assert len(events(store)) == (1 if existing else 0)
+
+
+def test_a_session_and_a_failing_save_are_rolled_back_together(
+    store: Store, write_locked: Any
+) -> None:
+    with CallWork(store) as work:
+        assert work.load(SID) is None
+        thread = _open_thread(work, new_call())
+        broken = new_call(thread_id=thread.id, updated_at=datetime(2026, 6, 10, 10, 30))
+        with pytest.raises(ValueError, match="naive"):
+            work.save(broken, "thread", None, "thread opened")
+
+    assert not write_locked()
+    assert count(store, ThreadRow) == 0
+    assert stored(store) is None
+    assert events(store) == []
+
+
+def test_statements_are_prepared_once_per_store(store: Store, db_path: Path) -> None:
+    other = Store(f"sqlite:///{db_path}")
+    try:
+        assert statements(store) is statements(store)
+        assert statements(other) is not statements(store)
+    finally:
+        other.engine.dispose()
+
+
+def test_updates_are_prepared_once_per_column_set(store: Store) -> None:
+    sql = statements(store)
+
+    step = sql.update(("step",))
+
+    assert sql.update(("step",)) is step
+    assert sql.update(("step", "topic")) is not step
+    assert sql.update(("topic", "step")) is not sql.update(("step", "topic"))
+    assert step.names == ("step", "call_sid")
+    assert "topic" not in step.sql
+    assert sql.update(("step", "topic")).names == ("step", "topic", "call_sid")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "begin", "placeholder"),
+    [
+        pytest.param(None, "BEGIN IMMEDIATE", "?", id="sqlite"),
+        pytest.param(postgresql_dialect(), None, "%(sid)s", id="postgresql"),
+    ],
+)
+def test_statements_for_each_dialect(
+    store: Store, dialect: Any, begin: str | None, placeholder: str
+) -> None:
+    sql = CallStatements(dialect or store.engine.dialect)
+
+    assert sql.begin == begin
+    assert "ON CONFLICT (sid) DO NOTHING" in sql.insert.sql
+    assert placeholder in sql.insert.sql
+    assert placeholder in sql.select.sql
+
+
+def test_record_failure_adds_an_event(store: Store) -> None:
+    at = START + timedelta(seconds=9)
+
+    record_failure(store, SID, at, "menu", "ValueError")
+
+    assert events(store) == [(SID, at, "menu", None, "failed (ValueError) > apology")]
+
+
+def test_record_failure_is_best_effort(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="hotline.callstore"):
+        record_failure(store, SID, datetime(2026, 6, 10), "menu", "boom")  # naive: refused
+
+    assert events(store) == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"could not record the failed step menu of call {SID}"
+    ]
