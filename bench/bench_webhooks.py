@@ -1,10 +1,12 @@
 """Webhook throughput: hotline under gunicorn against a bare Flask app, driven by wrk on loopback.
 
-``make bench`` starts both apps under the same gunicorn settings (2 sync workers): hotline with
-signature checks on and a fresh SQLite database (every webhook commits a ``call_events`` row), and
-``bench/bare_app.py``, which only reads the form and answers fixed TwiML. wrk posts the same
-Twilio-signed bodies to both (a different CallSid per request), the targets take turns, and the
-script prints requests/s of each and their ratio for ``POST /voice`` and for the menu step.
+``make bench`` starts the apps under the same gunicorn settings (2 sync workers): hotline with
+signature checks on and a fresh SQLite database (every webhook commits a ``call_events`` row),
+``bench/bare_app.py``, which only reads the form and answers fixed TwiML, and
+``bench/floor_app.py``, the bare app plus one signature check and one committed row: the least
+any signed, durably recorded webhook costs. wrk posts the same Twilio-signed bodies to each (a
+different CallSid per request), the targets take turns, and the script prints requests/s and the
+ratio to the bare app, hotline's and the floor's, for ``POST /voice`` and for the menu step.
 Any answer that is not a 200 with a ``<Gather>`` (a 403 means the signatures are wrong, an
 apology means the app failed) makes the run fail: those numbers would be meaningless.
 
@@ -295,11 +297,12 @@ def _wait_until_up(server: Server, port: int, timeout: float = 30.0) -> None:
     )
 
 
-def check_answer(server: Server, target: str, form: dict[str, str]) -> None:
-    """Post one signed request (it also waits for a worker to boot); fail unless a 200 TwiML."""
+def check_answer(server: Server, target: str, form: dict[str, str], signed_base: str) -> None:
+    """Post one request signed for ``signed_base`` (it also waits for a worker to boot); fail
+    unless the answer is a 200 with TwiML."""
     url = server.base + target
     data = urllib.parse.urlencode(form).encode()
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, form)
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(signed_base + target, form)
     req = urllib.request.Request(url, data=data, headers={"X-Twilio-Signature": signature})
     try:
         with urllib.request.urlopen(req, timeout=30) as answer:
@@ -354,19 +357,31 @@ def bench(args: argparse.Namespace) -> None:
         def log(name: str) -> Path:
             return work / f"{name}.log"
 
-        with (
-            gunicorn("hotline", "hotline:create_app()", env, log("hotline"), w) as hotline,
-            gunicorn("bare flask", "bare_app:create_app()", env, log("bare"), w) as bare,
-        ):
-            servers = (hotline, bare)
+        with contextlib.ExitStack() as stack:
+            hotline = stack.enter_context(
+                gunicorn("hotline", "hotline:create_app()", env, log("hotline"), w)
+            )
+            # The floor checks signatures made for hotline's URL, as every body is signed.
+            floor_env = {
+                **env,
+                "FLOOR_SIGNED_BASE": hotline.base,
+                "FLOOR_DATABASE": str(work / "floor.db"),
+            }
+            bare = stack.enter_context(
+                gunicorn("bare flask", "bare_app:create_app()", env, log("bare"), w)
+            )
+            floor = stack.enter_context(
+                gunicorn("floor", "floor_app:create_app()", floor_env, log("floor"), w)
+            )
+            servers = (hotline, bare, floor)
             for server in servers:
-                check_answer(server, VOICE, twilio_form(new_call_sids(1)[0]))
+                check_answer(server, VOICE, twilio_form(new_call_sids(1)[0]), hotline.base)
             print(
                 f"gunicorn -w {w} on {HOST}; wrk -t{args.threads} -c{args.connections}, "
                 f"{args.rounds} round(s) of {args.duration:g} s per target and webhook",
                 flush=True,
             )
-            totals = _drive(args, wrk, work, hotline, bare)
+            totals = _drive(args, wrk, work, servers)
         rows = _count_rows(db)
     hotline_requests = totals[(hotline.name, VOICE)][0] + totals[(hotline.name, MENU)][0]
     print(
@@ -376,18 +391,22 @@ def bench(args: argparse.Namespace) -> None:
     if rows < hotline_requests:
         raise SystemExit("fewer call_events rows than answered webhooks: the write is missing")
     for target, label in ((VOICE, "POST /voice"), (MENU, "POST /voice/step/main_menu (Digits=1)")):
-        h_requests, h_seconds = totals[(hotline.name, target)]
-        b_requests, b_seconds = totals[(bare.name, target)]
-        h_rate, b_rate = h_requests / h_seconds, b_requests / b_seconds
+        h_rate, b_rate, f_rate = (
+            totals[(server.name, target)][0] / totals[(server.name, target)][1]
+            for server in servers
+        )
         print(
             f"{label}: hotline {h_rate:.0f} req/s, bare flask {b_rate:.0f} req/s, "
-            f"ratio {h_rate / b_rate:.2f}"
+            f"ratio {h_rate / b_rate:.2f} (floor: signature + one commit {f_rate:.0f} req/s, "
+            f"ratio {f_rate / b_rate:.2f})"
         )
 
 
 def _drive(
-    args: argparse.Namespace, wrk: str, work: Path, hotline: Server, bare: Server
+    args: argparse.Namespace, wrk: str, work: Path, servers: Sequence[Server]
 ) -> dict[tuple[str, str], tuple[int, float]]:
+    """Warm each server up, then run ``args.rounds`` rounds; hotline comes first in ``servers``."""
+    hotline = servers[0]
     totals: dict[tuple[str, str], tuple[int, float]] = {}
     body_count = max(2000, int(args.duration * BODY_RATE))
 
@@ -398,19 +417,19 @@ def _drive(
             totals[(server.name, target)] = (requests + result.requests, elapsed + result.seconds)
         return result
 
-    # Both targets sign for hotline's URL: the bare app ignores the signature, so it gets the
-    # very same bytes.
+    # Every body is signed for hotline's URL: the bare app ignores the signature and the floor
+    # checks it against that URL, so all get the very same bytes.
     voice_url, menu_url = hotline.base + VOICE, hotline.base + MENU
     warm = new_call_sids(body_count)
     write_bodies(work / "warm-voice.txt", voice_url, [twilio_form(s) for s in warm])
     write_bodies(work / "warm-menu.txt", menu_url, [twilio_form(s, "1") for s in warm])
-    for server in (hotline, bare):
+    for server in servers:
         run(server, VOICE, work / "warm-voice.txt", args.warmup, record=False)
         run(server, MENU, work / "warm-menu.txt", args.warmup, record=False)
 
     for round_ in range(args.rounds):
-        # Alternate who goes first, so a noisy neighbour or a growing database hits both.
-        order = (hotline, bare) if round_ % 2 == 0 else (bare, hotline)
+        # Rotate who goes first, so a noisy neighbour or a growing database hits all alike.
+        order = [*servers[round_ % len(servers) :], *servers[: round_ % len(servers)]]
         sids = new_call_sids(body_count)
         voice = write_bodies(
             work / f"voice-{round_}.txt", voice_url, [twilio_form(s) for s in sids]
@@ -528,8 +547,8 @@ class _Timed:
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and run the benchmark or the profile."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="turns each target gets")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=6, help="turns each target gets")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per run")
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn workers each")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
