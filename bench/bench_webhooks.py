@@ -464,6 +464,7 @@ def _count_rows(db: Path) -> int:
 def profile(args: argparse.Namespace) -> None:
     """Run hotline's webhooks in-process under cProfile and print the top functions."""
     from bare_app import create_app as create_bare_app
+    from floor_app import create_app as create_floor_app
 
     from hotline import create_app
     from hotline.store import upgrade_schema
@@ -472,10 +473,16 @@ def profile(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="hotline-profile-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'hotline.db'}"
         upgrade_schema(url)
-        os.environ.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, HOTLINE_DATABASE_URL=url)
+        os.environ.update(
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            HOTLINE_DATABASE_URL=url,
+            FLOOR_SIGNED_BASE="http://localhost",
+            FLOOR_DATABASE=str(Path(tmp) / "floor.db"),
+        )
         app = create_app(CONFIG)
         try:
             hotline, bare = _Timed(app), _Timed(create_bare_app())
+            floor = _Timed(create_floor_app())
             sids = [f"CA{i:032x}" for i in range(2 * n + 50)]  # warm-up, timing, profile
             for label, target, digits in (
                 ("POST /voice", VOICE, None),
@@ -486,12 +493,14 @@ def profile(args: argparse.Namespace) -> None:
                     "http://localhost" + target, [twilio_form(s, digits) for s in sids]
                 )
                 warm, timed, profiled = signed[:50], signed[50 : n + 50], signed[n + 50 :]
-                for client in (hotline, bare):
+                for client in (hotline, bare, floor):
                     client.post_all(target, warm)
                 hotline_us, bare_us = hotline.cost(target, timed), bare.cost(target, timed)
+                floor_us = floor.cost(target, timed)
                 print(
                     f"\n== {label}: hotline {hotline_us:.0f} µs CPU/request in the app, bare flask "
-                    f"{bare_us:.0f} µs (ratio {bare_us / hotline_us:.2f}; no server, no client)"
+                    f"{bare_us:.0f} µs (ratio {bare_us / hotline_us:.2f}), floor {floor_us:.0f} µs "
+                    f"(ratio {bare_us / floor_us:.2f}); no server, no client"
                 )
                 profiler = cProfile.Profile()
                 profiler.runcall(hotline.post_all, target, profiled)
