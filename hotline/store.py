@@ -233,8 +233,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     # A transaction that writes takes the write lock up front, so two workers never deadlock
-    # upgrading a read lock; the busy timeout then simply queues them. A read marked read-only
-    # (a webhook loading its call) is one statement in autocommit mode: no transaction, no lock.
+    # upgrading a read lock; the busy timeout then simply queues them (the webhooks' own
+    # statements in ``callstore`` begin the same way). A read marked read-only (the API's) runs
+    # in autocommit mode: no transaction, no lock.
     if not conn.get_execution_options().get("hotline_read_only"):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
