@@ -15,12 +15,12 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     ``None`` reads ``$HOTLINE_CONFIG``, else ``./config.toml``. Raises ``ConfigError`` or
     ``FlowError`` naming the file and key when the configuration is unusable.
     """
-    from hotline import api, flows, security, store, voice
+    from hotline import api, flow_file, security, store, voice
     from hotline import config as config_module
     from hotline.errors import ConfigError
 
     settings = config_module.load_settings(config)
-    flow = flows.load_flow(settings.flows_dir, settings.flow)
+    flow = flow_file.load_flow(settings.flows_dir, settings.flow)
     for language in {settings.language, *settings.number_languages.values()}:
         if language not in flow.languages:
             raise ConfigError(

@@ -138,7 +138,7 @@ def flows_check(paths: tuple[Path, ...]) -> None:
     """Check flow files (default: flows/*.toml): links, prompts, unreachable steps."""
     import tomllib
 
-    from hotline.flows import check_flow, parse_flow
+    from hotline.flow_file import check_flow, parse_flow
 
     if not paths:
         settings = load_settings(None)

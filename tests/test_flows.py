@@ -12,14 +12,8 @@ from click.testing import CliRunner
 
 from hotline.cli import cli
 from hotline.errors import FlowError
-from hotline.flows import (
-    KIND_PROMPTS,
-    PLACEHOLDERS,
-    Flow,
-    check_flow,
-    load_flow,
-    parse_flow,
-)
+from hotline.flow_file import check_flow, load_flow, parse_flow
+from hotline.flows import KIND_PROMPTS, PLACEHOLDERS, Flow
 from hotline.routing import Topic
 from tests.conftest import ROOT
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hotline.flows import load_flow
+from hotline.flow_file import load_flow
 from hotline.sim.commands import replay
 from hotline.sim.coverage import (
     DECISION_LIMIT,

@@ -1,7 +1,7 @@
 """Flow coverage of a replay: which steps and branches of hotline's flows the calls reached.
 
 The engine drives any Twilio app and knows nothing of flows; coverage is about hotline's own, so
-this module reads ``flows/*.toml`` (``hotline.flows``) and the app's own record of each call
+this module reads ``flows/*.toml`` (``hotline.flow_file``) and the app's own record of each call
 (``trails.py``), followed through the flow by ``flow_trace.py``; ``coverage_report.py`` shows it.
 
 A step is *reached* when the app entered it; a *branch* (an edge of ``Flow.edges()``: a menu key,
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hotline.config import load_settings
-from hotline.flows import Flow, load_flow
+from hotline.flow_file import load_flow
+from hotline.flows import Flow
 from hotline.sim.coverage_report import coverage_json, print_coverage
 from hotline.sim.flow_trace import CallPath, Edge, FlowRules, trace
 from hotline.sim.trails import DECISION_LIMIT, AppEvent, CallTrail, fetch_trail
