@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from hotline import phones
+from hotline.caller import Caller
 from hotline.callstore import CallState, CallWork, record_failure
 from hotline.config import Settings
 from hotline.directory import Directory
@@ -23,7 +24,7 @@ from hotline.flows import Flow
 from hotline.hours import is_open
 from hotline.reply import Reply
 from hotline.security import require_twilio_signature
-from hotline.steps import Caller, Turn
+from hotline.steps import Turn
 from hotline.store import get_store
 
 log = logging.getLogger(__name__)
