@@ -6,7 +6,7 @@ commits before it answers, so a call survives the process being killed between t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
     inspect,
+    select,
 )
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import (
@@ -37,7 +38,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from hotline.config import Settings
+from hotline.config import Seller, Settings
 from hotline.errors import StoreError
 
 EXTENSION = "hotline.store"
@@ -252,30 +253,50 @@ def upgrade_schema(url: str, revision: str = "head") -> None:
 
 
 def sync_directory(store: Store, settings: Settings) -> None:
-    """Load the config's sellers and orders into the store (insert or update, never delete)."""
+    """Load the config's sellers and orders into the store (insert or update, never delete).
+
+    Every worker process runs this as it starts, so it first reads what is stored and takes the
+    write lock only when something differs: the first worker writes, the others only read.
+    """
+    sellers = [_seller_row(seller) for seller in settings.sellers]
+    orders = [
+        OrderRow(id=o.id, seller_id=o.seller, buyer_phone=o.buyer_phone, placed=o.placed)
+        for o in settings.orders
+    ]
+    with Session(store.engine.execution_options(hotline_read_only=True)) as session:
+        stale = _differing(session, SellerRow, sellers) + _differing(session, OrderRow, orders)
+    if not stale:
+        return
     with store.session() as session:
-        for seller in settings.sellers:
-            hours = seller.hours
-            session.merge(
-                SellerRow(
-                    id=seller.id,
-                    name=seller.name,
-                    phone=seller.phone,
-                    opens=hours.opens.strftime("%H:%M") if hours else None,
-                    closes=hours.closes.strftime("%H:%M") if hours else None,
-                    days=",".join(str(d) for d in sorted(hours.days)) if hours else None,
-                )
-            )
-        session.flush()
-        for order in settings.orders:
-            session.merge(
-                OrderRow(
-                    id=order.id,
-                    seller_id=order.seller,
-                    buyer_phone=order.buyer_phone,
-                    placed=order.placed,
-                )
-            )
+        for row in stale:  # sellers come first: orders refer to them
+            session.merge(row)
+            if isinstance(row, SellerRow):
+                session.flush()
+
+
+def _seller_row(seller: Seller) -> SellerRow:
+    hours = seller.hours
+    return SellerRow(
+        id=seller.id,
+        name=seller.name,
+        phone=seller.phone,
+        opens=hours.opens.strftime("%H:%M") if hours else None,
+        closes=hours.closes.strftime("%H:%M") if hours else None,
+        days=",".join(str(d) for d in sorted(hours.days)) if hours else None,
+    )
+
+
+def _differing(
+    session: Session, model: type[SellerRow] | type[OrderRow], rows: Sequence[SellerRow | OrderRow]
+) -> list[SellerRow | OrderRow]:
+    """The ``rows`` that are missing from the store or differ from what it holds."""
+    columns = [column.key for column in model.__table__.columns]
+
+    def values(row: SellerRow | OrderRow) -> tuple[Any, ...]:
+        return tuple(getattr(row, name) for name in columns)
+
+    stored = {row.id: tuple(row) for row in session.execute(select(model.__table__))}
+    return [row for row in rows if stored.get(row.id) != values(row)]
 
 
 def init_app(app: Flask, settings: Settings) -> Store:

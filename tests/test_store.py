@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,6 +129,20 @@ def test_sync_directory_is_idempotent(store: Store, settings: Settings) -> None:
     sync_directory(store, settings)
     assert _counts(store) == (3, 5)
     sync_directory(store, settings)
+    assert _counts(store) == (3, 5)
+
+
+def test_sync_directory_with_nothing_to_change_takes_no_write_lock(
+    store: Store, settings: Settings
+) -> None:
+    # Every worker syncs as it starts: those after the first must not queue for the lock.
+    sync_directory(store, settings)
+    path = store.engine.url.database
+    assert path is not None
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as writer:
+        writer.execute("BEGIN IMMEDIATE")  # another process is writing
+        sync_directory(store, settings)  # would wait for the lock, then fail
+        writer.execute("ROLLBACK")
     assert _counts(store) == (3, 5)
 
 
