@@ -311,7 +311,8 @@ def check_answer(server: Server, target: str, form: dict[str, str], signed_base:
         log = server.log.read_text()
         raise SystemExit(f"{server.name} {url}: HTTP {exc.code}\n{log}") from None
     if "<Gather" not in body:
-        raise SystemExit(f"{server.name} {url}: not the expected TwiML:\n{body}")
+        log = server.log.read_text()
+        raise SystemExit(f"{server.name} {url}: not the expected TwiML:\n{body}\n{log}")
 
 
 def ensure_wrk() -> str:
