@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,10 +27,12 @@ class Caller:
             confidence = float(form.get("Confidence", "") or 0.0)
         except ValueError:
             confidence = 0.0
+        if not math.isfinite(confidence):  # "nan" would pass every threshold
+            confidence = 0.0
         return cls(
             digits="".join(ch for ch in form.get("Digits", "") if ch in "0123456789*#")[:32],
-            speech=_printable_words(form.get("SpeechResult", ""))[:500],
-            confidence=confidence,
+            speech=_printable_words(form.get("SpeechResult", ""))[:500].rstrip(),
+            confidence=min(max(confidence, 0.0), 1.0),
         )
 
     def describe(self) -> str:
