@@ -205,16 +205,18 @@ def _option(raw: Any, where: str) -> Option:
     phrases_raw = raw.get("phrases", {})
     if not isinstance(phrases_raw, Mapping):
         raise FlowError(f"{where}.phrases: expected a table of language = [phrases]")
-    phrases = {}
+    phrases, hints = {}, {}
     for lang, words in phrases_raw.items():
         if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
             raise FlowError(f"{where}.phrases.{lang}: expected a list of phrases")
         phrases[lang] = tuple(normalise_speech(w) for w in words)
+        hints[lang] = tuple(" ".join(w.split()) for w in words)
     return Option(
         key=key,
         next=_text(raw.get("next"), f"{where}.next"),
         phrases=MappingProxyType(phrases),
         topic=_topic(raw.get("topic"), f"{where}.topic"),
+        hints=MappingProxyType(hints),
     )
 
 

@@ -73,8 +73,9 @@ class Option:
 
     key: str
     next: str
-    phrases: Mapping[str, tuple[str, ...]]
+    phrases: Mapping[str, tuple[str, ...]]  # normalised, as speech is matched against them
     topic: Topic | None = None
+    hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # as written: for Twilio
 
 
 @dataclass(frozen=True)
