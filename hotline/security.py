@@ -11,13 +11,16 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from flask import Flask, Request, abort, current_app, jsonify, request
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, get_signature_algorithm
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hotline.config import Settings
 from hotline.errors import ConfigError
 
 AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
+SHARED_KEY_ENV = "TWILIO_WEBHOOK_SHARED_KEY"
+# Present when a Twilio Webhook Rule has the request signed with a SharedKey, naming its algorithm.
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 _URL_SAFE = "/:@!$&'()*+,;=-._~"
 API_TOKEN_ENV = "HOTLINE_API_TOKEN"
 EXTENSION = "hotline.security"
@@ -37,8 +40,16 @@ class _SignedParams(dict[str, str]):
 class Guard:
     """What the checks need: the validator (or ``None`` when checks are off) and the URL rules."""
 
-    def __init__(self, settings: Settings, auth_token: str | None, api_token: str | None) -> None:
-        self.validator = RequestValidator(auth_token) if settings.check_signatures else None
+    def __init__(
+        self,
+        settings: Settings,
+        auth_token: str | None,
+        api_token: str | None,
+        shared_key: str | None = None,
+    ) -> None:
+        checks = settings.check_signatures
+        self.validator = RequestValidator(auth_token) if checks else None
+        self.shared_key_validator = RequestValidator(shared_key) if checks and shared_key else None
         self.public_base_url = settings.public_base_url
         self.api_token = api_token
 
@@ -58,15 +69,34 @@ class Guard:
         signature = req.headers.get("X-Twilio-Signature", "")
         if not signature:
             return False
+        validator, algorithm = self.validator, None
+        signed_with = req.headers.get(SIGNATURE_SETTINGS_HEADER)
+        if signed_with:  # a Webhook Rule: signed with a SharedKey, not the auth token
+            if self.shared_key_validator is None:
+                log.warning(
+                    "%s %s is signed with a Twilio SharedKey (%s): set $%s to its secret",
+                    req.method,
+                    req.path,
+                    SIGNATURE_SETTINGS_HEADER,
+                    SHARED_KEY_ENV,
+                )
+                return False
+            validator, algorithm = self.shared_key_validator, get_signature_algorithm(signed_with)
         params = _SignedParams(req.form.to_dict(flat=True) if req.method == "POST" else {})
         url = self.public_url(req)
         # Twilio signs the URL it requested, which is ours as built: one signature to compute.
         # ``validate`` (the URL with and without its default port, a JSON body's hash) costs
         # three times as much, so it only gets the requests this first check refuses.
-        computed = self.validator.compute_signature(url, params)
+        try:
+            computed = validator.compute_signature(url, params, algorithm)
+        except ValueError:  # an algorithm this twilio package does not know
+            log.warning(
+                "%s %s: unsupported signature algorithm in %r", req.method, req.path, signed_with
+            )
+            return False
         if hmac.compare_digest(computed.encode(), signature.encode()):
             return True
-        return bool(self.validator.validate(url, params, signature))
+        return bool(validator.validate(url, params, signature, algorithm))
 
 
 def init_app(app: Flask, settings: Settings) -> Guard:
@@ -89,7 +119,12 @@ def init_app(app: Flask, settings: Settings) -> Guard:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
         )
-    guard = Guard(settings, auth_token, os.environ.get(API_TOKEN_ENV) or None)
+    guard = Guard(
+        settings,
+        auth_token,
+        os.environ.get(API_TOKEN_ENV) or None,
+        os.environ.get(SHARED_KEY_ENV) or None,
+    )
     app.extensions[EXTENSION] = guard
     return guard
 

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
+from hotline.security import SHARED_KEY_ENV, SIGNATURE_SETTINGS_HEADER
 from tests.conftest import AUTH_TOKEN, CallActions
 
 FORM = {"CallSid": "CA1", "From": "+48601100200", "To": "+442071000000"}
@@ -156,3 +157,57 @@ def test_webhook_urls_keep_a_forwarded_prefix(config: dict[str, Any]) -> None:
     answer = client.post("/voice", data=FORM, headers=headers)
     assert answer.status_code == 200
     assert b'action="/hotline/voice/step/main_menu?attempt=1"' in answer.data
+
+
+SHARED_KEY = "test-shared-key-secret"
+RULE_SHA256 = "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"
+
+
+@pytest.mark.parametrize(
+    ("signed_with", "secret", "algorithm", "status"),
+    [
+        (RULE_SHA256, SHARED_KEY, "HMAC_SHA256", 200),
+        ("key=webhooks_sharedkey_1,algorithm=HMAC_SHA1", SHARED_KEY, "HMAC_SHA1", 200),
+        ("key=webhooks_sharedkey_1", SHARED_KEY, "HMAC_SHA1", 200),  # no algorithm: SHA-1
+        (RULE_SHA256, AUTH_TOKEN, "HMAC_SHA256", 403),  # a rule's requests: the key signs
+        (RULE_SHA256, SHARED_KEY, "HMAC_SHA1", 403),  # with the algorithm the header names
+        (None, SHARED_KEY, "HMAC_SHA1", 403),  # no header: the auth token signs
+        (None, AUTH_TOKEN, "HMAC_SHA256", 403),
+        ("key=webhooks_sharedkey_1,algorithm=HMAC_MD5", SHARED_KEY, "HMAC_SHA1", 403),
+    ],
+)
+def test_webhooks_signed_with_a_twilio_shared_key(
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    signed_with: str | None,
+    secret: str,
+    algorithm: str,
+    status: int,
+) -> None:
+    monkeypatch.setenv(SHARED_KEY_ENV, SHARED_KEY)
+    client = create_app(config).test_client()
+    validator = RequestValidator(secret)
+    headers = {
+        "X-Twilio-Signature": validator.compute_signature("http://localhost/voice", FORM, algorithm)
+    }
+    if signed_with is not None:
+        headers[SIGNATURE_SETTINGS_HEADER] = signed_with
+    assert client.post("/voice", data=FORM, headers=headers).status_code == status
+
+
+def test_a_shared_key_signature_without_its_secret_is_refused_and_says_why(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv(SHARED_KEY_ENV, raising=False)
+    client = create_app(config).test_client()
+    signature = RequestValidator(SHARED_KEY).compute_signature(
+        "http://localhost/voice", FORM, "HMAC_SHA256"
+    )
+    with caplog.at_level(logging.WARNING):
+        response = client.post(
+            "/voice",
+            data=FORM,
+            headers={"X-Twilio-Signature": signature, SIGNATURE_SETTINGS_HEADER: RULE_SHA256},
+        )
+    assert response.status_code == 403
+    assert any(SHARED_KEY_ENV in r.getMessage() for r in caplog.records)
