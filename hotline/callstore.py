@@ -118,12 +118,17 @@ class CallWork:
 
     def load(self, sid: str) -> CallState | None:
         """The call's state as stored (read without taking the write lock)."""
-        cursor = self._driver().cursor()
+        driver = self._driver()
+        cursor = driver.cursor()
         try:
             self._sql.select.execute(cursor, {"sid": sid})
             row = cursor.fetchone()
         finally:
             cursor.close()
+        if self._conn is None:
+            # End the read: PostgreSQL began a transaction for it, which would otherwise hold its
+            # snapshot and locks through the turn (SQLite reads here in autocommit: a no-op).
+            driver.rollback()
         if row is None:
             return None
         self._loaded = self._sql.read_row(row)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from hotline import create_app
-from hotline.store import OutboxRow, ThreadRow, get_store, upgrade_schema
+from hotline.callstore import CallState, CallWork
+from hotline.store import OutboxRow, Store, ThreadRow, get_store, upgrade_schema
 from tests.conftest import CallActions
 
 ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
@@ -66,3 +68,36 @@ def test_a_call_on_postgres_opens_one_thread_and_survives_a_restart(
         assert thread.seller_id == "acme"
         assert session.scalar(select(func.count()).select_from(OutboxRow)) == 1
     get_store(restarted).engine.dispose()
+
+
+def test_two_webhooks_of_one_call_interleave_even_under_repeatable_read(pg_url: str) -> None:
+    # The status callback can land while another webhook of the call is mid-turn: the first one's
+    # read must not keep a transaction (and its snapshot) open until its write.
+    admin = create_engine(ADMIN_URL or "", isolation_level="AUTOCOMMIT")
+    database = make_url(pg_url).database
+    with admin.connect() as conn:
+        isolation = "SET default_transaction_isolation = 'repeatable read'"
+        conn.execute(text(f'ALTER DATABASE "{database}" {isolation}'))
+    admin.dispose()
+    upgrade_schema(pg_url)
+    store = Store(pg_url)
+    start = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    try:
+        with CallWork(store) as work:
+            work.save(CallState("CA1", "en", start, start, "main_menu"), "incoming", None, "menu")
+        with CallWork(store) as first:
+            call = first.load("CA1")
+            assert call is not None
+            with CallWork(store) as second:
+                ended = second.load("CA1")
+                assert ended is not None
+                ended.outcome = "ended:completed"
+                second.save(ended, "status", None, "status completed")
+            call.step = "confirm_order"
+            first.save(call, "main_menu", "digits=1", "confirm_order")
+        with CallWork(store) as check:
+            stored = check.load("CA1")
+        assert stored is not None
+        assert (stored.step, stored.outcome) == ("confirm_order", "ended:completed")
+    finally:
+        store.engine.dispose()
