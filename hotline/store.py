@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -235,8 +236,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # A transaction that writes takes the write lock up front, so two workers never deadlock
     # upgrading a read lock; the busy timeout then simply queues them (the webhooks' own
-    # statements in ``callstore`` begin the same way). A read marked read-only (the API's) runs
-    # in autocommit mode: no transaction, no lock.
+    # statements in ``callstore`` begin the same way). A read marked read-only (the API's, the
+    # directory check at start-up) runs in autocommit mode: no transaction, no lock.
     if not conn.get_execution_options().get("hotline_read_only"):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -256,22 +257,30 @@ def sync_directory(store: Store, settings: Settings) -> None:
     """Load the config's sellers and orders into the store (insert or update, never delete).
 
     Every worker process runs this as it starts, so it first reads what is stored and takes the
-    write lock only when something differs: the first worker writes, the others only read.
+    write lock only when something differs: once the directory is in, the others only read.
+    Workers that start together on a fresh database may both find it stale; the one whose insert
+    collides reads again and writes what is still missing.
     """
     sellers = [_seller_row(seller) for seller in settings.sellers]
     orders = [
         OrderRow(id=o.id, seller_id=o.seller, buyer_phone=o.buyer_phone, placed=o.placed)
         for o in settings.orders
     ]
-    with Session(store.engine.execution_options(hotline_read_only=True)) as session:
-        stale = _differing(session, SellerRow, sellers) + _differing(session, OrderRow, orders)
-    if not stale:
-        return
-    with store.session() as session:
-        for row in stale:  # sellers come first: orders refer to them
-            session.merge(row)
-            if isinstance(row, SellerRow):
-                session.flush()
+    for attempt in (1, 2):
+        with Session(store.engine.execution_options(hotline_read_only=True)) as session:
+            stale = _differing(session, SellerRow, sellers) + _differing(session, OrderRow, orders)
+        if not stale:
+            return
+        try:
+            with store.session() as session:
+                for row in stale:  # sellers come first: orders refer to them
+                    session.merge(row)
+                    if isinstance(row, SellerRow):
+                        session.flush()
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def _seller_row(seller: Seller) -> SellerRow:

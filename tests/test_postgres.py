@@ -7,6 +7,7 @@ Runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server where the user may creat
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,8 +19,10 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from hotline import create_app
+from hotline import store as store_module
 from hotline.callstore import CallState, CallWork
-from hotline.store import OutboxRow, Store, ThreadRow, get_store, upgrade_schema
+from hotline.config import load_settings
+from hotline.store import OrderRow, OutboxRow, Store, ThreadRow, get_store, upgrade_schema
 from tests.conftest import CallActions
 
 ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
@@ -101,3 +104,44 @@ def test_two_webhooks_of_one_call_interleave_even_under_repeatable_read(pg_url: 
         assert (stored.step, stored.outcome) == ("confirm_order", "ended:completed")
     finally:
         store.engine.dispose()
+
+
+def test_workers_starting_together_both_sync_the_directory(
+    config: dict[str, Any], pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both read a fresh database as stale before either writes: one insert collides.
+    upgrade_schema(pg_url)
+    settings = load_settings({**config, "store": {**config["store"], "url": pg_url}})
+    both_read = threading.Barrier(2, timeout=10)
+    first_reads = [1, 2]  # each worker's first read waits for the other's; later ones go on
+    read = store_module._differing
+
+    def differing_then_wait(session: Any, model: Any, rows: Any) -> Any:
+        found = read(session, model, rows)
+        if model is OrderRow and first_reads:
+            first_reads.pop()
+            both_read.wait()
+        return found
+
+    monkeypatch.setattr(store_module, "_differing", differing_then_wait)
+    failures: list[BaseException] = []
+
+    def start_worker() -> None:
+        worker_store = Store(pg_url)
+        try:
+            store_module.sync_directory(worker_store, settings)
+        except BaseException as exc:  # noqa: BLE001 — reported by the assertion below
+            failures.append(exc)
+        finally:
+            worker_store.engine.dispose()
+
+    workers = [threading.Thread(target=start_worker) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert failures == []
+    check = Store(pg_url)
+    with check.session() as session:
+        assert session.scalar(select(func.count()).select_from(OrderRow)) == len(settings.orders)
+    check.engine.dispose()
