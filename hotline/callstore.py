@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -19,34 +19,13 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from hotline.callstate import CallState
 from hotline.prepared import Prepared, row_reader
 from hotline.store import CallEventRow, CallRow, Store
 
 log = logging.getLogger(__name__)
 _CALLS: Table = CallRow.__table__  # type: ignore[assignment]
 _EVENTS: Table = CallEventRow.__table__  # type: ignore[assignment]
-
-
-@dataclass
-class CallState:
-    """What the hotline knows about a call: the ``calls`` row as plain, mutable data."""
-
-    sid: str
-    language: str
-    started_at: datetime
-    updated_at: datetime
-    step: str
-    from_number: str | None = None
-    to_number: str | None = None
-    topic: str | None = None
-    order_id: str | None = None
-    seller_id: str | None = None
-    question: str | None = None
-    seller_accepted: bool = False
-    dial_status: str | None = None
-    queue_result: str | None = None
-    thread_id: int | None = None
-    outcome: str | None = None
 
 
 _COLUMNS = tuple(f.name for f in fields(CallState))
@@ -213,7 +192,9 @@ def _insert_event(
 
 
 def _upsert_module(dialect: Dialect) -> Any:
-    """The dialect's ``insert`` with ON CONFLICT: a retried first webhook leaves the row be."""
+    """The dialect's ``insert`` with ON CONFLICT: a retried first webhook leaves the row be.
+
+    The store supports SQLite and PostgreSQL (``config`` refuses other URLs)."""
     if dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 

@@ -12,7 +12,8 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from hotline.caller import Caller, choose_option, speech_hints
-from hotline.callstore import CallState, CallWork
+from hotline.callstate import CallState
+from hotline.callstore import CallWork
 from hotline.config import Seller, Settings
 from hotline.directory import Directory
 from hotline.flows import Flow, Language, Option, Step

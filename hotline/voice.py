@@ -17,7 +17,8 @@ from werkzeug.exceptions import HTTPException
 
 from hotline import phones
 from hotline.caller import Caller
-from hotline.callstore import CallState, CallWork, record_failure
+from hotline.callstate import CallState
+from hotline.callstore import CallWork, record_failure
 from hotline.config import Settings
 from hotline.directory import Directory
 from hotline.flows import Flow

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from hotline import phones
-from hotline.callstore import CallState
+from hotline.callstate import CallState
 from hotline.config import Seller
 from hotline.flows import Flow, Language
 from hotline.hours import Schedule, next_opening

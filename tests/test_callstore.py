@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import psycopg
 from sqlalchemy.engine import Dialect
 
+from hotline.callstate import CallState
 from hotline.callstore import (
-    CallState,
     CallStatements,
     CallWork,
     record_failure,

@@ -20,7 +20,8 @@ from sqlalchemy.engine import make_url
 
 from hotline import create_app
 from hotline import store as store_module
-from hotline.callstore import CallState, CallWork
+from hotline.callstate import CallState
+from hotline.callstore import CallWork
 from hotline.config import load_settings
 from hotline.store import OrderRow, OutboxRow, Store, ThreadRow, get_store, upgrade_schema
 from tests.conftest import CallActions

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from hotline import phones
-from hotline.callstore import CallState
+from hotline.callstate import CallState
 from hotline.config import load_settings
 from hotline.flow_file import load_flow
 from hotline.wording import call_values, reopens, spell_digits, spoken_phone
