@@ -28,6 +28,7 @@ from hotline.hours import EVERY_DAY, Schedule, parse_days
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
+SUPPORTED_DATABASES = ("sqlite", "postgresql")  # the webhooks' SQL upserts on these two
 
 # The lengths of the store's columns (hotline/store.py), checked here so that a long value fails at
 # start-up with its key rather than at the first write (PostgreSQL) or never (SQLite).
@@ -315,7 +316,10 @@ def _store_url(section: Section, name: str, base_dir: Path) -> str:
     from_env = os.environ.get(DATABASE_URL_ENV)
     url = from_env or url
     try:
-        make_url(url).get_dialect().import_dbapi()
+        parsed = make_url(url)
+        parsed.get_dialect().import_dbapi()
+        if parsed.get_backend_name() not in SUPPORTED_DATABASES:
+            raise ArgumentError(f"unsupported database {parsed.get_backend_name()}")
     except (ArgumentError, ImportError):
         key = f"${DATABASE_URL_ENV}" if from_env else section.key(name)
         raise ConfigError(

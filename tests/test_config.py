@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from hotline import create_app
 from hotline.config import (
@@ -561,3 +563,17 @@ def test_seller_hours_default_to_the_hotlines(tmp_path: Path) -> None:
     assert seller.hours is not None
     assert (seller.hours.opens, seller.hours.closes) == (time(7, 0), time(15, 0))
     assert seller.hours.days == frozenset({0, 1})
+
+
+class _OtherDatabase(SQLiteDialect_pysqlite):
+    """A database whose driver loads, but which the store does not support."""
+
+    name = "otherdb"
+
+
+def test_a_database_the_store_does_not_support_is_refused() -> None:
+    registry.register("otherdb", __name__, "_OtherDatabase")
+    config = shipped_config()
+    config["store"]["url"] = "otherdb:///hotline.db"
+    with pytest.raises(ConfigError, match=r"store\.url: expected a database URL like sqlite"):
+        load_settings(config)
