@@ -61,11 +61,15 @@ def create_app() -> Flask:
             return Response("bad signature", status=403)
         conn = connection()
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            "INSERT INTO webhook_log (call_sid, at, step) VALUES (?, ?, ?)",
-            (sid, datetime.now(UTC).isoformat(" "), name or "incoming"),
-        )
-        conn.execute("COMMIT")
+        try:
+            conn.execute(
+                "INSERT INTO webhook_log (call_sid, at, step) VALUES (?, ?, ?)",
+                (sid, datetime.now(UTC).isoformat(" "), name or "incoming"),
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            conn.execute("ROLLBACK")  # the kept connection must not stay inside a transaction
+            raise
         return Response(TWIML, status=200, mimetype="text/xml")
 
     return app

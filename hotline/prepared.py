@@ -6,7 +6,9 @@ execution context, events, result metadata); ``make bench`` measured the webhook
 five times the same SQL on the driver. So the webhooks' statements are written as SQLAlchemy
 Core (the tables stay the one definition of the schema), compiled for the engine's dialect once,
 and executed on the driver's cursor, with the column types' own bind and result processing
-(the UTC datetimes, SQLite's booleans) applied by hand.
+(the UTC datetimes, SQLite's booleans) applied by hand. What SQLAlchemy would add around an
+error (statement logging, invalidating a dropped connection) does not happen here: the view
+logs the error, and the pool's pre-ping replaces a dead PostgreSQL connection at checkout.
 """
 
 from __future__ import annotations

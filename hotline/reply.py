@@ -4,7 +4,9 @@ A turn records its verbs on a ``Reply`` (``say``, ``gather``, ``dial`` ... with 
 ``VoiceResponse`` takes); ``render`` replays them on a ``VoiceResponse`` and serialises it. Most
 answers are one of a few documents (a menu, in one language, at one attempt), so the rendered
 text is kept per distinct list of verbs: building and serialising twilio's element tree costs
-more than everything else a turn does.
+more than everything else a turn does. The key is the whole reply (URLs with their CallSid, the
+text spoken), so a render is only ever reused for an identical document; the few hundred kept
+in each worker's memory may include buyers' questions read to sellers in the whisper.
 """
 
 from __future__ import annotations
