@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.dialects.postgresql import psycopg
+from sqlalchemy.engine import Dialect
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
-from hotline.store import upgrade_schema
+from hotline.store import Store, upgrade_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH_TOKEN = "test-auth-token"
@@ -47,6 +49,19 @@ def db_path(tmp_path: Path, migrated_db: Path) -> Path:
     path = tmp_path / "hotline.db"
     shutil.copy(migrated_db, path)
     return path
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """A store on this test's migrated database, without the app (and without the directory)."""
+    the_store = Store(f"sqlite:///{db_path}")
+    yield the_store
+    the_store.engine.dispose()
+
+
+def postgresql_dialect() -> Dialect:
+    """The psycopg dialect, as an engine for a PostgreSQL URL would have it (no server needed)."""
+    return psycopg.dialect()  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import psycopg
-from sqlalchemy.engine import Dialect
 
 from hotline.callstate import CallState
 from hotline.callstore import (
@@ -26,23 +24,11 @@ from hotline.callstore import (
 from hotline.routing import Party
 from hotline.store import CallEventRow, CallRow, OutboxRow, Store, ThreadRow
 from hotline.threads import open_thread
+from tests.conftest import postgresql_dialect
 
 SID = "CA00000000000000000000000000000001"
 START = datetime(2026, 6, 10, 10, 30, tzinfo=UTC)
 COLUMNS = [field.name for field in dataclasses.fields(CallState)]
-
-
-def postgresql_dialect() -> Dialect:
-    """The psycopg dialect, as an engine for a PostgreSQL URL would have it (no server needed)."""
-    return psycopg.dialect()  # type: ignore[no-untyped-call]
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    """A store on this test's migrated SQLite file."""
-    the_store = Store(f"sqlite:///{db_path}")
-    yield the_store
-    the_store.engine.dispose()
 
 
 @pytest.fixture

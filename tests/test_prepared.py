@@ -5,37 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Column, Table, bindparam, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import psycopg
-from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import PoolProxiedConnection
 
 from hotline.prepared import Prepared, row_reader
 from hotline.store import CallEventRow, CallRow, Store
+from tests.conftest import postgresql_dialect
 
 CALLS: Table = CallRow.__table__  # type: ignore[assignment]
 EVENTS: Table = CallEventRow.__table__  # type: ignore[assignment]
 CALL_COLUMNS: list[Column[Any]] = list(CALLS.columns)
 SID = "CA00000000000000000000000000000001"
 WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-def postgresql_dialect() -> Dialect:
-    """The psycopg dialect, as an engine for a PostgreSQL URL would have it (no server needed)."""
-    return psycopg.dialect()  # type: ignore[no-untyped-call]
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    """A store on this test's migrated SQLite file."""
-    the_store = Store(f"sqlite:///{db_path}")
-    yield the_store
-    the_store.engine.dispose()
 
 
 @pytest.fixture

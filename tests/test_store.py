@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,14 +38,6 @@ TABLES = {
     "thread_messages",
     "outbox",
 }
-
-
-@pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    """A store on this test's migrated database, without the app (and without the directory)."""
-    the_store = Store(f"sqlite:///{db_path}")
-    yield the_store
-    the_store.engine.dispose()
 
 
 @pytest.fixture
