@@ -10,6 +10,7 @@ an ORM session instead, and the call's row and event join that session's transac
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -29,7 +30,7 @@ _EVENTS: Table = CallEventRow.__table__  # type: ignore[assignment]
 
 
 _COLUMNS = tuple(f.name for f in fields(CallState))
-_EVENT_COLUMNS = ("call_sid", "at", "step", "input", "decision")
+_EVENT_COLUMNS = ("call_sid", "at", "step", "input", "decision")  # what ``_event`` gives
 
 
 class CallStatements:
@@ -69,12 +70,14 @@ class CallStatements:
         return prepared
 
 
+_PREPARED: weakref.WeakKeyDictionary[Store, CallStatements] = weakref.WeakKeyDictionary()
+
+
 def statements(store: Store) -> CallStatements:
-    """The store's prepared call statements (prepared on first use)."""
-    prepared: CallStatements | None = getattr(store, "_call_statements", None)
+    """The store's prepared call statements (prepared on first use, gone with the store)."""
+    prepared = _PREPARED.get(store)
     if prepared is None:
-        prepared = CallStatements(store.engine.dialect)
-        store._call_statements = prepared  # type: ignore[attr-defined]
+        prepared = _PREPARED[store] = CallStatements(store.engine.dialect)
     return prepared
 
 
@@ -137,10 +140,10 @@ class CallWork:
             else:
                 changed = {k: v for k, v in values.items() if self._loaded.get(k) != v}
                 if changed:
-                    changed["call_sid"] = call.sid
-                    self._sql.update(tuple(changed)[:-1]).execute(cursor, changed)
-            event = (call.sid, call.updated_at, step, given, decision)
-            self._sql.insert_event.execute(cursor, dict(zip(_EVENT_COLUMNS, event, strict=True)))
+                    update = self._sql.update(tuple(changed))
+                    update.execute(cursor, {**changed, "call_sid": call.sid})
+            event = _event(call.sid, call.updated_at, step, given, decision)
+            self._sql.insert_event.execute(cursor, event)
         finally:
             cursor.close()
         if self._conn is not None:
@@ -177,18 +180,16 @@ def record_failure(store: Store, sid: str, at: datetime, step: str, error: str) 
     """Note in the call's history that a webhook failed (best effort: the store may be why)."""
     try:
         with store.engine.begin() as conn:
-            _insert_event(conn, sid, at, step, None, f"failed ({error}) > apology")
+            conn.execute(
+                insert(_EVENTS), _event(sid, at, step, None, f"failed ({error}) > apology")
+            )
     except Exception:  # noqa: BLE001 — the failure itself is already logged by the caller
         log.warning("could not record the failed step %s of call %s", step, sid)
 
 
-def _insert_event(
-    conn: Connection, sid: str, at: datetime, step: str, given: str | None, decision: str
-) -> None:
-    conn.execute(
-        insert(_EVENTS),
-        {"call_sid": sid, "at": at, "step": step, "input": given, "decision": decision},
-    )
+def _event(sid: str, at: datetime, step: str, given: str | None, decision: str) -> dict[str, Any]:
+    """A ``call_events`` row: when, which step, what the caller gave, what was decided."""
+    return {"call_sid": sid, "at": at, "step": step, "input": given, "decision": decision}
 
 
 def _upsert_module(dialect: Dialect) -> Any:
