@@ -16,6 +16,7 @@ from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from hotline import security
 from hotline.config import CONFIG_ENV, load_settings
 from hotline.errors import HotlineError
 
@@ -93,7 +94,13 @@ def _banner(app: Flask, public: str | None, checks: bool, host: str, port: int) 
         f"  API:               {(public or local)}/api/threads  (Bearer $HOTLINE_API_TOKEN)"
     )
     if checks:
-        console.print("  Signature checks:  [green]on[/] ($TWILIO_AUTH_TOKEN)")
+        shared_key = " and SharedKey-signed ones ($TWILIO_WEBHOOK_SHARED_KEY)"
+        has_shared_key = app.extensions[security.EXTENSION].shared_key_validator is not None
+        console.print(
+            "  Signature checks:  [green]on[/] ($TWILIO_AUTH_TOKEN"
+            + (shared_key if has_shared_key else "")
+            + ")"
+        )
     else:
         console.print("  Signature checks:  [bold red]OFF — local use only[/]")
     console.print(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from hotline.cli import cli, main
+from hotline import create_app
+from hotline.cli import _banner, cli, main
 from hotline.routing import Party
 from hotline.store import get_store
 from hotline.threads import open_thread
@@ -85,3 +87,29 @@ def test_missing_auth_token_stops_serve_before_it_starts(
     err = capsys.readouterr().err.replace("\n", " ")
     assert "TWILIO_AUTH_TOKEN" in err
     assert "[security]" in err  # printed as text, not eaten as terminal markup
+
+
+@pytest.mark.parametrize(
+    ("shared_key", "expected"),
+    [
+        (None, "Signature checks: on ($TWILIO_AUTH_TOKEN)"),
+        (
+            "a-shared-key",
+            "Signature checks: on ($TWILIO_AUTH_TOKEN and SharedKey-signed ones "
+            "($TWILIO_WEBHOOK_SHARED_KEY))",
+        ),
+    ],
+)
+def test_the_serve_banner_says_which_signatures_are_checked(
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    shared_key: str | None,
+    expected: str,
+) -> None:
+    if shared_key:
+        monkeypatch.setenv("TWILIO_WEBHOOK_SHARED_KEY", shared_key)
+    else:
+        monkeypatch.delenv("TWILIO_WEBHOOK_SHARED_KEY", raising=False)
+    _banner(create_app(config), None, True, "127.0.0.1", 5000)
+    assert expected in " ".join(capsys.readouterr().out.split())
