@@ -29,11 +29,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hotline.sim.clock import AppTime
-from hotline.sim.runner import Connection, Target, load_scripts, play_call, run_calls, wall_clock
-from hotline.sim.steps import CallScript
-from hotline.sim.target import HotlineTarget, build_hotline_app
-from hotline.sim.transport import Transport, WebhookResponse
+from hotline.sim.engine.clock import AppTime
+from hotline.sim.engine.transport import Transport, WebhookResponse
+from hotline.sim.hotline_aware.target import HotlineTarget, build_hotline_app
+from hotline.sim.run.runner import (
+    Connection,
+    Target,
+    load_scripts,
+    play_call,
+    run_calls,
+    wall_clock,
+)
+from hotline.sim.scripts.model import CallScript
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "tests" / "calls"

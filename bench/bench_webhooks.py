@@ -337,7 +337,7 @@ def ensure_wrk() -> str:
 
 def bench(args: argparse.Namespace) -> None:
     """Run both apps, drive them in turns, print each figure and the ratios."""
-    from hotline.store import upgrade_schema
+    from hotline.store.database import upgrade_schema
 
     wrk = ensure_wrk()
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
@@ -468,7 +468,7 @@ def profile(args: argparse.Namespace) -> None:
     from floor_app import create_app as create_floor_app
 
     from hotline import create_app
-    from hotline.store import upgrade_schema
+    from hotline.store.database import upgrade_schema
 
     n = args.requests
     with tempfile.TemporaryDirectory(prefix="hotline-profile-") as tmp:

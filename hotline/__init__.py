@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Flask:
@@ -15,12 +16,16 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     ``None`` reads ``$HOTLINE_CONFIG``, else ``./config.toml``. Raises ``ConfigError`` or
     ``FlowError`` naming the file and key when the configuration is unusable.
     """
-    from hotline import api, flow_file, security, store, voice
-    from hotline import config as config_module
-    from hotline.errors import ConfigError
+    from flask import Flask
 
-    settings = config_module.load_settings(config)
-    flow = flow_file.load_flow(settings.flows_dir, settings.flow)
+    from hotline.config.settings import load_settings
+    from hotline.errors import ConfigError
+    from hotline.ivr.flow_file import load_flow
+    from hotline.store import database as store
+    from hotline.web import api, security, voice
+
+    settings = load_settings(config)
+    flow = load_flow(settings.flows_dir, settings.flow)
     for language in {settings.language, *settings.number_languages.values()}:
         if language not in flow.languages:
             raise ConfigError(

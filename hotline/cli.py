@@ -16,9 +16,9 @@ from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hotline import security
-from hotline.config import CONFIG_ENV, load_settings
+from hotline.config.settings import CONFIG_ENV, load_settings
 from hotline.errors import HotlineError
+from hotline.web import security
 
 console = Console()
 err_console = Console(stderr=True)
@@ -121,7 +121,7 @@ def db() -> None:
 @db.command("upgrade", with_appcontext=False)
 def db_upgrade() -> None:
     """Apply the migrations, then load the directory (sellers, orders) from the config."""
-    from hotline.store import Store, sync_directory, upgrade_schema
+    from hotline.store.database import Store, sync_directory, upgrade_schema
 
     settings = load_settings(None)
     upgrade_schema(settings.store_url)
@@ -145,7 +145,7 @@ def flows_check(paths: tuple[Path, ...]) -> None:
     """Check flow files (default: flows/*.toml): links, prompts, unreachable steps."""
     import tomllib
 
-    from hotline.flow_file import check_flow, parse_flow
+    from hotline.ivr.flow_file import check_flow, parse_flow
 
     if not paths:
         settings = load_settings(None)
@@ -180,8 +180,9 @@ def flows_check(paths: tuple[Path, ...]) -> None:
 @click.option("--limit", default=50, show_default=True, type=int)
 def threads(seller: str | None, party: str | None, limit: int) -> None:
     """List Message Center threads in a table."""
-    from hotline.store import Store, ThreadRow
-    from hotline.threads import reference
+    from hotline.messages.threads import reference
+    from hotline.store.database import Store
+    from hotline.store.models import ThreadRow
 
     # Only the store is needed: no app, so no Twilio auth token either.
     store = Store(load_settings(None).store_url)
@@ -212,7 +213,7 @@ def threads(seller: str | None, party: str | None, limit: int) -> None:
 
 
 def _add_sim_commands() -> None:
-    from hotline.sim.commands import call, replay
+    from hotline.sim.frontends.replay import call, replay
 
     cli.add_command(replay)
     cli.add_command(call)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
-from hotline.store import Store, upgrade_schema
+from hotline.store.database import Store, upgrade_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 AUTH_TOKEN = "test-auth-token"

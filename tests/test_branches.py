@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.branches import branch_holds
-from hotline.config import load_settings
+from hotline.config.settings import load_settings
 from hotline.errors import FlowError
-from hotline.flows import BRANCH_TESTS
+from hotline.ivr.branches import branch_holds
+from hotline.ivr.flow import BRANCH_TESTS
 from tests.conftest import ROOT
 
 SETTINGS = load_settings(ROOT / "config.toml")

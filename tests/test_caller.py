@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.caller import Caller, choose_option, speech_hints
-from hotline.config import load_settings
-from hotline.flow_file import load_flow
-from hotline.speech import normalise_speech
+from hotline.config.settings import load_settings
+from hotline.ivr.caller_input import Caller, choose_option, speech_hints
+from hotline.ivr.flow_file import load_flow
+from hotline.ivr.speech import normalise_speech
 from tests.conftest import ROOT
 
 SETTINGS = load_settings(ROOT / "config.toml")

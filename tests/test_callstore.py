@@ -14,16 +14,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from hotline.callstate import CallState
-from hotline.callstore import (
+from hotline.messages.threads import open_thread
+from hotline.rules.routing import Party
+from hotline.store.callstate import CallState
+from hotline.store.callstore import (
     CallStatements,
     CallWork,
     record_failure,
     statements,
 )
-from hotline.routing import Party
-from hotline.store import CallEventRow, CallRow, OutboxRow, Store, ThreadRow
-from hotline.threads import open_thread
+from hotline.store.database import Store
+from hotline.store.models import CallEventRow, CallRow, OutboxRow, ThreadRow
 from tests.conftest import postgresql_dialect
 
 SID = "CA00000000000000000000000000000001"
@@ -392,7 +393,7 @@ def test_record_failure_adds_an_event(store: Store) -> None:
 
 
 def test_record_failure_is_best_effort(store: Store, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="hotline.callstore"):
+    with caplog.at_level(logging.WARNING, logger="hotline.store.callstore"):
         record_failure(store, SID, datetime(2026, 6, 10), "menu", "boom")  # naive: refused
 
     assert events(store) == []

@@ -12,9 +12,9 @@ from flask import Flask
 
 from hotline import create_app
 from hotline.cli import _banner, cli, main
-from hotline.routing import Party
-from hotline.store import get_store
-from hotline.threads import open_thread
+from hotline.messages.threads import open_thread
+from hotline.rules.routing import Party
+from hotline.store.database import get_store
 from tests.conftest import ROOT
 
 

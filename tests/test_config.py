@@ -14,7 +14,7 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
 from hotline import create_app
-from hotline.config import (
+from hotline.config.settings import (
     CONFIG_ENV,
     DATABASE_URL_ENV,
     LANGUAGE_MAX,
@@ -24,7 +24,7 @@ from hotline.config import (
     load_settings,
 )
 from hotline.errors import ConfigError
-from hotline.store import CallRow, OrderRow, SellerRow
+from hotline.store.models import CallRow, OrderRow, SellerRow
 from tests.conftest import ROOT, shipped_config
 
 SOURCE = "<config mapping>"

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from hotline.cli import cli
 from hotline.errors import FlowError
-from hotline.flow_file import check_flow, load_flow, parse_flow
-from hotline.flows import KIND_PROMPTS, PLACEHOLDERS, Flow
-from hotline.routing import Topic
+from hotline.ivr.flow import KIND_PROMPTS, PLACEHOLDERS, Flow
+from hotline.ivr.flow_file import check_flow, load_flow, parse_flow
+from hotline.rules.routing import Topic
 from tests.conftest import ROOT
 
 FLOWS = ROOT / "flows"

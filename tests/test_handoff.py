@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.handoff import (
+from hotline.rules.handoff import (
     DialStatus,
     parse_dial_status,
     seller_available,
     seller_took_call,
 )
-from hotline.hours import Schedule
+from hotline.rules.hours import Schedule
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 HOTLINE = Schedule(opens=time(8), closes=time(21), tz=WARSAW)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.hours import Schedule, is_open, next_opening, parse_days
+from hotline.rules.hours import Schedule, is_open, next_opening, parse_days
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 HOTLINE = Schedule(opens=time(8), closes=time(21), tz=WARSAW)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hotline.phones import mask, normalise, normalise_or_none, spoken_groups
+from hotline.rules.phones import mask, normalise, normalise_or_none, spoken_groups
 
 
 @pytest.mark.parametrize(

@@ -19,11 +19,12 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from hotline import create_app
-from hotline import store as store_module
-from hotline.callstate import CallState
-from hotline.callstore import CallWork
-from hotline.config import load_settings
-from hotline.store import OrderRow, OutboxRow, Store, ThreadRow, get_store, upgrade_schema
+from hotline.config.settings import load_settings
+from hotline.store import database as store_module
+from hotline.store.callstate import CallState
+from hotline.store.callstore import CallWork
+from hotline.store.database import Store, get_store, upgrade_schema
+from hotline.store.models import OrderRow, OutboxRow, ThreadRow
 from tests.conftest import CallActions
 
 ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")

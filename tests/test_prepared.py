@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Column, Table, bindparam, insert, or_, select, update
 from sqlalchemy.pool import PoolProxiedConnection
 
-from hotline.prepared import Prepared, row_reader
-from hotline.store import CallEventRow, CallRow, Store
+from hotline.store.database import Store
+from hotline.store.models import CallEventRow, CallRow
+from hotline.store.prepared import Prepared, row_reader
 from tests.conftest import postgresql_dialect
 
 CALLS: Table = CallRow.__table__  # type: ignore[assignment]

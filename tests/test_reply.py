@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.reply import Reply, _render
+from hotline.ivr.reply import Reply, _render
 
 # A parsed element as comparable data: tag, attributes, text, children (in order).
 Tree = tuple[str, dict[str, str], str | None, list["Tree"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.routing import Party, Topic, party_for
+from hotline.rules.routing import Party, Topic, party_for
 
 EXPECTED = {
     Topic.PRODUCT: Party.SELLER,

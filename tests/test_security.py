@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
-from hotline.security import SHARED_KEY_ENV, SIGNATURE_SETTINGS_HEADER
+from hotline.web.security import SHARED_KEY_ENV, SIGNATURE_SETTINGS_HEADER
 from tests.conftest import AUTH_TOKEN, CallActions
 
 FORM = {"CallSid": "CA1", "From": "+48601100200", "To": "+442071000000"}

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hotline.flow_file import load_flow
-from hotline.sim.commands import replay
-from hotline.sim.coverage import (
+from hotline.ivr.flow_file import load_flow
+from hotline.sim.frontends.replay import replay
+from hotline.sim.hotline_aware.coverage import (
     DECISION_LIMIT,
     AppEvent,
     CallTrail,
@@ -19,8 +19,9 @@ from hotline.sim.coverage import (
     FlowCoverage,
     collect,
 )
-from hotline.sim.runner import Target, load_scripts, run_call, run_calls
-from hotline.sim.script import parse_script
+from hotline.sim.report.coverage import coverage_json
+from hotline.sim.run.runner import Target, load_scripts, run_call, run_calls
+from hotline.sim.scripts.reader import parse_script
 from tests.conftest import API_TOKEN, AUTH_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -265,10 +266,14 @@ def test_replay_coverage_is_the_same_in_processes_and_goes_into_json(
 def test_collect_adds_up_outcomes_from_every_process(scripts: Path) -> None:
     calls = load_scripts([scripts])
 
-    alone = collect(run_calls(calls, HOTLINE, jobs=1, trails=True).outcomes)
-    parallel = collect(run_calls(calls, HOTLINE, jobs=2, trails=True).outcomes)
+    alone = collect(
+        (o.script.name, o.trail) for o in run_calls(calls, HOTLINE, 1, trails=True).outcomes
+    )
+    parallel = collect(
+        (o.script.name, o.trail) for o in run_calls(calls, HOTLINE, 2, trails=True).outcomes
+    )
 
-    assert alone.as_json() == parallel.as_json()
+    assert coverage_json(alone) == coverage_json(parallel)
     assert alone.line() == "coverage: 9/18 steps, 10/39 branches"
 
 

@@ -11,7 +11,9 @@ import pytest
 from flask import Flask
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from hotline.sim.engine import CallResult, Simulator
+from hotline.sim.engine.simulator import CallResult, Simulator
+from hotline.sim.engine.transport import WSGITransport
+from hotline.sim.engine.twiml import SUPPORTED, supported_table
 from hotline.sim.model import (
     CalleeBehaviour,
     CallEnd,
@@ -26,8 +28,6 @@ from hotline.sim.model import (
     WebhookFailed,
     Who,
 )
-from hotline.sim.transport import WSGITransport
-from hotline.sim.twiml import SUPPORTED, supported_table
 from tests.sim_apps import AUTH_TOKEN, Hit, Route, hits_of, say, twiml_app
 
 AT = datetime(2001, 3, 5, 10, 0, 0)
@@ -737,7 +737,7 @@ def test_queue_refusals_are_checked(behaviour: dict[str, Any], message: str) -> 
 
 
 def test_repeated_wait_loops_fold_in_the_transcript() -> None:
-    from hotline.sim.folding import fold_transcript
+    from hotline.sim.report.folding import fold_transcript
 
     wait = twiml(lambda r: (r.say("Please hold"), r.play("https://cdn.example/hold.mp3")))
     queues = {"support": QueueBehaviour(agent_after=60)}

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
+from hotline.sim.frontends.pytest_plugin import PhoneCall
 from hotline.sim.model import ExpectationFailed, QueueBehaviour
-from hotline.sim.pytest_plugin import PhoneCall
-from hotline.sim.runner import Target
+from hotline.sim.run.runner import Target
 from tests.sim_script_apps import API_TOKEN, AUTH_TOKEN, SELLER
 
 Dial = Callable[..., PhoneCall]

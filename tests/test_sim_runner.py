@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from hotline.sim.commands import call, replay
-from hotline.sim.engine import CallResult
+from hotline.sim.engine.simulator import CallResult
+from hotline.sim.frontends.replay import call, replay
 from hotline.sim.model import CallEnd, Event, Who
-from hotline.sim.report import transcript_lines
-from hotline.sim.runner import (
+from hotline.sim.report.console import transcript_lines
+from hotline.sim.run.runner import (
     CallOutcome,
     Target,
     find_scripts,
@@ -22,7 +22,7 @@ from hotline.sim.runner import (
     run_call,
     run_calls,
 )
-from hotline.sim.script import parse_script
+from hotline.sim.scripts.reader import parse_script
 from tests.sim_script_apps import API_TOKEN, AUTH_TOKEN, SELLER
 
 SHOP = Target(auth_token=AUTH_TOKEN, api_token=API_TOKEN, app="tests.sim_script_apps:create_shop")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from hotline.sim.caller import ScriptedCaller
 from hotline.sim.model import (
     CalleeBehaviour,
     CallEnd,
@@ -19,8 +18,9 @@ from hotline.sim.model import (
     ScriptError,
     Who,
 )
-from hotline.sim.script import load_script, parse_ring, parse_script
-from hotline.sim.steps import Hangup, Hear, Press, Record, Say, Silence
+from hotline.sim.scripts.caller import ScriptedCaller
+from hotline.sim.scripts.model import Hangup, Hear, Press, Record, Say, Silence
+from hotline.sim.scripts.reader import load_script, parse_ring, parse_script
 
 HEADER_TEXT = '[call]\nat = "2026-03-30T10:00:00+02:00"\nfrom = "+48601100200"\nto = "+4822"\n'
 FULL = """\

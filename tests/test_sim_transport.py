@@ -11,9 +11,9 @@ from flask import Flask
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.serving import make_server
 
-from hotline.sim.engine import Simulator
+from hotline.sim.engine.simulator import Simulator
+from hotline.sim.engine.transport import HTTPTransport, WebhookResponse, WSGITransport
 from hotline.sim.model import CallEnd, CallerInput, InputKind, WebhookFailed
-from hotline.sim.transport import HTTPTransport, WebhookResponse, WSGITransport
 from tests.sim_apps import AUTH_TOKEN, hits_of, raw_wsgi_app, say, twiml_app
 from tests.test_sim_engine import AT, BUYER, HOTLINE, ScriptCaller, twiml
 

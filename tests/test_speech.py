@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.speech import normalise_speech, said
+from hotline.ivr.speech import normalise_speech, said
 
 
 @pytest.mark.parametrize(

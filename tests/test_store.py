@@ -16,16 +16,9 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
 
 from hotline.cli import cli
-from hotline.config import CONFIG_ENV, DATABASE_URL_ENV, Settings, load_settings
-from hotline.store import (
-    Base,
-    CallEventRow,
-    OrderRow,
-    SellerRow,
-    Store,
-    UTCDateTime,
-    sync_directory,
-)
+from hotline.config.settings import CONFIG_ENV, DATABASE_URL_ENV, Settings, load_settings
+from hotline.store.database import Store, sync_directory
+from hotline.store.models import Base, CallEventRow, OrderRow, SellerRow, UTCDateTime
 from tests.conftest import ROOT, shipped_config
 
 TABLES = {

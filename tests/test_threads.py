@@ -10,9 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from hotline.errors import NotAllowed
-from hotline.routing import Party
-from hotline.store import MessageRow, OutboxRow, Store, ThreadRow, get_store
-from hotline.threads import (
+from hotline.messages.threads import (
     NO_QUESTION,
     forward,
     may_respond,
@@ -21,6 +19,9 @@ from hotline.threads import (
     reply,
     thread_as_dict,
 )
+from hotline.rules.routing import Party
+from hotline.store.database import Store, get_store
+from hotline.store.models import MessageRow, OutboxRow, ThreadRow
 
 NOW = datetime(2026, 6, 10, 10, 30, tzinfo=UTC)
 CALL_SID = "CA00000000000000000000000000000001"

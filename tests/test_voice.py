@@ -11,7 +11,8 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 
 from hotline import create_app
-from hotline.store import CallEventRow, CallRow, OutboxRow, ThreadRow, get_store
+from hotline.store.database import get_store
+from hotline.store.models import CallEventRow, CallRow, OutboxRow, ThreadRow
 from tests.conftest import API_TOKEN, HOTLINE_NUMBER, POLISH_NUMBER, CallActions, TwiML
 
 OPEN = "2026-11-26T10:00:00+01:00"  # a Thursday, mid-morning in Warsaw
@@ -650,7 +651,7 @@ def test_exception_in_a_step_is_logged_with_the_call_sid(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from hotline import steps
+    from hotline.ivr import steps
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")

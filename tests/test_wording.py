@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from hotline import phones
-from hotline.callstate import CallState
-from hotline.config import load_settings
-from hotline.flow_file import load_flow
-from hotline.wording import call_values, reopens, spell_digits, spoken_phone
+from hotline.config.settings import load_settings
+from hotline.ivr.flow_file import load_flow
+from hotline.ivr.wording import call_values, reopens, spell_digits, spoken_phone
+from hotline.rules import phones
+from hotline.store.callstate import CallState
 from tests.conftest import ROOT
 
 SETTINGS = load_settings(ROOT / "config.toml")

@@ -21,7 +21,8 @@ class SimError(Exception):
       ├── ``WebhookFailed``     the app answered a non-2xx status or a body that is not TwiML
       ├── ``RunawayCall``       the call went past the engine's webhook limit without ending
       ├── ``ScriptError``       a call script is malformed (message names the file and line)
-      └── ``ExpectationFailed`` the call did not go as the script expected
+      ├── ``ExpectationFailed`` the call did not go as the script expected
+      └── ``CoverageUnavailable`` the flows a replay's coverage needs cannot be loaded
     """
 
 
@@ -43,6 +44,10 @@ class ScriptError(SimError):
 
 class ExpectationFailed(SimError):
     """The call did not go as the script expected ("expected to hear X, heard Y")."""
+
+
+class CoverageUnavailable(SimError):
+    """``--coverage`` cannot load the config or flow a call runs on (the message says why)."""
 
 
 class Who(StrEnum):

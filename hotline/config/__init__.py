@@ -1,0 +1,1 @@
+"""Configuration: config.toml read and checked into typed settings; errors name file and key."""

@@ -1,0 +1,158 @@
+"""Call flows: the immutable objects a flow file becomes, and what each kind of step needs.
+
+A flow is a set of named steps. Each step has a *kind* implemented in ``hotline/ivr/steps.py``
+(a menu, an order lookup, a question, a branch on the hours, a dial to the seller, ...); the flow
+file supplies its prompts (per language), its options (keys and speech phrases) and where each
+outcome leads. Two flows that differ only by words and wiring therefore differ only in their TOML,
+which ``hotline/ivr/flow_file.py`` reads and checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from hotline.rules.routing import Topic
+
+# What each kind of step needs from the flow file: the prompts it speaks and the steps it leads to.
+KIND_PROMPTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "menu": ("prompt",),
+        "order_lookup": (),
+        "order_entry": ("prompt", "unknown"),
+        "question": ("prompt",),
+        "branch": (),
+        "dial_seller": ("connecting", "whisper"),
+        "thread": ("ask", "done"),
+        "enqueue": ("prompt", "wait"),
+        "hangup": ("prompt",),
+    }
+)
+KIND_LINKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "menu": ("on_exhausted",),
+        "order_lookup": ("matched", "unmatched"),
+        "order_entry": ("next", "on_exhausted"),
+        "question": ("next",),
+        "branch": ("yes", "no"),
+        "dial_seller": ("on_failure", "on_success"),
+        "thread": ("next",),
+        "enqueue": ("next",),
+        "hangup": (),
+    }
+)
+OPTIONAL_PROMPTS = ("short_prompt", "invalid", "intro", "whisper_no_question", "retry")
+BRANCH_TESTS = ("hotline_open", "seller_available", "has_question")
+GLOBAL_PROMPTS = ("apology", "goodbye")
+# {reopens} is spoken with one of these, by how far away the next opening is.
+REOPENS_PROMPTS = ("reopens_today", "reopens_tomorrow", "reopens_later")
+PLACEHOLDERS = frozenset(
+    {
+        "order",
+        "seller",
+        "seller_phone",
+        "opens",
+        "closes",
+        "position",
+        "reference",
+        "question",
+        "topic",
+        "digits",
+        "reopens",
+        "time",
+        "date",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Option:
+    """A menu choice: a key, the phrases that mean it, where it leads and the topic it sets."""
+
+    key: str
+    next: str
+    phrases: Mapping[str, tuple[str, ...]]  # normalised, as speech is matched against them
+    topic: Topic | None = None
+    hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # as written: for Twilio
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a flow; ``prompts`` maps a role ("prompt", "invalid", ...) to a prompt name."""
+
+    name: str
+    kind: str
+    prompts: Mapping[str, str]
+    links: Mapping[str, str]
+    options: tuple[Option, ...] = ()
+    tries: int | None = None
+    test: str | None = None
+    repeat_key: str | None = None
+    topic: Topic | None = None
+
+    def option_for_key(self, key: str) -> Option | None:
+        """The option chosen by ``key``, if any."""
+        return next((o for o in self.options if o.key == key), None)
+
+
+@dataclass(frozen=True)
+class Language:
+    """How prompts in one language are spoken and recognised."""
+
+    code: str
+    say_language: str
+    voice: str | None
+    prompts: Mapping[str, str]
+    topics: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A validated flow: its steps, where it starts, and the prompts of each language."""
+
+    name: str
+    path: Path
+    start: str
+    steps: Mapping[str, Step]
+    languages: Mapping[str, Language] = field(default_factory=dict)
+
+    def step(self, name: str) -> Step:
+        """The step called ``name`` (KeyError for an unknown one)."""
+        return self.steps[name]
+
+    def prompt(self, language: str, name: str, **values: str) -> str:
+        """Prompt ``name`` in ``language`` with its placeholders filled in."""
+        return self.template(language, name).format_map(_Defaulting(values))
+
+    def template(self, language: str, name: str) -> str:
+        """Prompt ``name`` in ``language`` as written, placeholders and all."""
+        lang = self.languages.get(language) or next(iter(self.languages.values()))
+        return lang.prompts[name]
+
+    def edges(self) -> list[tuple[str, str, str]]:
+        """Every (from step, label, to step) of the graph: options and outcome links."""
+        out = [(s.name, f"key {o.key}", o.next) for s in self.steps.values() for o in s.options]
+        out += [(s.name, link, to) for s in self.steps.values() for link, to in s.links.items()]
+        return out
+
+    def reachable(self) -> set[str]:
+        """Steps reachable from the start."""
+        seen, todo = set(), [self.start]
+        successors: dict[str, list[str]] = {}
+        for src, _label, dst in self.edges():
+            successors.setdefault(src, []).append(dst)
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo.extend(successors.get(name, []))
+        return seen
+
+
+class _Defaulting(dict[str, str]):
+    """Leaves an unfilled placeholder empty rather than failing mid-call."""
+
+    def __missing__(self, key: str) -> str:
+        return ""

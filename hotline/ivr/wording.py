@@ -1,0 +1,52 @@
+"""What prompts say about a call: its placeholder values, the next opening, digits spoken."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+
+from hotline.config.settings import Seller
+from hotline.ivr.flow import Flow, Language
+from hotline.rules import phones
+from hotline.rules.hours import Schedule, next_opening
+from hotline.store.callstate import CallState
+
+
+def call_values(
+    hours: Schedule, call: CallState, language: Language | None, seller: Seller | None
+) -> dict[str, str]:
+    """Placeholder values known for ``call``: the hours, its question, order, topic and seller."""
+    values = {
+        "opens": hours.opens.strftime("%H:%M"),
+        "closes": hours.closes.strftime("%H:%M"),
+        "question": (call.question or "").rstrip(" .?!"),
+        "order": spell_digits(call.order_id or ""),
+    }
+    if language is not None and call.topic:
+        values["topic"] = language.topics.get(call.topic, call.topic)
+    if seller is not None:
+        values["seller"] = seller.name
+        values["seller_phone"] = spoken_phone(seller.phone)
+    return values
+
+
+def reopens(flow: Flow, language: str, hours: Schedule, now: datetime) -> str:
+    """When the hotline opens next, in words: today, tomorrow, or on a date."""
+    opening = next_opening(hours, now)
+    if opening is None:
+        return ""
+    today = now.astimezone(hours.tz).date()
+    days = (opening.date() - today).days
+    name = {0: "reopens_today", 1: "reopens_tomorrow"}.get(days, "reopens_later")
+    return flow.prompt(language, name, time=f"{opening:%H:%M}", date=opening.date().isoformat())
+
+
+@lru_cache(maxsize=1024)
+def spoken_phone(number: str) -> str:
+    """A phone number as text-to-speech should read it: digit by digit, in groups."""
+    return ", ".join(spell_digits(group) for group in phones.spoken_groups(number))
+
+
+def spell_digits(value: str) -> str:
+    """Digits separated by spaces so text-to-speech reads them one by one."""
+    return " ".join(value)

@@ -1,0 +1,316 @@
+"""One call in progress: its clock, legs, transcript, SIDs and the webhooks it posts to the app.
+
+``CallState`` is what every verb handler (``engine``, ``gathering``, ``dialing``, ``queueing``)
+receives: it plays a document on a leg by dispatching each verb to the handler table it was given,
+so this module imports none of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from http.cookies import CookieError, SimpleCookie
+from typing import Protocol
+from urllib.parse import urlencode, urlsplit
+
+from hotline.sim.engine import twiml
+from hotline.sim.engine.callees import CalleeBook
+from hotline.sim.engine.clock import Timing, VirtualClock
+from hotline.sim.engine.signing import Signer
+from hotline.sim.engine.transport import Transport, WebhookResponse
+from hotline.sim.engine.twiml import Document, Verb
+from hotline.sim.model import (
+    CalleeBehaviour,
+    CallEnd,
+    Caller,
+    CallerInput,
+    Event,
+    Prompt,
+    QueueBehaviour,
+    RunawayCall,
+    Transcript,
+    UnsupportedTwiML,
+    WebhookFailed,
+    Who,
+)
+
+API_VERSION = "2010-04-01"
+
+_CALLER_VERBS = frozenset(twiml.SUPPORTED["Response"].children) - {"Leave"}
+
+
+class CallSettings(Protocol):
+    """What a call reads from the ``Simulator`` that placed it."""
+
+    transport: Transport
+    signer: Signer
+    account_sid: str
+    timing: Timing
+    max_duration: float
+    max_webhooks: int
+
+
+@dataclass(frozen=True)
+class QueueVisit:
+    """One stay in a queue: its name and SID, the ``QueueResult`` and the seconds spent waiting."""
+
+    name: str
+    sid: str
+    result: str
+    seconds: float
+
+
+class Stop(Enum):
+    """How a run of TwiML stopped, when it did not just run out or jump to a new document."""
+
+    HANGUP = "hangup"
+    REJECT = "reject"
+    LEAVE = "leave"
+
+
+#: What playing a verb leads to: a new document, a stop, or None to go on with the next verb.
+Step = Document | Stop | None
+
+
+class CallOver(Exception):
+    """The call ended in the middle of something (caller hung up, max duration, <Hangup>).
+
+    ``limit``: the call was cut at the engine's ``max_duration``, not ended by anyone on it.
+    """
+
+    def __init__(self, end: CallEnd, reason: str, *, limit: bool = False) -> None:
+        super().__init__(reason)
+        self.end = end
+        self.reason = reason
+        self.limit = limit
+
+
+class AgentAnswered(Exception):
+    """The queue's agent picked up while the caller was listening to the wait music."""
+
+
+@dataclass
+class Leg:
+    """One side of the call the engine plays TwiML on: the caller's, a callee's, a queued one's."""
+
+    params: dict[str, str]  # standard params of every request on this leg
+    status: str  # CallStatus sent with the next request
+    speaker: Who  # whose ears the TwiML is for (APP = the caller's, CALLEE = the other party's)
+    actor: Who  # who answers prompts on this leg
+    respond: Callable[[Prompt], CallerInput]
+    allowed: frozenset[str]
+    context: str  # for error messages: "the call", "a whisper", "waitUrl"
+    is_caller: bool = False
+    heard: list[str] = field(default_factory=list)
+    party: str = ""  # on a callee's leg: the number (or queue) whose ears the TwiML is for
+
+    def request_params(self, extra: Mapping[str, str]) -> dict[str, str]:
+        """Return the params of a request on this leg, with ``extra`` added."""
+        return {**self.params, "CallStatus": self.status, **extra}
+
+
+#: Plays one verb of a document on a leg.
+Handler = Callable[["CallState", Verb, Document, Leg], Step]
+
+
+class CallState:
+    """One call in progress: its clock, legs, transcript and what it came to."""
+
+    def __init__(
+        self,
+        sim: CallSettings,
+        caller: Caller,
+        clock: VirtualClock,
+        from_: str,
+        to: str,
+        callees: Mapping[str, Sequence[CalleeBehaviour]],
+        queues: Mapping[str, QueueBehaviour],
+        seed: str | None,
+        handlers: Mapping[str, Handler],
+    ) -> None:
+        self.sim = sim
+        self.caller = caller
+        self.clock = clock
+        self.from_ = from_
+        self.book = CalleeBook(callees)
+        self.queues = queues
+        self.handlers = handlers
+        self.seed = seed or f"{from_}|{to}|{clock.start.isoformat()}"
+        self.sid_count = 0
+        self.sid = self.new_sid("CA")
+        self.transcript: Transcript = []
+        self.webhooks = 0
+        self.sequence = 0
+        self.cookies: dict[str, str] = {}
+        self.bridged: list[str] = []
+        self.visits: list[QueueVisit] = []
+        self.answered_at: float | None = None
+        self.interrupt_at: float | None = None
+        self.reject_reason = ""
+        base = {
+            "CallSid": self.sid,
+            "AccountSid": sim.account_sid,
+            "From": from_,
+            "To": to,
+            "Caller": from_,
+            "Called": to,
+            "Direction": "inbound",
+            "ApiVersion": API_VERSION,
+        }
+        self.main = Leg(
+            base,
+            "ringing",
+            Who.APP,
+            Who.CALLER,
+            caller.respond,
+            _CALLER_VERBS,
+            "the call",
+            is_caller=True,
+        )
+
+    # -- playing a document -----------------------------------------------------------------
+
+    def play(self, doc: Document, leg: Leg) -> Step:
+        """Play ``doc``'s verbs in order until one jumps elsewhere or stops the leg."""
+        for verb in doc.verbs:
+            if verb.name not in leg.allowed:
+                raise UnsupportedTwiML(
+                    f"<{verb.name}> is not supported in {leg.context} (from {doc.url})"
+                )
+            step = self.handlers[verb.name](self, verb, doc, leg)
+            if step is not None:
+                return step
+        return None
+
+    def run_leg(self, doc: Document, leg: Leg) -> Stop | None:
+        """Play ``doc`` and every document it leads to; return how the leg stopped."""
+        while True:
+            step = self.play(doc, leg)
+            if not isinstance(step, Document):
+                return step
+            doc = step
+
+    # -- time and bookkeeping -----------------------------------------------------------------
+
+    def spend(self, seconds: float) -> None:
+        """Let ``seconds`` pass, unless the caller hangs up, an agent answers or time runs out."""
+        target = self.clock.elapsed + seconds
+        hangup = self.caller.hangs_up_at()
+        if (
+            hangup is not None
+            and target >= hangup
+            and hangup <= self.sim.max_duration
+            and (self.interrupt_at is None or hangup <= self.interrupt_at)
+        ):
+            self.clock.advance(max(0.0, hangup - self.clock.elapsed))
+            raise CallOver(
+                CallEnd.CALLER_HANGUP, f"the caller hung up {self.clock.elapsed:g} s into the call"
+            )
+        if self.interrupt_at is not None and target >= self.interrupt_at:
+            self.clock.advance(max(0.0, self.interrupt_at - self.clock.elapsed))
+            raise AgentAnswered
+        if target > self.sim.max_duration:
+            self.clock.advance(max(0.0, self.sim.max_duration - self.clock.elapsed))
+            raise CallOver(
+                CallEnd.CALLER_HANGUP,
+                f"the call reached max_duration ({self.sim.max_duration:g} s)",
+                limit=True,
+            )
+        self.clock.advance(seconds)
+
+    def cut_after(self, seconds: float) -> float | None:
+        """How much of the next ``seconds`` is heard before ``spend`` stops (None: all of it)."""
+        stops = [self.sim.max_duration, self.interrupt_at, self.caller.hangs_up_at()]
+        heard = min(s for s in stops if s is not None) - self.clock.elapsed
+        return max(0.0, heard) if heard < seconds else None
+
+    def bridge(self, party: str, talk: float, time_limit: float) -> None:
+        """Connect the caller to ``party`` for ``talk`` seconds (at most ``time_limit``)."""
+        self.emit(Who.TWILIO, "bridge", party)
+        self.bridged.append(party)
+        seconds = min(talk, time_limit)
+        self.spend(seconds)
+        self.emit(Who.CALLEE, "hangup", f"{party} hung up after {seconds:g} s")
+
+    def emit(
+        self,
+        who: Who,
+        kind: str,
+        text: str = "",
+        url: str = "",
+        detail: dict[str, str] | None = None,
+    ) -> None:
+        """Write one event to the transcript and let the caller hear it."""
+        event = Event(self.clock.now, who, kind, text, url, detail if detail is not None else {})
+        self.transcript.append(event)
+        self.caller.hear(event)
+
+    def new_sid(self, prefix: str) -> str:
+        """Return the next SID of this call: 34 characters like Twilio's, derived from the seed."""
+        self.sid_count += 1
+        digest = hashlib.sha1(f"{self.seed}/{self.sid_count}".encode()).hexdigest()
+        return prefix + digest[:32]
+
+    def queue_sid(self, name: str) -> str:
+        """Return the SID of the queue called ``name`` (the same for every call of the account)."""
+        digest = hashlib.sha1(f"{self.sim.account_sid}/queue/{name}".encode()).hexdigest()
+        return "QU" + digest[:32]
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def fetch(
+        self, url: str, method: str, leg: Leg, extra: Mapping[str, str] | None = None
+    ) -> Document:
+        """Request TwiML from the app on ``leg`` and parse it."""
+        response = self.post(method, url, leg.request_params(extra or {}))
+        if not 200 <= response.status < 300:
+            raise WebhookFailed(
+                f"{method} {url} answered {response.status}: {response.excerpt()!r}"
+            )
+        return twiml.parse(response.body, url)
+
+    def post(
+        self, method: str, url: str, params: dict[str, str], kind: str = "webhook"
+    ) -> WebhookResponse:
+        """Sign and send one request, record it, keep its cookies (Twilio keeps them per call)."""
+        self.webhooks += 1
+        if kind == "webhook" and self.webhooks > self.sim.max_webhooks:
+            raise RunawayCall(
+                f"the call posted more than {self.sim.max_webhooks} webhooks without ending"
+                f" (last: {url})"
+            )
+        if method == "GET":
+            # Twilio sends GET params in the query string and signs the whole URL with them.
+            url = f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
+            headers = self.sim.signer.headers(url, {})
+            body: Mapping[str, str] = {}
+        else:
+            headers = self.sim.signer.headers(url, params)
+            body = params
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        response = self.sim.transport.request(method, url, body, headers)
+        self.emit(Who.TWILIO, kind, f"{method} {response.status}", url=url, detail=params)
+        for line in response.header_values("Set-Cookie"):
+            self._keep_cookie(line)
+        return response
+
+    def notify(self, url: str, params: dict[str, str], what: str) -> None:
+        """Post a fire-and-forget callback: Twilio ignores its answer, so a failure only shows."""
+        response = self.post("POST", url, params, kind="status-callback")
+        if not 200 <= response.status < 300:
+            self.emit(Who.TWILIO, "error", f"{what} callback answered {response.status}", url=url)
+
+    def _keep_cookie(self, line: str) -> None:
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(line)
+        except CookieError:
+            return  # a cookie Python cannot parse is one Twilio would not send back either
+        for name, morsel in jar.items():
+            if morsel.value and morsel["max-age"] != "0":
+                self.cookies[name] = morsel.value
+            else:
+                self.cookies.pop(name, None)

@@ -1,0 +1,192 @@
+"""``<Dial>``: ring ``<Number>`` targets (with their ``url`` whispers) or a queue's next caller.
+
+Each dialled number rings as its ``CalleeBehaviour`` says (``callees.py``); the first to answer
+and accept its whisper is bridged to the caller, and the Dial's action gets the outcome.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from hotline.sim.engine import twiml
+from hotline.sim.engine.call import API_VERSION, CallState, Leg, Step, Stop
+from hotline.sim.engine.callees import Ring, answer_order, unbridged
+from hotline.sim.engine.twiml import Document, Verb
+from hotline.sim.model import CallerInput, InputKind, UnsupportedTwiML, WebhookFailed, Who
+
+_WHISPER_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject"})
+_QUEUE_URL_VERBS = frozenset({"Say", "Play", "Pause", "Redirect"})
+_SILENT = CallerInput(InputKind.SILENCE)
+
+
+def dial(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
+    """Play a ``<Dial>``: ring its targets, bridge whoever accepts, post the outcome to action."""
+    timeout = twiml.number(verb, "timeout", 30.0)
+    time_limit = twiml.number(verb, "timeLimit", 14400.0)
+    queues = [child for child in verb.children if child.name == "Queue"]
+    if queues:
+        if len(verb.children) > 1 or verb.text:
+            raise UnsupportedTwiML(f"<Dial> mixing <Queue> with other targets (from {doc.url})")
+        outcome = _dial_queue(call, queues[0], doc, timeout, time_limit)
+    else:
+        targets: list[tuple[str, Verb | None]] = [(c.text, c) for c in verb.children]
+        if verb.text:
+            targets.insert(0, (verb.text, None))
+        if not targets or not all(number for number, _ in targets):
+            raise WebhookFailed(f"<Dial> names no number to call (from {doc.url})")
+        caller_id = verb.attrs.get("callerId") or call.from_
+        outcome = _dial_numbers(call, targets, doc, timeout, time_limit, caller_id)
+    action = verb.attrs.get("action")
+    if action:
+        return call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)
+    return None
+
+
+def _dial_numbers(
+    call: CallState,
+    targets: list[tuple[str, Verb | None]],
+    doc: Document,
+    timeout: float,
+    time_limit: float,
+    caller_id: str,
+) -> dict[str, str]:
+    start = call.clock.elapsed
+    call.emit(
+        Who.TWILIO,
+        "dial",
+        ", ".join(number for number, _ in targets),
+        url=doc.url,
+        detail={"timeout": f"{timeout:g}"},
+    )
+    rings = [call.book.ring(number, timeout) for number, _ in targets]
+    nouns = {id(ring): noun for ring, (_, noun) in zip(rings, targets, strict=True)}
+    for ring in rings:
+        _announce(call, ring)
+    refused_sid, refused_seconds = "", 0.0
+    for ring in answer_order(rings):
+        call.spend(max(0.0, start + ring.behaviour.ring_seconds - call.clock.elapsed))
+        child_sid = call.new_sid("CA")
+        answered = call.clock.elapsed
+        call.emit(Who.CALLEE, "answer", ring.number)
+        noun = nouns[id(ring)]
+        whisper = noun.attrs.get("url") if noun is not None else None
+        if whisper and noun is not None:
+            accepted = _whisper(call, noun, doc, ring, child_sid, caller_id)
+        else:
+            accepted = True
+        if accepted:
+            call.bridge(ring.number, ring.behaviour.talk, time_limit)
+            return {
+                "DialCallStatus": "completed",
+                "DialCallSid": child_sid,
+                "DialCallDuration": str(round(call.clock.elapsed - answered)),
+                "DialBridged": "true",
+            }
+        refused_sid, refused_seconds = child_sid, call.clock.elapsed - answered
+    status, lasted = unbridged(rings, refused=bool(refused_sid))
+    call.spend(max(0.0, start + lasted - call.clock.elapsed))
+    call.emit(Who.TWILIO, "no-bridge", status)
+    return {
+        "DialCallStatus": status,
+        "DialCallSid": refused_sid or call.new_sid("CA"),
+        "DialCallDuration": str(round(refused_seconds)),
+        "DialBridged": "false",
+    }
+
+
+def _announce(call: CallState, ring: Ring) -> None:
+    behaviour = ring.behaviour
+    detail = {"outcome": behaviour.outcome.value, "after": f"{behaviour.ring_seconds:g}"}
+    call.emit(Who.TWILIO, "ring", ring.number, detail=detail)
+    if ring.default:
+        call.emit(
+            Who.TWILIO,
+            "default",
+            f"no behaviour scripted for {ring.number}: no-answer for {ring.timeout:g} s",
+        )
+
+
+def _whisper(
+    call: CallState, noun: Verb, doc: Document, ring: Ring, child_sid: str, caller_id: str
+) -> bool:
+    """Run the ``<Number url>`` TwiML on the callee's leg; True when it lets the call in."""
+    params = {
+        "CallSid": child_sid,
+        "ParentCallSid": call.sid,
+        "AccountSid": call.sim.account_sid,
+        "From": caller_id,
+        "To": ring.number,
+        "Caller": caller_id,
+        "Called": ring.number,
+        "Direction": "outbound-dial",
+        "ApiVersion": API_VERSION,
+    }
+    context = f"a <Number url> whisper for {ring.number}"
+    leg = _callee_leg(params, ring.behaviour.whisper_input(), _WHISPER_VERBS, context, ring.number)
+    return _run_url(call, noun, doc, leg) is None
+
+
+def _dial_queue(
+    call: CallState, noun: Verb, doc: Document, timeout: float, time_limit: float
+) -> dict[str, str]:
+    name = noun.text
+    queue_sid = call.queue_sid(name)
+    call.emit(Who.TWILIO, "dial", f"queue {name}", url=doc.url, detail={"QueueSid": queue_sid})
+    ring = call.book.ring(name, timeout)
+    _announce(call, ring)
+    if not ring.answers:
+        call.spend(timeout)
+        call.emit(Who.TWILIO, "no-bridge", "no-answer")
+        return {
+            "DialCallStatus": "no-answer",
+            "DialCallSid": call.new_sid("CA"),
+            "DialCallDuration": "0",
+            "QueueSid": queue_sid,
+            "DialBridged": "false",
+        }
+    call.spend(ring.behaviour.ring_seconds)
+    dequeued_sid = call.new_sid("CA")
+    answered = call.clock.elapsed
+    if noun.attrs.get("url"):
+        params = {
+            "CallSid": dequeued_sid,
+            "AccountSid": call.sim.account_sid,
+            "QueueSid": queue_sid,
+            "QueueTime": f"{ring.behaviour.ring_seconds:.0f}",
+            "DequeingCallSid": call.sid,
+            "Direction": "inbound",
+            "ApiVersion": API_VERSION,
+        }
+        context = f"the <Queue url> announcement for {name}"
+        leg = _callee_leg(params, _SILENT, _QUEUE_URL_VERBS, context, name)
+        _run_url(call, noun, doc, leg)
+    call.bridge(f"queue:{name}", ring.behaviour.talk, time_limit)
+    return {
+        "DialCallStatus": "completed",
+        "DialCallSid": dequeued_sid,
+        "DialCallDuration": str(round(call.clock.elapsed - answered)),
+        "QueueSid": queue_sid,
+        "DialBridged": "true",
+    }
+
+
+def _callee_leg(
+    params: dict[str, str], answer: CallerInput, allowed: frozenset[str], context: str, party: str
+) -> Leg:
+    """Return the leg of the dialled ``party``, who answers every prompt with ``answer``."""
+    return Leg(
+        params,
+        "in-progress",
+        Who.CALLEE,
+        Who.CALLEE,
+        lambda _prompt: answer,
+        allowed,
+        context,
+        party=party,
+    )
+
+
+def _run_url(call: CallState, noun: Verb, doc: Document, leg: Leg) -> Stop | None:
+    """Fetch the noun's ``url`` TwiML and play it out on ``leg``; return how the leg stopped."""
+    first = call.fetch(urljoin(doc.url, noun.attrs["url"]), twiml.method(noun), leg)
+    return call.run_leg(first, leg)

@@ -1,0 +1,180 @@
+"""Input from whoever is on a leg: ``<Gather>`` (keys or speech) and ``<Record>``."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from hotline.sim.engine import twiml
+from hotline.sim.engine.call import API_VERSION, CallOver, CallState, Leg, Step
+from hotline.sim.engine.playback import play_segments, segment
+from hotline.sim.engine.twiml import Document, Verb
+from hotline.sim.model import CallEnd, CallerInput, ExpectationFailed, InputKind, Prompt
+
+
+def gather(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
+    """Play a ``<Gather>``: its nested prompts, then what the leg's actor answers."""
+    inputs = frozenset(verb.attrs.get("input", "dtmf").split())
+    if not inputs or not inputs <= {"dtmf", "speech"}:
+        raise twiml.invalid(verb, "input", "dtmf, speech or 'dtmf speech'")
+    num_digits = int(twiml.number(verb, "numDigits", 0)) or None
+    finish = verb.attrs.get("finishOnKey", "#")
+    timeout = twiml.number(verb, "timeout", 5.0)
+    if verb.attrs.get("speechTimeout") == "auto":
+        speech_timeout = call.sim.timing.speech_end
+    else:
+        speech_timeout = twiml.number(verb, "speechTimeout", timeout)
+    segments = [segment(child, call.sim.timing) for child in verb.children]
+    said = [s.text for s in segments if s.kind == "say"]
+    prompt = Prompt(
+        "Gather",
+        inputs,
+        (*leg.heard, *said),
+        num_digits=num_digits,
+        finish_on_key=finish,
+        timeout=timeout,
+        language=verb.attrs.get("language", "en-US"),
+        hints=verb.attrs.get("hints", ""),
+    )
+    leg.heard.clear()
+    answer = leg.respond(prompt)
+    kind = answer.kind
+    unheard = (kind is InputKind.DIGITS and "dtmf" not in inputs) or (
+        kind is InputKind.SPEECH and "speech" not in inputs
+    )
+    endless = any(s.loop == 0 for s in segments)
+    early = (answer.barge_in and twiml.flag(verb, "bargeIn", True)) or endless
+    if kind is InputKind.SILENCE or unheard:
+        play_segments(call, segments, leg, remember=False)
+    elif early:
+        played = play_segments(call, segments, leg, until=answer.after, remember=False)
+        call.spend(answer.after - played)
+    else:
+        play_segments(call, segments, leg, remember=False)
+        call.spend(answer.after)
+
+    result: dict[str, str] = {}
+    if unheard:
+        _ignore(call, leg, answer, inputs, timeout)
+    elif kind is InputKind.DIGITS:
+        call.emit(leg.actor, "press", answer.digits)
+        digits, finished = _collect(answer.digits, num_digits, finish)
+        if not finished:
+            call.spend(timeout)
+        if digits:
+            result["Digits"] = digits
+    elif kind is InputKind.SPEECH:
+        call.emit(leg.actor, "speak", answer.speech)
+        call.spend(call.sim.timing.speech(answer.speech) + speech_timeout)
+        if answer.speech:
+            result["SpeechResult"] = answer.speech
+            result["Confidence"] = f"{answer.confidence:g}"
+    elif kind is InputKind.SILENCE:
+        call.emit(leg.actor, "silence", f"{timeout:g}")
+        call.spend(timeout)
+    elif kind is InputKind.HANGUP:
+        raise CallOver(CallEnd.CALLER_HANGUP, "the caller hung up at a <Gather>")
+    else:
+        raise ExpectationFailed(f"answered a <Gather> with {kind.value} (from {doc.url})")
+    if not result and not twiml.flag(verb, "actionOnEmptyResult", False):
+        return None
+    return _post_action(call, verb, doc, leg, result)
+
+
+def _ignore(
+    call: CallState, leg: Leg, answer: CallerInput, inputs: frozenset[str], timeout: float
+) -> None:
+    """Input the Gather does not listen for: Twilio never hears it, and the Gather times out."""
+    waited = min(answer.after, timeout)
+    call.spend(waited)
+    listens = "keys" if inputs == {"dtmf"} else "speech"
+    why = f"the <Gather> listens for {listens} only; it times out after {timeout:g} s"
+    if answer.kind is InputKind.DIGITS:
+        call.emit(leg.actor, "press", answer.digits, detail={"ignored": why})
+    else:
+        call.emit(leg.actor, "speak", answer.speech, detail={"ignored": why})
+    call.spend(timeout - waited)
+
+
+def record(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
+    """Play a ``<Record>``: record what the leg's actor says, post the recording to the action."""
+    timeout = twiml.number(verb, "timeout", 5.0)
+    max_length = twiml.number(verb, "maxLength", 3600.0)
+    finish = verb.attrs.get("finishOnKey", "1234567890*#")
+    transcribe = twiml.flag(verb, "transcribe", False)
+    prompt = Prompt(
+        "Record",
+        frozenset({"record"}),
+        tuple(leg.heard),
+        finish_on_key=finish,
+        timeout=timeout,
+        max_length=max_length,
+    )
+    leg.heard.clear()
+    answer = leg.respond(prompt)
+    if answer.kind is InputKind.HANGUP:
+        raise CallOver(CallEnd.CALLER_HANGUP, "the caller hung up at a <Record>")
+    if answer.kind is InputKind.SPEECH:
+        spoken = answer.speech
+        length = call.sim.timing.speech(spoken)
+    elif answer.kind is InputKind.RECORDING:
+        spoken, length = answer.speech, answer.duration
+    else:
+        # Nothing recorded: Twilio skips the action and goes on with the next verb.
+        call.emit(leg.actor, "silence", f"{timeout:g}", detail={"verb": "Record"})
+        call.spend(answer.after if answer.kind is InputKind.DIGITS else timeout)
+        return None
+    call.spend(answer.after)
+    length = min(length, max_length)
+    call.spend(length)
+    key = answer.digits[:1] if answer.digits[:1] and answer.digits[:1] in finish else ""
+    if not key and length < max_length:
+        call.spend(timeout)  # the silence that ends the recording
+    call.emit(leg.actor, "record", spoken if transcribe else "", detail={"seconds": f"{length:g}"})
+    recording_sid = call.new_sid("RE")
+    recording_url = _api_url(call, "Recordings", recording_sid)
+    result = {
+        "RecordingUrl": recording_url,
+        "RecordingSid": recording_sid,
+        "RecordingDuration": str(round(length)),
+    }
+    if key:
+        result["Digits"] = key
+    callback = verb.attrs.get("transcribeCallback")
+    if transcribe and callback:
+        transcription_sid = call.new_sid("TR")
+        params = leg.request_params(
+            {
+                "TranscriptionSid": transcription_sid,
+                "TranscriptionText": spoken,
+                "TranscriptionStatus": "completed",
+                "TranscriptionUrl": _api_url(call, "Transcriptions", transcription_sid),
+                "RecordingSid": recording_sid,
+                "RecordingUrl": recording_url,
+            }
+        )
+        call.notify(urljoin(doc.url, callback), params, "transcription")
+    return _post_action(call, verb, doc, leg, result)
+
+
+def _post_action(
+    call: CallState, verb: Verb, doc: Document, leg: Leg, result: dict[str, str]
+) -> Step:
+    """Post ``result`` to the verb's action (by default the document's own URL)."""
+    target = urljoin(doc.url, verb.attrs.get("action") or doc.url)
+    return call.fetch(target, twiml.method(verb), leg, result)
+
+
+def _api_url(call: CallState, resource: str, sid: str) -> str:
+    return f"https://api.twilio.com/{API_VERSION}/Accounts/{call.sim.account_sid}/{resource}/{sid}"
+
+
+def _collect(pressed: str, num_digits: int | None, finish: str) -> tuple[str, bool]:
+    """Return the Digits a Gather posts for ``pressed`` keys, and whether the keys ended it."""
+    digits = ""
+    for key in pressed:
+        if finish and key == finish:
+            return digits, True
+        digits += key
+        if num_digits is not None and len(digits) >= num_digits:
+            return digits, True
+    return digits, False

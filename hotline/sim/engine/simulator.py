@@ -1,0 +1,340 @@
+"""The simulator engine: place a call against any Twilio voice app and play its TwiML like Twilio.
+
+``Simulator.place_call`` posts the signed voice webhook, interprets the TwiML answered (see
+``twiml.SUPPORTED``), asks the ``Caller`` for input at each Gather and Record, rings dialled
+numbers as their ``CalleeBehaviour`` says (running ``<Number url>`` whispers on the callee's own
+leg), holds queued callers per ``QueueBehaviour``, and returns a ``CallResult`` with the whole
+``Transcript``. Time is virtual (``clock.py``); every SID is derived from a seed, so a call
+replayed with the same inputs gives the same transcript.
+
+This module holds the call loop, status callbacks and the plain verbs (Say, Play, Pause,
+Redirect, Hangup, Reject); the rest is split by concern: ``call.py`` (a call's running state and
+the webhooks it posts), ``playback.py`` (what a listener hears), ``gathering.py`` (Gather,
+Record), ``dialing.py`` (Dial to numbers, whispers, Queue) and ``queueing.py`` (Enqueue, waitUrl,
+Leave).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from hotline.sim.engine import twiml
+from hotline.sim.engine.call import (
+    API_VERSION,
+    CallOver,
+    CallState,
+    Handler,
+    Leg,
+    QueueVisit,
+    Step,
+    Stop,
+)
+from hotline.sim.engine.callees import number_key
+from hotline.sim.engine.clock import AppTime, Timing, VirtualClock
+from hotline.sim.engine.dialing import dial
+from hotline.sim.engine.gathering import gather, record
+from hotline.sim.engine.playback import play_segments, segment
+from hotline.sim.engine.queueing import enqueue, leave
+from hotline.sim.engine.signing import Signer
+from hotline.sim.engine.transport import Transport
+from hotline.sim.engine.twiml import Document, Verb
+from hotline.sim.model import (
+    QUEUE_REFUSALS,
+    CalleeBehaviour,
+    CallEnd,
+    Caller,
+    Event,
+    QueueBehaviour,
+    RunawayCall,
+    SimError,
+    Transcript,
+    WebhookFailed,
+    Who,
+)
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_ACCOUNT_SID",
+    "STATUS_CALLBACK_EVENTS",
+    "CallResult",
+    "QueueVisit",
+    "Simulator",
+]
+
+DEFAULT_ACCOUNT_SID = "AC" + hashlib.sha1(b"hotline.sim account").hexdigest()[:32]
+STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
+
+_STATUS_OF_EVENT = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Everything a simulated call came to."""
+
+    call_sid: str
+    transcript: Transcript
+    ended: CallEnd
+    reason: str  # what ended it, in words ("<Hangup> in http://localhost/bye", ...)
+    started: datetime
+    finished: datetime
+    webhooks: int  # requests posted to the app, status callbacks included
+    bridged: tuple[str, ...] = ()  # numbers (or "queue:<name>") the caller talked to
+    queues: tuple[QueueVisit, ...] = ()
+    error: SimError | None = None  # set when ``ended`` is FAILED
+    unused_callees: dict[str, int] = field(default_factory=dict)
+    reached_limit: bool = False  # cut at ``max_duration``: nobody on the call ended it
+
+    @property
+    def duration(self) -> float:
+        """Seconds from the first ring to the end of the call."""
+        return (self.finished - self.started).total_seconds()
+
+    def heard(self) -> list[str]:
+        """Return what the caller heard the app say, in order."""
+        return [e.text for e in self.transcript if e.who is Who.APP and e.kind == "say"]
+
+    def heard_by(self, party: str) -> list[str]:
+        """Return what the app said to a dialled number (or a queue's caller), in order."""
+        key = number_key(party)
+        return [
+            e.text
+            for e in self.transcript
+            if e.who is Who.CALLEE
+            and e.kind == "say"
+            and number_key(e.detail.get("party", "")) == key
+        ]
+
+    def entered_queues(self) -> list[str]:
+        """Return the queues the caller waited in (not those that refused them), in order."""
+        return [visit.name for visit in self.queues if visit.result not in QUEUE_REFUSALS]
+
+    def events(self, kind: str) -> list[Event]:
+        """Return the transcript's events of one kind (see ``model.EVENT_KINDS``)."""
+        return [event for event in self.transcript if event.kind == kind]
+
+    def raise_for_error(self) -> None:
+        """Raise the error that failed the call, if any."""
+        if self.error is not None:
+            raise self.error
+
+
+class Simulator:
+    """Plays calls against one Twilio voice app reached through ``transport``.
+
+    ``base_url`` is the public URL the app believes Twilio calls (requests are signed with it);
+    ``voice_url`` is the number's Voice URL, relative to it. A ``status_callback`` URL receives
+    the call's ``status_callback_events``. A call is cut short (as a caller hang-up) once it lasts
+    ``max_duration`` virtual seconds, and fails with ``RunawayCall`` past ``max_webhooks``.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        auth_token: str,
+        voice_url: str = "/voice",
+        base_url: str = "http://localhost",
+        *,
+        account_sid: str = DEFAULT_ACCOUNT_SID,
+        timing: Timing | None = None,
+        status_callback: str | None = None,
+        status_callback_events: Sequence[str] = STATUS_CALLBACK_EVENTS,
+        max_duration: float = 3600.0,
+        max_webhooks: int = 1000,
+    ) -> None:
+        unknown = set(status_callback_events) - set(STATUS_CALLBACK_EVENTS)
+        if unknown:
+            raise ValueError(f"unknown status callback events: {sorted(unknown)}")
+        self.transport = transport
+        self.signer = Signer(auth_token)
+        self.base_url = base_url
+        self.voice_url = urljoin(base_url, voice_url)
+        self.account_sid = account_sid
+        self.timing = timing or Timing()
+        self.status_callback = urljoin(base_url, status_callback) if status_callback else None
+        self.status_callback_events = frozenset(status_callback_events)
+        self.max_duration = max_duration
+        self.max_webhooks = max_webhooks
+        self.app_time = AppTime()
+
+    @contextmanager
+    def batch(self) -> Iterator[Simulator]:
+        """Share one freezegun freeze among the calls placed inside the block (in-process only).
+
+        Starting freezegun costs ~10 ms in a full app: a runner replaying many calls should place
+        them inside one ``batch()``. Between calls the app's time stays where the last call ended.
+        """
+        if not self.transport.shares_clock or self.app_time.active:
+            yield self
+            return
+        self.app_time.start(datetime.now())  # any instant: each call moves it
+        try:
+            yield self
+        finally:
+            self.app_time.stop()
+
+    def url(self, path: str) -> str:
+        """Return ``path`` made absolute against the app's public base URL."""
+        return urljoin(self.base_url, path)
+
+    def get_json(self, path: str, headers: Mapping[str, str] | None = None) -> Any:
+        """GET one of the app's JSON endpoints (for checking outcomes after a call)."""
+        return self.transport.get_json(self.url(path), headers)
+
+    def place_call(
+        self,
+        caller: Caller,
+        at: datetime,
+        from_: str,
+        to: str,
+        callees: Mapping[str, Sequence[CalleeBehaviour]] | None = None,
+        queues: Mapping[str, QueueBehaviour] | None = None,
+        *,
+        seed: str | None = None,
+    ) -> CallResult:
+        """Place one inbound call from ``from_`` to ``to`` at virtual time ``at`` and play it out.
+
+        SIDs derive from ``seed`` (default: from, to and ``at``): give each call in a batch its own
+        seed if the app stores calls by CallSid. ``UnsupportedTwiML`` and ``ExpectationFailed``
+        are raised; a failing webhook ends the call as FAILED with ``CallResult.error`` set.
+        """
+        call = CallState(
+            self, caller, VirtualClock(at), from_, to, callees or {}, queues or {}, seed, _HANDLERS
+        )
+        return _run(self, call)
+
+
+# -- the call as a whole ----------------------------------------------------------------------
+
+
+def _run(sim: Simulator, call: CallState) -> CallResult:
+    end, reason, error, limit = CallEnd.COMPLETED, "", None, False
+    shared: AbstractContextManager[None] = (
+        call.clock.shared_with_app(sim.app_time) if sim.transport.shares_clock else nullcontext()
+    )
+    with shared:
+        _status_callback(sim, call, "initiated")
+        _status_callback(sim, call, "ringing")
+        try:
+            end, reason = _play_call(sim, call)
+        except CallOver as over:
+            end, reason, limit = over.end, over.reason, over.limit
+            if over.end is CallEnd.CALLER_HANGUP:
+                call.emit(Who.CALLER, "hangup", over.reason)
+        except (WebhookFailed, RunawayCall) as exc:
+            end, reason, error = CallEnd.FAILED, str(exc), exc
+            call.emit(Who.TWILIO, "error", str(exc))
+        call.main.status = "completed"
+        call.emit(Who.TWILIO, "end", end.value, detail={"reason": reason})
+        _status_callback(sim, call, "completed", end)
+    return CallResult(
+        call_sid=call.sid,
+        transcript=call.transcript,
+        ended=end,
+        reason=reason,
+        started=call.clock.start,
+        finished=call.clock.now,
+        webhooks=call.webhooks,
+        bridged=tuple(call.bridged),
+        queues=tuple(call.visits),
+        error=error,
+        unused_callees=call.book.unused(),
+        reached_limit=limit,
+    )
+
+
+def _play_call(sim: Simulator, call: CallState) -> tuple[CallEnd, str]:
+    doc = call.fetch(sim.voice_url, "POST", call.main)
+    if not doc.verbs or doc.verbs[0].name != "Reject":
+        call.answered_at = call.clock.elapsed
+        call.main.status = "in-progress"
+        _status_callback(sim, call, "answered")
+    while True:
+        step = call.play(doc, call.main)
+        if isinstance(step, Document):
+            doc = step
+        elif step is Stop.HANGUP:
+            return CallEnd.COMPLETED, f"<Hangup> in {doc.url}"
+        elif step is Stop.REJECT:
+            return CallEnd.REJECTED, f"<Reject> in {doc.url}"
+        else:
+            return CallEnd.COMPLETED, f"end of TwiML from {doc.url}"
+
+
+def _status_callback(
+    sim: Simulator, call: CallState, event: str, end: CallEnd | None = None
+) -> None:
+    url = sim.status_callback
+    if url is None or event not in sim.status_callback_events:
+        return
+    extra = {
+        "CallbackSource": "call-progress-events",
+        "SequenceNumber": str(call.sequence),
+        "Timestamp": format_datetime(call.clock.now),
+    }
+    call.sequence += 1
+    if end is None:
+        status = _STATUS_OF_EVENT[event]
+    else:
+        status = _final_status(end, call.reject_reason)
+        answered = call.answered_at if call.answered_at is not None else call.clock.elapsed
+        extra["CallDuration"] = str(round(call.clock.elapsed - answered))
+    call.notify(url, {**call.main.params, "CallStatus": status, **extra}, f"{event} status")
+
+
+def _final_status(end: CallEnd, reject_reason: str) -> str:
+    if end is CallEnd.REJECTED:
+        return "busy" if reject_reason == "busy" else "no-answer"
+    if end is CallEnd.FAILED:
+        return "failed"
+    return "completed"
+
+
+# -- the verbs that need no input, ringing or queue -------------------------------------------
+
+
+def _speak(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
+    play_segments(call, [segment(verb, call.sim.timing)], leg)
+    return None
+
+
+def _redirect(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
+    if not verb.text:
+        raise WebhookFailed(f"<Redirect> without a URL (from {doc.url})")
+    target = urljoin(doc.url, verb.text)
+    call.emit(Who.TWILIO, "redirect", target, url=doc.url)
+    return call.fetch(target, twiml.method(verb), leg)
+
+
+def _hangup(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
+    return Stop.HANGUP
+
+
+def _reject(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
+    reason = verb.attrs.get("reason", "rejected")
+    if reason not in ("rejected", "busy"):
+        raise twiml.invalid(verb, "reason", "rejected or busy")
+    call.emit(Who.TWILIO, "reject", reason, url=doc.url)
+    call.reject_reason = reason
+    return Stop.REJECT
+
+
+_HANDLERS: dict[str, Handler] = {
+    "Say": _speak,
+    "Play": _speak,
+    "Pause": _speak,
+    "Gather": gather,
+    "Dial": dial,
+    "Record": record,
+    "Enqueue": enqueue,
+    "Leave": leave,
+    "Redirect": _redirect,
+    "Hangup": _hangup,
+    "Reject": _reject,
+}

@@ -1,0 +1,73 @@
+"""What ``hotline replay`` and ``hotline call`` share: the options naming the app, bad input."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hotline.sim.run.connection import Target
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Unusable(click.ClickException):
+    """Bad input to a command (a missing path, a malformed script): exit status 2, no traceback."""
+
+    exit_code = 2
+
+
+def target_options(command: F) -> F:
+    """The options that say which app to call, shared by ``replay`` and ``call``."""
+    options = [
+        click.option(
+            "--config",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Build hotline from this config file (overrides a script's own config).",
+        ),
+        click.option("--app", metavar="MODULE:FACTORY", help="Call any WSGI app instead."),
+        click.option("--url", metavar="URL", help="Call a running server over HTTP instead."),
+        click.option(
+            "--base-url",
+            metavar="URL",
+            help="The public URL the app believes Twilio calls [default: --url or http://localhost].",
+        ),
+        click.option("--voice-path", default="/voice", show_default=True, help="The Voice URL."),
+        click.option(
+            "--auth-token",
+            envvar="TWILIO_AUTH_TOKEN",
+            default=None,
+            help="Sign webhooks with this token [env: TWILIO_AUTH_TOKEN].",
+        ),
+        click.option(
+            "--api-token",
+            envvar="HOTLINE_API_TOKEN",
+            default=None,
+            help="Bearer token for [[expect.api]] checks [env: HOTLINE_API_TOKEN].",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+
+    @functools.wraps(command)
+    def wrapped(**kwargs: Any) -> Any:
+        chosen = [name for name in ("config", "app", "url") if kwargs[name]]
+        if len(chosen) > 1:
+            raise click.UsageError(
+                f"choose one of --config, --app, --url (got {', '.join(chosen)})"
+            )
+        kwargs["target"] = Target(
+            auth_token=kwargs.pop("auth_token"),
+            api_token=kwargs.pop("api_token"),
+            url=kwargs.pop("url"),
+            app=kwargs.pop("app"),
+            config=kwargs.pop("config"),
+            base_url=kwargs.pop("base_url"),
+            voice_path=kwargs.pop("voice_path"),
+        )
+        return command(**kwargs)
+
+    return wrapped  # type: ignore[return-value]

@@ -1,0 +1,1 @@
+"""Reports: transcripts and outcomes on the terminal, JUnit and JSON files, coverage tables."""

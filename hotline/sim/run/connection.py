@@ -1,0 +1,151 @@
+"""How the simulator reaches the app under test: a ``Target``, and a ``Connection`` for each call.
+
+The target is plain data (worker processes get a copy); connecting builds or imports a fresh app
+and puts it behind in-process WSGI, or points an HTTP transport at a running server.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+from hotline.sim.engine.clock import AppTime
+from hotline.sim.engine.simulator import Simulator
+from hotline.sim.engine.transport import HTTPTransport, Transport, WSGIApp, WSGITransport
+from hotline.sim.model import ScriptError
+from hotline.sim.scripts.model import CallScript
+
+DEFAULT_CONFIG = Path("config.toml")
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to reach the app under test; plain data, so worker processes can reach it too.
+
+    ``url``: a running server. ``app``: ``module:name``, a factory called with no arguments for
+    each call (or a WSGI app used as is). Otherwise hotline itself, built for each call from
+    ``config`` (else the script's own ``config``, else ``./config.toml``).
+    """
+
+    auth_token: str | None = None  # None: the app's own (``auth_token`` attribute) or ""
+    api_token: str | None = None
+    url: str | None = None
+    app: str | None = None
+    config: Path | None = None
+    base_url: str | None = None
+    voice_path: str = "/voice"
+
+    def describe(self) -> str:
+        """Say what is being called, for the progress line."""
+        if self.url:
+            return self.url
+        if self.app:
+            return self.app
+        return f"hotline ({self.config or 'config from each script'})"
+
+    def check(self) -> None:
+        """Fail early (ScriptError) when the app cannot be found, before any call is placed."""
+        if self.app:
+            _import_app(self.app)
+        elif self.config and not self.url and not self.config.is_file():
+            raise ScriptError(f"{self.config}: no such config file")
+
+    def config_for(self, script: CallScript | None) -> Path:
+        """The hotline config a call runs on: ``config``, else the script's, else the default."""
+        return self.config or (script and script.config) or DEFAULT_CONFIG
+
+    def connect(self, script: CallScript | None) -> Connection:
+        """Reach a fresh app for one call (``script`` may name hotline's config)."""
+        if self.url:
+            app: Any = None
+            transport: Transport = HTTPTransport(self.url)
+        else:
+            if self.app:
+                app = load_app(self.app)
+            else:
+                app = _hotline_app(self.config_for(script))
+            transport = WSGITransport(cast(WSGIApp, app))
+        # An app built for the simulator may say which tokens and public URL it expects.
+        auth_token = self.auth_token or getattr(app, "auth_token", None) or ""
+        api_token = self.api_token or getattr(app, "api_token", None)
+        base_url = self.base_url or self.url or getattr(app, "base_url", None) or "http://localhost"
+        return Connection(transport, auth_token, api_token, base_url)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An app reached for one call: the transport, the tokens to use, its public URL."""
+
+    transport: Transport
+    auth_token: str
+    api_token: str | None
+    base_url: str
+
+    def simulator(self, voice_path: str, app_time: AppTime | None = None) -> Simulator:
+        """A simulator calling this app; ``app_time``: a freeze shared with other calls."""
+        sim = Simulator(self.transport, self.auth_token, voice_path, self.base_url)
+        if app_time is not None and self.transport.shares_clock:
+            sim.app_time = app_time  # as Simulator.batch() does, but across connections
+        return sim
+
+
+# hotline apps built in this process, one per config: building one migrates a fresh database,
+# so it is reused and ``reset()`` between calls instead (same state as a new one, much faster).
+_HOTLINE_APPS: dict[Path, Any] = {}
+
+
+def _hotline_app(config: Path) -> Any:
+    key = config.resolve()
+    app = _HOTLINE_APPS.get(key)
+    if app is not None:
+        app.reset()
+        return app
+    if not key.is_file():
+        raise ScriptError(f"{config}: no such config file (give --config, --app or --url)")
+    # Imported here: only hotline's own target needs the app's code in this process.
+    from hotline.sim.hotline_aware.target import build_hotline_app
+
+    app = _HOTLINE_APPS[key] = build_hotline_app(key)
+    return app
+
+
+def load_app(spec: str) -> WSGIApp:
+    """Import ``module:name``: call it if it is a factory taking no arguments, else use it as is."""
+    found = _import_app(spec)
+    if _is_factory(found):
+        return cast(WSGIApp, found())
+    return cast(WSGIApp, found)
+
+
+def _import_app(spec: str) -> Any:
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ScriptError(f"--app {spec!r}: expected module:factory, e.g. myapp:create_app")
+    # Like `flask --app`: modules next to where the command runs are importable.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise ScriptError(f"--app {spec!r}: {exc}") from exc
+
+
+def _is_factory(found: Any) -> bool:
+    if not callable(found):
+        return False
+    try:
+        parameters = inspect.signature(found).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    required = [
+        p
+        for p in parameters
+        if p.default is inspect.Parameter.empty
+        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]
+    return not required

@@ -1,0 +1,135 @@
+"""Play one scripted call against the app and record how it went: ``CallOutcome``, ``RunSummary``.
+
+Each call gets a fresh app (the factory is called once per call), so calls never see each
+other's side effects and can run in any order or in several processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+from dataclasses import dataclass, field
+
+from hotline.sim.engine.clock import AppTime, wall_clock
+from hotline.sim.engine.simulator import CallResult
+from hotline.sim.hotline_aware.trails import CallTrail, fetch_trail
+from hotline.sim.model import SimError
+from hotline.sim.run.connection import Connection, Target
+from hotline.sim.scripts.caller import Failure, ScriptedCaller
+from hotline.sim.scripts.checks import check_outcome, with_hint
+from hotline.sim.scripts.model import CallScript
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """How one scripted call went: the verdict, what went wrong first, and the whole transcript."""
+
+    script: CallScript
+    status: str  # "passed", "failed" (a check failed) or "error" (the call could not be played)
+    failure: Failure | None = None
+    result: CallResult | None = None
+    seconds: float = 0.0  # wall-clock time spent on the call
+    trail: CallTrail | None = None  # the app's record of the call, read for ``--coverage``
+
+    @property
+    def passed(self) -> bool:
+        """Whether every step and check held."""
+        return self.status == "passed"
+
+
+@dataclass
+class RunSummary:
+    """The outcomes of a run, in script order."""
+
+    outcomes: list[CallOutcome] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        """How many calls passed."""
+        return sum(1 for outcome in self.outcomes if outcome.passed)
+
+    @property
+    def failed(self) -> int:
+        """How many calls failed or could not be played."""
+        return len(self.outcomes) - self.passed
+
+    def line(self) -> str:
+        """The summary line: ``N passed, M failed``."""
+        return f"{self.passed} passed, {self.failed} failed"
+
+
+def run_call(
+    script: CallScript,
+    target: Target,
+    *,
+    trail: bool = False,
+    app_time: AppTime | None = None,
+) -> CallOutcome:
+    """Play one scripted call against a fresh app and check everything the script expects.
+
+    With ``trail``, the outcome also carries hotline's own record of the call (for coverage),
+    read before the app is reset for the next call. ``app_time``: see ``play_call``.
+    """
+    started = wall_clock()
+    try:
+        connection = target.connect(script)
+    except Exception as exc:  # an app that cannot be built fails its calls, not the whole run
+        return CallOutcome(script, "error", _crash(script, exc), None, wall_clock() - started)
+    try:
+        outcome = play_call(script, connection, target.voice_path, app_time=app_time)
+        if trail and outcome.result is not None:
+            record = fetch_trail(
+                connection.transport,
+                connection.base_url,
+                connection.api_token,
+                outcome.result.call_sid,
+                target.config_for(script),
+            )
+            outcome = dataclasses.replace(outcome, trail=record)
+        return outcome
+    finally:
+        connection.transport.close()
+
+
+def play_call(
+    script: CallScript,
+    connection: Connection,
+    voice_path: str = "/voice",
+    *,
+    app_time: AppTime | None = None,
+) -> CallOutcome:
+    """Play one scripted call on an open connection and check everything the script expects.
+
+    ``app_time``: one freeze of the app's clock shared by a run of calls in this process (started
+    here if it is not yet; the caller stops it), which spares freezegun's start-up per call.
+    """
+    started = wall_clock()
+    caller = ScriptedCaller(script)
+    result: CallResult | None = None
+    try:
+        if app_time is not None and connection.transport.shares_clock and not app_time.active:
+            app_time.start(script.at)
+        sim = connection.simulator(voice_path, app_time)
+        result = sim.place_call(
+            caller,
+            script.at,
+            script.from_,
+            script.to,
+            script.dialled,
+            script.queues,
+            seed=script.id,
+        )
+        caller.finish(result.ended, with_hint(result.reason))
+        failure = caller.failure or check_outcome(script, result, sim, connection.api_token)
+        status = "passed" if failure is None else "failed"
+    except Exception as exc:  # one crashing call must not stop the others
+        failure, status = caller.failure or _crash(script, exc), "error"
+    return CallOutcome(script, status, failure, result, wall_clock() - started)
+
+
+def _crash(script: CallScript, exc: Exception) -> Failure:
+    if isinstance(exc, SimError):
+        # The app answered something the engine cannot play, or cannot be reached: no traceback.
+        return Failure(script.where, f"{type(exc).__name__}: {exc}")
+    detail = "".join(traceback.format_exception(exc)).rstrip()
+    return Failure(script.where, f"the call crashed: {type(exc).__name__}: {exc}\n{detail}")

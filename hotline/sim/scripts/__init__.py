@@ -1,0 +1,1 @@
+"""Call scripts: reading them (typed values, source lines), playing the caller, checking."""

@@ -1,0 +1,321 @@
+"""Call scripts: TOML files saying who calls when, what they hear and do, and what must follow.
+
+A file holds one call (``[call]`` with ``[dialled]``, ``[queues]``, ``[[steps]]`` and
+``[expect]``, at the top of the file or inside the call: ``[call.dialled]``...) or several named
+calls (``[[calls]]`` with ``[calls.dialled]``, ``[[calls.steps]]``..., shared values in
+``[defaults]``). Every problem is a ``ScriptError`` naming the file and line.
+docs/simulator.md is the format reference.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hotline.sim.model import ScriptError
+from hotline.sim.scripts.callees import parse_ring, read_dialled, read_queues
+from hotline.sim.scripts.model import (
+    ENDINGS,
+    ApiCheck,
+    CalleeHeard,
+    CallScript,
+    Expect,
+    Hangup,
+    Hear,
+    Press,
+    Record,
+    Say,
+    Silence,
+    Step,
+    normalise_heard,
+)
+from hotline.sim.scripts.sourcemap import SourceMap
+from hotline.sim.scripts.values import KeyPath, ValueReader
+
+__all__ = ["load_script", "parse_ring", "parse_script"]
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+_CALL_KEYS = ("name", "at", "timezone", "from", "to", "config")
+_CALL_PARTS = ("dialled", "queues", "steps", "expect")
+_ACTIONS = ("hear", "hear_re", "not_hear", "press", "say", "silence", "record", "hangup")
+_STEP_KEYS = {
+    "hear": (),
+    "hear_re": (),
+    "not_hear": (),
+    "press": ("after",),
+    "say": ("confidence", "after"),
+    "silence": (),
+    "record": ("transcription", "after"),
+    "hangup": (),
+}
+_EXPECT_KEYS = ("ended", "bridged", "queue", "callee_heard", "api")
+
+
+def load_script(path: Path) -> list[CallScript]:
+    """Read the calls of one script file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScriptError(f"{path}: cannot read the script ({exc})") from exc
+    return parse_script(text, str(path), path.parent)
+
+
+def parse_script(text: str, file: str, base_dir: Path | None = None) -> list[CallScript]:
+    """Parse a script's calls; ``file`` names it in errors, ``base_dir`` anchors relative paths."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        found = _TOML_POSITION.search(message)
+        line = int(found.group(1)) if found else 1
+        message = _TOML_POSITION.sub("", message)
+        raise ScriptError(f"{file}:{line}: not valid TOML: {message}") from exc
+    reader = _Reader(file, SourceMap(text), base_dir or Path("."))
+    return reader.calls(data)
+
+
+class _Reader(ValueReader):
+    """Turns the parsed TOML of one file into ``CallScript`` objects, naming lines in errors."""
+
+    def calls(self, data: dict[str, Any]) -> list[CallScript]:
+        if "calls" in data:
+            for key in _CALL_PARTS:
+                if key in data:
+                    raise self.fail((key,), _misplaced_part(key))
+            self.known(data, (), ("calls", "defaults"), "at the top of a file with [[calls]]")
+            defaults = self.table(data, ("defaults",))
+            allowed = (*_CALL_KEYS[1:], "dialled", "queues")
+            self.known(defaults, ("defaults",), allowed, "in [defaults]")
+            calls = data["calls"]
+            if not isinstance(calls, list) or not calls:
+                raise self.fail(("calls",), "'calls' must be a list of [[calls]] tables")
+            scripts = [self.call(entry, ("calls", i), defaults) for i, entry in enumerate(calls)]
+            seen: dict[str, int] = {}
+            for i, script in enumerate(scripts):
+                if script.name in seen:
+                    raise self.fail(("calls", i, "name"), f"two calls are named {script.name!r}")
+                seen[script.name] = i
+            return scripts
+        if "call" not in data:
+            raise self.fail((), "a script needs a [call] table (or [[calls]] for several calls)")
+        self.known(data, (), ("call", *_CALL_PARTS), "at the top of the script")
+        header = self.table(data, ("call",))
+        self.known(header, ("call",), (*_CALL_KEYS, *_CALL_PARTS), "in [call]")
+        # A part may be top-level ([dialled], [[steps]]) or inside the call ([call.dialled]).
+        lifted = frozenset(key for key in _CALL_PARTS if key in data)
+        twice = [key for key in _CALL_PARTS if key in lifted and key in header]
+        if twice:
+            raise self.fail(("call", twice[0]), _twice(twice[0]))
+        merged: dict[str, Any] = {**header, **{key: data[key] for key in lifted}}
+        no_defaults: dict[str, Any] = {}
+        return [self.call(merged, ("call",), no_defaults, lifted=lifted, single=True)]
+
+    def call(
+        self,
+        entry: Any,
+        path: KeyPath,
+        defaults: Mapping[str, Any],
+        *,
+        lifted: frozenset[str] = frozenset(),
+        single: bool = False,
+    ) -> CallScript:
+        if not isinstance(entry, dict):
+            raise self.fail(path, "a call must be a table")
+        if not single:
+            self.known(entry, path, (*_CALL_KEYS, *_CALL_PARTS), "in [[calls]]")
+
+        def key_path(key: str) -> KeyPath:
+            if key in lifted:
+                return (key,)
+            if key not in entry and key in defaults:
+                return ("defaults", key)
+            return path + (key,)
+
+        values = {**defaults, **entry}
+        if "name" in values:
+            name = self.text(values["name"], key_path("name"), "name")
+        elif single:
+            name = Path(self.file).stem
+        else:
+            raise self.fail(path, "each [[calls]] needs a name")
+        zone = None
+        if "timezone" in values:
+            zone_name = self.text(values["timezone"], key_path("timezone"), "timezone")
+            try:
+                zone = ZoneInfo(zone_name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise self.fail(
+                    key_path("timezone"), f"timezone: unknown time zone {zone_name!r}"
+                ) from None
+        if "at" not in values:
+            raise self.fail(path, "missing 'at' (when the call starts: 2026-03-30T10:00:00+02:00)")
+        at = self.time(values["at"], key_path("at"), zone)
+        for key in ("from", "to"):
+            if key not in values:
+                raise self.fail(path, f'missing {key!r} (a phone number like "+48601100200")')
+        config = None
+        if "config" in values:
+            config = self.base_dir / self.text(values["config"], key_path("config"), "config")
+        no_rings: dict[str, Any] = {}
+        dialled = {
+            **read_dialled(self, defaults.get("dialled", no_rings), ("defaults", "dialled")),
+            **read_dialled(self, entry.get("dialled", no_rings), key_path("dialled")),
+        }
+        queues = {
+            **read_queues(self, defaults.get("queues", no_rings), ("defaults", "queues")),
+            **read_queues(self, entry.get("queues", no_rings), key_path("queues")),
+        }
+        steps_data = entry.get("steps", [])
+        if not isinstance(steps_data, list):
+            raise self.fail(key_path("steps"), "'steps' must be a list of [[steps]] tables")
+        steps = tuple(
+            self.step(step, key_path("steps") + (i,)) for i, step in enumerate(steps_data)
+        )
+        return CallScript(
+            name=name,
+            where=self.where(path),
+            at=at,
+            from_=self.text(values["from"], key_path("from"), "from"),
+            to=self.text(values["to"], key_path("to"), "to"),
+            config=config,
+            dialled=dialled,
+            queues=queues,
+            steps=steps,
+            expect=self.expect(entry.get("expect", {}), key_path("expect")),
+        )
+
+    def step(self, data: Any, path: KeyPath) -> Step:
+        if not isinstance(data, dict):
+            raise self.fail(path, 'a step must be a table like { hear = "..." }')
+        every_key = (*_ACTIONS, "hangup_after", "after", "confidence", "transcription")
+        self.known(data, path, every_key, "in a step")
+        actions = [key for key in data if key in _ACTIONS or key == "hangup_after"]
+        if len(actions) != 1:
+            found = ", ".join(actions) if actions else "none"
+            raise self.fail(
+                path,
+                f"a step needs exactly one of {', '.join(_ACTIONS)} (found: {found})",
+            )
+        action = actions[0]
+        allowed = (action, *_STEP_KEYS.get(action, ()))
+        self.known(data, path, allowed, f"in a {action!r} step")
+        value = data[action]
+        here = path + (action,)
+        where = self.where(here)
+        after = self.seconds(data["after"], path + ("after",), "after") if "after" in data else None
+        if action in ("hear", "not_hear"):
+            shown = self.text(value, here, action)
+            pattern = re.compile(re.escape(normalise_heard(shown)), re.IGNORECASE)
+            return Hear(where, pattern, repr(shown), negated=action == "not_hear")
+        if action == "hear_re":
+            source = self.text(value, here, action)
+            try:
+                pattern = re.compile(source, re.IGNORECASE)
+            except re.error as exc:
+                raise self.fail(here, f"hear_re: not a valid regular expression ({exc})") from None
+            return Hear(where, pattern, f"/{source}/")
+        if action == "press":
+            return Press(where, self.digits(value, here), after)
+        if action == "say":
+            words = self.text(value, here, action)
+            confidence = None
+            if "confidence" in data:
+                confidence = self.confidence(data["confidence"], path + ("confidence",))
+            return Say(where, words, confidence, after)
+        if action == "silence":
+            self.true(value, here, action)
+            return Silence(where)
+        if action == "record":
+            transcription = ""
+            if "transcription" in data:
+                transcription = self.text(
+                    data["transcription"], path + ("transcription",), "transcription"
+                )
+            return Record(where, self.seconds(value, here, action), transcription, after)
+        if action == "hangup_after":
+            return Hangup(where, self.seconds(value, here, action))
+        self.true(value, here, action)
+        return Hangup(where)
+
+    def expect(self, data: Any, path: KeyPath) -> Expect:
+        if not isinstance(data, dict):
+            raise self.fail(path, "[expect] must be a table")
+        self.known(data, path, _EXPECT_KEYS, "in [expect]")
+        ended = None
+        if "ended" in data:
+            ended = self.text(data["ended"], path + ("ended",), "ended")
+            if ended not in ENDINGS:
+                raise self.fail(
+                    path + ("ended",), f"ended: expected one of {', '.join(ENDINGS)}, got {ended!r}"
+                )
+        checks = data.get("api", [])
+        if not isinstance(checks, list):
+            raise self.fail(path + ("api",), "'api' must be a list of [[expect.api]] tables")
+        return Expect(
+            where=self.where(path),
+            ended=ended,
+            bridged=self.maybe_false(data, "bridged", path),
+            queue=self.maybe_false(data, "queue", path),
+            api=tuple(self.api(check, path + ("api", i)) for i, check in enumerate(checks)),
+            callee_heard=self.callee_heard(data.get("callee_heard", {}), path + ("callee_heard",)),
+            places={key: self.where(path + (key,)) for key in ("ended", "bridged", "queue")},
+        )
+
+    def callee_heard(self, data: Any, path: KeyPath) -> tuple[CalleeHeard, ...]:
+        if not isinstance(data, dict):
+            raise self.fail(path, 'callee_heard must be a table: { "+48600300400" = "compatible" }')
+        checks: list[CalleeHeard] = []
+        for number, value in data.items():
+            here = path + (number,)
+            texts = self.texts(value, here, f"callee_heard {number!r}")
+            if not texts:
+                raise self.fail(here, f"callee_heard {number!r}: give a text or a list of texts")
+            checks.append(CalleeHeard(self.where(here), number, texts))
+        return tuple(checks)
+
+    def api(self, data: Any, path: KeyPath) -> ApiCheck:
+        if not isinstance(data, dict):
+            raise self.fail(path, "an API check must be a table with 'get'")
+        self.known(data, path, ("get", "contains", "lacks", "status"), "in [[expect.api]]")
+        if "get" not in data:
+            raise self.fail(path, "an API check needs 'get' (a path like \"/api/threads\")")
+        get = self.text(data["get"], path + ("get",), "get")
+        if not get.startswith("/"):
+            raise self.fail(path + ("get",), f"get: expected a path starting with '/', got {get!r}")
+        status = 200
+        if "status" in data:
+            status_value = data["status"]
+            if not isinstance(status_value, int) or isinstance(status_value, bool):
+                raise self.fail(path + ("status",), "status: expected an HTTP status like 200")
+            status = status_value
+        return ApiCheck(
+            where=self.where(path),
+            path=get,
+            contains=self.texts(data.get("contains", []), path + ("contains",), "contains"),
+            lacks=self.texts(data.get("lacks", []), path + ("lacks",), "lacks"),
+            status=status,
+        )
+
+
+def _misplaced_part(key: str) -> str:
+    """Where a call part goes in a file of several calls."""
+    top, table = _spelled(key, "")
+    shared = f", or [defaults.{key}] for every call" if key in ("dialled", "queues") else ""
+    return f"{top} at the top of a file with [[calls]]: write {table} under a call{shared}"
+
+
+def _twice(key: str) -> str:
+    """The error for a part given both at the top of the file and inside ``[call]``."""
+    top, inside = _spelled(key, "call.")
+    return f"{top} and {inside} are the same part of the call: keep one"
+
+
+def _spelled(key: str, prefix: str) -> tuple[str, str]:
+    """How a tester writes a part at the top of a file, and inside ``[call]`` or ``[[calls]]``."""
+    if key == "steps":
+        return "[[steps]]", f"[[{prefix or 'calls.'}steps]]"
+    return f"[{key}]", f"[{prefix or 'calls.'}{key}]"

@@ -1,0 +1,208 @@
+"""The database: engine, sessions, migrations and the schema check (SQLite file by default,
+PostgreSQL by URL).
+
+The store is the truth about a call: every webhook reads the call's row, records a ``CallEvent`` and
+commits before it answers, so a call survives the process being killed between two webhooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from sqlalchemy import (
+    create_engine,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import (
+    Session,
+    sessionmaker,
+)
+
+from hotline.config.settings import Seller, Settings
+from hotline.errors import StoreError
+from hotline.store.models import OrderRow, SellerRow
+
+EXTENSION = "hotline.store"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Store:
+    """The app's database: one engine, a session factory, and the schema check."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def schema_is_current(self) -> bool:
+        """Whether the database is at the newest migration."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        try:
+            with self.engine.connect() as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+        except Exception as exc:  # noqa: BLE001 — any driver error means "not usable"
+            raise StoreError(f"cannot open the database {self.engine.url!r}: {exc}") from exc
+        return current == head
+
+    def has_table(self, name: str) -> bool:
+        """Whether table ``name`` exists."""
+        return inspect(self.engine).has_table(name)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        _sqlite_parent(url).mkdir(parents=True, exist_ok=True)
+        # Well under Twilio's 15 s webhook timeout, so a caller stuck behind a lock still hears
+        # our apology rather than Twilio's error message. Parameters stay out of error messages:
+        # they carry buyers' phone numbers, and errors are logged.
+        engine = create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+
+
+def _sqlite_parent(url: str) -> Path:
+    """The folder of a SQLite file URL (the current folder for memory databases)."""
+    path = url.partition(":///")[2]
+    return Path(path).parent if path and path != ":memory:" else Path(".")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, say when transactions begin (savepoints need it).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers and the one writer work at once; NORMAL sync is still durable across a
+    # process crash (only an OS crash can lose the last commits).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A transaction that writes takes the write lock up front, so two workers never deadlock
+    # upgrading a read lock; the busy timeout then simply queues them (the webhooks' own
+    # statements in ``callstore`` begin the same way). A read marked read-only (the API's, the
+    # directory check at start-up) runs in autocommit mode: no transaction, no lock.
+    if not conn.get_execution_options().get("hotline_read_only"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade_schema(url: str, revision: str = "head") -> None:
+    """Apply the migrations to ``url`` (``hotline db upgrade``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["url"] = url
+    command.upgrade(cfg, revision)
+
+
+def sync_directory(store: Store, settings: Settings) -> None:
+    """Load the config's sellers and orders into the store (insert or update, never delete).
+
+    Every worker process runs this as it starts, so it first reads what is stored and takes the
+    write lock only when something differs: once the directory is in, the others only read.
+    Workers that start together on a fresh database may both find it stale; the one whose insert
+    collides reads again and writes what is still missing.
+    """
+    sellers = [_seller_row(seller) for seller in settings.sellers]
+    orders = [
+        OrderRow(id=o.id, seller_id=o.seller, buyer_phone=o.buyer_phone, placed=o.placed)
+        for o in settings.orders
+    ]
+    for attempt in (1, 2):
+        with Session(store.engine.execution_options(hotline_read_only=True)) as session:
+            stale = _differing(session, SellerRow, sellers) + _differing(session, OrderRow, orders)
+        if not stale:
+            return
+        try:
+            with store.session() as session:
+                for row in stale:  # sellers come first: orders refer to them
+                    session.merge(row)
+                    if isinstance(row, SellerRow):
+                        session.flush()
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+
+
+def _seller_row(seller: Seller) -> SellerRow:
+    hours = seller.hours
+    return SellerRow(
+        id=seller.id,
+        name=seller.name,
+        phone=seller.phone,
+        opens=hours.opens.strftime("%H:%M") if hours else None,
+        closes=hours.closes.strftime("%H:%M") if hours else None,
+        days=",".join(str(d) for d in sorted(hours.days)) if hours else None,
+    )
+
+
+def _differing(
+    session: Session, model: type[SellerRow] | type[OrderRow], rows: Sequence[SellerRow | OrderRow]
+) -> list[SellerRow | OrderRow]:
+    """The ``rows`` that are missing from the store or differ from what it holds."""
+    columns = [column.key for column in model.__table__.columns]
+
+    def values(row: SellerRow | OrderRow) -> tuple[Any, ...]:
+        return tuple(getattr(row, name) for name in columns)
+
+    stored = {row.id: tuple(row) for row in session.execute(select(model.__table__))}
+    return [row for row in rows if stored.get(row.id) != values(row)]
+
+
+def init_app(app: Flask, settings: Settings) -> Store:
+    """Attach the store to ``app`` and close the request's session after each request."""
+    store = Store(settings.store_url)
+    app.extensions[EXTENSION] = store
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("hotline_session", None)
+        if session is not None:
+            session.close()
+
+    return store
+
+
+def get_store(app: Flask) -> Store:
+    """The store attached to ``app``."""
+    store: Store = app.extensions[EXTENSION]
+    return store
+
+
+def db_session() -> Session:
+    """The current request's read-only session (opened on first use, closed at teardown).
+
+    It reads in autocommit mode, so an API request never holds the write lock webhooks need.
+    """
+    from flask import current_app
+
+    session: Session | None = g.get("hotline_session")
+    if session is None:
+        engine = get_store(current_app).engine.execution_options(hotline_read_only=True)
+        session = Session(bind=engine)
+        g.hotline_session = session
+    return session

@@ -1,0 +1,142 @@
+"""hotline's tables as SQLAlchemy models: sellers, orders, calls, events, threads, outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC (SQLite keeps no offset of its own)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of hotline's tables."""
+
+
+class SellerRow(Base):
+    """A seller, loaded from the directory in the config."""
+
+    __tablename__ = "sellers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(32))
+    opens: Mapped[str | None] = mapped_column(String(5))
+    closes: Mapped[str | None] = mapped_column(String(5))
+    days: Mapped[str | None] = mapped_column(String(40))  # "0,1,2,3,4" (0 = Monday)
+
+
+class OrderRow(Base):
+    """An order: who bought it (by phone) from which seller."""
+
+    __tablename__ = "orders"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"))
+    buyer_phone: Mapped[str] = mapped_column(String(32), index=True)
+    placed: Mapped[date | None] = mapped_column(Date)
+    seller: Mapped[SellerRow] = relationship()
+
+
+class CallRow(Base):
+    """One buyer's call and what the hotline has learnt about it so far."""
+
+    __tablename__ = "calls"
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    from_number: Mapped[str | None] = mapped_column(String(32))
+    to_number: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    step: Mapped[str] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    seller_id: Mapped[str | None] = mapped_column(String(64))
+    question: Mapped[str | None] = mapped_column(Text)
+    seller_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    dial_status: Mapped[str | None] = mapped_column(String(32))
+    queue_result: Mapped[str | None] = mapped_column(String(32))
+    thread_id: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class CallEventRow(Base):
+    """One webhook step of a call: when, which step, what the caller gave, what was decided."""
+
+    __tablename__ = "call_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    step: Mapped[str] = mapped_column(String(64))
+    input: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(Text)
+
+
+class ThreadRow(Base):
+    """A Message Center thread: a buyer's question for the seller or the warehouse."""
+
+    __tablename__ = "threads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    party: Mapped[str] = mapped_column(String(16))
+    seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    buyer_phone: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    messages: Mapped[list[MessageRow]] = relationship(
+        back_populates="thread", order_by="MessageRow.id", cascade="all, delete-orphan"
+    )
+
+
+class MessageRow(Base):
+    """A message in a thread (the buyer's question, a reply, or a forwarding note)."""
+
+    __tablename__ = "thread_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
+    author: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="message")  # message | note
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    thread: Mapped[ThreadRow] = relationship(back_populates="messages")
+
+
+class OutboxRow(Base):
+    """A notification waiting to be sent (e.g. "a new thread for seller X")."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("kind", "thread_id", name="uq_outbox_kind_thread"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(64))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

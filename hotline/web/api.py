@@ -1,0 +1,68 @@
+"""The JSON API (``/api``), behind ``Authorization: Bearer $HOTLINE_API_TOKEN``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hotline.messages.threads import thread_as_dict
+from hotline.rules import phones
+from hotline.store.database import db_session
+from hotline.store.models import CallEventRow, CallRow, ThreadRow
+from hotline.web.security import require_api_token
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/threads")
+@require_api_token
+def list_threads() -> Response:
+    """Threads, newest first; ``?seller=ID`` and ``?party=seller|warehouse`` filter them."""
+    query = (
+        select(ThreadRow)
+        .options(selectinload(ThreadRow.messages))
+        .order_by(ThreadRow.id.desc())
+        .limit(500)
+    )
+    if seller := request.args.get("seller"):
+        query = query.where(ThreadRow.seller_id == seller)
+    if party := request.args.get("party"):
+        query = query.where(ThreadRow.party == party)
+    threads = db_session().scalars(query).all()
+    return jsonify(threads=[thread_as_dict(t) for t in threads])
+
+
+@bp.get("/calls/<sid>")
+@require_api_token
+def get_call(sid: str) -> Response | tuple[Response, int]:
+    """One call: what the hotline learnt and every webhook step it took."""
+    session = db_session()
+    call = session.get(CallRow, sid)
+    if call is None:
+        return jsonify(error=f"no call {sid}"), 404
+    events = session.scalars(
+        select(CallEventRow).where(CallEventRow.call_sid == sid).order_by(CallEventRow.id)
+    ).all()
+    return jsonify(
+        sid=call.sid,
+        # The API is for the operator's staff, but a number is still shown masked.
+        from_number=phones.mask(call.from_number),
+        to_number=call.to_number,
+        language=call.language,
+        started_at=call.started_at.isoformat(),
+        step=call.step,
+        topic=call.topic,
+        order=call.order_id,
+        seller=call.seller_id,
+        question=call.question,
+        seller_accepted=call.seller_accepted,
+        dial_status=call.dial_status,
+        queue_result=call.queue_result,
+        thread=call.thread_id,
+        outcome=call.outcome,
+        events=[
+            {"at": e.at.isoformat(), "step": e.step, "input": e.input, "decision": e.decision}
+            for e in events
+        ],
+    )

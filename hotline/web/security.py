@@ -1,0 +1,168 @@
+"""Request checks: Twilio's signature on every webhook, a bearer token on the JSON API."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+from collections.abc import Callable
+from functools import wraps
+from typing import TypeVar
+from urllib.parse import quote
+
+from flask import Flask, Request, abort, current_app, jsonify, request
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from hotline.config.settings import Settings
+from hotline.errors import ConfigError
+
+AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
+SHARED_KEY_ENV = "TWILIO_WEBHOOK_SHARED_KEY"
+# Present when a Twilio Webhook Rule has the request signed with a SharedKey, naming its algorithm.
+SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+_URL_SAFE = "/:@!$&'()*+,;=-._~"
+API_TOKEN_ENV = "HOTLINE_API_TOKEN"
+EXTENSION = "hotline.security"
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., object])
+
+
+class _SignedParams(dict[str, str]):
+    """A form as ``RequestValidator`` reads it: ``getall`` spares it two exceptions per field."""
+
+    def getall(self, name: str) -> list[str]:
+        """The field's value, as the one-item list ``RequestValidator.get_values`` expects."""
+        return [self[name]]
+
+
+class Guard:
+    """What the checks need: the validator (or ``None`` when checks are off) and the URL rules."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        auth_token: str | None,
+        api_token: str | None,
+        shared_key: str | None = None,
+    ) -> None:
+        checks = settings.check_signatures
+        self.validator = RequestValidator(auth_token) if checks else None
+        self.shared_key_validator = RequestValidator(shared_key) if checks and shared_key else None
+        self.public_base_url = settings.public_base_url
+        self.api_token = api_token
+
+    def public_url(self, req: Request) -> str:
+        """The URL Twilio requested, as Twilio signed it (public base URL or the proxied URL)."""
+        # Built from the parts rather than ``req.url``, which converts to an IRI (slow, and not
+        # needed: Twilio signs the URL as it sent it, percent-encoding included).
+        base = self.public_base_url or f"{req.scheme}://{req.host}"
+        path = quote(req.script_root + req.path, safe=_URL_SAFE)
+        query = req.query_string.decode("latin-1")
+        return base + path + (f"?{query}" if query else "")
+
+    def signature_ok(self, req: Request) -> bool:
+        """Whether ``req`` carries a valid ``X-Twilio-Signature`` (true when checks are off)."""
+        if self.validator is None:
+            return True
+        signature = req.headers.get("X-Twilio-Signature", "")
+        if not signature:
+            return False
+        validator, algorithm = self.validator, None
+        signed_with = req.headers.get(SIGNATURE_SETTINGS_HEADER)
+        if signed_with:  # a Webhook Rule: signed with a SharedKey, not the auth token
+            if self.shared_key_validator is None:
+                log.warning(
+                    "%s %s is signed with a Twilio SharedKey (%s): set $%s to its secret",
+                    req.method,
+                    req.path,
+                    SIGNATURE_SETTINGS_HEADER,
+                    SHARED_KEY_ENV,
+                )
+                return False
+            validator, algorithm = self.shared_key_validator, get_signature_algorithm(signed_with)
+        params = _SignedParams(req.form.to_dict(flat=True) if req.method == "POST" else {})
+        url = self.public_url(req)
+        # Twilio signs the URL it requested, which is ours as built: one signature to compute.
+        # ``validate`` (the URL with and without its default port, a JSON body's hash) costs
+        # three times as much, so it only gets the requests this first check refuses.
+        try:
+            computed = validator.compute_signature(url, params, algorithm)
+        except ValueError:  # an algorithm this twilio package does not know
+            log.warning(
+                "%s %s: unsupported signature algorithm in %r", req.method, req.path, signed_with
+            )
+            return False
+        if hmac.compare_digest(computed.encode(), signature.encode()):
+            return True
+        return bool(validator.validate(url, params, signature, algorithm))
+
+
+def init_app(app: Flask, settings: Settings) -> Guard:
+    """Attach the checks to ``app``; refuses to start with checks on and no auth token."""
+    auth_token = os.environ.get(AUTH_TOKEN_ENV) or None
+    if settings.check_signatures and not auth_token:
+        raise ConfigError(
+            f"{settings.source}: security.check_signatures is on but ${AUTH_TOKEN_ENV} is not set: "
+            "set it to your Twilio account's auth token (or, for local use only, set "
+            "check_signatures = false under [security])"
+        )
+    if not settings.check_signatures:
+        log.warning(
+            "SIGNATURE CHECKS ARE OFF (%s: security.check_signatures = false): anyone who can "
+            "reach this server can drive calls. Use this only on your own machine.",
+            settings.source,
+        )
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
+        )
+    guard = Guard(
+        settings,
+        auth_token,
+        os.environ.get(API_TOKEN_ENV) or None,
+        os.environ.get(SHARED_KEY_ENV) or None,
+    )
+    app.extensions[EXTENSION] = guard
+    return guard
+
+
+def get_guard() -> Guard:
+    """The current app's guard."""
+    guard: Guard = current_app.extensions[EXTENSION]
+    return guard
+
+
+def require_twilio_signature() -> None:
+    """``before_request`` hook for the webhooks: 403 unless Twilio signed the request."""
+    if not get_guard().signature_ok(request):
+        log.warning(
+            "rejected %s %s: bad or missing X-Twilio-Signature", request.method, request.path
+        )
+        abort(403)
+
+
+def require_api_token(view: F) -> F:
+    """Decorator for JSON API views: 401 unless ``Authorization: Bearer $HOTLINE_API_TOKEN``."""
+
+    @wraps(view)
+    def wrapped(*args: object, **kwargs: object) -> object:
+        expected = get_guard().api_token
+        given = request.headers.get("Authorization", "")
+        scheme, _, token = given.partition(" ")
+        if expected is None:
+            response = jsonify(error=f"the API is disabled: set ${API_TOKEN_ENV} on the server")
+            response.status_code = 401
+            return response
+        # Compared as bytes: compare_digest refuses non-ASCII str (a 500 for "Bearer café").
+        offered = token.strip().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(offered, expected.encode()):
+            response = jsonify(error="missing or wrong bearer token")
+            response.status_code = 401
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
