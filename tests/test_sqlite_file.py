@@ -7,7 +7,14 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -227,3 +234,86 @@ def test_a_replaced_database_is_noticed_and_neither_file_is_written(
     assert APOLOGY in answer.said
     [noticed] = [r for r in caplog.records if r.name == "hotline.store.sqlite_file"]
     assert "was replaced by another file" in noticed.getMessage()
+
+
+# -- with gunicorn -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _healthz(port: int) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> tuple[int, str]:
+    deadline = time.monotonic() + 60  # a safety net for a stuck start, not a measurement
+    while True:
+        try:
+            return _healthz(port)
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                # The command may hold spaces and parentheses: the fields after the last ')'.
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def test_gunicorn_never_serves_a_new_database_after_the_file_is_deleted(
+    tmp_path: Path, db_path: Path
+) -> None:
+    config = _config_file(tmp_path, db_path)
+    port = _free_port()
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "HOTLINE_CONFIG": str(config)}
+    env.pop("HOTLINE_DATABASE_URL", None)
+    hotline = Path(sys.executable).with_name("hotline")
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            # One worker: once /healthz answers, it has booted (with two, the second might
+            # still be starting when the file goes, and fail on its own).
+            [str(hotline), "serve", "--port", str(port), "--workers", "1"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            assert _wait_until_up(port, server)[0] == 200
+            db_path.unlink()
+            status, body = _healthz(port)
+            assert status == 503
+            assert "deleted" in body
+            [worker] = _children(server.pid)
+            os.kill(worker, signal.SIGKILL)  # gunicorn starts another worker in its place
+            exit_code = server.wait(timeout=60)
+        finally:
+            if server.poll() is None:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=30)
+    output = log.read_text(encoding="utf-8", errors="replace")
+    # The new worker refused the missing file, and gunicorn stopped rather than run on without it.
+    assert exit_code != 0, output
+    assert f"no database file at {db_path}" in output
+    assert UPGRADE in output
+    assert not db_path.exists()
+    with pytest.raises(OSError):
+        _healthz(port)
