@@ -29,10 +29,9 @@ def healthz() -> tuple[Response, int]:
     current: Flow | None = current_app.extensions.get(FLOW)
     if current is None or current.start not in current.steps:
         problems.append("no call flow is loaded")
-    if problems:
-        return jsonify(status="unavailable", problems=problems), 503
-    assert current is not None
-    return jsonify(status="ok", schema=revision, flow=current.name), 200
+    elif not problems:
+        return jsonify(status="ok", schema=revision, flow=current.name), 200
+    return jsonify(status="unavailable", problems=problems), 503
 
 
 def _database(store: Store, problems: list[str]) -> str | None:
