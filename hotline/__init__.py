@@ -14,7 +14,8 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     """Build the app from ``config``: a TOML path, a mapping shaped like it, or ``None``.
 
     ``None`` reads ``$HOTLINE_CONFIG``, else ``./config.toml``. Raises ``ConfigError`` or
-    ``FlowError`` naming the file and key when the configuration is unusable.
+    ``FlowError`` naming the file and key when the configuration is unusable, and ``StoreError``
+    naming the database and ``hotline db upgrade`` when it is missing or not at the newest schema.
     """
     from flask import Flask
 
@@ -22,7 +23,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.errors import ConfigError
     from hotline.ivr.flow_file import load_flow
     from hotline.store import database as store
-    from hotline.web import api, security, voice
+    from hotline.web import api, health, security, voice
 
     settings = load_settings(config)
     flow = load_flow(settings.flows_dir, settings.flow)
@@ -34,14 +35,9 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
             )
     app = Flask(__name__)
     security.init_app(app, settings)
-    the_store = store.init_app(app, settings)
+    the_store = store.init_app(app, settings)  # refuses a missing or unmigrated database
     voice.init_app(app, settings, flow)
     app.register_blueprint(api.bp)
-    if the_store.schema_is_current():
-        store.sync_directory(the_store, settings)
-    else:
-        app.logger.warning(
-            "the database %s is not at the newest schema: run `hotline db upgrade`",
-            the_store.engine.url.render_as_string(hide_password=True),
-        )
+    app.register_blueprint(health.bp)
+    store.sync_directory(the_store, settings)
     return app

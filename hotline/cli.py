@@ -186,6 +186,11 @@ def threads(seller: str | None, party: str | None, limit: int) -> None:
 
     # Only the store is needed: no app, so no Twilio auth token either.
     store = Store(load_settings(None).store_url)
+    try:
+        store.require_current_schema()
+    except HotlineError:
+        store.engine.dispose()
+        raise
     query = select(ThreadRow).order_by(ThreadRow.id.desc()).limit(limit)
     if seller:
         query = query.where(ThreadRow.seller_id == seller)

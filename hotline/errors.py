@@ -4,7 +4,8 @@
   ├── ``ConfigError``           config.toml is missing a key, has a wrong type or an unknown key
   │                             (message: file, key, what was expected)
   ├── ``FlowError``             a flows/*.toml file is malformed or refers to a missing step/prompt
-  ├── ``StoreError``            the database cannot be opened
+  ├── ``StoreError``            the database is missing, not at the newest schema, cannot be
+  │                             opened, or its SQLite file left its path while in use
   └── ``NotAllowed``            a party tried to act on a thread it is not assigned to
 """
 
@@ -24,7 +25,7 @@ class FlowError(HotlineError):
 
 
 class StoreError(HotlineError):
-    """The database cannot be opened (a stale schema is only warned about: `hotline db upgrade`)."""
+    """The database cannot be used; the message names it and the fix (`hotline db upgrade`...)."""
 
 
 class NotAllowed(HotlineError):

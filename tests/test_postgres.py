@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from hotline import create_app
 from hotline.config.settings import load_settings
+from hotline.errors import StoreError
 from hotline.store import database as store_module
 from hotline.store.callstate import CallState
 from hotline.store.callstore import CallWork
@@ -147,3 +148,23 @@ def test_workers_starting_together_both_sync_the_directory(
     with check.session() as session:
         assert session.scalar(select(func.count()).select_from(OrderRow)) == len(settings.orders)
     check.engine.dispose()
+
+
+def test_postgres_refuses_an_unmigrated_database_then_is_healthy(
+    config: dict[str, Any], pg_url: str
+) -> None:
+    config["store"]["url"] = pg_url
+    with pytest.raises(StoreError) as refused:
+        create_app(config)
+    assert "`hotline db upgrade`" in str(refused.value)
+    # Named by its URL with the password masked (the message is printed and logged).
+    assert make_url(pg_url).render_as_string(hide_password=True) in str(refused.value)
+    upgrade_schema(pg_url)
+    app = create_app(config)
+    try:
+        assert get_store(app).file is None  # no file to watch on PostgreSQL
+        response = app.test_client().get("/healthz")
+        assert response.status_code == 200
+        assert response.get_json()["status"] == "ok"
+    finally:
+        get_store(app).engine.dispose()

@@ -17,7 +17,8 @@ from sqlalchemy.exc import StatementError
 
 from hotline.cli import cli
 from hotline.config.settings import CONFIG_ENV, DATABASE_URL_ENV, Settings, load_settings
-from hotline.store.database import Store, sync_directory
+from hotline.errors import StoreError
+from hotline.store.database import Store, sync_directory, upgrade_schema
 from hotline.store.models import Base, CallEventRow, OrderRow, SellerRow, UTCDateTime
 from tests.conftest import ROOT, shipped_config
 
@@ -75,13 +76,23 @@ def test_schema_is_not_current_on_an_empty_database(tmp_path: Path) -> None:
         empty.engine.dispose()
 
 
-def test_make_engine_creates_the_database_folder(tmp_path: Path) -> None:
-    nested = Store(f"sqlite:///{tmp_path / 'a' / 'b' / 'hotline.db'}")
+def test_a_store_on_a_missing_file_refuses_and_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "hotline.db"
+    with pytest.raises(StoreError) as refused:
+        Store(f"sqlite:///{path}")
+    assert str(path) in str(refused.value)
+    assert "`hotline db upgrade`" in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_upgrade_creates_the_database_file_and_its_folder(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "hotline.db"
+    upgrade_schema(f"sqlite:///{path}")
+    created = Store(f"sqlite:///{path}")
     try:
-        assert nested.schema_is_current() is False
-        assert (tmp_path / "a" / "b").is_dir()
+        assert created.schema_is_current() is True
     finally:
-        nested.engine.dispose()
+        created.engine.dispose()
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(store: Store) -> None:

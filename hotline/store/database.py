@@ -3,12 +3,15 @@ PostgreSQL by URL).
 
 The store is the truth about a call: every webhook reads the call's row, records a ``CallEvent`` and
 commits before it answers, so a call survives the process being killed between two webhooks.
+A store opens only a database that exists (only ``upgrade_schema`` creates a SQLite file, see
+``sqlite_file``), and the app starts only on one at the newest schema.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from sqlalchemy.orm import (
 
 from hotline.config.settings import Seller, Settings
 from hotline.errors import StoreError
+from hotline.store import sqlite_file
 from hotline.store.models import OrderRow, SellerRow
 
 EXTENSION = "hotline.store"
@@ -35,11 +39,19 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Store:
-    """The app's database: one engine, a session factory, and the schema check."""
+    """The app's database: one engine, a session factory, and the schema check.
+
+    On a SQLite file it raises ``StoreError`` when the file is missing, and refuses every
+    connection (``StoreError`` again) once the file at the path is no longer the one it opened.
+    """
 
     def __init__(self, url: str) -> None:
         self.url = url
+        path = sqlite_file.file_path(url)
+        # Watched from before the first connection: a file swapped in meanwhile is refused too.
+        file = sqlite_file.FileWatch(path) if path is not None else None
         self.engine = make_engine(url)
+        self.file = sqlite_file.watch(self.engine, file) if file is not None else None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -48,42 +60,73 @@ class Store:
         with self.sessions() as session, session.begin():
             yield session
 
-    def schema_is_current(self) -> bool:
-        """Whether the database is at the newest migration."""
+    def schema_revision(self) -> str | None:
+        """The migration the database is at (``None`` when it was never migrated)."""
         from alembic.runtime.migration import MigrationContext
-        from alembic.script import ScriptDirectory
 
-        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        # Read in autocommit: a health check every few seconds must not queue for the write lock.
+        with self.engine.execution_options(hotline_read_only=True).connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def schema_is_current(self) -> bool:
+        """Whether the database is at the newest migration (``StoreError`` if it cannot say)."""
+        return self._usable_revision() == head_revision()
+
+    def require_current_schema(self) -> None:
+        """Raise ``StoreError`` (naming the database and the fix) unless at the newest schema."""
+        current = self._usable_revision()
+        if current != head_revision():
+            raise StoreError(
+                f"the database {self.name} is not at the newest schema (it is at "
+                f"{current or 'no schema'}, the code needs {head_revision()}): "
+                f"run {sqlite_file.UPGRADE_HINT} before serving"
+            )
+
+    def _usable_revision(self) -> str | None:
         try:
-            with self.engine.connect() as conn:
-                current = MigrationContext.configure(conn).get_current_revision()
+            return self.schema_revision()
+        except StoreError:
+            raise
         except Exception as exc:  # noqa: BLE001 — any driver error means "not usable"
-            raise StoreError(f"cannot open the database {self.engine.url!r}: {exc}") from exc
-        return current == head
+            raise StoreError(f"cannot open the database {self.name}: {exc}") from exc
+
+    @property
+    def name(self) -> str:
+        """The database for messages: the SQLite file, else the URL without its password."""
+        if self.file is not None:
+            return str(self.file.path)
+        return self.engine.url.render_as_string(hide_password=True)
 
     def has_table(self, name: str) -> bool:
         """Whether table ``name`` exists."""
         return inspect(self.engine).has_table(name)
 
 
+@cache
+def head_revision() -> str | None:
+    """The newest migration (what the code expects the database to be at)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, a busy timeout and foreign keys."""
+    """An engine for ``url``; SQLite files get WAL, a busy timeout and foreign keys.
+
+    A SQLite file is opened read-write only: connecting to a missing file fails.
+    """
     if url.startswith("sqlite"):
-        _sqlite_parent(url).mkdir(parents=True, exist_ok=True)
         # Well under Twilio's 15 s webhook timeout, so a caller stuck behind a lock still hears
         # our apology rather than Twilio's error message. Parameters stay out of error messages:
         # they carry buyers' phone numbers, and errors are logged.
         engine = create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
+        path = sqlite_file.file_path(url)
+        if path is not None:
+            sqlite_file.open_read_write(engine, path)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
-
-
-def _sqlite_parent(url: str) -> Path:
-    """The folder of a SQLite file URL (the current folder for memory databases)."""
-    path = url.partition(":///")[2]
-    return Path(path).parent if path and path != ":memory:" else Path(".")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -108,9 +151,14 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def upgrade_schema(url: str, revision: str = "head") -> None:
-    """Apply the migrations to ``url`` (``hotline db upgrade``)."""
+    """Apply the migrations to ``url`` (``hotline db upgrade``); the one place a SQLite file
+    (and its folder) is created."""
     from alembic import command
     from alembic.config import Config
+
+    path = sqlite_file.file_path(url)
+    if path is not None:
+        sqlite_file.create(path)
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -174,8 +222,17 @@ def _differing(
 
 
 def init_app(app: Flask, settings: Settings) -> Store:
-    """Attach the store to ``app`` and close the request's session after each request."""
+    """Attach the store to ``app`` and close the request's session after each request.
+
+    Raises ``StoreError`` naming ``hotline db upgrade`` when the database is missing or not at the
+    newest schema: a server (or a restarted worker) never serves on one.
+    """
     store = Store(settings.store_url)
+    try:
+        store.require_current_schema()
+    except StoreError:
+        store.engine.dispose()
+        raise
     app.extensions[EXTENSION] = store
 
     @app.teardown_appcontext
