@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -640,9 +641,86 @@ def test_missing_call_sid_gets_an_apology(call: CallActions, at_closed: None) ->
     assert answer.verbs[-1] == "Hangup"
 
 
-def test_unknown_call_sid_mid_flow_is_picked_up(call: CallActions, at_open: None) -> None:
-    answer = call.post("/voice/step/main_menu?attempt=1", Digits="2")
-    assert answer.gather_action == "/voice/step/warehouse_menu?attempt=1"
+def stored_rows(app: Flask) -> tuple[int, int]:
+    """How many ``calls`` and ``call_events`` rows there are."""
+    with get_store(app).session() as session:
+        calls = session.scalar(select(func.count()).select_from(CallRow))
+        events = session.scalar(select(func.count()).select_from(CallEventRow))
+    return calls or 0, events or 0
+
+
+APOLOGY_THEN_AGENT = ["Say", "Enqueue"]
+APOLOGY_THEN_GOODBYE = ["Say", "Say", "Hangup"]
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "at_open_", "at_closed_"),
+    [
+        ("/voice/step/main_menu?attempt=1", {"Digits": "2"}, APOLOGY_THEN_AGENT, None),
+        ("/voice/step/ask_question?attempt=2", {"SpeechResult": "hello"}, APOLOGY_THEN_AGENT, None),
+        (
+            "/voice/step/handoff/dialled",
+            {"DialCallStatus": "no-answer"},
+            APOLOGY_THEN_AGENT,
+            None,
+        ),
+        ("/voice/queue/wait?step=warehouse_queue", {"QueuePosition": "1"}, ["Play"], ["Play"]),
+        ("/voice/queue/done?step=warehouse_queue", {"QueueResult": "hangup"}, None, None),
+        ("/voice/status", {"CallStatus": "completed"}, None, None),
+        ("/voice/whisper?call=CAnope&step=handoff", {}, ["Hangup"], ["Hangup"]),
+        ("/voice/whisper/answer?call=CAnope&step=handoff", {"Digits": "1"}, ["Hangup"], ["Hangup"]),
+    ],
+)
+@pytest.mark.parametrize("moment", [OPEN, CLOSED], ids=["open", "closed"])
+def test_a_webhook_of_a_call_never_started_gets_the_safe_path_and_no_row(
+    call: CallActions,
+    app: Flask,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    form: dict[str, str],
+    at_open_: list[str] | None,
+    at_closed_: list[str] | None,
+    moment: str,
+) -> None:
+    expected = (at_open_ if moment == OPEN else at_closed_) or APOLOGY_THEN_GOODBYE
+    with freeze_time(moment), caplog.at_level(logging.WARNING, logger="hotline.web.voice"):
+        answer = call.post(path, **form)
+    assert answer.status == 200
+    assert answer.verbs == expected
+    if "Say" in expected:
+        assert "Sorry, something went wrong" in answer.said
+    if "Enqueue" in expected:
+        assert answer.first("Enqueue").text == "warehouse"
+    assert stored_rows(app) == (0, 0)  # no call invented, no event without its call
+    sid = "CAnope" if "call=CAnope" in path else call.sid
+    [line] = [r for r in caplog.records if "never started" in r.getMessage()]
+    assert sid in line.getMessage() and line.levelno == logging.WARNING
+    assert not line.exc_info  # a known situation, not a traceback
+
+
+def test_a_failed_first_webhook_leaves_no_orphan_event(
+    call: CallActions, app: Flask, at_open: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline.ivr import steps
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(steps.Turn, "enter", broken)
+    answer = call.start()
+    assert answer.status == 200
+    assert answer.verbs == APOLOGY_THEN_AGENT
+    assert stored_rows(app) == (0, 0)  # the call's row was never written, so no event either
+
+
+def test_a_known_call_keeps_its_steps_after_a_stray_one(
+    call: CallActions, app: Flask, at_open: None
+) -> None:
+    menu = call.start()
+    stray = CallActions(call.client, sid="CA00000000000000000000000000000999")
+    stray.post("/voice/step/main_menu?attempt=1", Digits="2")
+    assert call.press(menu, "2").gather_action == "/voice/step/warehouse_menu?attempt=1"
+    assert stored_rows(app) == (1, 2)
 
 
 def test_exception_in_a_step_is_logged_with_the_call_sid(
