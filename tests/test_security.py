@@ -24,6 +24,7 @@ WEBHOOKS = [
     "/voice/queue/wait?step=warehouse_queue",
     "/voice/queue/done?step=warehouse_queue",
     "/voice/status",
+    "/voice/fallback",
 ]
 
 

@@ -301,6 +301,29 @@ def status_callback() -> Response:
     return _run("status", work, safe_path="goodbye")
 
 
+@bp.post("/fallback")
+def fallback() -> Response:
+    """The number's Voice Fallback URL: a webhook failed; sorry, then an agent while open."""
+    # Twilio asks this when a webhook of ours failed (a worker died, a timeout, a 5xx), and the
+    # store may be why: nothing here touches the database; the hours come from the settings.
+    form = request.form
+    log.error(
+        "Twilio fell back to /voice/fallback for call %s from %s: error %s at %s",
+        _printable(form.get("CallSid"), 64),
+        phones.mask(form.get("From")),
+        _printable(form.get("ErrorCode"), 16),
+        _printable(form.get("ErrorUrl"), 500),
+    )
+    return _twiml(apology(None, _now(), "agent"))
+
+
+def _printable(value: str | None, longest: int) -> str:
+    """``value`` fit for one log line: control characters replaced, cut at ``longest``."""
+    if not value:
+        return "-"
+    return "".join(c if c.isprintable() else "?" for c in value[:longest])
+
+
 def init_app(app: Flask, conf: Settings, current: Flow) -> None:
     """Register the webhooks; unknown /voice URLs and stray errors still answer TwiML."""
     app.extensions[SETTINGS] = conf
