@@ -22,7 +22,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.errors import ConfigError
     from hotline.ivr.flow_file import load_flow
     from hotline.store import database as store
-    from hotline.web import api, security, voice
+    from hotline.web import api, limits, security, voice
 
     settings = load_settings(config)
     flow = load_flow(settings.flows_dir, settings.flow)
@@ -33,6 +33,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
                 f"(it has: {', '.join(flow.languages)})"
             )
     app = Flask(__name__)
+    limits.init_app(app, settings.max_request_bytes)
     security.init_app(app, settings)
     the_store = store.init_app(app, settings)
     voice.init_app(app, settings, flow)

@@ -3,7 +3,7 @@
 Every view here answers 200 with TwiML, whatever happens: an error is logged with the CallSid and
 the caller hears an apology and is sent on a safe path (an agent while open, else goodbye). Only a
 bad signature (403: the request did not come from Twilio) or a request no Twilio webhook can be
-(a body over Flask's form size limit: 413) gets another answer.
+(a body over ``security.max_request_bytes``: 413, see ``limits``) gets another answer.
 """
 
 from __future__ import annotations
