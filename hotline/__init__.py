@@ -23,7 +23,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.errors import ConfigError
     from hotline.ivr.flow_file import load_flow
     from hotline.store import database as store
-    from hotline.web import api, health, security, voice
+    from hotline.web import api, health, limits, security, voice
 
     settings = load_settings(config)
     flow = load_flow(settings.flows_dir, settings.flow)
@@ -34,6 +34,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
                 f"(it has: {', '.join(flow.languages)})"
             )
     app = Flask(__name__)
+    limits.init_app(app, settings.max_request_bytes)
     security.init_app(app, settings)
     the_store = store.init_app(app, settings)  # refuses a missing or unmigrated database
     voice.init_app(app, settings, flow)

@@ -88,25 +88,27 @@ def serve(host: str, port: int, workers: int) -> None:
 def _banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -> None:
     local = f"http://{host}:{port}"
     console.print(f"[bold]hotline[/] serving on {local}")
-    console.print(f"  Voice URL (POST):  [cyan]{(public or local)}/voice[/]")
-    console.print(f"  Status callback:   {(public or local)}/voice/status")
+    console.print(f"  Voice URL (POST):   [cyan]{(public or local)}/voice[/]")
+    console.print(f"  Voice fallback URL: [cyan]{(public or local)}/voice/fallback[/]")
+    console.print(f"  Status callback:    {(public or local)}/voice/status")
     console.print(
-        f"  API:               {(public or local)}/api/threads  (Bearer $HOTLINE_API_TOKEN)"
+        f"  API:                {(public or local)}/api/threads  (Bearer $HOTLINE_API_TOKEN)"
     )
     if checks:
         shared_key = " and SharedKey-signed ones ($TWILIO_WEBHOOK_SHARED_KEY)"
         has_shared_key = app.extensions[security.EXTENSION].shared_key_validator is not None
         console.print(
-            "  Signature checks:  [green]on[/] ($TWILIO_AUTH_TOKEN"
+            "  Signature checks:   [green]on[/] ($TWILIO_AUTH_TOKEN"
             + (shared_key if has_shared_key else "")
             + ")"
         )
     else:
-        console.print("  Signature checks:  [bold red]OFF — local use only[/]")
+        console.print("  Signature checks:   [bold red]OFF — local use only[/]")
     console.print(
         "  To take real calls: expose this port over https (a tunnel or a reverse proxy), set "
         "\\[hotline] public_base_url to that address, set $TWILIO_AUTH_TOKEN to your account's "
-        "auth token, and set your Twilio number's Voice URL to <public address>/voice (POST)."
+        "auth token, and set your Twilio number's Voice URL to <public address>/voice (POST) and "
+        'its Voice Fallback URL ("Primary handler fails") to <public address>/voice/fallback.'
     )
     console.print(
         "  To try it without Twilio: [cyan].venv/bin/hotline call[/] (or .venv/bin/hotline replay)"

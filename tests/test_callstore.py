@@ -385,18 +385,32 @@ def test_statements_for_each_dialect(
 
 
 def test_record_failure_adds_an_event(store: Store) -> None:
+    save_new(store, new_call())
     at = START + timedelta(seconds=9)
 
     record_failure(store, SID, at, "menu", "ValueError")
 
-    assert events(store) == [(SID, at, "menu", None, "failed (ValueError) > apology")]
+    assert events(store)[-1] == (SID, at, "menu", None, "failed (ValueError) > apology")
+
+
+def test_record_failure_of_an_unknown_call_leaves_no_orphan_event(store: Store) -> None:
+    save_new(store, new_call())  # another call, known
+
+    record_failure(store, "CAunknown", START, "menu", "ValueError")
+
+    assert events(store, "CAunknown") == []
+    with store.session() as session:
+        assert session.scalars(select(CallRow.sid)).all() == [SID]
+        assert set(session.scalars(select(CallEventRow.call_sid))) == {SID}
 
 
 def test_record_failure_is_best_effort(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    save_new(store, new_call())
+    before = events(store)
     with caplog.at_level(logging.WARNING, logger="hotline.store.callstore"):
         record_failure(store, SID, datetime(2026, 6, 10), "menu", "boom")  # naive: refused
 
-    assert events(store) == []
+    assert events(store) == before
     assert [r.getMessage() for r in caplog.records] == [
         f"could not record the failed step menu of call {SID}"
     ]

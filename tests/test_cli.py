@@ -113,3 +113,22 @@ def test_the_serve_banner_says_which_signatures_are_checked(
         monkeypatch.delenv("TWILIO_WEBHOOK_SHARED_KEY", raising=False)
     _banner(create_app(config), None, True, "127.0.0.1", 5000)
     assert expected in " ".join(capsys.readouterr().out.split())
+
+
+@pytest.mark.parametrize(
+    ("public", "expected"),
+    [
+        (None, "Voice fallback URL: http://127.0.0.1:5000/voice/fallback"),
+        (
+            "https://hotline.example.com",
+            "Voice fallback URL: https://hotline.example.com/voice/fallback",
+        ),
+    ],
+)
+def test_the_serve_banner_gives_the_voice_fallback_url(
+    config: dict[str, Any], capsys: pytest.CaptureFixture[str], public: str | None, expected: str
+) -> None:
+    _banner(create_app(config), public, True, "127.0.0.1", 5000)
+    out = " ".join(capsys.readouterr().out.split())
+    assert expected in out
+    assert "Voice Fallback URL" in out and "/voice/fallback." in out  # and what to do with it

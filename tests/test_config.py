@@ -85,6 +85,7 @@ def test_empty_mapping_gives_the_defaults() -> None:
     assert settings.timezone == ZoneInfo("Europe/Warsaw")
     assert (settings.hours.opens, settings.hours.closes) == (time(8), time(21))
     assert settings.check_signatures is True
+    assert settings.max_request_bytes == 65536
     assert settings.sellers == ()
     assert settings.store_url == f"sqlite:///{Path.cwd() / 'hotline.db'}"
 
@@ -352,6 +353,11 @@ BAD_CONFIGS = [
         'numbers.+48221000000.language: expected a language code like "en" '
         "(1 to 8 characters), got ''",
         id="number-language-empty",
+    ),
+    pytest.param(
+        _set("security", "max_request_bytes", value=1000),
+        "security.max_request_bytes: expected a whole number from 8192 to 16777216, got 1000",
+        id="max-request-bytes-too-small",
     ),
 ]
 

@@ -26,6 +26,7 @@ PATHS = [
     "/voice/queue/wait?step=warehouse_queue",
     "/voice/queue/done?step=nope",
     "/voice/status",
+    "/voice/fallback",
 ]
 KEYS = [
     "CallSid",
@@ -38,6 +39,8 @@ KEYS = [
     "QueueResult",
     "QueuePosition",
     "CallStatus",
+    "ErrorCode",
+    "ErrorUrl",
 ]
 text = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40

@@ -24,6 +24,7 @@ WEBHOOKS = [
     "/voice/queue/wait?step=warehouse_queue",
     "/voice/queue/done?step=warehouse_queue",
     "/voice/status",
+    "/voice/fallback",
 ]
 
 
@@ -211,3 +212,65 @@ def test_a_shared_key_signature_without_its_secret_is_refused_and_says_why(
         )
     assert response.status_code == 403
     assert any(SHARED_KEY_ENV in r.getMessage() for r in caplog.records)
+
+
+def refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "hotline.web.security" and r.getMessage().startswith("rejected ")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({}, "no X-Twilio-Signature header"),
+        ({"X-Twilio-Signature": ""}, "no X-Twilio-Signature header"),
+        (
+            {"X-Twilio-Signature": sign("http://localhost/voice/status?x=1", FORM, "other")},
+            "X-Twilio-Signature does not match: is $TWILIO_AUTH_TOKEN right",
+        ),
+        (  # signed for the tunnel's address, checked against the one the server saw
+            {"X-Twilio-Signature": sign("https://tunnel.example.net/voice/status?x=1", FORM)},
+            "X-Twilio-Signature does not match: is $TWILIO_AUTH_TOKEN right",
+        ),
+        (
+            {"X-Twilio-Signature": "c2lnbmF0dXJl", SIGNATURE_SETTINGS_HEADER: RULE_SHA256},
+            f"signed with a Twilio SharedKey, and ${SHARED_KEY_ENV} is not set",
+        ),
+    ],
+    ids=["missing", "empty", "wrong token", "another URL", "SharedKey without secret"],
+)
+def test_a_refused_signature_is_logged_with_why_and_the_url_checked(
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    headers: dict[str, str],
+    why: str,
+) -> None:
+    monkeypatch.delenv(SHARED_KEY_ENV, raising=False)
+    with caplog.at_level(logging.WARNING, logger="hotline.web.security"):
+        response = client.post("/voice/status?x=1", data=FORM, headers=headers)
+    assert response.status_code == 403
+    [line] = refusals(caplog)
+    assert line.startswith(f"rejected POST /voice/status: {why}")
+    assert line.endswith("the URL checked was http://localhost/voice/status?x=1")
+    assert all(r.levelno == logging.WARNING for r in caplog.records)
+
+
+def test_a_refused_signature_never_logs_a_secret(
+    config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(SHARED_KEY_ENV, SHARED_KEY)
+    client = create_app(config).test_client()
+    wrong = {"X-Twilio-Signature": sign("http://localhost/voice", FORM, "other")}
+    with caplog.at_level(logging.DEBUG):
+        for extra in ({}, {SIGNATURE_SETTINGS_HEADER: RULE_SHA256}):
+            assert client.post("/voice", data=FORM, headers={**wrong, **extra}).status_code == 403
+    lines = refusals(caplog)
+    assert len(lines) == 2
+    assert "$TWILIO_WEBHOOK_SHARED_KEY right" in lines[1]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert AUTH_TOKEN not in logged
+    assert SHARED_KEY not in logged

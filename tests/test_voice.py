@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from hotline import create_app
 from hotline.store.database import get_store
@@ -640,9 +642,86 @@ def test_missing_call_sid_gets_an_apology(call: CallActions, at_closed: None) ->
     assert answer.verbs[-1] == "Hangup"
 
 
-def test_unknown_call_sid_mid_flow_is_picked_up(call: CallActions, at_open: None) -> None:
-    answer = call.post("/voice/step/main_menu?attempt=1", Digits="2")
-    assert answer.gather_action == "/voice/step/warehouse_menu?attempt=1"
+def stored_rows(app: Flask) -> tuple[int, int]:
+    """How many ``calls`` and ``call_events`` rows there are."""
+    with get_store(app).session() as session:
+        calls = session.scalar(select(func.count()).select_from(CallRow))
+        events = session.scalar(select(func.count()).select_from(CallEventRow))
+    return calls or 0, events or 0
+
+
+APOLOGY_THEN_AGENT = ["Say", "Enqueue"]
+APOLOGY_THEN_GOODBYE = ["Say", "Say", "Hangup"]
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "at_open_", "at_closed_"),
+    [
+        ("/voice/step/main_menu?attempt=1", {"Digits": "2"}, APOLOGY_THEN_AGENT, None),
+        ("/voice/step/ask_question?attempt=2", {"SpeechResult": "hello"}, APOLOGY_THEN_AGENT, None),
+        (
+            "/voice/step/handoff/dialled",
+            {"DialCallStatus": "no-answer"},
+            APOLOGY_THEN_AGENT,
+            None,
+        ),
+        ("/voice/queue/wait?step=warehouse_queue", {"QueuePosition": "1"}, ["Play"], ["Play"]),
+        ("/voice/queue/done?step=warehouse_queue", {"QueueResult": "hangup"}, None, None),
+        ("/voice/status", {"CallStatus": "completed"}, None, None),
+        ("/voice/whisper?call=CAnope&step=handoff", {}, ["Hangup"], ["Hangup"]),
+        ("/voice/whisper/answer?call=CAnope&step=handoff", {"Digits": "1"}, ["Hangup"], ["Hangup"]),
+    ],
+)
+@pytest.mark.parametrize("moment", [OPEN, CLOSED], ids=["open", "closed"])
+def test_a_webhook_of_a_call_never_started_gets_the_safe_path_and_no_row(
+    call: CallActions,
+    app: Flask,
+    caplog: pytest.LogCaptureFixture,
+    path: str,
+    form: dict[str, str],
+    at_open_: list[str] | None,
+    at_closed_: list[str] | None,
+    moment: str,
+) -> None:
+    expected = (at_open_ if moment == OPEN else at_closed_) or APOLOGY_THEN_GOODBYE
+    with freeze_time(moment), caplog.at_level(logging.WARNING, logger="hotline.web.voice"):
+        answer = call.post(path, **form)
+    assert answer.status == 200
+    assert answer.verbs == expected
+    if "Say" in expected:
+        assert "Sorry, something went wrong" in answer.said
+    if "Enqueue" in expected:
+        assert answer.first("Enqueue").text == "warehouse"
+    assert stored_rows(app) == (0, 0)  # no call invented, no event without its call
+    sid = "CAnope" if "call=CAnope" in path else call.sid
+    [line] = [r for r in caplog.records if "never started" in r.getMessage()]
+    assert sid in line.getMessage() and line.levelno == logging.WARNING
+    assert not line.exc_info  # a known situation, not a traceback
+
+
+def test_a_failed_first_webhook_leaves_no_orphan_event(
+    call: CallActions, app: Flask, at_open: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline.ivr import steps
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(steps.Turn, "enter", broken)
+    answer = call.start()
+    assert answer.status == 200
+    assert answer.verbs == APOLOGY_THEN_AGENT
+    assert stored_rows(app) == (0, 0)  # the call's row was never written, so no event either
+
+
+def test_a_known_call_keeps_its_steps_after_a_stray_one(
+    call: CallActions, app: Flask, at_open: None
+) -> None:
+    menu = call.start()
+    stray = CallActions(call.client, sid="CA00000000000000000000000000000999")
+    stray.post("/voice/step/main_menu?attempt=1", Digits="2")
+    assert call.press(menu, "2").gather_action == "/voice/step/warehouse_menu?attempt=1"
+    assert stored_rows(app) == (1, 2)
 
 
 def test_exception_in_a_step_is_logged_with_the_call_sid(
@@ -722,3 +801,109 @@ def test_whisper_steps_are_logged_at_their_own_time(client: FlaskClient, app: Fl
         ).all()
     times = {step: at for step, at in rows}
     assert (times["whisper"] - times["ask_question"]).total_seconds() == 30
+
+
+# -- the Voice Fallback URL --------------------------------------------------------------------
+
+FAILED_AT = "https://hotline.example.com/voice/step/main_menu?attempt=1"
+
+
+def fallback(call: CallActions) -> TwiML:
+    """Twilio asking the fallback URL after a webhook of the call failed."""
+    return call.post("/voice/fallback", ErrorCode="11200", ErrorUrl=FAILED_AT)
+
+
+@pytest.mark.parametrize(
+    ("moment", "open_"),
+    [
+        ("2026-11-26T07:59:59+01:00", False),
+        ("2026-11-26T08:00:00+01:00", True),
+        (OPEN, True),
+        ("2026-11-26T20:59:59+01:00", True),
+        ("2026-11-26T21:00:00+01:00", False),
+        (CLOSED, False),
+        ("2026-12-25T12:00:00+01:00", False),  # a closed date
+    ],
+)
+def test_the_fallback_apologises_then_queues_while_open_else_says_goodbye(
+    call: CallActions, moment: str, open_: bool
+) -> None:
+    with freeze_time(moment):
+        answer = fallback(call)
+    assert answer.status == 200
+    assert answer.said.startswith("Sorry, something went wrong")
+    if open_:
+        assert answer.verbs == APOLOGY_THEN_AGENT
+        enqueue = answer.first("Enqueue")
+        assert enqueue.text == "warehouse"
+        assert enqueue.attrib["waitUrl"] == "/voice/queue/wait"  # its hold music
+        assert enqueue.attrib["action"] == "/voice/queue/done"
+    else:
+        assert answer.verbs == APOLOGY_THEN_GOODBYE
+        assert "Goodbye" in answer.said
+
+
+def test_the_fallback_speaks_the_numbers_language(client: FlaskClient, app: Flask) -> None:
+    call = CallActions(client, to=POLISH_NUMBER)
+    with freeze_time(CLOSED):
+        answer = fallback(call)
+    polish = app.extensions["hotline.flow"].languages["pl"].prompts
+    assert answer.said == f"{polish['apology']} {polish['goodbye']}"
+
+
+def test_the_fallback_logs_twilios_error_with_the_call_and_a_masked_number(
+    call: CallActions, at_open: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="hotline.web.voice"):
+        fallback(call)
+    [line] = [r for r in caplog.records if "fallback" in r.getMessage()]
+    assert line.levelno == logging.ERROR
+    message = line.getMessage()
+    for part in (call.sid, "+48******200", "error 11200", f"at {FAILED_AT}"):
+        assert part in message
+    assert "601100200" not in message
+
+
+def test_the_fallback_keeps_control_characters_out_of_the_log(
+    call: CallActions, at_open: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="hotline.web.voice"):
+        call.post("/voice/fallback", ErrorCode="1\n2", ErrorUrl="x\r\nforged line")
+    [line] = [r.getMessage() for r in caplog.records if "fallback" in r.getMessage()]
+    assert "\n" not in line and "\r" not in line
+    assert "error 1?2 at x??forged line" in line
+
+
+def _delete(path: Path) -> None:
+    path.unlink()
+
+
+def _corrupt(path: Path) -> None:
+    path.write_bytes(b"this is not a database\n" * 100)
+
+
+def _make_unopenable(path: Path) -> None:
+    path.unlink()
+    path.mkdir()  # a directory where the file was: no user can open it as a database
+
+
+@pytest.mark.parametrize("break_it", [_delete, _corrupt, _make_unopenable])
+@pytest.mark.parametrize("moment", [OPEN, CLOSED], ids=["open", "closed"])
+def test_the_fallback_works_without_the_database(
+    call: CallActions, app: Flask, db_path: Path, break_it: Callable[[Path], None], moment: str
+) -> None:
+    engine = get_store(app).engine
+    engine.dispose()  # no pooled connection left: any database use would have to open the file
+    connections: list[object] = []  # every attempt to open the database, failed ones too
+    event.listen(engine, "do_connect", lambda *args: connections.append(args))
+    break_it(db_path)
+    with freeze_time(moment):
+        answer = fallback(call)
+    assert answer.status == 200
+    assert answer.verbs == (APOLOGY_THEN_AGENT if moment == OPEN else APOLOGY_THEN_GOODBYE)
+    assert connections == []  # the database was never even opened
+    if break_it is _delete:
+        assert not db_path.exists()  # and SQLite was not asked to make a new one
+    else:
+        call.start()  # the check above can fail: an ordinary webhook does open it
+        assert connections

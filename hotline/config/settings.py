@@ -39,6 +39,10 @@ ORDER_ID_MAX = 32
 LANGUAGE_MAX = 8
 # Twilio's limit on a queue's friendly name.
 QUEUE_NAME_MAX = 64
+# The largest request body served. A Twilio webhook's form is a few KB (a long SpeechResult
+# included); 64 KiB leaves ample room, and bounds what any request can make a worker read.
+MAX_REQUEST_BYTES = 64 * 1024
+MIN_REQUEST_BYTES = 8 * 1024  # below this, a real webhook with long speech could be refused
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Settings:
     public_base_url: str | None
     trusted_proxies: int
     check_signatures: bool
+    max_request_bytes: int
     store_url: str
     dial_timeout: int
     whisper_timeout: int
@@ -154,6 +159,9 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         public_base_url=_public_base_url(main, "public_base_url"),
         trusted_proxies=main.integer("trusted_proxies", 0, 0, 10),
         check_signatures=security.boolean("check_signatures", True),
+        max_request_bytes=security.integer(
+            "max_request_bytes", MAX_REQUEST_BYTES, MIN_REQUEST_BYTES, 16 * 1024 * 1024
+        ),
         store_url=_store_url(store, "url", base_dir),
         dial_timeout=calls.integer("dial_timeout", 20, 5, 600),
         whisper_timeout=calls.integer("whisper_timeout", 8, 3, 60),

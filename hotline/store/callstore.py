@@ -178,9 +178,15 @@ class CallWork:
 
 
 def record_failure(store: Store, sid: str, at: datetime, step: str, error: str) -> None:
-    """Note in the call's history that a webhook failed (best effort: the store may be why)."""
+    """Note in the call's history that a webhook failed (best effort: the store may be why).
+
+    Only a call the store knows gets the note: a failed first webhook (its row never written)
+    or a stray CallSid leaves no event without its call.
+    """
     try:
         with store.engine.begin() as conn:
+            if conn.execute(select(_CALLS.c.sid).where(_CALLS.c.sid == sid)).first() is None:
+                return
             conn.execute(
                 insert(_EVENTS), _event(sid, at, step, None, f"failed ({error}) > apology")
             )

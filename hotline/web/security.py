@@ -137,11 +137,31 @@ def get_guard() -> Guard:
 
 def require_twilio_signature() -> None:
     """``before_request`` hook for the webhooks: 403 unless Twilio signed the request."""
-    if not get_guard().signature_ok(request):
+    guard = get_guard()
+    if not guard.signature_ok(request):
         log.warning(
-            "rejected %s %s: bad or missing X-Twilio-Signature", request.method, request.path
+            "rejected %s %s: %s; the URL checked was %s",
+            request.method,
+            request.path,
+            refusal_reason(guard, request),
+            guard.public_url(request),
         )
         abort(403)
+
+
+def refusal_reason(guard: Guard, req: Request) -> str:
+    """Why ``guard`` refused ``req``'s signature, in words for the log (never a secret)."""
+    # Worked out only for refused requests, so the check itself stays as lean as it is.
+    if not req.headers.get("X-Twilio-Signature"):
+        return "no X-Twilio-Signature header (not a request from Twilio?)"
+    signed_with = req.headers.get(SIGNATURE_SETTINGS_HEADER)
+    if signed_with and guard.shared_key_validator is None:
+        return f"signed with a Twilio SharedKey, and ${SHARED_KEY_ENV} is not set"
+    secret = f"${SHARED_KEY_ENV}" if signed_with else f"${AUTH_TOKEN_ENV}"
+    return (
+        f"X-Twilio-Signature does not match: is {secret} right, and is the URL checked the one "
+        "Twilio called? (behind a tunnel or proxy: set hotline.public_base_url or trusted_proxies)"
+    )
 
 
 def require_api_token(view: F) -> F:

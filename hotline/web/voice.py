@@ -3,7 +3,7 @@
 Every view here answers 200 with TwiML, whatever happens: an error is logged with the CallSid and
 the caller hears an apology and is sent on a safe path (an agent while open, else goodbye). Only a
 bad signature (403: the request did not come from Twilio) or a request no Twilio webhook can be
-(a body over Flask's form size limit: 413) gets another answer.
+(a body over ``security.max_request_bytes``: 413, see ``limits``) gets another answer.
 """
 
 from __future__ import annotations
@@ -76,9 +76,10 @@ def _run(
     given: str | None = None,
     first: bool = False,
 ) -> Response:
-    """Load (or start) the call, let ``work`` fill the TwiML, record the step, commit, answer.
+    """Load the call, let ``work`` fill the TwiML, record the step, commit, answer.
 
-    ``first`` is the Voice URL: the call is new (a retry of it finds its row and leaves it be).
+    ``first`` is the Voice URL, the only webhook that starts a call (a retry of it finds its row
+    and leaves it be); any other webhook of a call with no row gets the safe path.
     """
     form = request.form
     sid = form.get("CallSid", "").strip()[:64]
@@ -88,10 +89,12 @@ def _run(
         with CallWork(get_store(current_app)) as store:
             if not sid:
                 raise ValueError("the webhook carries no CallSid")
-            if not first:
-                call = store.load(sid)
-            if call is None:
+            if first:
                 call = _new_call(sid, form.get("From"), form.get("To"), now)
+            else:
+                call = store.load(sid)
+                if call is None:
+                    return _unknown_call(sid, safe_path, now)
             turn = Turn(flow(), settings(), directory(), store, call, now, url_base())
             work(turn)
             call.updated_at = now
@@ -103,6 +106,18 @@ def _run(
             record_failure(get_store(current_app), sid, now, label, type(exc).__name__)
         language = call.language if call is not None else None
         return _twiml(apology(language, now, safe_path))
+
+
+def _unknown_call(sid: str, safe_path: str, now: datetime) -> Response:
+    """A webhook of a call the hotline never started: the safe path, and no row invented."""
+    # Only the Voice URL starts a call; anything else without a row is a call whose start was
+    # lost (or a stray request), and making up its state would send the caller down a wrong path.
+    log.warning(
+        "webhook %s for call %s, which the hotline never started: answering the safe path",
+        request.path,
+        sid,
+    )
+    return _twiml(apology(None, now, safe_path))
 
 
 def _new_call(sid: str, from_: str | None, to: str | None, now: datetime) -> CallState:
@@ -198,7 +213,7 @@ def _seller_leg(label: str, work: Callable[[Turn, Reply], None]) -> Response:
         with CallWork(get_store(current_app)) as store:
             call = store.load(parent_sid)
             if call is None:
-                raise LookupError(f"whisper for unknown call {parent_sid!r}")
+                return _unknown_call(parent_sid or "-", "seller", now)
             turn = Turn(flow(), settings(), directory(), store, call, now, url_base())
             call.updated_at = now
             leg = Reply()
@@ -284,6 +299,29 @@ def status_callback() -> Response:
             turn.call.outcome = turn.call.outcome or f"ended:{status}"
 
     return _run("status", work, safe_path="goodbye")
+
+
+@bp.post("/fallback")
+def fallback() -> Response:
+    """The number's Voice Fallback URL: a webhook failed; sorry, then an agent while open."""
+    # Twilio asks this when a webhook of ours failed (a worker died, a timeout, a 5xx), and the
+    # store may be why: nothing here touches the database; the hours come from the settings.
+    form = request.form
+    log.error(
+        "Twilio fell back to /voice/fallback for call %s from %s: error %s at %s",
+        _printable(form.get("CallSid"), 64),
+        phones.mask(form.get("From")),
+        _printable(form.get("ErrorCode"), 16),
+        _printable(form.get("ErrorUrl"), 500),
+    )
+    return _twiml(apology(None, _now(), "agent"))
+
+
+def _printable(value: str | None, longest: int) -> str:
+    """``value`` fit for one log line: control characters replaced, cut at ``longest``."""
+    if not value:
+        return "-"
+    return "".join(c if c.isprintable() else "?" for c in value[:longest])
 
 
 def init_app(app: Flask, conf: Settings, current: Flow) -> None:
