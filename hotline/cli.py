@@ -78,6 +78,11 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            # [hotline] trusted_proxies is the one switch for forwarded headers (the app's
+            # ProxyFix): gunicorn would otherwise take X-Forwarded-Proto & co. from loopback
+            # peers itself and change the scheme the signature check uses.
+            self.cfg.set("forwarded_allow_ips", "")
+            self.cfg.set("secure_scheme_headers", {})
 
         def load(self) -> Flask:
             return create_app(None)
