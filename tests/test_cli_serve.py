@@ -1,6 +1,7 @@
 """``hotline serve`` as an operator runs it: real gunicorn on a free loopback port, real sockets.
 
-Forwarded headers obey ``[hotline] trusted_proxies`` alone (gunicorn applies none itself).
+Forwarded headers obey ``[hotline] trusted_proxies`` alone (gunicorn applies none itself), and a
+busy port is refused in one line before the "serving" banner.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
+from hotline.cli import _bind_address, _check_port_is_free
+from hotline.errors import HotlineError
 from tests.conftest import AUTH_TOKEN, HOTLINE_NUMBER, ROOT
 
 HOTLINE = str(Path(sys.executable).with_name("hotline"))  # the console script of this venv
@@ -184,3 +187,55 @@ def test_one_trusted_proxy_takes_x_forwarded_proto(serve: Callable[[int], Served
     assert served.post("/voice", form, {**headers, "X-Forwarded-Proto": "https"}) == 200
     # Only the app's ProxyFix reads forwarded headers: gunicorn's other spellings are ignored.
     assert served.post("/voice", form, {**headers, "X-Forwarded-Ssl": "on"}) == 403
+
+
+def test_a_busy_port_is_refused_in_one_line_before_the_banner(tmp_path: Path) -> None:
+    config = write_config(tmp_path, 0)
+    env = hotline_env()
+    subprocess.run(
+        [HOTLINE, "--config", str(config), "db", "upgrade"], env=env, check=True, timeout=120
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [HOTLINE, "--config", str(config), "serve", "--port", str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,  # gunicorn's own retry loop would take seconds, not this long
+        )
+    assert result.returncode != 0
+    assert "serving" not in result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"127.0.0.1:{port}" in lines[0]
+    assert "already in use" in lines[0] and "--port" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("host", "bind"),
+    [
+        ("127.0.0.1", "127.0.0.1:5000"),
+        ("0.0.0.0", "0.0.0.0:5000"),
+        ("localhost", "localhost:5000"),
+        ("::1", "[::1]:5000"),  # gunicorn reads a bare "::1:5000" as host "" and port ":1"
+        ("::", "[::]:5000"),
+    ],
+)
+def test_the_bind_address_gunicorn_is_given(host: str, bind: str) -> None:
+    assert _bind_address(host, 5000) == bind
+
+
+def test_an_address_not_on_this_machine_is_refused_in_one_line() -> None:
+    with pytest.raises(HotlineError) as refused:
+        _check_port_is_free("192.0.2.1", 5000)  # TEST-NET-1: never a local address
+    assert str(refused.value) == (
+        "cannot serve on 192.0.2.1:5000: no such address on this machine "
+        "(try --host 127.0.0.1 or 0.0.0.0)"
+    )
+
+
+def test_a_free_port_passes_the_check() -> None:
+    _check_port_is_free("127.0.0.1", free_port())
