@@ -113,3 +113,17 @@ def test_the_serve_banner_says_which_signatures_are_checked(
         monkeypatch.delenv("TWILIO_WEBHOOK_SHARED_KEY", raising=False)
     _banner(create_app(config), None, True, "127.0.0.1", 5000)
     assert expected in " ".join(capsys.readouterr().out.split())
+
+
+def test_config_option_naming_a_missing_file_gives_its_absolute_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", "typo.toml", "flows", "check"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'typo.toml'}: no such config file "
+        "(named by --config or $HOTLINE_CONFIG)\n"
+    )

@@ -422,13 +422,30 @@ def test_bad_config_file_names_the_file(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path}: hours.opens: expected a time like \"08:00\", got '8 am'"
 
 
-def test_missing_config_file(tmp_path: Path) -> None:
-    path = tmp_path / "nowhere.toml"
+@pytest.mark.parametrize("given", ["argument", "env", "default"])
+def test_missing_config_file_names_the_absolute_path_looked_at(
+    given: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a folder with no config.toml, as when run from elsewhere
+    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
+    name = "config.toml" if given == "default" else "nowhere.toml"
+    if given == "env":
+        monkeypatch.setenv("HOTLINE_CONFIG", name)
     with pytest.raises(ConfigError) as caught:
-        load_settings(path)
-    assert (
-        str(caught.value) == f"{path}: no such config file (set $HOTLINE_CONFIG or pass --config)"
-    )
+        load_settings(name if given == "argument" else None)
+    why = {
+        "argument": "",
+        "env": " (named by --config or $HOTLINE_CONFIG)",
+        "default": " (the default, ./config.toml in the current folder: run hotline from the "
+        "folder that has it, or pass --config PATH, or set $HOTLINE_CONFIG)",
+    }[given]
+    assert str(caught.value) == f"{tmp_path / name}: no such config file{why}"
+
+
+def test_a_folder_given_as_the_config_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: a folder, not a config file"
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:

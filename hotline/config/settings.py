@@ -27,6 +27,7 @@ from hotline.rules import phones
 from hotline.rules.hours import EVERY_DAY, Schedule, parse_days
 
 CONFIG_ENV = "HOTLINE_CONFIG"
+DEFAULT_CONFIG = "config.toml"  # in the current folder
 DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")  # the webhooks' SQL upserts on these two
 
@@ -102,8 +103,16 @@ def load_settings(config: str | os.PathLike[str] | Mapping[str, Any] | None = No
 
     ``None`` means ``$HOTLINE_CONFIG``, else ``./config.toml``.
     """
+    origin = ""  # why this path was looked at, for the "no such file" message
     if config is None:
-        config = os.environ.get(CONFIG_ENV) or "config.toml"
+        named = os.environ.get(CONFIG_ENV)
+        config = named or DEFAULT_CONFIG
+        origin = (
+            f" (named by --config or ${CONFIG_ENV})"
+            if named
+            else f" (the default, ./{DEFAULT_CONFIG} in the current folder: run hotline from the "
+            f"folder that has it, or pass --config PATH, or set ${CONFIG_ENV})"
+        )
     if isinstance(config, Mapping):
         return _parse(config, "<config mapping>", Path.cwd())
     path = Path(config)
@@ -111,8 +120,13 @@ def load_settings(config: str | os.PathLike[str] | Mapping[str, Any] | None = No
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
+        # Absolute: "config.toml: no such config file" hides which folder was looked in.
+        raise ConfigError(f"{path.absolute()}: no such config file{origin}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path.absolute()}: a folder, not a config file{origin}") from None
+    except OSError as exc:
         raise ConfigError(
-            f"{path}: no such config file (set ${CONFIG_ENV} or pass --config)"
+            f"{path.absolute()}: cannot read the config file: {exc.strerror}"
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
