@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from hotline.config.settings import CONFIG_ENV, load_settings
-from hotline.errors import HotlineError
+from hotline.errors import ConfigError, HotlineError
 from hotline.web import security
 
 console = Console()
@@ -206,9 +206,12 @@ def flows_check(paths: tuple[Path, ...]) -> None:
 
     if not paths:
         settings = load_settings(None)
-        paths = tuple(sorted(settings.flows_dir.glob("*.toml")))
+        paths = tuple(sorted(settings.flows_folder().glob("*.toml")))
         if not paths:
-            raise HotlineError(f"{settings.flows_dir}: no flow files (*.toml)")
+            raise ConfigError(
+                f"{settings.source}: hotline.flows_dir: no flow files (*.toml) in "
+                f"{settings.flows_dir}"
+            )
     failed = 0
     for path in paths:
         try:

@@ -127,3 +127,33 @@ def test_config_option_naming_a_missing_file_gives_its_absolute_path(
         f"error: {tmp_path / 'typo.toml'}: no such config file "
         "(named by --config or $HOTLINE_CONFIG)\n"
     )
+
+
+def test_flows_check_with_no_flows_folder_names_hotline_flows_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[hotline]\ntimezone = 'Europe/Warsaw'\n", encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config), "flows", "check"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: {config}: hotline.flows_dir: no such folder {tmp_path / 'flows'} "
+        f"(a relative flows_dir is read from the config file's folder, {tmp_path})\n"
+    )
+
+
+def test_flows_check_with_an_empty_flows_folder_names_hotline_flows_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "flows").mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text("[hotline]\ntimezone = 'Europe/Warsaw'\n", encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config), "flows", "check"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        f"error: {config}: hotline.flows_dir: no flow files (*.toml) in {tmp_path / 'flows'}\n"
+    )

@@ -28,6 +28,7 @@ from hotline.rules.hours import EVERY_DAY, Schedule, parse_days
 
 CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG = "config.toml"  # in the current folder
+MAPPING_SOURCE = "<config mapping>"  # what errors name when the config is not a file
 DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")  # the webhooks' SQL upserts on these two
 
@@ -89,6 +90,31 @@ class Settings:
     sellers: tuple[Seller, ...] = ()
     orders: tuple[Order, ...] = ()
 
+    def flows_folder(self) -> Path:
+        """``flows_dir``, checked: a ``ConfigError`` naming ``hotline.flows_dir`` when absent."""
+        if not self.flows_dir.is_dir():
+            raise ConfigError(
+                f"{self.source}: hotline.flows_dir: no such folder {self.flows_dir} "
+                f"(a relative flows_dir is read from {self._base_dir_is()})"
+            )
+        return self.flows_dir
+
+    def flow_file(self) -> Path:
+        """The file of the flow that answers calls; a ``ConfigError`` naming the key when absent."""
+        path = self.flows_folder() / f"{self.flow}.toml"
+        if not path.is_file():
+            there = sorted(p.stem for p in self.flows_dir.glob("*.toml"))
+            raise ConfigError(
+                f"{self.source}: hotline.flow: no {path.name} in {self.flows_dir} "
+                f"(flows there: {', '.join(there) or 'none'})"
+            )
+        return path
+
+    def _base_dir_is(self) -> str:
+        if self.source == MAPPING_SOURCE:
+            return f"the current folder, {self.base_dir}"
+        return f"the config file's folder, {self.base_dir}"
+
     def language_for(self, called: str | None) -> str:
         """The prompt language for a call to ``called`` (the hotline number the buyer dialled)."""
         if called:
@@ -114,7 +140,7 @@ def load_settings(config: str | os.PathLike[str] | Mapping[str, Any] | None = No
             f"folder that has it, or pass --config PATH, or set ${CONFIG_ENV})"
         )
     if isinstance(config, Mapping):
-        return _parse(config, "<config mapping>", Path.cwd())
+        return _parse(config, MAPPING_SOURCE, Path.cwd())
     path = Path(config)
     try:
         with path.open("rb") as fh:
