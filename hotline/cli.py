@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from hotline.config.settings import CONFIG_ENV, load_settings
-from hotline.errors import ConfigError, HotlineError
+from hotline.errors import ConfigError, HotlineError, StoreError
 from hotline.web import security
 
 console = Console()
@@ -69,7 +69,11 @@ def cli(ctx: click.Context) -> None:
     help="Port to listen on.",
 )
 @click.option(
-    "--workers", default=2, show_default=True, type=int, help="gunicorn worker processes."
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),  # gunicorn listens with 0 workers, and nothing ever answers
+    help="gunicorn worker processes.",
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the webhooks and the API with gunicorn."""
@@ -246,6 +250,12 @@ def threads(seller: str | None, party: str | None, limit: int) -> None:
 
     # Only the store is needed: no app, so no Twilio auth token either.
     store = Store(load_settings(None).store_url)
+    if not store.schema_is_current():  # else a traceback about a missing table
+        store.engine.dispose()
+        raise StoreError(
+            f"the database {store.engine.url.render_as_string(hide_password=True)} is not at "
+            "the newest schema: run `hotline db upgrade`"
+        )
     query = select(ThreadRow).order_by(ThreadRow.id.desc()).limit(limit)
     if seller:
         query = query.where(ThreadRow.seller_id == seller)

@@ -157,3 +157,30 @@ def test_flows_check_with_an_empty_flows_folder_names_hotline_flows_dir(
     assert capsys.readouterr().err == (
         f"error: {config}: hotline.flows_dir: no flow files (*.toml) in {tmp_path / 'flows'}\n"
     )
+
+
+def test_threads_on_a_database_never_migrated_names_db_upgrade(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\nurl = "sqlite:///fresh.db"\n', encoding="utf-8")
+    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config), "threads"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: the database sqlite:///{tmp_path / 'fresh.db'} is not at the newest schema: "
+        "run `hotline db upgrade`\n"
+    )
+
+
+@pytest.mark.parametrize(("option", "value"), [("--workers", "0"), ("--port", "0")])
+def test_serve_refuses_zero_workers_or_port_zero(
+    config_file: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--config", str(config_file), "serve", option, value])
+    assert exited.value.code == 2
+    assert f"Invalid value for '{option}'" in capsys.readouterr().err
