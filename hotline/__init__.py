@@ -26,6 +26,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.web import api, health, limits, security, voice
 
     settings = load_settings(config)
+    settings.flow_file()  # a missing folder or file is an error naming its config key
     flow = load_flow(settings.flows_dir, settings.flow)
     for language in {settings.language, *settings.number_languages.values()}:
         if language not in flow.languages:

@@ -428,13 +428,30 @@ def test_bad_config_file_names_the_file(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path}: hours.opens: expected a time like \"08:00\", got '8 am'"
 
 
-def test_missing_config_file(tmp_path: Path) -> None:
-    path = tmp_path / "nowhere.toml"
+@pytest.mark.parametrize("given", ["argument", "env", "default"])
+def test_missing_config_file_names_the_absolute_path_looked_at(
+    given: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a folder with no config.toml, as when run from elsewhere
+    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
+    name = "config.toml" if given == "default" else "nowhere.toml"
+    if given == "env":
+        monkeypatch.setenv("HOTLINE_CONFIG", name)
     with pytest.raises(ConfigError) as caught:
-        load_settings(path)
-    assert (
-        str(caught.value) == f"{path}: no such config file (set $HOTLINE_CONFIG or pass --config)"
-    )
+        load_settings(name if given == "argument" else None)
+    why = {
+        "argument": "",
+        "env": " (named by --config or $HOTLINE_CONFIG)",
+        "default": " (the default, ./config.toml in the current folder: run hotline from the "
+        "folder that has it, or pass --config PATH, or set $HOTLINE_CONFIG)",
+    }[given]
+    assert str(caught.value) == f"{tmp_path / name}: no such config file{why}"
+
+
+def test_a_folder_given_as_the_config_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: a folder, not a config file"
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
@@ -583,3 +600,48 @@ def test_a_database_the_store_does_not_support_is_refused() -> None:
     config["store"]["url"] = "otherdb:///hotline.db"
     with pytest.raises(ConfigError, match=r"store\.url: expected a database URL like sqlite"):
         load_settings(config)
+
+
+@pytest.mark.parametrize(
+    ("hotline_table", "error"),
+    [
+        (
+            'flows_dir = "flowz"',
+            "{config}: hotline.flows_dir: no such folder {etc}/flowz "
+            "(a relative flows_dir is read from the config file's folder, {etc})",
+        ),
+        (  # the default: flows/ beside a config that was copied elsewhere
+            "",
+            "{config}: hotline.flows_dir: no such folder {etc}/flows "
+            "(a relative flows_dir is read from the config file's folder, {etc})",
+        ),
+        (
+            f'flows_dir = "{ROOT / "flows"}"\nflow = "hotlin"',
+            f"{{config}}: hotline.flow: no hotlin.toml in {ROOT / 'flows'} (flows there: hotline)",
+        ),
+    ],
+)
+def test_a_missing_flows_folder_or_flow_names_its_key_and_the_path_looked_at(
+    hotline_table: str, error: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    config = etc / "hotline.toml"
+    config.write_text(f"[hotline]\n{hotline_table}\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    with pytest.raises(ConfigError) as caught:
+        create_app(config)
+    assert str(caught.value) == error.format(config=config, etc=etc)
+
+
+def test_a_missing_flows_folder_of_a_mapping_is_read_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({"hotline": {"flows_dir": "nowhere"}})
+    with pytest.raises(ConfigError) as caught:
+        settings.flow_file()
+    assert str(caught.value) == (
+        f"{SOURCE}: hotline.flows_dir: no such folder {tmp_path / 'nowhere'} "
+        f"(a relative flows_dir is read from the current folder, {tmp_path})"
+    )

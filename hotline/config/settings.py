@@ -27,6 +27,8 @@ from hotline.rules import phones
 from hotline.rules.hours import EVERY_DAY, Schedule, parse_days
 
 CONFIG_ENV = "HOTLINE_CONFIG"
+DEFAULT_CONFIG = "config.toml"  # in the current folder
+MAPPING_SOURCE = "<config mapping>"  # what errors name when the config is not a file
 DATABASE_URL_ENV = "HOTLINE_DATABASE_URL"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")  # the webhooks' SQL upserts on these two
 
@@ -93,6 +95,31 @@ class Settings:
     sellers: tuple[Seller, ...] = ()
     orders: tuple[Order, ...] = ()
 
+    def flows_folder(self) -> Path:
+        """``flows_dir``, checked: a ``ConfigError`` naming ``hotline.flows_dir`` when absent."""
+        if not self.flows_dir.is_dir():
+            raise ConfigError(
+                f"{self.source}: hotline.flows_dir: no such folder {self.flows_dir} "
+                f"(a relative flows_dir is read from {self._base_dir_is()})"
+            )
+        return self.flows_dir
+
+    def flow_file(self) -> Path:
+        """The file of the flow that answers calls; a ``ConfigError`` naming the key when absent."""
+        path = self.flows_folder() / f"{self.flow}.toml"
+        if not path.is_file():
+            there = sorted(p.stem for p in self.flows_dir.glob("*.toml"))
+            raise ConfigError(
+                f"{self.source}: hotline.flow: no {path.name} in {self.flows_dir} "
+                f"(flows there: {', '.join(there) or 'none'})"
+            )
+        return path
+
+    def _base_dir_is(self) -> str:
+        if self.source == MAPPING_SOURCE:
+            return f"the current folder, {self.base_dir}"
+        return f"the config file's folder, {self.base_dir}"
+
     def language_for(self, called: str | None) -> str:
         """The prompt language for a call to ``called`` (the hotline number the buyer dialled)."""
         if called:
@@ -107,17 +134,30 @@ def load_settings(config: str | os.PathLike[str] | Mapping[str, Any] | None = No
 
     ``None`` means ``$HOTLINE_CONFIG``, else ``./config.toml``.
     """
+    origin = ""  # why this path was looked at, for the "no such file" message
     if config is None:
-        config = os.environ.get(CONFIG_ENV) or "config.toml"
+        named = os.environ.get(CONFIG_ENV)
+        config = named or DEFAULT_CONFIG
+        origin = (
+            f" (named by --config or ${CONFIG_ENV})"
+            if named
+            else f" (the default, ./{DEFAULT_CONFIG} in the current folder: run hotline from the "
+            f"folder that has it, or pass --config PATH, or set ${CONFIG_ENV})"
+        )
     if isinstance(config, Mapping):
-        return _parse(config, "<config mapping>", Path.cwd())
+        return _parse(config, MAPPING_SOURCE, Path.cwd())
     path = Path(config)
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except FileNotFoundError:
+        # Absolute: "config.toml: no such config file" hides which folder was looked in.
+        raise ConfigError(f"{path.absolute()}: no such config file{origin}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path.absolute()}: a folder, not a config file{origin}") from None
+    except OSError as exc:
         raise ConfigError(
-            f"{path}: no such config file (set ${CONFIG_ENV} or pass --config)"
+            f"{path.absolute()}: cannot read the config file: {exc.strerror}"
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
