@@ -23,8 +23,9 @@ from hotline.config.settings import CONFIG_ENV, load_settings
 from hotline.errors import ConfigError, HotlineError
 from hotline.web import security
 
-console = Console()
-err_console = Console(stderr=True)
+# Lines stay whole when the output goes to a pipe or a log (rich would wrap them at 80 columns).
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _create_app() -> Flask:
@@ -98,6 +99,10 @@ def serve(host: str, port: int, workers: int) -> None:
             # peers itself and change the scheme the signature check uses.
             self.cfg.set("forwarded_allow_ips", "")
             self.cfg.set("secure_scheme_headers", {})
+            # gunicorn 27 opens a control socket at one path per user, which every other
+            # server of that user (a second hotline, the benchmarks) would take over.
+            if "control_socket_disable" in self.cfg.settings:
+                self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
             return create_app(None)

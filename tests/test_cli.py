@@ -202,3 +202,12 @@ def test_serve_refuses_zero_workers_or_port_zero(
         main(["--config", str(config_file), "serve", option, value])
     assert exited.value.code == 2
     assert f"Invalid value for '{option}'" in capsys.readouterr().err
+
+
+def test_the_serve_banner_keeps_each_line_whole_in_a_pipe(
+    config: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _banner(create_app(config), "https://hotline.example.com", True, "127.0.0.1", 5000)
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.endswith("/api/threads  (Bearer $HOTLINE_API_TOKEN)") for line in lines)
+    assert any("set your Twilio number's Voice URL to" in line for line in lines)
