@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 from hotline.sim.engine import twiml
 from hotline.sim.engine.callees import CalleeBook
 from hotline.sim.engine.clock import Timing, VirtualClock
+from hotline.sim.engine.fallback import fallback_params, falls_back, second_failure
 from hotline.sim.engine.signing import Signer
 from hotline.sim.engine.transport import Transport, WebhookResponse
 from hotline.sim.engine.twiml import Document, Verb
@@ -26,6 +27,8 @@ from hotline.sim.model import (
     CallEnd,
     Caller,
     CallerInput,
+    ConnectionFailed,
+    ErrorStatus,
     Event,
     Prompt,
     QueueBehaviour,
@@ -50,6 +53,8 @@ class CallSettings(Protocol):
     timing: Timing
     max_duration: float
     max_webhooks: int
+    fallback_url: str | None  # the number's Voice Fallback URL (absolute), if it has one
+    fallback_method: str
 
 
 @dataclass(frozen=True)
@@ -263,12 +268,31 @@ class CallState:
     def fetch(
         self, url: str, method: str, leg: Leg, extra: Mapping[str, str] | None = None
     ) -> Document:
-        """Request TwiML from the app on ``leg`` and parse it."""
-        response = self.post(method, url, leg.request_params(extra or {}))
+        """Request TwiML from the app on ``leg`` and parse it.
+
+        On the caller's leg a failed request is followed, as on Twilio, by one request to the
+        number's Voice Fallback URL (``fallback.py``); the failed request is never re-sent.
+        """
+        params = leg.request_params(extra or {})
+        try:
+            return self._fetch(method, url, params)
+        except WebhookFailed as failure:
+            fallback = self.sim.fallback_url
+            if not leg.is_caller or fallback is None or not falls_back(failure, url, fallback):
+                raise
+            detail = {"ErrorCode": failure.error_code, "ErrorUrl": url, "fallback": fallback}
+            self.emit(Who.TWILIO, "fallback", str(failure), url=url, detail=detail)
+            try:
+                return self._fetch(
+                    self.sim.fallback_method, fallback, fallback_params(params, failure, url)
+                )
+            except WebhookFailed as second:
+                raise second_failure(failure, second) from second
+
+    def _fetch(self, method: str, url: str, params: dict[str, str]) -> Document:
+        response = self.post(method, url, params)
         if not 200 <= response.status < 300:
-            raise WebhookFailed(
-                f"{method} {url} answered {response.status}: {response.excerpt()!r}"
-            )
+            raise ErrorStatus(f"{method} {url} answered {response.status}: {response.excerpt()!r}")
         return twiml.parse(response.body, url)
 
     def post(
@@ -291,7 +315,11 @@ class CallState:
             body = params
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = self.sim.transport.request(method, url, body, headers)
+        try:
+            response = self.sim.transport.request(method, url, body, headers)
+        except ConnectionFailed as exc:
+            self.emit(Who.TWILIO, kind, f"{method} {exc.what}", url=url, detail=params)
+            raise
         self.emit(Who.TWILIO, kind, f"{method} {response.status}", url=url, detail=params)
         for line in response.header_values("Set-Cookie"):
             self._keep_cookie(line)
@@ -299,7 +327,11 @@ class CallState:
 
     def notify(self, url: str, params: dict[str, str], what: str) -> None:
         """Post a fire-and-forget callback: Twilio ignores its answer, so a failure only shows."""
-        response = self.post("POST", url, params, kind="status-callback")
+        try:
+            response = self.post("POST", url, params, kind="status-callback")
+        except ConnectionFailed as exc:
+            self.emit(Who.TWILIO, "error", f"{what} callback got no answer: {exc.what}", url=url)
+            return
         if not 200 <= response.status < 300:
             self.emit(Who.TWILIO, "error", f"{what} callback answered {response.status}", url=url)
 
