@@ -82,12 +82,15 @@ def replay(
         transient=True,
         get_time=wall_clock,  # the app's clock is frozen while calls run in this process
     )
-    counts = {"passed": 0, "failed": 0}
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
 
     def done(outcome: CallOutcome) -> None:
-        counts["passed" if outcome.passed else "failed"] += 1
+        verdict = "passed" if outcome.passed else "skipped" if outcome.skipped else "failed"
+        counts[verdict] += 1
         print_outcome(progress.console, outcome, transcript=verbose)
         tally = f"[green]{counts['passed']} passed[/green], [red]{counts['failed']} failed[/red]"
+        if counts["skipped"]:
+            tally += f", [yellow]{counts['skipped']} skipped[/yellow]"
         progress.update(task, advance=1, tally=tally)
 
     with progress:
