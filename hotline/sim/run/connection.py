@@ -62,6 +62,22 @@ class Target:
         """The hotline config a call runs on: ``config``, else the script's, else the default."""
         return self.config or (script and script.config) or DEFAULT_CONFIG
 
+    def prepare_workers(self) -> None:
+        """Before forking workers: do here, once, what each of them would otherwise do itself.
+
+        For hotline: import the app's code and make the migrated database each app copies, by
+        building this process's own app (the workers build theirs, on their own databases).
+        """
+        if self.url or self.app:
+            return
+        config = self.config_for(None)
+        if config.is_file():
+            _hotline_app(config)
+        else:  # every script names its own config: make the migrated database at least
+            from hotline.sim.hotline_aware.target import migrated_database
+
+            migrated_database()
+
     def skip_reason(self, script: CallScript) -> str | None:
         """Why ``script`` cannot be played against this app (``None``: it can).
 
@@ -138,23 +154,50 @@ class Connection:
         return sim
 
 
-# hotline apps built in this process, one per config: building one migrates a fresh database,
-# so it is reused and ``reset()`` between calls instead (same state as a new one, much faster).
-_HOTLINE_APPS: dict[Path, Any] = {}
+# hotline apps built in this process, one per config (and per the tokens it read from the
+# environment when it was built): building one costs more than a call, so it is reused and
+# ``reset()`` between calls instead (same state as a new one, much faster).
+_HOTLINE_APPS: dict[tuple[Path, str | None, str | None], Any] = {}
+# Apps a forked worker inherited from its parent: their databases are the parent's, so they are
+# never used here, only kept (dropping them would close what the parent still uses).
+_INHERITED: list[Any] = []
+
+
+def forget_inherited_apps() -> None:
+    """In a forked worker: leave the parent's apps alone; this process builds its own."""
+    _INHERITED.extend(_HOTLINE_APPS.values())
+    _HOTLINE_APPS.clear()
+
+
+def close_apps() -> None:
+    """Close the apps this process built, removing their databases (a worker, as it ends)."""
+    apps = list(_HOTLINE_APPS.values())
+    _HOTLINE_APPS.clear()
+    for app in apps:
+        app.close()
+    if "hotline.sim.hotline_aware.target" in sys.modules:
+        from hotline.sim.hotline_aware.target import remove_migrated_database
+
+        remove_migrated_database()
+
+
+def _app_key(path: Path) -> tuple[Path, str | None, str | None]:
+    return path, os.environ.get("TWILIO_AUTH_TOKEN"), os.environ.get("HOTLINE_API_TOKEN")
 
 
 def _hotline_app(config: Path) -> Any:
-    key = config.resolve()
-    app = _HOTLINE_APPS.get(key)
+    path = config.resolve()
+    app = _HOTLINE_APPS.get(_app_key(path))
     if app is not None:
         app.reset()
         return app
-    if not key.is_file():
+    if not path.is_file():
         raise ScriptError(f"{config}: no such config file (give --config, --app or --url)")
     # Imported here: only hotline's own target needs the app's code in this process.
     from hotline.sim.hotline_aware.target import build_hotline_app
 
-    app = _HOTLINE_APPS[key] = build_hotline_app(key)
+    app = build_hotline_app(path)
+    _HOTLINE_APPS[_app_key(path)] = app  # read after: building sets unset tokens to its own
     return app
 
 
