@@ -31,8 +31,9 @@ from hotline.sim.run.connection import Target, close_apps, forget_inherited_apps
 from hotline.sim.run.outcomes import CallOutcome, run_call
 from hotline.sim.scripts.model import CallScript
 
-#: Chunks handed to each worker: more balance the load, fewer cost less to hand out.
-CHUNKS_PER_WORKER = 8
+#: A chunk is this share of the calls left per process: big at first (cheap to hand out), small
+#: at the end (nobody is left holding many calls while the others are done).
+_SHARE = 4
 #: Chunks a worker has in hand at once: the one it plays and the next, so it never waits.
 _IN_HAND = 2
 
@@ -142,13 +143,13 @@ class CallWorkers:
             raise RuntimeError("CallWorkers.play() outside its `with` block")
         workers = max(1, self.jobs - 1)
         left = deque(enumerate(scripts))
-        size = max(1, -(-len(left) // (self.jobs * CHUNKS_PER_WORKER)))
         busy: set[Future[list[tuple[int, CallOutcome]]]] = set()
         app_time = AppTime()  # this process's own calls share one freeze, as without -j
         try:
             while left or busy:
                 while left and len(busy) < workers * _IN_HAND:
-                    chunk = [left.popleft() for _ in range(min(size, len(left)))]
+                    size = max(1, len(left) // (self.jobs * _SHARE))
+                    chunk = [left.popleft() for _ in range(size)]
                     busy.add(pool.submit(_play_chunk, chunk))
                 for future in [future for future in busy if future.done()]:
                     busy.discard(future)
