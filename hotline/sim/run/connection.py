@@ -159,7 +159,8 @@ class Connection:
 # ``reset()`` between calls instead (same state as a new one, much faster).
 _HOTLINE_APPS: dict[tuple[Path, str | None, str | None], Any] = {}
 # Apps a forked worker inherited from its parent: their databases are the parent's, so they are
-# never used here, only kept (dropping them would close what the parent still uses).
+# never used here; they are kept rather than dropped, so that no clean-up of theirs (closing the
+# parent's connections) ever runs in a process that did not open them.
 _INHERITED: list[Any] = []
 
 
