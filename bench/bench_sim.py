@@ -11,6 +11,12 @@ differently there (opening hours), which the report counts as "answers that diff
 
 Goal: ``ratio`` (replay webhooks/s over raw webhooks/s) of at least 0.7. ``--profile`` prints
 where a replay round spends its time (cProfile).
+
+In the same rounds it replays the scripts with ``-j 2`` (``--jobs``) as ``hotline replay -j 2``
+does: worker processes started for the round, each building its app, and prints calls/s of
+``-j 1`` and ``-j 2`` and their ratio (the median of per-round ratios, with min and max: the
+two run back to back in each round, so a busy neighbour on the machine weighs on both). Goal:
+``-j 2`` at least 1.6 times ``-j 1``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import pstats
 import statistics
 import sys
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +52,7 @@ from hotline.sim.scripts.model import CallScript
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "tests" / "calls"
 GOAL = 0.7
+PARALLEL_GOAL = 1.6
 
 
 @dataclass(frozen=True)
@@ -128,12 +136,38 @@ def record(scripts: Sequence[CallScript], target: Target, app_time: AppTime) -> 
     return calls
 
 
-def replay_round(scripts: Sequence[CallScript], target: Target) -> tuple[float, int]:
-    """Replay every call as ``hotline replay`` does; seconds taken and webhooks posted."""
+def _spin(_: int = 0) -> float:
+    """Seconds a fixed piece of pure-Python work takes here."""
+    started = wall_clock()
+    total = 0
+    for number in range(400_000):
+        total += number * number
+    return wall_clock() - started
+
+
+def cpu_capacity(jobs: int) -> float:
+    """How many of ``jobs`` CPUs ``jobs`` busy processes get here now.
+
+    The same work is timed in one process alone, then in ``jobs`` at once: on a machine whose
+    other users keep a core busy, two processes get little more than one, and no -j can do
+    better than that. (The pool is gone when this returns: its thread would keep the replay's
+    workers from being forked.)
+    """
+    with ProcessPoolExecutor(jobs) as pool:
+        pool.submit(_spin).result()  # started and warm
+        alone = min(pool.submit(_spin).result() for _ in range(3))
+        together = max(pool.map(_spin, range(jobs)))
+    return jobs * alone / together
+
+
+def replay_round(scripts: Sequence[CallScript], target: Target, jobs: int = 1) -> tuple[float, int]:
+    """Replay every call as ``hotline replay -j JOBS`` does; seconds taken and webhooks posted."""
     gc.collect()
     started = wall_clock()
-    summary = run_calls(scripts, target, jobs=1)
+    summary = run_calls(scripts, target, jobs=jobs)
     seconds = wall_clock() - started
+    if summary.failed:
+        print(f"warning: {summary.failed} calls failed with -j {jobs}", file=sys.stderr)
     webhooks = sum(o.result.webhooks for o in summary.outcomes if o.result is not None)
     return seconds, webhooks
 
@@ -183,6 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scripts", type=Path, default=SCRIPTS, help="folder of call scripts")
     parser.add_argument("--profile", action="store_true", help="profile one replay round")
     parser.add_argument(
+        "--jobs", type=int, default=2, help="worker processes compared with -j 1 (default 2)"
+    )
+    parser.add_argument(
         "--frozen-raw",
         action="store_true",
         help="freeze the raw loop's clock at each request's virtual time (same answers as the"
@@ -212,11 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     replays: list[float] = []
     raws: list[float] = []
+    parallel: list[float] = []
+    capacity: list[float] = []
     differing = 0
     for round_ in range(args.rounds + 1):  # round 0 warms both paths up and is not counted
         seconds, webhooks = replay_round(scripts, target)
         if webhooks != webhooks_per_round:
             print(f"warning: a replay round posted {webhooks} webhooks, not {webhooks_per_round}")
+        parallel_seconds, _ = replay_round(scripts, target, args.jobs)
+        if round_:
+            capacity.append(cpu_capacity(args.jobs))
         raw_time = AppTime() if args.frozen_raw else None
         if raw_time is not None:
             raw_time.start(calls[0].requests[0].at)
@@ -228,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if round_:
             replays.append(seconds)
             raws.append(raw_seconds)
+            parallel.append(parallel_seconds)
 
     best_replay, best_raw = min(replays), min(raws)
     print(
@@ -248,7 +291,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     median_ratio = statistics.median(raws) / statistics.median(replays)
     verdict = "meets" if ratio >= GOAL else "misses"
     print(f"ratio:  {ratio:.2f} of the raw loop (median {median_ratio:.2f}; {verdict} {GOAL})")
+    print_parallel(len(scripts), replays, parallel, args.jobs)
+    print(
+        f"machine: {args.jobs} busy processes got {statistics.median(capacity):.2f} CPUs"
+        f" (median; {min(capacity):.2f}-{max(capacity):.2f}): what others running here left,"
+        f" the most -j {args.jobs} / -j 1 can reach"
+    )
     return 0
+
+
+def print_parallel(
+    calls: int, alone: Sequence[float], parallel: Sequence[float], jobs: int
+) -> None:
+    """Print calls/s of -j 1 and -j JOBS and the ratio (median of per-round ratios, min-max)."""
+    ratios = sorted(one / other for one, other in zip(alone, parallel, strict=True))
+    for name, times in ((" 1", alone), (f"{jobs:2}", parallel)):
+        print(
+            f"-j {name}:  {calls / statistics.median(times):8.1f} calls/s  (median of"
+            f" {len(times)}; best {calls / min(times):.1f})"
+        )
+    verdict = "meets" if statistics.median(ratios) >= PARALLEL_GOAL else "misses"
+    print(
+        f"-j {jobs} / -j 1: {statistics.median(ratios):.2f} (median of per-round ratios;"
+        f" {ratios[0]:.2f}-{ratios[-1]:.2f}; {verdict} {PARALLEL_GOAL})"
+    )
 
 
 if __name__ == "__main__":

@@ -46,9 +46,10 @@ def twiml_app(routes: Mapping[str, Route], token: str = AUTH_TOKEN) -> Flask:
         if request.path.startswith("/api/"):
             return
         signed = request.form.to_dict() if request.method == "POST" else {}
-        if not validator.validate(
-            request.url, signed, request.headers.get("X-Twilio-Signature", "")
-        ):
+        # The URL as sent: request.url would decode %2F and %3A in the query (a URL in a param).
+        query = request.query_string.decode("ascii")
+        url = f"{request.base_url}?{query}" if query else request.base_url
+        if not validator.validate(url, signed, request.headers.get("X-Twilio-Signature", "")):
             abort(403)
 
     def _serve(path: str) -> Response:

@@ -102,6 +102,14 @@ def create_shop() -> Flask:
         response.hangup()
         return _twiml(response)
 
+    @app.post("/fallback")
+    def fallback() -> Response:
+        # The number's Voice Fallback URL: Twilio posts here when another webhook fails.
+        response = VoiceResponse()
+        response.say(f"Sorry, something went wrong (error {request.form['ErrorCode']}).")
+        response.hangup()
+        return _twiml(response)
+
     @app.get("/api/threads")
     def api_threads() -> Response:
         return jsonify(threads)

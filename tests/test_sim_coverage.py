@@ -284,3 +284,21 @@ def test_replay_coverage_refuses_another_app(scripts: Path) -> None:
 
     assert result.exit_code == 2
     assert "--coverage reads hotline's flows" in result.output
+
+
+def test_a_trail_from_a_server_gone_away_says_why() -> None:
+    import socket
+
+    from hotline.sim.engine.transport import HTTPTransport
+    from hotline.sim.hotline_aware.trails import fetch_trail
+
+    with socket.create_server(("127.0.0.1", 0)) as placeholder:
+        down = f"http://127.0.0.1:{placeholder.getsockname()[1]}"
+    transport = HTTPTransport(down)
+    try:
+        trail = fetch_trail(transport, down, API_TOKEN, "CA1", CONFIG)
+    finally:
+        transport.close()
+
+    assert trail.problem == "GET /api/calls/CA1: connection refused"
+    assert trail.events == ()

@@ -161,3 +161,14 @@ def _line_of(text: str, method: str = "call.hears") -> int:
             if text in line and method in line:
                 return number
     raise AssertionError(f"{text!r} not found")
+
+
+def test_dial_takes_the_numbers_fallback_url(dial: Dial) -> None:
+    call = dial(at=AT, fallback_url="/fallback")
+
+    call.press("9").hears("something went wrong (error 11200)")
+    call.ended("completed")
+
+    without = dial(at=AT)
+    without.press("9").ended("failed")
+    assert "an application error has occurred" in without.transcript

@@ -188,6 +188,78 @@ def test_a_failing_webhook_fails_the_call() -> None:
     assert message.startswith("the call failed: POST http://localhost/menu answered 500")
 
 
+BROKEN_MENU = '[[steps]]\npress = "9"\n[[steps]]\nhear = "something went wrong (error 11200)"\n'
+
+
+def test_a_script_names_the_numbers_fallback_url() -> None:
+    (script,) = parse_script(HEADER + 'fallback_url = "/fallback"\n' + BROKEN_MENU, "call.toml")
+
+    outcome = run_call(script, SHOP)
+
+    assert outcome.status == "passed", outcome.failure
+    assert outcome.result is not None
+    webhooks = [(e.url, e.text) for e in outcome.result.events("webhook")]
+    assert webhooks == [
+        ("http://localhost/voice", "POST 200"),
+        ("http://localhost/menu", "POST 500"),  # once: never re-sent
+        ("http://localhost/fallback", "POST 200"),
+    ]
+
+
+def test_replay_takes_a_fallback_url_for_scripts_that_name_none(tmp_path: Path) -> None:
+    (tmp_path / "a_uses_it.toml").write_text(HEADER + BROKEN_MENU)
+    refuses = HEADER + 'fallback_url = false\n[[steps]]\npress = "9"\n[expect]\nended = "failed"\n'
+    (tmp_path / "b_has_none.toml").write_text(refuses)
+
+    code, output = _replay(str(tmp_path), "--fallback-url", "/fallback", "-v")
+
+    assert code == 0, output
+    assert "requests the Voice Fallback URL /fallback (ErrorCode 11200)" in output
+    assert (
+        "POST /fallback → 200  Digits='9'  ErrorCode='11200'  ErrorUrl='http://localhost/menu'"
+        in output
+    )
+    assert "twilio  says 'We are sorry, an application error has occurred. Goodbye.'" in output
+    assert "no Voice Fallback URL: Twilio tells the caller" in output
+    assert output.rstrip().endswith("2 passed, 0 failed")
+
+
+def test_calls_a_running_server_cannot_serve_are_skipped_saying_why(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text(HEADER.replace("[call]\n", '[call]\nneeds = "virtual-time"\n'))
+    (tmp_path / "b.toml").write_text(
+        HEADER.replace("[call]\n", '[call]\nneeds = ["empty-database", "virtual-time"]\n')
+    )
+    report, junit = tmp_path / "r.json", tmp_path / "r.xml"
+
+    # Nothing listens at this URL: skipped calls never reach it.
+    code, output = _replay_url(
+        "http://127.0.0.1:9", str(tmp_path), "--json", str(report), "--junit", str(junit)
+    )
+
+    assert code == 0, output
+    assert "- SKIPPED a" in output
+    assert "skipped: needs the app to see the call's virtual time" in output
+    assert "needs an empty database (a running server keeps what earlier calls stored)" in output
+    assert output.rstrip().endswith("0 passed, 0 failed, 2 skipped")
+    data = json.loads(report.read_text())
+    assert data["summary"] == {"total": 2, "passed": 0, "failed": 0, "skipped": 2}
+    assert data["calls"][0]["status"] == "skipped"
+    assert data["calls"][0]["skipped"].startswith("needs the app to see")
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("skipped") == "2" and suite.get("failures") == "0"
+    assert all(case.find("skipped") is not None for case in suite.iter("testcase"))
+
+
+def test_in_process_every_need_is_met() -> None:
+    (script,) = parse_script(
+        HEADER.replace("[call]\n", '[call]\nneeds = ["virtual-time", "empty-database"]\n')
+        + ORDER_QUEUE,
+        "call.toml",
+    )
+    assert SHOP.skip_reason(script) is None
+    assert run_call(script, SHOP).status == "passed"
+
+
 def test_a_wrong_auth_token_is_explained() -> None:
     target = Target(auth_token="not-the-token", app=SHOP.app)
 
@@ -370,6 +442,12 @@ def _replay(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def _replay_url(url: str, *args: str) -> tuple[int, str]:
+    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "HOTLINE_API_TOKEN": API_TOKEN}
+    result = CliRunner().invoke(replay, ["--url", url, *args], env=env)
+    return result.exit_code, result.output
+
+
 def test_replay_prints_failures_and_the_summary_and_exits_non_zero(scripts: Path) -> None:
     code, output = _replay(str(scripts))
 
@@ -405,7 +483,7 @@ def test_replay_writes_json_and_junit(scripts: Path, tmp_path: Path) -> None:
 
     assert code == 1
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["summary"] == {"total": 3, "passed": 2, "failed": 1}
+    assert report["summary"] == {"total": 3, "passed": 2, "failed": 1, "skipped": 0}
     assert [c["status"] for c in report["calls"]] == ["passed", "passed", "failed"]
     assert report["calls"][2]["failure"]["line"] == 17
     assert report["calls"][0]["bridged"] == [SELLER]

@@ -316,6 +316,24 @@ def test_script_errors_name_the_file_and_line(body: str, line: int, message: str
             "[[steps]] and [[call.steps]] are the same part of the call: keep one",
         ),
         ('[defaults]\nat = "x"\n[[calls]]\nname = "a"\nfrom = "1"\nto = "2"\n', 2, "at: expected"),
+        (
+            HEADER_TEXT + 'fallback_url = "voice/fallback"\n',
+            5,
+            'fallback_url: expected a path like "/voice/fallback", an http(s):// URL or false',
+        ),
+        (HEADER_TEXT + "fallback_url = true\n", 5, "fallback_url: expected a path"),
+        (
+            HEADER_TEXT + 'needs = ["a quiet room"]\n',
+            5,
+            "needs: unknown need 'a quiet room' (expected: virtual-time, empty-database)",
+        ),
+        (HEADER_TEXT + "needs = 3\n", 5, "needs: expected a non-empty text"),
+        (
+            '[defaults]\nneeds = "time"\n[[calls]]\nname = "a"\nat = 2026-03-30T08:00:00Z\n'
+            'from = "1"\nto = "2"\n',
+            2,
+            "needs: unknown need",
+        ),
     ],
 )
 def test_call_header_errors_name_the_line(text: str, line: int, message: str) -> None:
@@ -324,6 +342,22 @@ def test_call_header_errors_name_the_line(text: str, line: int, message: str) ->
 
     assert str(caught.value).startswith(f"c.toml:{line}: "), str(caught.value)
     assert message in str(caught.value)
+
+
+def test_fallback_url_and_needs_parse_with_defaults() -> None:
+    text = (
+        '[defaults]\nfrom = "1"\nto = "2"\nat = 2026-03-30T08:00:00Z\n'
+        'fallback_url = "/voice/fallback"\nneeds = "virtual-time"\n'
+        '[[calls]]\nname = "a"\n'
+        '[[calls]]\nname = "b"\nfallback_url = false\nneeds = ["empty-database", "virtual-time"]\n'
+        '[[calls]]\nname = "c"\nfallback_url = "https://backup.example.com/twiml"\nneeds = []\n'
+    )
+    a, b, c = parse_script(text, "c.toml")
+    assert (a.fallback_url, a.needs) == ("/voice/fallback", {"virtual-time"})
+    assert (b.fallback_url, b.needs) == ("", {"empty-database", "virtual-time"})
+    assert (c.fallback_url, c.needs) == ("https://backup.example.com/twiml", frozenset())
+    (plain,) = parse_script(HEADER_TEXT, "d.toml")
+    assert (plain.fallback_url, plain.needs) == (None, frozenset())
 
 
 def test_an_unreadable_script_is_a_script_error(tmp_path: Path) -> None:

@@ -18,7 +18,10 @@ class SimError(Exception):
 
     ``SimError``
       ├── ``UnsupportedTwiML``  the app answered a verb or attribute the engine does not play
-      ├── ``WebhookFailed``     the app answered a non-2xx status or a body that is not TwiML
+      ├── ``WebhookFailed``     a request to the app failed, or its TwiML cannot be played
+      │     ├── ``ErrorStatus``       the app answered a non-2xx status (ErrorCode 11200)
+      │     ├── ``ConnectionFailed``  no answer: refused, closed, reset or timed out (11205)
+      │     └── ``NotTwiML``          the answer is not a TwiML document (12100)
       ├── ``RunawayCall``       the call went past the engine's webhook limit without ending
       ├── ``ScriptError``       a call script is malformed (message names the file and line)
       ├── ``ExpectationFailed`` the call did not go as the script expected
@@ -31,7 +34,42 @@ class UnsupportedTwiML(SimError):
 
 
 class WebhookFailed(SimError):
-    """The app answered a webhook with a non-2xx status or with a body that is not valid TwiML."""
+    """A request to the app failed, or the TwiML it answered cannot be played as written.
+
+    ``error_code`` is the ErrorCode Twilio reports when fetching TwiML fails this way (and sends
+    to the number's Voice Fallback URL); "" for failures found while playing a document.
+    """
+
+    error_code = ""
+
+
+class ErrorStatus(WebhookFailed):
+    """The app answered with a status other than 2xx (Twilio's 11200, HTTP retrieval failure)."""
+
+    error_code = "11200"
+
+
+class ConnectionFailed(WebhookFailed):
+    """No HTTP answer came: the connection was refused, closed or reset, or the answer timed out.
+
+    Twilio's 11205 (HTTP connection failure). ``what`` says which, in a few words.
+    """
+
+    error_code = "11205"
+
+    def __init__(self, message: str, what: str) -> None:
+        super().__init__(message)
+        self.what = what
+
+    def __reduce__(self) -> tuple[type[ConnectionFailed], tuple[str, str]]:
+        # Outcomes travel between processes (-j): pickle both arguments, not just the message.
+        return type(self), (str(self), self.what)
+
+
+class NotTwiML(WebhookFailed):
+    """The answer is not a TwiML document (Twilio's 12100, document parse failure)."""
+
+    error_code = "12100"
 
 
 class RunawayCall(SimError):
@@ -73,7 +111,7 @@ class Event:
 
 #: Every ``Event.kind`` the engine writes, and what ``text`` holds for it.
 EVENT_KINDS: dict[str, str] = {
-    "say": "the words spoken (SSML children flattened)",
+    "say": "the words spoken (SSML children flattened); by twilio: its application error message",
     "play": "the audio URL, or 'digits:<tones>' for <Play digits>, or '[hold music]'",
     "pause": "the pause length in seconds",
     "press": "the keys pressed (finishOnKey included when pressed)",
@@ -82,9 +120,11 @@ EVENT_KINDS: dict[str, str] = {
     "record": "the transcription of what was recorded ('' when not transcribed)",
     "hangup": "who hung up and why",
     "reject": "the <Reject> reason",
-    "webhook": "'<METHOD> <status>' of a request posted to the app; detail = the params sent",
+    "webhook": "'<METHOD> <status>' of a request posted to the app ('<METHOD> <what failed>' when"
+    " no answer came); detail = the params sent",
     "status-callback": "the statusCallback event name; detail = the params sent",
     "redirect": "the URL redirected to",
+    "fallback": "why a TwiML request failed; detail = ErrorCode, ErrorUrl and the fallback URL",
     "dial": "the numbers (or queue) dialled",
     "ring": "the number ringing; detail says the scripted outcome",
     "answer": "the number that picked up",

@@ -1,4 +1,4 @@
-"""One call in progress: its clock, legs, transcript, SIDs and the webhooks it posts to the app.
+"""One call in progress: its clock, legs, transcript, SIDs and its requests (``webhooks.py``).
 
 ``CallState`` is what every verb handler (``engine``, ``gathering``, ``dialing``, ``queueing``)
 receives: it plays a document on a leg by dispatching each verb to the handler table it was given,
@@ -11,16 +11,13 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from http.cookies import CookieError, SimpleCookie
-from typing import Protocol
-from urllib.parse import urlencode, urlsplit
 
 from hotline.sim.engine import twiml
 from hotline.sim.engine.callees import CalleeBook
-from hotline.sim.engine.clock import Timing, VirtualClock
-from hotline.sim.engine.signing import Signer
-from hotline.sim.engine.transport import Transport, WebhookResponse
+from hotline.sim.engine.clock import VirtualClock
+from hotline.sim.engine.transport import WebhookResponse
 from hotline.sim.engine.twiml import Document, Verb
+from hotline.sim.engine.webhooks import CallSettings, Webhooks
 from hotline.sim.model import (
     CalleeBehaviour,
     CallEnd,
@@ -29,27 +26,14 @@ from hotline.sim.model import (
     Event,
     Prompt,
     QueueBehaviour,
-    RunawayCall,
     Transcript,
     UnsupportedTwiML,
-    WebhookFailed,
     Who,
 )
 
 API_VERSION = "2010-04-01"
 
 _CALLER_VERBS = frozenset(twiml.SUPPORTED["Response"].children) - {"Leave"}
-
-
-class CallSettings(Protocol):
-    """What a call reads from the ``Simulator`` that placed it."""
-
-    transport: Transport
-    signer: Signer
-    account_sid: str
-    timing: Timing
-    max_duration: float
-    max_webhooks: int
 
 
 @dataclass(frozen=True)
@@ -141,9 +125,8 @@ class CallState:
         self.sid_count = 0
         self.sid = self.new_sid("CA")
         self.transcript: Transcript = []
-        self.webhooks = 0
+        self.requests = Webhooks(sim, self.emit)
         self.sequence = 0
-        self.cookies: dict[str, str] = {}
         self.bridged: list[str] = []
         self.visits: list[QueueVisit] = []
         self.answered_at: float | None = None
@@ -258,59 +241,26 @@ class CallState:
         digest = hashlib.sha1(f"{self.sim.account_sid}/queue/{name}".encode()).hexdigest()
         return "QU" + digest[:32]
 
-    # -- requests -----------------------------------------------------------------------------
+    # -- requests (webhooks.py) ---------------------------------------------------------------
+
+    @property
+    def webhooks(self) -> int:
+        """How many requests the call has sent to the app (status callbacks included)."""
+        return self.requests.sent
 
     def fetch(
         self, url: str, method: str, leg: Leg, extra: Mapping[str, str] | None = None
     ) -> Document:
-        """Request TwiML from the app on ``leg`` and parse it."""
-        response = self.post(method, url, leg.request_params(extra or {}))
-        if not 200 <= response.status < 300:
-            raise WebhookFailed(
-                f"{method} {url} answered {response.status}: {response.excerpt()!r}"
-            )
-        return twiml.parse(response.body, url)
+        """Request TwiML on ``leg``; on the caller's, a failure goes to the Voice Fallback URL."""
+        params = leg.request_params(extra or {})
+        return self.requests.fetch(method, url, params, fallback=leg.is_caller)
 
     def post(
         self, method: str, url: str, params: dict[str, str], kind: str = "webhook"
     ) -> WebhookResponse:
-        """Sign and send one request, record it, keep its cookies (Twilio keeps them per call)."""
-        self.webhooks += 1
-        if kind == "webhook" and self.webhooks > self.sim.max_webhooks:
-            raise RunawayCall(
-                f"the call posted more than {self.sim.max_webhooks} webhooks without ending"
-                f" (last: {url})"
-            )
-        if method == "GET":
-            # Twilio sends GET params in the query string and signs the whole URL with them.
-            url = f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
-            headers = self.sim.signer.headers(url, {})
-            body: Mapping[str, str] = {}
-        else:
-            headers = self.sim.signer.headers(url, params)
-            body = params
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        response = self.sim.transport.request(method, url, body, headers)
-        self.emit(Who.TWILIO, kind, f"{method} {response.status}", url=url, detail=params)
-        for line in response.header_values("Set-Cookie"):
-            self._keep_cookie(line)
-        return response
+        """Sign and send one request on the call (see ``Webhooks.post``)."""
+        return self.requests.post(method, url, params, kind)
 
     def notify(self, url: str, params: dict[str, str], what: str) -> None:
-        """Post a fire-and-forget callback: Twilio ignores its answer, so a failure only shows."""
-        response = self.post("POST", url, params, kind="status-callback")
-        if not 200 <= response.status < 300:
-            self.emit(Who.TWILIO, "error", f"{what} callback answered {response.status}", url=url)
-
-    def _keep_cookie(self, line: str) -> None:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(line)
-        except CookieError:
-            return  # a cookie Python cannot parse is one Twilio would not send back either
-        for name, morsel in jar.items():
-            if morsel.value and morsel["max-age"] != "0":
-                self.cookies[name] = morsel.value
-            else:
-                self.cookies.pop(name, None)
+        """Post a fire-and-forget callback (see ``Webhooks.notify``)."""
+        self.requests.notify(url, params, what)

@@ -39,6 +39,7 @@ from hotline.sim.engine.call import (
 from hotline.sim.engine.callees import number_key
 from hotline.sim.engine.clock import AppTime, Timing, VirtualClock
 from hotline.sim.engine.dialing import dial
+from hotline.sim.engine.fallback import APPLICATION_ERROR, failed_ending
 from hotline.sim.engine.gathering import gather, record
 from hotline.sim.engine.playback import play_segments, segment
 from hotline.sim.engine.queueing import enqueue, leave
@@ -129,7 +130,9 @@ class Simulator:
     """Plays calls against one Twilio voice app reached through ``transport``.
 
     ``base_url`` is the public URL the app believes Twilio calls (requests are signed with it);
-    ``voice_url`` is the number's Voice URL, relative to it. A ``status_callback`` URL receives
+    ``voice_url`` is the number's Voice URL, relative to it, and ``fallback_url`` its Voice
+    Fallback URL (requested with ``fallback_method`` when fetching TwiML for the caller fails;
+    see ``fallback.py``). A ``status_callback`` URL receives
     the call's ``status_callback_events``. A call is cut short (as a caller hang-up) once it lasts
     ``max_duration`` virtual seconds, and fails with ``RunawayCall`` past ``max_webhooks``.
     """
@@ -147,6 +150,8 @@ class Simulator:
         status_callback_events: Sequence[str] = STATUS_CALLBACK_EVENTS,
         max_duration: float = 3600.0,
         max_webhooks: int = 1000,
+        fallback_url: str | None = None,
+        fallback_method: str = "POST",
     ) -> None:
         unknown = set(status_callback_events) - set(STATUS_CALLBACK_EVENTS)
         if unknown:
@@ -161,6 +166,10 @@ class Simulator:
         self.status_callback_events = frozenset(status_callback_events)
         self.max_duration = max_duration
         self.max_webhooks = max_webhooks
+        self.fallback_url = urljoin(base_url, fallback_url) if fallback_url else None
+        if fallback_method not in ("GET", "POST"):
+            raise ValueError(f"fallback_method: GET or POST, got {fallback_method!r}")
+        self.fallback_method = fallback_method
         self.app_time = AppTime()
 
     @contextmanager
@@ -214,7 +223,8 @@ class Simulator:
 
 
 def _run(sim: Simulator, call: CallState) -> CallResult:
-    end, reason, error, limit = CallEnd.COMPLETED, "", None, False
+    end, reason, limit = CallEnd.COMPLETED, "", False
+    error: SimError | None = None
     shared: AbstractContextManager[None] = (
         call.clock.shared_with_app(sim.app_time) if sim.transport.shares_clock else nullcontext()
     )
@@ -227,7 +237,13 @@ def _run(sim: Simulator, call: CallState) -> CallResult:
             end, reason, limit = over.end, over.reason, over.limit
             if over.end is CallEnd.CALLER_HANGUP:
                 call.emit(Who.CALLER, "hangup", over.reason)
-        except (WebhookFailed, RunawayCall) as exc:
+        except WebhookFailed as exc:
+            end, reason, error = CallEnd.FAILED, failed_ending(exc, sim.fallback_url), exc
+            call.emit(Who.TWILIO, "error", str(exc))
+            # No TwiML to play: Twilio speaks its own apology and hangs up.
+            call.emit(Who.TWILIO, "say", APPLICATION_ERROR)
+            call.clock.advance(sim.timing.say(APPLICATION_ERROR))
+        except RunawayCall as exc:
             end, reason, error = CallEnd.FAILED, str(exc), exc
             call.emit(Who.TWILIO, "error", str(exc))
         call.main.status = "completed"

@@ -11,19 +11,24 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import selectors
+import socket
 import sys
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urlencode, urlsplit
 
-from hotline.sim.model import WebhookFailed
+from hotline.sim.model import ConnectionFailed, WebhookFailed
 
 #: What a WSGI application looks like (PEP 3333), kept loose so any framework's app fits.
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 _EXCERPT = 300
+#: Seconds Twilio waits for an answer to a webhook before it gives up (error 11205).
+TWILIO_TIMEOUT = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +97,10 @@ def _json_of(response: WebhookResponse, url: str) -> Any:
 
 
 class WSGITransport:
-    """Calls a WSGI application in-process, building the PEP 3333 environ itself (any framework)."""
+    """Calls a WSGI application in-process, building the PEP 3333 environ itself (any framework).
+
+    An app that raises answers 500 (its traceback goes to ``wsgi.errors``), as under a server.
+    """
 
     shares_clock = True
 
@@ -118,13 +126,18 @@ class WSGITransport:
             captured[:] = [status, response_headers]
             return lambda _data: None  # the legacy write() callable; nothing uses it here
 
-        result = self._app(environ, start_response)
         try:
-            content = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
+            result = self._app(environ, start_response)
+            try:
+                content = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception as exc:  # the app crashed: a WSGI server answers 500, Twilio sees that
+            traceback.print_exception(exc, file=environ["wsgi.errors"])
+            shown = f"500 Internal Server Error: the app raised {type(exc).__name__}: {exc}"
+            return WebhookResponse(500, shown.encode(), (("Content-Type", "text/plain"),))
         status_line, response_headers = captured
         return WebhookResponse(int(status_line.split(" ", 1)[0]), content, tuple(response_headers))
 
@@ -175,26 +188,31 @@ class WSGITransport:
 class HTTPTransport:
     """Talks HTTP/1.1 to a running server at ``server`` (e.g. ``http://127.0.0.1:5000``).
 
-    The request goes to ``server`` whatever host the URL names, with the URL's host in the
-    ``Host`` header: the app sees (and checks the signature against) the public URL, as it would
-    behind a proxy.
+    A URL on ``public_url``'s host (the public address the app believes Twilio calls) goes to
+    ``server``, with that host in the ``Host`` header: the app sees (and checks the signature
+    against) the public URL, as it would behind a proxy. A URL on another host (a fallback URL
+    served elsewhere) goes to that host. Without ``public_url`` every request goes to ``server``.
+
+    Each request is sent exactly once, as Twilio sends it: one that gets no answer (refused,
+    closed, reset, or silent for ``timeout`` seconds, Twilio's 15 by default) raises
+    ``ConnectionFailed``. A kept-alive connection the server has closed meanwhile is noticed
+    before the request is written, and a fresh one is opened: nothing is ever sent twice.
     """
 
     shares_clock = False
 
-    def __init__(self, server: str, timeout: float = 30.0) -> None:
-        parts = urlsplit(server)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"HTTPTransport needs an http(s)://host[:port] URL, got {server!r}")
-        factory = (
-            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        )
-        self._connection = factory(parts.hostname, parts.port, timeout=timeout)
+    def __init__(
+        self, server: str, timeout: float = TWILIO_TIMEOUT, public_url: str | None = None
+    ) -> None:
+        self._server = _origin(server)
+        self._public = urlsplit(public_url).netloc if public_url else None
+        self._timeout = timeout
+        self._connections: dict[_Origin, http.client.HTTPConnection] = {}
 
     def request(
         self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
     ) -> WebhookResponse:
-        """Send one request over the kept-alive connection (reconnecting once if it was closed)."""
+        """Send one request (once) and read the whole answer; no answer raises ConnectionFailed."""
         target, body = _encode(method, url, params)
         parts = urlsplit(target)
         path = parts.path or "/"
@@ -203,25 +221,81 @@ class HTTPTransport:
         sent = {"Host": parts.netloc, **headers}
         if body:
             sent["Content-Type"] = "application/x-www-form-urlencoded"
+        origin = self._server
+        if self._public is not None and parts.netloc and parts.netloc != self._public:
+            origin = _origin(target)
+        connection = self._connection(origin)
         try:
-            return self._send(method, path, body, sent)
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-            # The server closed a kept-alive connection between two requests: retry once.
-            self._connection.close()
-            return self._send(method, path, body, sent)
+            connection.request(method, path, body=body or None, headers=sent)
+            response = connection.getresponse()
+            content = response.read()
+        except TimeoutError as exc:
+            connection.close()
+            what = f"no answer within {self._timeout:g} s"
+            raise ConnectionFailed(f"{method} {url}: {what}", what) from exc
+        except ConnectionRefusedError as exc:
+            connection.close()
+            raise ConnectionFailed(
+                f"{method} {url}: connection refused", "connection refused"
+            ) from exc
+        except (http.client.HTTPException, OSError) as exc:
+            # RemoteDisconnected, a reset, a broken pipe, a garbled answer: no usable answer.
+            connection.close()
+            what = _failure(exc)
+            raise ConnectionFailed(f"{method} {url}: {what}", what) from exc
+        return WebhookResponse(response.status, content, tuple(response.getheaders()))
 
     def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
         """GET ``url`` from the server and decode its JSON answer."""
         return _json_of(self.request("GET", url, {}, headers or {}), url)
 
     def close(self) -> None:
-        """Close the connection to the server."""
-        self._connection.close()
+        """Close every connection."""
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
 
-    def _send(
-        self, method: str, path: str, body: bytes, headers: Mapping[str, str]
-    ) -> WebhookResponse:
-        self._connection.request(method, path, body=body or None, headers=dict(headers))
-        response = self._connection.getresponse()
-        content = response.read()
-        return WebhookResponse(response.status, content, tuple(response.getheaders()))
+    def _connection(self, origin: _Origin) -> http.client.HTTPConnection:
+        """The connection to ``origin``: kept alive, unless the server has closed it meanwhile."""
+        connection = self._connections.get(origin)
+        if connection is None:
+            scheme, host, port = origin
+            factory = (
+                http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+            )
+            connection = self._connections[origin] = factory(host, port, timeout=self._timeout)
+        elif connection.sock is not None and _readable(connection.sock):
+            # Between two requests a live connection has nothing to read: if it has, the server
+            # closed it (or sent what was never asked for). Never write a request onto it.
+            connection.close()  # http.client reconnects on the next request
+        return connection
+
+
+#: Where a request goes: scheme, host and port.
+_Origin = tuple[str, str, int | None]
+
+
+def _origin(url: str) -> _Origin:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"HTTPTransport needs an http(s)://host[:port] URL, got {url!r}")
+    return parts.scheme, parts.hostname, parts.port
+
+
+def _readable(sock: socket.socket) -> bool:
+    with selectors.DefaultSelector() as selector:
+        selector.register(sock, selectors.EVENT_READ)
+        return bool(selector.select(timeout=0))
+
+
+def _failure(exc: BaseException) -> str:
+    """A failed exchange in a few words."""
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the server closed the connection without answering"
+    if isinstance(exc, ConnectionResetError):
+        return "the connection was reset"
+    if isinstance(exc, BrokenPipeError):
+        return "the server closed the connection while the request was sent"
+    if isinstance(exc, http.client.HTTPException):
+        return f"the answer is not valid HTTP ({type(exc).__name__})"
+    return f"the connection failed ({exc})"

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from hotline.sim.model import UnsupportedTwiML, WebhookFailed
+from hotline.sim.model import NotTwiML, UnsupportedTwiML, WebhookFailed
 
 
 @dataclass(frozen=True)
@@ -168,14 +168,14 @@ class Document:
 
 
 def parse(body: bytes, url: str) -> Document:
-    """Parse a TwiML answer: ``WebhookFailed`` if not TwiML, ``UnsupportedTwiML`` if unknown."""
+    """Parse a TwiML answer: ``NotTwiML`` if it is none, ``UnsupportedTwiML`` if unknown."""
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         excerpt = body[:300].decode("utf-8", errors="replace")
-        raise WebhookFailed(f"{url} did not answer XML ({exc}): {excerpt!r}") from exc
+        raise NotTwiML(f"{url} did not answer XML ({exc}): {excerpt!r}") from exc
     if root.tag != "Response":
-        raise WebhookFailed(f"{url} answered <{root.tag}>, not a TwiML <Response>")
+        raise NotTwiML(f"{url} answered <{root.tag}>, not a TwiML <Response>")
     return Document(url, _children(root, "Response", url))
 
 

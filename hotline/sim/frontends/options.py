@@ -37,6 +37,12 @@ def target_options(command: F) -> F:
         ),
         click.option("--voice-path", default="/voice", show_default=True, help="The Voice URL."),
         click.option(
+            "--fallback-url",
+            metavar="URL",
+            help="The number's Voice Fallback URL (a path or a URL), requested as Twilio does"
+            " when a webhook fails, for calls whose script names none.",
+        ),
+        click.option(
             "--auth-token",
             envvar="TWILIO_AUTH_TOKEN",
             default=None,
@@ -67,6 +73,7 @@ def target_options(command: F) -> F:
             config=kwargs.pop("config"),
             base_url=kwargs.pop("base_url"),
             voice_path=kwargs.pop("voice_path"),
+            fallback_url=kwargs.pop("fallback_url"),
         )
         return command(**kwargs)
 

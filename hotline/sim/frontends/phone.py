@@ -74,7 +74,8 @@ def call(
         raise Unusable(str(exc)) from exc
     try:
         sim = connection.simulator(target.voice_path)
-        result = sim.place_call(phone, at, from_, to, dialled, queues)
+        seed = connection.seed(f"{from_}|{to}|{at.isoformat()}")
+        result = sim.place_call(phone, at, from_, to, dialled, queues, seed=seed)
     except SimError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
     finally:

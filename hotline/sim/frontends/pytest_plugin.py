@@ -75,8 +75,11 @@ def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
         *,
         dialled: Dialled | None = None,
         queues: Mapping[str, QueueBehaviour] | None = None,
+        fallback_url: str | None = None,
     ) -> PhoneCall:
-        call = PhoneCall(hotline_sim_target, _when(at), from_, to, dialled or {}, queues or {})
+        call = PhoneCall(
+            hotline_sim_target, _when(at), from_, to, dialled or {}, queues or {}, fallback_url
+        )
         calls.append(call)
         return call
 
@@ -96,6 +99,7 @@ class PhoneCall:
         to: str,
         dialled: Dialled,
         queues: Mapping[str, QueueBehaviour],
+        fallback_url: str | None = None,
     ) -> None:
         where = _test_line(3)
         self._target = target
@@ -112,6 +116,7 @@ class PhoneCall:
             queues=dict(queues),
             steps=(),
             expect=Expect(where),
+            fallback_url=fallback_url,
         )
         self._outcome: CallOutcome | None = None
 

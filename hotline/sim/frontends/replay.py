@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from hotline.sim.model import CoverageUnavailable, ScriptError
 from hotline.sim.report.console import print_outcome, print_summary, write_json, write_junit
 from hotline.sim.run.connection import Target
 from hotline.sim.run.outcomes import CallOutcome
-from hotline.sim.run.runner import load_scripts, run_calls
+from hotline.sim.run.runner import CallWorkers, load_scripts, run_calls
 from hotline.sim.scripts.model import CallScript
 
 if TYPE_CHECKING:
@@ -82,20 +83,28 @@ def replay(
         transient=True,
         get_time=wall_clock,  # the app's clock is frozen while calls run in this process
     )
-    counts = {"passed": 0, "failed": 0}
+    counts = {"passed": 0, "failed": 0, "skipped": 0}
 
     def done(outcome: CallOutcome) -> None:
-        counts["passed" if outcome.passed else "failed"] += 1
+        verdict = "passed" if outcome.passed else "skipped" if outcome.skipped else "failed"
+        counts[verdict] += 1
         print_outcome(progress.console, outcome, transcript=verbose)
         tally = f"[green]{counts['passed']} passed[/green], [red]{counts['failed']} failed[/red]"
+        if counts["skipped"]:
+            tally += f", [yellow]{counts['skipped']} skipped[/yellow]"
         progress.update(task, advance=1, tally=tally)
 
-    with progress:
+    trails = coverage is not None
+    # Worker processes start before the progress display starts its thread, so they can be
+    # forked from this process (a fork while another thread runs could copy a held lock).
+    workers = CallWorkers(target, jobs, trails=trails) if jobs > 1 and len(scripts) > 1 else None
+    with workers or nullcontext(), progress:
         task = progress.add_task("calls", total=len(scripts), tally="")
-        summary = run_calls(scripts, target, jobs, done, trails=coverage is not None)
+        summary = run_calls(scripts, target, jobs, done, trails=trails, workers=workers)
     if coverage is not None:
         for outcome in summary.outcomes:
-            coverage.add(outcome.script.name, outcome.trail)
+            if not outcome.skipped:  # a call never placed reached nothing, for a known reason
+                coverage.add(outcome.script.name, outcome.trail)
         from hotline.sim.report.coverage import print_coverage
 
         console.print()

@@ -7,6 +7,7 @@ same script gives the same transcript whichever order the calls run in.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -45,13 +46,13 @@ class HotlineTarget:
         hotline_table = data.setdefault("hotline", {})
         hotline_table["flows_dir"] = str(path.parent / hotline_table.get("flows_dir", "flows"))
         self._folder = tempfile.mkdtemp(prefix="hotline-sim-")
-        weakref.finalize(self, shutil.rmtree, self._folder, True)
-        url = f"sqlite:///{self._folder}/hotline.db"
-        data.setdefault("store", {})["url"] = url
+        self._remove = weakref.finalize(self, _remove_folder, self._folder, os.getpid())
+        database = f"{self._folder}/hotline.db"
+        data.setdefault("store", {})["url"] = f"sqlite:///{database}"
         os.environ.pop("HOTLINE_DATABASE_URL", None)  # the replay never touches a real database
         self.auth_token = os.environ.setdefault("TWILIO_AUTH_TOKEN", SIM_AUTH_TOKEN)
         self.api_token = os.environ.setdefault("HOTLINE_API_TOKEN", SIM_API_TOKEN)
-        upgrade_schema(url)
+        shutil.copyfile(migrated_database(), database)
         self.app = create_app(data)
         # Requests are signed for the address Twilio would use, so the app's check agrees.
         self.base_url = (hotline_table.get("public_base_url") or "").rstrip(
@@ -78,8 +79,39 @@ class HotlineTarget:
                     conn.execute(text("DELETE FROM sqlite_sequence"))
 
     def close(self) -> None:
-        """Release the database (the temporary folder goes with the object)."""
+        """Release the database and remove its temporary folder (else it goes with the object)."""
         self._store.engine.dispose()
+        self._remove()
+
+
+# A database at the newest schema, made once per process and copied for each new app: running
+# the migrations costs more than the rest of building an app. Worker processes forked after it
+# was made copy it too. Each entry: the file, and the process that made it (and removes it).
+_TEMPLATE: list[tuple[str, int]] = []
+
+
+def migrated_database() -> str:
+    """The path of an empty database at the newest schema (never opened by an app: copy it)."""
+    if not _TEMPLATE:
+        folder = tempfile.mkdtemp(prefix="hotline-sim-template-")
+        atexit.register(_remove_folder, folder, os.getpid())
+        path = f"{folder}/hotline.db"
+        upgrade_schema(f"sqlite:///{path}")
+        _TEMPLATE.append((path, os.getpid()))
+    return _TEMPLATE[0][0]
+
+
+def remove_migrated_database() -> None:
+    """Remove the template database this process made (worker processes end without atexit)."""
+    if _TEMPLATE:
+        path, owner = _TEMPLATE.pop()
+        _remove_folder(os.path.dirname(path), owner)
+
+
+def _remove_folder(folder: str, owner: int) -> None:
+    # A worker forked from the process that made the folder must never remove it.
+    if os.getpid() == owner:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def build_hotline_app(config_path: str | os.PathLike[str] = "config.toml") -> HotlineTarget:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from hotline.sim.engine.transport import Transport
+from hotline.sim.model import ConnectionFailed
 
 DECISION_LIMIT = 200  # the app's call_events.decision column keeps this many characters
 
@@ -49,7 +50,10 @@ def fetch_trail(
     if api_token is None:
         return CallTrail(config, problem="reading the app's call log needs HOTLINE_API_TOKEN")
     url = urljoin(base_url, f"/api/calls/{call_sid}")
-    response = transport.request("GET", url, {}, {"Authorization": f"Bearer {api_token}"})
+    try:
+        response = transport.request("GET", url, {}, {"Authorization": f"Bearer {api_token}"})
+    except ConnectionFailed as exc:  # a server gone meanwhile: this call's coverage is unknown
+        return CallTrail(config, problem=f"GET /api/calls/{call_sid}: {exc.what}")
     if response.status == 404:
         return CallTrail(config)  # the app never recorded the call: it reached no step
     try:

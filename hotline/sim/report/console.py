@@ -23,7 +23,12 @@ _STANDARD_PARAMS = frozenset(
     | {"CallStatus", "ParentCallSid"}
 )
 _STYLE = {Who.APP: "cyan", Who.CALLER: "green", Who.CALLEE: "magenta", Who.TWILIO: "dim"}
-_MARK = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "red")}
+_MARK = {
+    "passed": ("✓", "green"),
+    "failed": ("✗", "red"),
+    "error": ("!", "red"),
+    "skipped": ("-", "yellow"),
+}
 
 
 def print_outcome(console: Console, outcome: CallOutcome, *, transcript: bool) -> None:
@@ -41,8 +46,12 @@ def print_outcome(console: Console, outcome: CallOutcome, *, transcript: bool) -
             f" · {result.webhooks} webhooks",
             style="dim",
         )
+    if outcome.skipped:
+        header.append(f"  skipped: {outcome.reason}", style=style)
     # soft_wrap: a transcript line stays one line, however narrow the terminal or CI log.
     console.print(header, highlight=False, soft_wrap=True)
+    if outcome.skipped:
+        return
     if transcript or not outcome.passed:
         for line, line_style in transcript_lines(outcome):
             console.print(Text("    " + line, style=line_style), highlight=False, soft_wrap=True)
@@ -84,6 +93,9 @@ def describe(event: Event) -> str:
         )
         what = "" if kind == "webhook" else "status callback "
         return f"{what}{method} {_path(event.url)} → {status}" + (f"  {params}" if params else "")
+    if kind == "fallback":
+        code, fallback = event.detail.get("ErrorCode", "?"), _path(event.detail.get("fallback", ""))
+        return f"requests the Voice Fallback URL {fallback} (ErrorCode {code}): {text}"
     if kind == "say":
         cut = event.detail.get("interrupted")
         party = event.detail.get("party")  # a whisper: the dialled number hears it
@@ -121,6 +133,7 @@ def write_json(path: Path, summary: RunSummary, coverage: dict[str, Any] | None 
             "total": len(summary.outcomes),
             "passed": summary.passed,
             "failed": summary.failed,
+            "skipped": summary.skipped,
         },
         "calls": [_call_json(outcome) for outcome in summary.outcomes],
     }
@@ -139,7 +152,7 @@ def write_junit(path: Path, summary: RunSummary) -> None:
         tests=str(len(outcomes)),
         failures=str(summary.failed - errors),
         errors=str(errors),
-        skipped="0",
+        skipped=str(summary.skipped),
         time=f"{sum(outcome.seconds for outcome in outcomes):.3f}",
     )
     for outcome in outcomes:
@@ -152,6 +165,9 @@ def write_junit(path: Path, summary: RunSummary) -> None:
             line=str(outcome.script.where.line),
             time=f"{outcome.seconds:.3f}",
         )
+        if outcome.skipped:
+            ET.SubElement(case, "skipped", message=outcome.reason)
+            continue
         if outcome.failure is not None:
             tag = "error" if outcome.status == "error" else "failure"
             element = ET.SubElement(case, tag, message=str(outcome.failure).splitlines()[0])
@@ -167,14 +183,14 @@ def write_junit(path: Path, summary: RunSummary) -> None:
 
 def print_summary(console: Console, summary: RunSummary) -> None:
     """Print the list of failed calls, then ``N passed, M failed``."""
-    failed = [outcome for outcome in summary.outcomes if not outcome.passed]
+    failed = [o for o in summary.outcomes if not o.passed and not o.skipped]
     if failed:
         console.print()
         for outcome in failed:
             first = str(outcome.failure).splitlines()[0] if outcome.failure else outcome.status
             line = Text("✗", style="red").append(f" {outcome.script.name}: {first}")
             console.print(line, highlight=False, soft_wrap=True)  # Text: "[queues]" is no markup
-    style = "bold red" if failed else "bold green"
+    style = "bold red" if failed else "bold yellow" if summary.skipped else "bold green"
     console.print(Text(summary.line(), style=style))
 
 
@@ -186,6 +202,7 @@ def _call_json(outcome: CallOutcome) -> dict[str, Any]:
         "line": script.where.line,
         "status": outcome.status,
         "failure": None,
+        "skipped": outcome.reason or None,
         "seconds": round(outcome.seconds, 4),
     }
     if failure is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.engine.transport import HTTPTransport, Transport, WSGIApp, WSGITransport
 from hotline.sim.model import ScriptError
-from hotline.sim.scripts.model import CallScript
+from hotline.sim.scripts.model import NEEDS, CallScript
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -29,7 +30,8 @@ class Target:
 
     ``url``: a running server. ``app``: ``module:name``, a factory called with no arguments for
     each call (or a WSGI app used as is). Otherwise hotline itself, built for each call from
-    ``config`` (else the script's own ``config``, else ``./config.toml``).
+    ``config`` (else the script's own ``config``, else ``./config.toml``). ``fallback_url``: the
+    number's Voice Fallback URL for calls whose script names none.
     """
 
     auth_token: str | None = None  # None: the app's own (``auth_token`` attribute) or ""
@@ -39,6 +41,7 @@ class Target:
     config: Path | None = None
     base_url: str | None = None
     voice_path: str = "/voice"
+    fallback_url: str | None = None
 
     def describe(self) -> str:
         """Say what is being called, for the progress line."""
@@ -59,11 +62,41 @@ class Target:
         """The hotline config a call runs on: ``config``, else the script's, else the default."""
         return self.config or (script and script.config) or DEFAULT_CONFIG
 
+    def prepare_workers(self) -> None:
+        """Before forking workers: do here, once, what each of them would otherwise do itself.
+
+        For hotline: import the app's code and make the migrated database each app copies, by
+        building this process's own app (the workers build theirs, on their own databases).
+        """
+        if self.url or self.app:
+            return
+        config = self.config_for(None)
+        if config.is_file():
+            _hotline_app(config)
+        else:  # every script names its own config: make the migrated database at least
+            from hotline.sim.hotline_aware.target import migrated_database
+
+            migrated_database()
+
+    def skip_reason(self, script: CallScript) -> str | None:
+        """Why ``script`` cannot be played against this app (``None``: it can).
+
+        An app the replay builds meets every need; a running server meets none of them.
+        """
+        if not self.url or not script.needs:
+            return None
+        return "; ".join(f"needs {NEEDS[need]}" for need in sorted(script.needs))
+
     def connect(self, script: CallScript | None) -> Connection:
         """Reach a fresh app for one call (``script`` may name hotline's config)."""
+        salt = ""
         if self.url:
             app: Any = None
-            transport: Transport = HTTPTransport(self.url)
+            base = self.base_url or self.url
+            transport: Transport = HTTPTransport(self.url, public_url=base)
+            # A running server keeps every call it saw: a new salt per call keeps the CallSids
+            # of this replay apart from those of earlier ones.
+            salt = secrets.token_hex(8)
         else:
             if self.app:
                 app = load_app(self.app)
@@ -74,43 +107,98 @@ class Target:
         auth_token = self.auth_token or getattr(app, "auth_token", None) or ""
         api_token = self.api_token or getattr(app, "api_token", None)
         base_url = self.base_url or self.url or getattr(app, "base_url", None) or "http://localhost"
-        return Connection(transport, auth_token, api_token, base_url)
+        return Connection(transport, auth_token, api_token, base_url, self.fallback_url, salt)
 
 
 @dataclass(frozen=True)
 class Connection:
-    """An app reached for one call: the transport, the tokens to use, its public URL."""
+    """An app reached for one call: the transport, the tokens to use, its public URL.
+
+    ``fallback_url``: the number's Voice Fallback URL unless the script names one.
+    ``sid_salt``: mixed into the seed of every SID, so that SIDs differ from run to run (a
+    running server); empty in-process, where the same call gets the same SIDs every time.
+    """
 
     transport: Transport
     auth_token: str
     api_token: str | None
     base_url: str
+    fallback_url: str | None = None
+    sid_salt: str = ""
 
-    def simulator(self, voice_path: str, app_time: AppTime | None = None) -> Simulator:
-        """A simulator calling this app; ``app_time``: a freeze shared with other calls."""
-        sim = Simulator(self.transport, self.auth_token, voice_path, self.base_url)
+    def seed(self, seed: str) -> str:
+        """The seed of a call's SIDs: ``seed``, salted for a running server."""
+        return f"{seed}#{self.sid_salt}" if self.sid_salt else seed
+
+    def simulator(
+        self,
+        voice_path: str,
+        app_time: AppTime | None = None,
+        *,
+        fallback_url: str | None = None,
+    ) -> Simulator:
+        """A simulator calling this app; ``app_time``: a freeze shared with other calls.
+
+        ``fallback_url``: the call's own Voice Fallback URL ("" none; ``None``: the connection's).
+        """
+        fallback = self.fallback_url if fallback_url is None else fallback_url
+        sim = Simulator(
+            self.transport,
+            self.auth_token,
+            voice_path,
+            self.base_url,
+            fallback_url=fallback or None,
+        )
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections
         return sim
 
 
-# hotline apps built in this process, one per config: building one migrates a fresh database,
-# so it is reused and ``reset()`` between calls instead (same state as a new one, much faster).
-_HOTLINE_APPS: dict[Path, Any] = {}
+# hotline apps built in this process, one per config (and per the tokens it read from the
+# environment when it was built): building one costs more than a call, so it is reused and
+# ``reset()`` between calls instead (same state as a new one, much faster).
+_HOTLINE_APPS: dict[tuple[Path, str | None, str | None], Any] = {}
+# Apps a forked worker inherited from its parent: their databases are the parent's, so they are
+# never used here; they are kept rather than dropped, so that no clean-up of theirs (closing the
+# parent's connections) ever runs in a process that did not open them.
+_INHERITED: list[Any] = []
+
+
+def forget_inherited_apps() -> None:
+    """In a forked worker: leave the parent's apps alone; this process builds its own."""
+    _INHERITED.extend(_HOTLINE_APPS.values())
+    _HOTLINE_APPS.clear()
+
+
+def close_apps() -> None:
+    """Close the apps this process built, removing their databases (a worker, as it ends)."""
+    apps = list(_HOTLINE_APPS.values())
+    _HOTLINE_APPS.clear()
+    for app in apps:
+        app.close()
+    if "hotline.sim.hotline_aware.target" in sys.modules:
+        from hotline.sim.hotline_aware.target import remove_migrated_database
+
+        remove_migrated_database()
+
+
+def _app_key(path: Path) -> tuple[Path, str | None, str | None]:
+    return path, os.environ.get("TWILIO_AUTH_TOKEN"), os.environ.get("HOTLINE_API_TOKEN")
 
 
 def _hotline_app(config: Path) -> Any:
-    key = config.resolve()
-    app = _HOTLINE_APPS.get(key)
+    path = config.resolve()
+    app = _HOTLINE_APPS.get(_app_key(path))
     if app is not None:
         app.reset()
         return app
-    if not key.is_file():
+    if not path.is_file():
         raise ScriptError(f"{config}: no such config file (give --config, --app or --url)")
     # Imported here: only hotline's own target needs the app's code in this process.
     from hotline.sim.hotline_aware.target import build_hotline_app
 
-    app = _HOTLINE_APPS[key] = build_hotline_app(key)
+    app = build_hotline_app(path)
+    _HOTLINE_APPS[_app_key(path)] = app  # read after: building sets unset tokens to its own
     return app
 
 

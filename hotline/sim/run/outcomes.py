@@ -25,16 +25,24 @@ class CallOutcome:
     """How one scripted call went: the verdict, what went wrong first, and the whole transcript."""
 
     script: CallScript
-    status: str  # "passed", "failed" (a check failed) or "error" (the call could not be played)
+    # "passed", "failed" (a check failed), "error" (the call could not be played) or "skipped"
+    # (the app cannot give what the call needs: ``reason`` says why)
+    status: str
     failure: Failure | None = None
     result: CallResult | None = None
     seconds: float = 0.0  # wall-clock time spent on the call
     trail: CallTrail | None = None  # the app's record of the call, read for ``--coverage``
+    reason: str = ""  # why the call was skipped
 
     @property
     def passed(self) -> bool:
         """Whether every step and check held."""
         return self.status == "passed"
+
+    @property
+    def skipped(self) -> bool:
+        """Whether the call was not played (``reason`` says why)."""
+        return self.status == "skipped"
 
 
 @dataclass
@@ -49,13 +57,19 @@ class RunSummary:
         return sum(1 for outcome in self.outcomes if outcome.passed)
 
     @property
+    def skipped(self) -> int:
+        """How many calls were skipped (the app cannot give what they need)."""
+        return sum(1 for outcome in self.outcomes if outcome.skipped)
+
+    @property
     def failed(self) -> int:
         """How many calls failed or could not be played."""
-        return len(self.outcomes) - self.passed
+        return len(self.outcomes) - self.passed - self.skipped
 
     def line(self) -> str:
-        """The summary line: ``N passed, M failed``."""
-        return f"{self.passed} passed, {self.failed} failed"
+        """The summary line: ``N passed, M failed`` (and ``, K skipped`` when some were)."""
+        skipped = f", {self.skipped} skipped" if self.skipped else ""
+        return f"{self.passed} passed, {self.failed} failed{skipped}"
 
 
 def run_call(
@@ -71,6 +85,9 @@ def run_call(
     read before the app is reset for the next call. ``app_time``: see ``play_call``.
     """
     started = wall_clock()
+    skip = target.skip_reason(script)
+    if skip is not None:
+        return CallOutcome(script, "skipped", reason=skip)
     try:
         connection = target.connect(script)
     except Exception as exc:  # an app that cannot be built fails its calls, not the whole run
@@ -109,7 +126,7 @@ def play_call(
     try:
         if app_time is not None and connection.transport.shares_clock and not app_time.active:
             app_time.start(script.at)
-        sim = connection.simulator(voice_path, app_time)
+        sim = connection.simulator(voice_path, app_time, fallback_url=script.fallback_url)
         result = sim.place_call(
             caller,
             script.at,
@@ -117,7 +134,7 @@ def play_call(
             script.to,
             script.dialled,
             script.queues,
-            seed=script.id,
+            seed=connection.seed(script.id),
         )
         caller.finish(result.ended, with_hint(result.reason))
         failure = caller.failure or check_outcome(script, result, sim, connection.api_token)

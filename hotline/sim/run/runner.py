@@ -5,22 +5,22 @@ Playing one call and judging it is ``outcomes.py``; reaching the app is ``connec
 
 from __future__ import annotations
 
-import multiprocessing
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from hotline.sim.engine.clock import AppTime, wall_clock
 from hotline.sim.model import ScriptError
 from hotline.sim.run.connection import Connection, Target
 from hotline.sim.run.outcomes import CallOutcome, RunSummary, play_call, run_call
+from hotline.sim.run.workers import CallWorkers
 from hotline.sim.scripts.model import CallScript
 from hotline.sim.scripts.reader import load_script
 
 # What the benchmark and the tests import from the runner, wherever it is defined.
 __all__ = [
     "CallOutcome",
+    "CallWorkers",
     "Connection",
     "RunSummary",
     "Target",
@@ -65,13 +65,16 @@ def run_calls(
     on_done: Callable[[CallOutcome], None] | None = None,
     *,
     trails: bool = False,
+    workers: CallWorkers | None = None,
 ) -> RunSummary:
     """Run ``scripts`` (in ``jobs`` processes when more than one); outcomes keep script order.
 
     ``trails``: each outcome carries hotline's record of its call (``CallOutcome.trail``).
+    ``workers``: processes already started for this run (see ``CallWorkers``), else ``jobs``
+    processes are started here.
     """
     outcomes: list[CallOutcome | None] = [None] * len(scripts)
-    for index, outcome in _outcomes(scripts, target, jobs, trails):
+    for index, outcome in _outcomes(scripts, target, jobs, trails, workers):
         outcomes[index] = outcome
         if on_done is not None:
             on_done(outcome)
@@ -79,8 +82,15 @@ def run_calls(
 
 
 def _outcomes(
-    scripts: Sequence[CallScript], target: Target, jobs: int, trails: bool
+    scripts: Sequence[CallScript],
+    target: Target,
+    jobs: int,
+    trails: bool,
+    workers: CallWorkers | None,
 ) -> Iterator[tuple[int, CallOutcome]]:
+    if workers is not None:
+        yield from workers.play(scripts)
+        return
     if jobs <= 1 or len(scripts) <= 1:
         # One freeze of the app's clock for the whole run (each call moves it to its own time):
         # starting freezegun scans every module, ~10 ms, more than a short call takes.
@@ -91,15 +101,8 @@ def _outcomes(
         finally:
             app_time.stop()
         return
-    # spawn, not fork: the parent may hold threads (the progress display) that fork would copy.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {
-            pool.submit(run_call, script, target, trail=trails): i
-            for i, script in enumerate(scripts)
-        }
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    with CallWorkers(target, jobs, trails=trails) as workers:
+        yield from workers.play(scripts)
 
 
 def _looks_like_script(path: Path) -> bool:

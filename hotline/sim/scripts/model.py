@@ -17,6 +17,13 @@ from hotline.sim.model import CalleeBehaviour, CallEnd, QueueBehaviour
 # How a call can end, as ``[expect] ended`` names it.
 ENDINGS = tuple(end.value for end in CallEnd)
 
+#: What a call may need of the app that only an app built for the replay gives (``needs``):
+#: a running server (``--url``) cannot, so such calls are skipped there, saying why.
+NEEDS = {
+    "virtual-time": "the app to see the call's virtual time (a running server keeps its own clock)",
+    "empty-database": "an empty database (a running server keeps what earlier calls stored)",
+}
+
 
 @dataclass(frozen=True)
 class Location:
@@ -159,6 +166,8 @@ class CallScript:
     queues: Mapping[str, QueueBehaviour]
     steps: tuple[Step, ...]
     expect: Expect
+    fallback_url: str | None = None  # the number's Voice Fallback URL; "" none; None: not said
+    needs: frozenset[str] = frozenset()  # keys of NEEDS
 
     @property
     def id(self) -> str:

@@ -20,6 +20,7 @@ from hotline.sim.model import ScriptError
 from hotline.sim.scripts.callees import parse_ring, read_dialled, read_queues
 from hotline.sim.scripts.model import (
     ENDINGS,
+    NEEDS,
     ApiCheck,
     CalleeHeard,
     CallScript,
@@ -39,7 +40,7 @@ from hotline.sim.scripts.values import KeyPath, ValueReader
 __all__ = ["load_script", "parse_ring", "parse_script"]
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
-_CALL_KEYS = ("name", "at", "timezone", "from", "to", "config")
+_CALL_KEYS = ("name", "at", "timezone", "from", "to", "config", "fallback_url", "needs")
 _CALL_PARTS = ("dialled", "queues", "steps", "expect")
 _ACTIONS = ("hear", "hear_re", "not_hear", "press", "say", "silence", "record", "hangup")
 _STEP_KEYS = {
@@ -175,6 +176,12 @@ class _Reader(ValueReader):
         steps = tuple(
             self.step(step, key_path("steps") + (i,)) for i, step in enumerate(steps_data)
         )
+        fallback_url = None
+        if "fallback_url" in values:
+            fallback_url = self.fallback_url(values["fallback_url"], key_path("fallback_url"))
+        needs: frozenset[str] = frozenset()
+        if "needs" in values:
+            needs = self.needs(values["needs"], key_path("needs"))
         return CallScript(
             name=name,
             where=self.where(path),
@@ -186,7 +193,33 @@ class _Reader(ValueReader):
             queues=queues,
             steps=steps,
             expect=self.expect(entry.get("expect", {}), key_path("expect")),
+            fallback_url=fallback_url,
+            needs=needs,
         )
+
+    def fallback_url(self, value: Any, path: KeyPath) -> str:
+        """The number's Voice Fallback URL: a path, an http(s) URL, or false (none)."""
+        if value is False:
+            return ""
+        if isinstance(value, str) and (
+            value.startswith("/") or value.startswith(("http://", "https://"))
+        ):
+            return value
+        raise self.fail(
+            path,
+            'fallback_url: expected a path like "/voice/fallback", an http(s):// URL'
+            f" or false, got {value!r}",
+        )
+
+    def needs(self, value: Any, path: KeyPath) -> frozenset[str]:
+        """What the call needs of an app built for the replay: some of ``NEEDS``."""
+        wanted = self.texts(value, path, "needs") if value != [] else ()
+        for need in wanted:
+            if need not in NEEDS:
+                raise self.fail(
+                    path, f"needs: unknown need {need!r} (expected: {', '.join(NEEDS)})"
+                )
+        return frozenset(wanted)
 
     def step(self, data: Any, path: KeyPath) -> Step:
         if not isinstance(data, dict):
