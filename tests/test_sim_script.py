@@ -323,6 +323,11 @@ def test_script_errors_name_the_file_and_line(body: str, line: int, message: str
         ),
         (HEADER_TEXT + "fallback_url = true\n", 5, "fallback_url: expected a path"),
         (
+            HEADER_TEXT + 'voice_url = "https://x.example.com/voice"\n',
+            5,
+            "voice_url: expected a path like \"/voice\", got 'https://x.example.com/voice'",
+        ),
+        (
             HEADER_TEXT + 'needs = ["a quiet room"]\n',
             5,
             "needs: unknown need 'a quiet room' (expected: virtual-time, empty-database)",
@@ -358,6 +363,18 @@ def test_fallback_url_and_needs_parse_with_defaults() -> None:
     assert (c.fallback_url, c.needs) == ("https://backup.example.com/twiml", frozenset())
     (plain,) = parse_script(HEADER_TEXT, "d.toml")
     assert (plain.fallback_url, plain.needs) == (None, frozenset())
+
+
+def test_voice_url_parses_with_defaults() -> None:
+    text = (
+        '[defaults]\nfrom = "1"\nto = "2"\nat = 2026-03-30T08:00:00Z\nvoice_url = "/old"\n'
+        '[[calls]]\nname = "a"\n'
+        '[[calls]]\nname = "b"\nvoice_url = "/voice"\n'
+    )
+    a, b = parse_script(text, "c.toml")
+    assert (a.voice_url, b.voice_url) == ("/old", "/voice")
+    (plain,) = parse_script(HEADER_TEXT, "d.toml")
+    assert plain.voice_url is None
 
 
 def test_an_unreadable_script_is_a_script_error(tmp_path: Path) -> None:

@@ -667,6 +667,8 @@ APOLOGY_THEN_GOODBYE = ["Say", "Say", "Hangup"]
         ),
         ("/voice/queue/wait?step=warehouse_queue", {"QueuePosition": "1"}, ["Play"], ["Play"]),
         ("/voice/queue/done?step=warehouse_queue", {"QueueResult": "hangup"}, None, None),
+        # An agent talked with the caller (queued by /voice/fallback): no apology, hang up.
+        ("/voice/queue/done", {"QueueResult": "bridged"}, ["Hangup"], ["Hangup"]),
         ("/voice/status", {"CallStatus": "completed"}, None, None),
         ("/voice/whisper?call=CAnope&step=handoff", {}, ["Hangup"], ["Hangup"]),
         ("/voice/whisper/answer?call=CAnope&step=handoff", {"Digits": "1"}, ["Hangup"], ["Hangup"]),

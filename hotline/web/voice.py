@@ -148,7 +148,7 @@ def apology(language: str | None, now: datetime, safe_path: str = "agent") -> Re
     if safe_path == "hold":  # inside a queue's wait loop only Say/Play/Pause/Hangup/... are allowed
         response.play(conf.hold_music_url)
         return response
-    if safe_path == "seller":  # the seller's whisper leg: never bridge on an error
+    if safe_path == "hangup":  # a seller's whisper leg (never bridge), or after an agent talked
         response.hangup()
         return response
     response.say(lang.prompts["apology"], voice=lang.voice, language=lang.say_language)
@@ -213,7 +213,7 @@ def _seller_leg(label: str, work: Callable[[Turn, Reply], None]) -> Response:
         with CallWork(get_store(current_app)) as store:
             call = store.load(parent_sid)
             if call is None:
-                return _unknown_call(parent_sid or "-", "seller", now)
+                return _unknown_call(parent_sid or "-", "hangup", now)
             turn = Turn(flow(), settings(), directory(), store, call, now, url_base())
             call.updated_at = now
             leg = Reply()
@@ -225,7 +225,7 @@ def _seller_leg(label: str, work: Callable[[Turn, Reply], None]) -> Response:
         log.exception("webhook %s failed for call %s", request.path, parent_sid or "-")
         if parent_sid:
             record_failure(get_store(current_app), parent_sid, now, label, type(exc).__name__)
-        return _twiml(apology(None, now, "seller"))
+        return _twiml(apology(None, now, "hangup"))
 
 
 def _whisper_prompt(turn: Turn, leg: Reply) -> None:
@@ -283,8 +283,11 @@ def queue_done() -> Response:
     """The caller left the queue: record ``QueueResult``; unless bridged, say goodbye."""
     step_name = request.args.get("step") or None
     result = (request.form.get("QueueResult") or "error").strip()[:32]
+    # After an agent talked with the caller, an error (or a call queued by /voice/fallback, which
+    # has no row) must not end with an apology: just hang up.
+    safe_path = "hangup" if result == "bridged" else "goodbye"
     return _run(
-        "queue/done", lambda turn: turn.queue_result(step_name, result), "goodbye", given=result
+        "queue/done", lambda turn: turn.queue_result(step_name, result), safe_path, given=result
     )
 
 

@@ -126,7 +126,9 @@ def play_call(
     try:
         if app_time is not None and connection.transport.shares_clock and not app_time.active:
             app_time.start(script.at)
-        sim = connection.simulator(voice_path, app_time, fallback_url=script.fallback_url)
+        sim = connection.simulator(
+            script.voice_url or voice_path, app_time, fallback_url=script.fallback_url
+        )
         result = sim.place_call(
             caller,
             script.at,

@@ -75,6 +75,8 @@ class ScriptedCaller:
         self._now = event.at
         if event.who is Who.APP and event.kind in _HEARD_KINDS and event.text:
             self._heard.append(event.text)
+        elif event.who is Who.TWILIO and event.kind == "say" and event.text:
+            self._heard.append(event.text)  # Twilio's own words: its application error
         elif event.who is Who.CALLER and event.kind in _ACTION_KINDS:
             self._close_segment(event.at)
             self._acting = False

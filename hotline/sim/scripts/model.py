@@ -166,6 +166,7 @@ class CallScript:
     queues: Mapping[str, QueueBehaviour]
     steps: tuple[Step, ...]
     expect: Expect
+    voice_url: str | None = None  # the number's Voice URL (a path); None: the replay's
     fallback_url: str | None = None  # the number's Voice Fallback URL; "" none; None: not said
     needs: frozenset[str] = frozenset()  # keys of NEEDS
 

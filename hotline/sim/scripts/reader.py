@@ -40,7 +40,17 @@ from hotline.sim.scripts.values import KeyPath, ValueReader
 __all__ = ["load_script", "parse_ring", "parse_script"]
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
-_CALL_KEYS = ("name", "at", "timezone", "from", "to", "config", "fallback_url", "needs")
+_CALL_KEYS = (
+    "name",
+    "at",
+    "timezone",
+    "from",
+    "to",
+    "config",
+    "voice_url",
+    "fallback_url",
+    "needs",
+)
 _CALL_PARTS = ("dialled", "queues", "steps", "expect")
 _ACTIONS = ("hear", "hear_re", "not_hear", "press", "say", "silence", "record", "hangup")
 _STEP_KEYS = {
@@ -176,6 +186,9 @@ class _Reader(ValueReader):
         steps = tuple(
             self.step(step, key_path("steps") + (i,)) for i, step in enumerate(steps_data)
         )
+        voice_url = None
+        if "voice_url" in values:
+            voice_url = self.voice_url(values["voice_url"], key_path("voice_url"))
         fallback_url = None
         if "fallback_url" in values:
             fallback_url = self.fallback_url(values["fallback_url"], key_path("fallback_url"))
@@ -193,9 +206,16 @@ class _Reader(ValueReader):
             queues=queues,
             steps=steps,
             expect=self.expect(entry.get("expect", {}), key_path("expect")),
+            voice_url=voice_url,
             fallback_url=fallback_url,
             needs=needs,
         )
+
+    def voice_url(self, value: Any, path: KeyPath) -> str:
+        """The number's Voice URL, a path on the app (instead of the replay's ``--voice-path``)."""
+        if isinstance(value, str) and value.startswith("/"):
+            return value
+        raise self.fail(path, f'voice_url: expected a path like "/voice", got {value!r}')
 
     def fallback_url(self, value: Any, path: KeyPath) -> str:
         """The number's Voice Fallback URL: a path, an http(s) URL, or false (none)."""
