@@ -57,4 +57,4 @@ bench-sim: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_sim.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.db *.db-wal *.db-shm
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.db *.db-wal *.db-shm *.db.lock
