@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hotline.config.settings import Settings
 from hotline.errors import ConfigError
+from hotline.web.signature import twilio_signature
 
 AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
 SHARED_KEY_ENV = "TWILIO_WEBHOOK_SHARED_KEY"
@@ -88,7 +89,7 @@ class Guard:
         # ``validate`` (the URL with and without its default port, a JSON body's hash) costs
         # three times as much, so it only gets the requests this first check refuses.
         try:
-            computed = validator.compute_signature(url, params, algorithm)
+            computed = twilio_signature(validator.token, url, params, algorithm)
         except ValueError:  # an algorithm this twilio package does not know
             log.warning(
                 "%s %s: unsupported signature algorithm in %r", req.method, req.path, signed_with
