@@ -50,8 +50,10 @@ replay: $(VENV)/.installed-test
 
 test: lint typecheck pytest replay
 
+# make bench BENCH_JSON=bench.json also writes the figures as JSON; BENCH_ARGS passes options
+# (e.g. BENCH_ARGS=--profile, or "--rounds 3 --latency-connections 64").
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/bench_webhooks.py
+	$(BIN)/python bench/bench_webhooks.py $(if $(BENCH_JSON),--json $(BENCH_JSON)) $(BENCH_ARGS)
 
 bench-sim: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_sim.py
