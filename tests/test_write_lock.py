@@ -20,7 +20,13 @@ from hotline.store.callstate import CallState
 from hotline.store.callstore import CallWork
 from hotline.store.database import Store
 from hotline.store.models import CallEventRow
-from hotline.store.write_lock import WriteLockedConnection, begin_immediate, lock_path
+from hotline.store.write_lock import (
+    AUTOCHECKPOINT_PAGES,
+    CHECKPOINT_EVERY,
+    WriteLockedConnection,
+    begin_immediate,
+    lock_path,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -138,7 +144,7 @@ def test_writers_in_threads_wait_for_the_lock_not_for_sqlite(db: Path) -> None:
         conn = connect(db)
         start.wait()
         try:
-            for i in range(150):
+            for i in range(CHECKPOINT_EVERY):  # checkpoints happen while the others write
                 conn.begin_immediate()
                 conn.execute("INSERT INTO log (writer, n) VALUES (?, ?)", (name, i))
                 conn.commit()
@@ -153,7 +159,7 @@ def test_writers_in_threads_wait_for_the_lock_not_for_sqlite(db: Path) -> None:
     for thread in threads:
         thread.join()
     assert failures == []
-    assert rows(db) == sorted((f"t{k}", i) for k in range(4) for i in range(150))
+    assert rows(db) == sorted((f"t{k}", i) for k in range(4) for i in range(CHECKPOINT_EVERY))
 
 
 def test_writers_in_processes_lose_nothing(db: Path) -> None:
@@ -310,3 +316,28 @@ def test_the_store_writes_through_the_lock(store: Store) -> None:
         assert isinstance(connection, WriteLockedConnection)
         assert connection.holds_write_lock
     assert not connection.holds_write_lock
+
+
+def test_checkpoints_run_after_the_lock_is_released(db: Path, tmp_path: Path) -> None:
+    seen: list[bool] = []
+
+    class Watched(WriteLockedConnection):
+        def _checkpoint(self) -> None:
+            seen.append(lock_is_free(db))
+            super()._checkpoint()
+
+    conn = sqlite3.connect(db, timeout=0, isolation_level=None, factory=Watched)
+    # SQLite's own checkpoint inside COMMIT is only a backstop on these connections.
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (AUTOCHECKPOINT_PAGES,)
+    for i in range(2 * CHECKPOINT_EVERY):
+        conn.begin_immediate()
+        conn.execute("INSERT INTO log (writer, n) VALUES ('w', ?)", (i,))
+        conn.commit()
+    conn.execute("SELECT 1").fetchone()
+    conn.commit()  # a commit that wrote nothing counts for nothing
+    assert seen == [True, True]
+    # The rows reached the database file itself, not only the WAL: a copy without it has them.
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(db.read_bytes())
+    conn.close()
+    assert len(rows(copy)) >= CHECKPOINT_EVERY

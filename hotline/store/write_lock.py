@@ -16,12 +16,23 @@ process killed inside a transaction never leaves it held. A thread that already 
 through one connection does not wait for it on a second one (it would wait for itself forever);
 that second connection meets SQLite's busy timeout, as every writer did before.
 
+Checkpoints (copying the WAL back into the database file, with an fsync) move out of the lock
+too: SQLite runs its automatic checkpoint inside ``COMMIT``, where every other writer would wait
+for its fsync. These connections checkpoint (``PASSIVE``: never waiting for anyone) right after
+they let go of the lock, once every ``CHECKPOINT_EVERY`` writes of the process, while the next
+writer already appends to the WAL; SQLite's own checkpoint stays as a backstop at a WAL of
+``AUTOCHECKPOINT_PAGES``. Durability does not change: a commit is in the WAL before the lock is
+released, whenever the checkpoint copies it. A writer's connection also closes under the lock:
+SQLite then tries for an exclusive lock (the last connection out checkpoints and removes the
+WAL), which a writer beginning at that moment would find busy.
+
 PostgreSQL does not use any of this: its engine never gets a ``WriteLockedConnection``.
 """
 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 import os
 import sqlite3
@@ -31,6 +42,9 @@ from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)
 _held = threading.local()  # whether this thread holds the lock (through any connection)
+CHECKPOINT_EVERY = 200  # write transactions of one process between its WAL checkpoints
+AUTOCHECKPOINT_PAGES = 10000  # SQLite's own checkpoint (under the lock): only if ours fall behind
+_writes = itertools.count(1)  # this process's write transactions
 
 
 def lock_path(database: str, uri: bool = False) -> str | None:
@@ -63,6 +77,8 @@ class WriteLockedConnection(sqlite3.Connection):
         self._lock_path = lock_path(name, bool(kwargs.get("uri", False)))
         self._lock_fd: int | None = None
         self._holding = False
+        if self._lock_path is not None:
+            self.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
 
     def begin_immediate(self) -> None:
         """``BEGIN IMMEDIATE``, first waiting for the file lock (released again if BEGIN fails)."""
@@ -74,11 +90,14 @@ class WriteLockedConnection(sqlite3.Connection):
             raise
 
     def commit(self) -> None:
-        """Commit, then let the next writer in."""
+        """Commit, then let the next writer in (and now and then checkpoint the WAL)."""
+        wrote = self._holding
         try:
             super().commit()
         finally:
             self._release()
+        if wrote and next(_writes) % CHECKPOINT_EVERY == 0:
+            self._checkpoint()
 
     def rollback(self) -> None:
         """Roll back, then let the next writer in."""
@@ -88,8 +107,10 @@ class WriteLockedConnection(sqlite3.Connection):
             self._release()
 
     def close(self) -> None:
-        """Close the connection and its lock file descriptor."""
+        """Close the connection (a writer's, under the lock) and its lock file descriptor."""
         try:
+            if self._lock_fd is not None:  # a writer: close under the lock (see above)
+                self._acquire()
             super().close()
         finally:
             self._release()
@@ -101,6 +122,12 @@ class WriteLockedConnection(sqlite3.Connection):
     def holds_write_lock(self) -> bool:
         """Whether this connection holds the file lock now."""
         return self._holding
+
+    def _checkpoint(self) -> None:
+        try:
+            self.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.debug("WAL checkpoint of %s skipped: %s", self._lock_path, exc)
 
     def _acquire(self) -> None:
         if self._holding or self._lock_path is None or getattr(_held, "lock", False):
