@@ -33,7 +33,7 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS webhook_log ("
     "id INTEGER PRIMARY KEY, call_sid VARCHAR(64), at DATETIME, step VARCHAR(64))"
 )
-CHECKPOINT_EVERY = 200  # commits of one worker between its checkpoints, outside the lock
+CHECKPOINT_EVERY = 500  # commits of one worker between its checkpoints, outside the lock
 
 
 class _Writer:
