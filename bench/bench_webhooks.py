@@ -274,9 +274,10 @@ def profile(args: argparse.Namespace) -> None:
                 hotline_us, bare_us = hotline.cost(target, timed), bare.cost(target, timed)
                 floor_us = floor.cost(target, timed)
                 print(
-                    f"\n== {label}: hotline {hotline_us:.0f} µs CPU/request in the app, bare flask "
-                    f"{bare_us:.0f} µs (ratio {bare_us / hotline_us:.2f}), floor {floor_us:.0f} µs "
-                    f"(ratio {bare_us / floor_us:.2f}); no server, no client"
+                    f"\n== {label}: CPU µs per request in the app (no server, no client): "
+                    f"hotline {hotline_us:.0f}, floor {floor_us:.0f}, bare {bare_us:.0f}; as "
+                    f"ratios of requests/s: hotline/floor {floor_us / hotline_us:.2f}, "
+                    f"hotline/bare {bare_us / hotline_us:.2f}, floor/bare {bare_us / floor_us:.2f}"
                 )
                 profiler = cProfile.Profile()
                 profiler.runcall(hotline.post_all, target, profiled)
