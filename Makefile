@@ -50,11 +50,13 @@ replay: $(VENV)/.installed-test
 
 test: lint typecheck pytest replay
 
+# make bench BENCH_JSON=bench.json also writes the figures as JSON; BENCH_ARGS passes options
+# (e.g. BENCH_ARGS=--profile, or "--rounds 3 --latency-connections 64").
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/bench_webhooks.py
+	$(BIN)/python bench/bench_webhooks.py $(if $(BENCH_JSON),--json $(BENCH_JSON)) $(BENCH_ARGS)
 
 bench-sim: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_sim.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.db *.db-wal *.db-shm
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.db *.db-wal *.db-shm *.db.lock

@@ -103,6 +103,7 @@ def test_a_path_with_uri_characters_opens_that_very_file(tmp_path: Path) -> None
         "hotline.db",
         "hotline.db-wal",
         "hotline.db-shm",
+        "hotline.db.lock",  # the writers' queue (store/write_lock.py)
     }
     assert [p.name for p in tmp_path.iterdir()] == ["odd # 100% name"]
 

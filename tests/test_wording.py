@@ -10,7 +10,7 @@ import pytest
 
 from hotline.config.settings import load_settings
 from hotline.ivr.flow_file import load_flow
-from hotline.ivr.wording import call_values, reopens, spell_digits, spoken_phone
+from hotline.ivr.wording import call_values, placeholders, reopens, spell_digits, spoken_phone
 from hotline.rules import phones
 from hotline.store.callstate import CallState
 from tests.conftest import ROOT
@@ -235,3 +235,18 @@ def test_spoken_phone_is_every_digit_in_groups(number: str) -> None:
         digits = group.replace(" ", "")
         assert digits.isdigit() and group == " ".join(digits)
     assert "".join(ch for ch in spoken if ch.isdigit()) == number.lstrip("+")
+
+
+@pytest.mark.parametrize(
+    ("template", "names"),
+    [
+        ("For a question about a product, press 1.", set()),
+        ("Order {order} from {seller}.", {"order", "seller"}),
+        ("{order}{order} again", {"order"}),
+        ("Braces {{kept}} and {reopens}", {"reopens"}),
+        ("{order.digits} and {seller[0]}", {"order", "seller"}),
+        ("unclosed {order", {"{"}),  # malformed: the prompt gets every value and fails as before
+    ],
+)
+def test_placeholders_a_prompt_fills(template: str, names: set[str]) -> None:
+    assert placeholders(template) == names

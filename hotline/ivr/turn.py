@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from hotline.config.settings import Seller, Settings
 from hotline.ivr.caller_input import Caller, choose_option, speech_hints
 from hotline.ivr.flow import Flow, Language, Option, Step
 from hotline.ivr.reply import Reply
-from hotline.ivr.wording import call_values, reopens
+from hotline.ivr.wording import call_values, placeholders, reopens
 from hotline.store.callstate import CallState
 from hotline.store.callstore import CallWork
 from hotline.store.directory import Directory
@@ -47,11 +48,14 @@ class TurnBase:
 
     def prompt(self, name: str, **values: str) -> str:
         """Prompt ``name`` in the call's language, filled with what the call knows."""
-        if "{reopens}" in self.flow.template(self.call.language, name):
-            values.setdefault(
-                "reopens", reopens(self.flow, self.call.language, self.settings.hours, self.now)
-            )
-        return self.flow.prompt(self.call.language, name, **{**self.context(), **values})
+        wanted = placeholders(self.flow.template(self.call.language, name))
+        if not wanted <= values.keys():  # most prompts need none of the call's values
+            if "reopens" in wanted:
+                values.setdefault(
+                    "reopens", reopens(self.flow, self.call.language, self.settings.hours, self.now)
+                )
+            values = {**self.context(), **values}
+        return self.flow.prompt(self.call.language, name, **values)
 
     def context(self) -> dict[str, str]:
         """Placeholder values known for this call."""
@@ -70,7 +74,7 @@ class TurnBase:
 
     def url(self, path: str, **query: str) -> str:
         """A webhook URL of this app, under its public base URL or path prefix."""
-        return self.base + path + ("?" + urlencode(query) if query else "")
+        return self.base + path + ("?" + _query(tuple(query.items())) if query else "")
 
     def _gather(
         self,
@@ -105,3 +109,9 @@ class TurnBase:
 
     def _seller(self) -> Seller | None:
         return self.directory.seller(self.call.seller_id)
+
+
+@lru_cache(maxsize=1024)
+def _query(items: tuple[tuple[str, str], ...]) -> str:
+    # The same few queries recur (a step's attempt number): encode each once.
+    return urlencode(items)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from functools import lru_cache
+from string import Formatter
 
 from hotline.config.settings import Seller
 from hotline.ivr.flow import Flow, Language
@@ -17,8 +18,8 @@ def call_values(
 ) -> dict[str, str]:
     """Placeholder values known for ``call``: the hours, its question, order, topic and seller."""
     values = {
-        "opens": hours.opens.strftime("%H:%M"),
-        "closes": hours.closes.strftime("%H:%M"),
+        "opens": _clock(hours.opens),
+        "closes": _clock(hours.closes),
         "question": (call.question or "").rstrip(" .?!"),
         "order": spell_digits(call.order_id or ""),
     }
@@ -39,6 +40,21 @@ def reopens(flow: Flow, language: str, hours: Schedule, now: datetime) -> str:
     days = (opening.date() - today).days
     name = {0: "reopens_today", 1: "reopens_tomorrow"}.get(days, "reopens_later")
     return flow.prompt(language, name, time=f"{opening:%H:%M}", date=opening.date().isoformat())
+
+
+@lru_cache(maxsize=1024)
+def placeholders(template: str) -> frozenset[str]:
+    """The names a prompt's placeholders look up (``{order}`` and ``{order.x}``: ``order``)."""
+    try:
+        fields = [name for _text, name, _spec, _conv in Formatter().parse(template) if name]
+    except ValueError:  # a malformed template: filling it fails the same way, with all values
+        return frozenset({"{"})
+    return frozenset(name.partition(".")[0].partition("[")[0] for name in fields)
+
+
+@lru_cache(maxsize=64)
+def _clock(at: time) -> str:
+    return at.strftime("%H:%M")
 
 
 @lru_cache(maxsize=1024)

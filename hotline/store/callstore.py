@@ -24,6 +24,7 @@ from hotline.store.callstate import CallState
 from hotline.store.database import Store
 from hotline.store.models import CallEventRow, CallRow
 from hotline.store.prepared import Prepared, row_reader
+from hotline.store.write_lock import begin_immediate
 
 log = logging.getLogger(__name__)
 _CALLS: Table = CallRow.__table__  # type: ignore[assignment]
@@ -135,7 +136,7 @@ class CallWork:
         cursor = driver.cursor()
         try:
             if self._conn is None and self._sql.begin is not None:
-                cursor.execute(self._sql.begin)
+                begin_immediate(driver)  # through the file lock (``write_lock``)
             if self._loaded is None:
                 self._sql.insert.execute(cursor, values)
             else:

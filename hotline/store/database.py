@@ -33,6 +33,7 @@ from hotline.config.settings import Seller, Settings
 from hotline.errors import StoreError
 from hotline.store import sqlite_file
 from hotline.store.models import OrderRow, SellerRow
+from hotline.store.write_lock import WriteLockedConnection, begin_immediate
 
 EXTENSION = "hotline.store"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -119,7 +120,10 @@ def make_engine(url: str) -> Engine:
         # Well under Twilio's 15 s webhook timeout, so a caller stuck behind a lock still hears
         # our apology rather than Twilio's error message. Parameters stay out of error messages:
         # they carry buyers' phone numbers, and errors are logged.
-        engine = create_engine(url, connect_args={"timeout": 5}, hide_parameters=True)
+        # Writers queue on a file lock beside the database rather than in SQLite's busy sleep
+        # (see ``write_lock``).
+        connect_args = {"timeout": 5, "factory": WriteLockedConnection}
+        engine = create_engine(url, connect_args=connect_args, hide_parameters=True)
         path = sqlite_file.file_path(url)
         if path is not None:
             sqlite_file.open_read_write(engine, path)
@@ -143,11 +147,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     # A transaction that writes takes the write lock up front, so two workers never deadlock
-    # upgrading a read lock; the busy timeout then simply queues them (the webhooks' own
+    # upgrading a read lock; the file lock of ``write_lock`` then queues them (the webhooks' own
     # statements in ``callstore`` begin the same way). A read marked read-only (the API's, the
     # directory check at start-up) runs in autocommit mode: no transaction, no lock.
     if not conn.get_execution_options().get("hotline_read_only"):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_immediate(conn.connection.dbapi_connection)
 
 
 def upgrade_schema(url: str, revision: str = "head") -> None:
