@@ -5,14 +5,9 @@ from __future__ import annotations
 import http.client
 import io
 import logging
-import os
 import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -23,7 +18,8 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
-from tests.conftest import API_TOKEN, AUTH_TOKEN, ROOT, CallActions
+from tests.conftest import API_TOKEN, AUTH_TOKEN, CallActions
+from tests.live_server import LiveServer, serve_hotline
 
 LIMIT = 64 * 1024  # the default of security.max_request_bytes
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -190,43 +186,11 @@ CHUNK = b"a" * (1024 * 1024)
 GUARD = 120.0  # seconds before a hung socket fails the test (a guard, never a measurement)
 
 
-@dataclass
-class Server:
-    """hotline under gunicorn with one worker, on a loopback port."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    @property
-    def worker(self) -> int:
-        """The pid of the one worker (the master's child)."""
-        pids = children(self.process.pid)
-        assert len(pids) == 1, f"expected one worker, got {pids}"
-        return pids[0]
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def children(pid: int) -> list[int]:
-    """The pids whose parent is ``pid``, read from /proc."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            after_name = stat.read_text().rpartition(")")[2].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(after_name[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
+def only_worker(server: LiveServer) -> int:
+    """The pid of the server's one worker."""
+    pids = server.workers()
+    assert len(pids) == 1, f"expected one worker, got {pids}"
+    return pids[0]
 
 
 def memory_kb(pid: int) -> dict[str, int]:
@@ -240,52 +204,16 @@ def memory_kb(pid: int) -> dict[str, int]:
 
 
 @pytest.fixture
-def server(db_path: Path, tmp_path: Path) -> Iterator[Server]:
-    """gunicorn serving ``hotline:create_app()`` on this test's migrated database."""
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('url = "sqlite:///instance/hotline.db"', f'url = "sqlite:///{db_path}"')
-    text = text.replace('flows_dir = "flows"', f'flows_dir = "{ROOT / "flows"}"')
-    config_path = tmp_path / "config.toml"
-    config_path.write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k != "HOTLINE_DATABASE_URL"}
-    env.update(
-        HOTLINE_CONFIG=str(config_path), TWILIO_AUTH_TOKEN=AUTH_TOKEN, HOTLINE_API_TOKEN=API_TOKEN
-    )
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    command = [sys.executable, "-m", "gunicorn", "--workers", "1"]
-    command += ["--bind", f"127.0.0.1:{port}", "hotline:create_app()"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    started = Server(process, port, log)
-    try:
-        _wait_until_served(started)
-        yield started
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=GUARD)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def server(db_path: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    """``hotline serve`` with one worker on this test's migrated database."""
+    with serve_hotline(tmp_path, database=db_path) as live:
+        yield live
 
 
-def _wait_until_served(server: Server) -> None:
-    # gunicorn binds the port before it forks the worker, so once the worker is there a request
-    # waits in the listen queue until it is taken.
-    deadline = time.monotonic() + GUARD
-    while time.monotonic() < deadline:
-        assert server.process.poll() is None, server.log.read_text()
-        if children(server.process.pid):
-            return
-        time.sleep(0.05)
-    pytest.fail(f"gunicorn did not start:\n{server.log.read_text()}")
-
-
-def signed_webhook(server: Server) -> tuple[int, str]:
+def signed_webhook(server: LiveServer) -> tuple[int, str]:
     """An ordinary signed ``POST /voice``: its status and body."""
     form = _call_form()
-    signature = RequestValidator(AUTH_TOKEN).compute_signature(server.url("/voice"), form)
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(f"{server.url}/voice", form)
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=GUARD)
     try:
         connection.request(
@@ -311,7 +239,7 @@ def _call_form() -> dict[str, str]:
     }
 
 
-def stream(server: Server, head: bytes, body: Iterator[bytes]) -> bytes:
+def stream(server: LiveServer, head: bytes, body: Iterator[bytes]) -> bytes:
     """Send ``head`` then ``body`` (until the server stops taking it); return what it answered."""
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=GUARD)
     sent = [0]
@@ -363,9 +291,9 @@ def head(port: int, length_header: str) -> bytes:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads memory from /proc")
-def test_gunicorn_refuses_a_huge_webhook_body_without_reading_it(server: Server) -> None:
+def test_gunicorn_refuses_a_huge_webhook_body_without_reading_it(server: LiveServer) -> None:
     assert signed_webhook(server)[0] == 200  # warm: the app and the store have done their work
-    worker = server.worker
+    worker = only_worker(server)
     before = memory_kb(worker)
 
     answers = [
@@ -382,4 +310,4 @@ def test_gunicorn_refuses_a_huge_webhook_body_without_reading_it(server: Server)
     assert (after["VmRSS"] - before["VmRSS"]) / 1024 < 16
     status, twiml = signed_webhook(server)
     assert status == 200 and "<Gather" in twiml  # and a real webhook is served as ever
-    assert server.worker == worker  # by the same worker: none died
+    assert only_worker(server) == worker  # by the same worker: none died

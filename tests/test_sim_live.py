@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +28,7 @@ from hotline.sim.run.connection import Connection
 from hotline.sim.run.outcomes import play_call
 from hotline.sim.run.runner import load_scripts
 from hotline.sim.scripts.model import CallScript
+from tests.live_server import serve_hotline
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLS = ROOT / "tests" / "calls"
@@ -113,49 +109,12 @@ def test_a_call_marked_virtual_time_fails_at_some_time(
 # -- a real server ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[str]:
     """``hotline serve`` (gunicorn, 2 workers, signatures checked) on a fresh SQLite file."""
-    hotline = Path(sys.executable).parent / "hotline"
-    env = {
-        **os.environ,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "HOTLINE_API_TOKEN": API_TOKEN,
-        "HOTLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}",
-    }
-    config = ["--config", str(ROOT / "config.toml")]
-    subprocess.run([hotline, *config, "db", "upgrade"], env=env, cwd=ROOT, check=True)
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [hotline, *config, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "hotline serve did not start listening"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(30)
-        log.close()
+    tokens = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "HOTLINE_API_TOKEN": API_TOKEN}
+    with serve_hotline(tmp_path, workers=2, env=tokens) as server:
+        yield server.url
 
 
 def test_replay_against_a_live_server_twice(live_server: str, tmp_path: Path) -> None:

@@ -8,11 +8,7 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,7 +23,8 @@ from hotline.cli import main
 from hotline.errors import StoreError
 from hotline.store.database import Store, make_engine, upgrade_schema
 from hotline.store.sqlite_file import file_path
-from tests.conftest import AUTH_TOKEN, ROOT, CallActions
+from tests.conftest import AUTH_TOKEN, CallActions
+from tests.live_server import serve_hotline, write_config
 
 OPEN = "2026-11-26T10:00:00+01:00"  # a Thursday, mid-morning in Warsaw: the hotline is open
 APOLOGY = "Sorry, something went wrong"
@@ -45,16 +42,6 @@ def _holding(path: Path) -> Iterator[sqlite3.Connection]:
     with contextlib.closing(sqlite3.connect(path)) as db:
         _count(db, "call_events")  # opens the file (and its WAL) before anything happens to it
         yield db
-
-
-def _config_file(tmp_path: Path, db: Path) -> Path:
-    """The shipped config as a file, on database ``db``."""
-    text = (ROOT / "config.toml").read_text(encoding="utf-8")
-    text = text.replace('url = "sqlite:///instance/hotline.db"', f'url = "sqlite:///{db}"')
-    text = text.replace('flows_dir = "flows"', f'flows_dir = "{ROOT / "flows"}"')
-    path = tmp_path / "config.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # -- which URLs are files ------------------------------------------------------------------------
@@ -128,7 +115,7 @@ def test_commands_refuse_a_missing_database_and_create_nothing(
     command: list[str],
 ) -> None:
     missing = tmp_path / "data" / "hotline.db"
-    config = _config_file(tmp_path, missing)
+    config = write_config(tmp_path, missing)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
     monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
@@ -171,7 +158,7 @@ def test_commands_refuse_an_unmigrated_database_before_any_banner(
 ) -> None:
     empty = tmp_path / "hotline.db"
     empty.touch()
-    config = _config_file(tmp_path, empty)
+    config = write_config(tmp_path, empty)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
     monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
@@ -240,13 +227,6 @@ def test_a_replaced_database_is_noticed_and_neither_file_is_written(
 # -- with gunicorn -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _healthz(port: int) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
@@ -255,66 +235,25 @@ def _healthz(port: int) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
-def _wait_until_up(port: int, server: subprocess.Popen[bytes]) -> tuple[int, str]:
-    deadline = time.monotonic() + 60  # a safety net for a stuck start, not a measurement
-    while True:
-        try:
-            return _healthz(port)
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (gunicorn's workers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                # The command may hold spaces and parentheses: the fields after the last ')'.
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-                if int(fields[1]) == pid:
-                    found.append(int(entry.name))
-    return found
-
-
 def test_gunicorn_never_serves_a_new_database_after_the_file_is_deleted(
     tmp_path: Path, db_path: Path
 ) -> None:
-    config = _config_file(tmp_path, db_path)
-    port = _free_port()
-    env = {**os.environ, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "HOTLINE_CONFIG": str(config)}
-    env.pop("HOTLINE_DATABASE_URL", None)
-    hotline = Path(sys.executable).with_name("hotline")
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            # One worker: once /healthz answers, it has booted (with two, the second might
-            # still be starting when the file goes, and fail on its own).
-            [str(hotline), "serve", "--port", str(port), "--workers", "1"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            assert _wait_until_up(port, server)[0] == 200
-            db_path.unlink()
-            status, body = _healthz(port)
-            assert status == 503
-            assert "deleted" in body
-            [worker] = _children(server.pid)
-            os.kill(worker, signal.SIGKILL)  # gunicorn starts another worker in its place
-            exit_code = server.wait(timeout=60)
-        finally:
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-                server.wait(timeout=30)
-    output = log.read_text(encoding="utf-8", errors="replace")
+    # One worker: once /healthz answers, it has booted (with two, the second might still be
+    # starting when the file goes, and fail on its own).
+    with serve_hotline(tmp_path, database=db_path) as server:
+        assert _healthz(server.port)[0] == 200
+        db_path.unlink()
+        status, body = _healthz(server.port)
+        assert status == 503
+        assert "deleted" in body
+        [worker] = server.workers()
+        os.kill(worker, signal.SIGKILL)  # gunicorn starts another worker in its place
+        exit_code = server.process.wait(timeout=60)
+    output = server.log()
     # The new worker refused the missing file, and gunicorn stopped rather than run on without it.
     assert exit_code != 0, output
     assert f"no database file at {db_path}" in output
     assert UPGRADE in output
     assert not db_path.exists()
     with pytest.raises(OSError):
-        _healthz(port)
+        _healthz(server.port)
