@@ -63,6 +63,7 @@ def _clock(value: time) -> str:
 
 
 def date_value(section: Section, name: str, value: Any) -> date:
+    """``value`` (of key ``name``) as a date: a TOML date or an ISO string like "2026-12-25"."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if isinstance(value, str):
@@ -74,6 +75,7 @@ def date_value(section: Section, name: str, value: Any) -> date:
 
 
 def phone(section: Section, name: str, region: str) -> str:
+    """The phone number at ``name`` in E.164, read in ``region`` when written without +."""
     value = section.text(name)
     try:
         return phones.normalise(value, region)
@@ -82,6 +84,7 @@ def phone(section: Section, name: str, region: str) -> str:
 
 
 def language(section: Section, name: str, default: str | None = None) -> str:
+    """A prompt language code that fits the store's column (``LANGUAGE_MAX``)."""
     value = section.text(name, default)
     if not 1 <= len(value) <= LANGUAGE_MAX:
         expected = f'a language code like "en" (1 to {LANGUAGE_MAX} characters)'
