@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from flask import Flask
 
 from hotline import create_app
-from hotline.cli import _banner, cli, main
+from hotline.cli import cli, main
 from hotline.messages.threads import open_thread
 from hotline.rules.routing import Party
+from hotline.server import banner
 from hotline.store.database import get_store
 from tests.conftest import ROOT
 
@@ -111,7 +112,7 @@ def test_the_serve_banner_says_which_signatures_are_checked(
         monkeypatch.setenv("TWILIO_WEBHOOK_SHARED_KEY", shared_key)
     else:
         monkeypatch.delenv("TWILIO_WEBHOOK_SHARED_KEY", raising=False)
-    _banner(create_app(config), None, True, "127.0.0.1", 5000)
+    banner(create_app(config), None, True, "127.0.0.1", 5000)
     assert expected in " ".join(capsys.readouterr().out.split())
 
 
@@ -128,7 +129,7 @@ def test_the_serve_banner_says_which_signatures_are_checked(
 def test_the_serve_banner_gives_the_voice_fallback_url(
     config: dict[str, Any], capsys: pytest.CaptureFixture[str], public: str | None, expected: str
 ) -> None:
-    _banner(create_app(config), public, True, "127.0.0.1", 5000)
+    banner(create_app(config), public, True, "127.0.0.1", 5000)
     out = " ".join(capsys.readouterr().out.split())
     assert expected in out
     assert "Voice Fallback URL" in out and "/voice/fallback." in out  # and what to do with it
@@ -207,7 +208,7 @@ def test_serve_refuses_zero_workers_or_port_zero(
 def test_the_serve_banner_keeps_each_line_whole_in_a_pipe(
     config: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _banner(create_app(config), "https://hotline.example.com", True, "127.0.0.1", 5000)
+    banner(create_app(config), "https://hotline.example.com", True, "127.0.0.1", 5000)
     lines = capsys.readouterr().out.splitlines()
     assert any(line.endswith("/api/threads  (Bearer $HOTLINE_API_TOKEN)") for line in lines)
     assert any("set your Twilio number's Voice URL to" in line for line in lines)

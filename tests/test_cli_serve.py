@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 import pytest
 from twilio.request_validator import RequestValidator
 
-from hotline.cli import _bind_address, _check_port_is_free
 from hotline.errors import HotlineError
+from hotline.server import bind_address, check_port_is_free
 from tests.conftest import AUTH_TOKEN, HOTLINE_NUMBER
 from tests.live_server import (
     HOTLINE,
@@ -130,12 +130,12 @@ def test_a_busy_port_is_refused_in_one_line_before_the_banner(tmp_path: Path) ->
     ],
 )
 def test_the_bind_address_gunicorn_is_given(host: str, bind: str) -> None:
-    assert _bind_address(host, 5000) == bind
+    assert bind_address(host, 5000) == bind
 
 
 def test_an_address_not_on_this_machine_is_refused_in_one_line() -> None:
     with pytest.raises(HotlineError) as refused:
-        _check_port_is_free("192.0.2.1", 5000)  # TEST-NET-1: never a local address
+        check_port_is_free("192.0.2.1", 5000)  # TEST-NET-1: never a local address
     assert str(refused.value) == (
         "cannot serve on 192.0.2.1:5000: no such address on this machine "
         "(try --host 127.0.0.1 or 0.0.0.0)"
@@ -143,4 +143,4 @@ def test_an_address_not_on_this_machine_is_refused_in_one_line() -> None:
 
 
 def test_a_free_port_passes_the_check() -> None:
-    _check_port_is_free("127.0.0.1", free_port())
+    check_port_is_free("127.0.0.1", free_port())

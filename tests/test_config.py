@@ -16,13 +16,12 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from hotline import create_app
 from hotline.config.settings import (
     CONFIG_ENV,
-    DATABASE_URL_ENV,
-    LANGUAGE_MAX,
     ORDER_ID_MAX,
     SELLER_ID_MAX,
     SELLER_NAME_MAX,
     load_settings,
 )
+from hotline.config.values import DATABASE_URL_ENV, LANGUAGE_MAX
 from hotline.errors import ConfigError
 from hotline.store.models import CallRow, OrderRow, SellerRow
 from tests.conftest import ROOT, shipped_config

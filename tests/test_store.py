@@ -16,7 +16,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
 
 from hotline.cli import cli
-from hotline.config.settings import CONFIG_ENV, DATABASE_URL_ENV, Settings, load_settings
+from hotline.config.settings import CONFIG_ENV, Settings, load_settings
+from hotline.config.values import DATABASE_URL_ENV
 from hotline.errors import StoreError
 from hotline.store.database import Store, sync_directory, upgrade_schema
 from hotline.store.models import Base, CallEventRow, OrderRow, SellerRow, UTCDateTime

@@ -1,6 +1,6 @@
 """Reading one TOML table of the configuration: typed getters whose errors name the dotted key.
 
-``hotline.config.settings`` decides what the configuration means; this module only reads
+``hotline.config.settings`` and ``values`` decide what the configuration means; this module reads
 values of the right shape and turns every mismatch into a ``ConfigError`` like
 ``config.toml: calls.dial_timeout: expected a whole number from 5 to 600, got '20'``.
 """

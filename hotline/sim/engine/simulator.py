@@ -7,11 +7,12 @@ leg), holds queued callers per ``QueueBehaviour``, and returns a ``CallResult`` 
 ``Transcript``. Time is virtual (``clock.py``); every SID is derived from a seed, so a call
 replayed with the same inputs gives the same transcript.
 
-This module holds the call loop, status callbacks and the plain verbs (Say, Play, Pause,
-Redirect, Hangup, Reject); the rest is split by concern: ``call.py`` (a call's running state and
-the webhooks it posts), ``playback.py`` (what a listener hears), ``gathering.py`` (Gather,
-Record), ``dialing.py`` (Dial to numbers, whispers, Queue) and ``queueing.py`` (Enqueue, waitUrl,
-Leave).
+This module holds the ``Simulator`` and a call's run from first ring to end; the rest is split
+by concern: ``call.py`` (a call's running state and the webhooks it posts), ``verbs.py`` (which
+function plays each verb; Say, Play, Pause, Redirect, Hangup, Reject), ``playback.py`` (what a
+listener hears), ``gathering.py`` (Gather, Record), ``dialing.py`` (Dial to numbers, whispers,
+Queue), ``queueing.py`` (Enqueue, waitUrl, Leave) and ``status_callbacks.py`` (the events
+posted to the number's status callback).
 """
 
 from __future__ import annotations
@@ -21,31 +22,24 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from hotline.sim.engine import twiml
 from hotline.sim.engine.call import (
     API_VERSION,
     CallOver,
     CallState,
-    Handler,
-    Leg,
     QueueVisit,
-    Step,
     Stop,
 )
 from hotline.sim.engine.callees import number_key
 from hotline.sim.engine.clock import AppTime, Timing, VirtualClock
-from hotline.sim.engine.dialing import dial
 from hotline.sim.engine.fallback import APPLICATION_ERROR, failed_ending
-from hotline.sim.engine.gathering import gather, record
-from hotline.sim.engine.playback import play_segments, segment
-from hotline.sim.engine.queueing import enqueue, leave
 from hotline.sim.engine.signing import Signer
+from hotline.sim.engine.status_callbacks import STATUS_CALLBACK_EVENTS, send_status_callback
 from hotline.sim.engine.transport import Transport
-from hotline.sim.engine.twiml import Document, Verb
+from hotline.sim.engine.twiml import Document
+from hotline.sim.engine.verbs import HANDLERS
 from hotline.sim.model import (
     QUEUE_REFUSALS,
     CalleeBehaviour,
@@ -70,9 +64,6 @@ __all__ = [
 ]
 
 DEFAULT_ACCOUNT_SID = "AC" + hashlib.sha1(b"hotline.sim account").hexdigest()[:32]
-STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
-
-_STATUS_OF_EVENT = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
 
 
 @dataclass(frozen=True)
@@ -214,7 +205,7 @@ class Simulator:
         are raised; a failing webhook ends the call as FAILED with ``CallResult.error`` set.
         """
         call = CallState(
-            self, caller, VirtualClock(at), from_, to, callees or {}, queues or {}, seed, _HANDLERS
+            self, caller, VirtualClock(at), from_, to, callees or {}, queues or {}, seed, HANDLERS
         )
         return _run(self, call)
 
@@ -229,8 +220,8 @@ def _run(sim: Simulator, call: CallState) -> CallResult:
         call.clock.shared_with_app(sim.app_time) if sim.transport.shares_clock else nullcontext()
     )
     with shared:
-        _status_callback(sim, call, "initiated")
-        _status_callback(sim, call, "ringing")
+        send_status_callback(sim, call, "initiated")
+        send_status_callback(sim, call, "ringing")
         try:
             end, reason = _play_call(sim, call)
         except CallOver as over:
@@ -248,7 +239,7 @@ def _run(sim: Simulator, call: CallState) -> CallResult:
             call.emit(Who.TWILIO, "error", str(exc))
         call.main.status = "completed"
         call.emit(Who.TWILIO, "end", end.value, detail={"reason": reason})
-        _status_callback(sim, call, "completed", end)
+        send_status_callback(sim, call, "completed", end)
     return CallResult(
         call_sid=call.sid,
         transcript=call.transcript,
@@ -270,7 +261,7 @@ def _play_call(sim: Simulator, call: CallState) -> tuple[CallEnd, str]:
     if not doc.verbs or doc.verbs[0].name != "Reject":
         call.answered_at = call.clock.elapsed
         call.main.status = "in-progress"
-        _status_callback(sim, call, "answered")
+        send_status_callback(sim, call, "answered")
     while True:
         step = call.play(doc, call.main)
         if isinstance(step, Document):
@@ -281,76 +272,3 @@ def _play_call(sim: Simulator, call: CallState) -> tuple[CallEnd, str]:
             return CallEnd.REJECTED, f"<Reject> in {doc.url}"
         else:
             return CallEnd.COMPLETED, f"end of TwiML from {doc.url}"
-
-
-def _status_callback(
-    sim: Simulator, call: CallState, event: str, end: CallEnd | None = None
-) -> None:
-    url = sim.status_callback
-    if url is None or event not in sim.status_callback_events:
-        return
-    extra = {
-        "CallbackSource": "call-progress-events",
-        "SequenceNumber": str(call.sequence),
-        "Timestamp": format_datetime(call.clock.now),
-    }
-    call.sequence += 1
-    if end is None:
-        status = _STATUS_OF_EVENT[event]
-    else:
-        status = _final_status(end, call.reject_reason)
-        answered = call.answered_at if call.answered_at is not None else call.clock.elapsed
-        extra["CallDuration"] = str(round(call.clock.elapsed - answered))
-    call.notify(url, {**call.main.params, "CallStatus": status, **extra}, f"{event} status")
-
-
-def _final_status(end: CallEnd, reject_reason: str) -> str:
-    if end is CallEnd.REJECTED:
-        return "busy" if reject_reason == "busy" else "no-answer"
-    if end is CallEnd.FAILED:
-        return "failed"
-    return "completed"
-
-
-# -- the verbs that need no input, ringing or queue -------------------------------------------
-
-
-def _speak(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
-    play_segments(call, [segment(verb, call.sim.timing)], leg)
-    return None
-
-
-def _redirect(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
-    if not verb.text:
-        raise WebhookFailed(f"<Redirect> without a URL (from {doc.url})")
-    target = urljoin(doc.url, verb.text)
-    call.emit(Who.TWILIO, "redirect", target, url=doc.url)
-    return call.fetch(target, twiml.method(verb), leg)
-
-
-def _hangup(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
-    return Stop.HANGUP
-
-
-def _reject(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
-    reason = verb.attrs.get("reason", "rejected")
-    if reason not in ("rejected", "busy"):
-        raise twiml.invalid(verb, "reason", "rejected or busy")
-    call.emit(Who.TWILIO, "reject", reason, url=doc.url)
-    call.reject_reason = reason
-    return Stop.REJECT
-
-
-_HANDLERS: dict[str, Handler] = {
-    "Say": _speak,
-    "Play": _speak,
-    "Pause": _speak,
-    "Gather": gather,
-    "Dial": dial,
-    "Record": record,
-    "Enqueue": enqueue,
-    "Leave": leave,
-    "Redirect": _redirect,
-    "Hangup": _hangup,
-    "Reject": _reject,
-}

@@ -4,6 +4,8 @@ A file holds one call (``[call]`` with ``[dialled]``, ``[queues]``, ``[[steps]]`
 ``[expect]``, at the top of the file or inside the call: ``[call.dialled]``...) or several named
 calls (``[[calls]]`` with ``[calls.dialled]``, ``[[calls.steps]]``..., shared values in
 ``[defaults]``). Every problem is a ``ScriptError`` naming the file and line.
+The file's shape and each call's header are read here; its parts in ``callees`` ([dialled],
+[queues]), ``caller_steps`` ([[steps]]) and ``expectations`` ([expect]).
 docs/simulator.md is the format reference.
 """
 
@@ -18,22 +20,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.sim.model import ScriptError
 from hotline.sim.scripts.callees import parse_ring, read_dialled, read_queues
-from hotline.sim.scripts.model import (
-    ENDINGS,
-    NEEDS,
-    ApiCheck,
-    CalleeHeard,
-    CallScript,
-    Expect,
-    Hangup,
-    Hear,
-    Press,
-    Record,
-    Say,
-    Silence,
-    Step,
-    normalise_heard,
-)
+from hotline.sim.scripts.caller_steps import read_step
+from hotline.sim.scripts.expectations import read_expect
+from hotline.sim.scripts.model import NEEDS, CallScript
 from hotline.sim.scripts.sourcemap import SourceMap
 from hotline.sim.scripts.values import KeyPath, ValueReader
 
@@ -52,18 +41,6 @@ _CALL_KEYS = (
     "needs",
 )
 _CALL_PARTS = ("dialled", "queues", "steps", "expect")
-_ACTIONS = ("hear", "hear_re", "not_hear", "press", "say", "silence", "record", "hangup")
-_STEP_KEYS = {
-    "hear": (),
-    "hear_re": (),
-    "not_hear": (),
-    "press": ("after",),
-    "say": ("confidence", "after"),
-    "silence": (),
-    "record": ("transcription", "after"),
-    "hangup": (),
-}
-_EXPECT_KEYS = ("ended", "bridged", "queue", "callee_heard", "api")
 
 
 def load_script(path: Path) -> list[CallScript]:
@@ -184,7 +161,7 @@ class _Reader(ValueReader):
         if not isinstance(steps_data, list):
             raise self.fail(key_path("steps"), "'steps' must be a list of [[steps]] tables")
         steps = tuple(
-            self.step(step, key_path("steps") + (i,)) for i, step in enumerate(steps_data)
+            read_step(self, step, key_path("steps") + (i,)) for i, step in enumerate(steps_data)
         )
         voice_url = None
         if "voice_url" in values:
@@ -205,7 +182,7 @@ class _Reader(ValueReader):
             dialled=dialled,
             queues=queues,
             steps=steps,
-            expect=self.expect(entry.get("expect", {}), key_path("expect")),
+            expect=read_expect(self, entry.get("expect", {}), key_path("expect")),
             voice_url=voice_url,
             fallback_url=fallback_url,
             needs=needs,
@@ -240,118 +217,6 @@ class _Reader(ValueReader):
                     path, f"needs: unknown need {need!r} (expected: {', '.join(NEEDS)})"
                 )
         return frozenset(wanted)
-
-    def step(self, data: Any, path: KeyPath) -> Step:
-        if not isinstance(data, dict):
-            raise self.fail(path, 'a step must be a table like { hear = "..." }')
-        every_key = (*_ACTIONS, "hangup_after", "after", "confidence", "transcription")
-        self.known(data, path, every_key, "in a step")
-        actions = [key for key in data if key in _ACTIONS or key == "hangup_after"]
-        if len(actions) != 1:
-            found = ", ".join(actions) if actions else "none"
-            raise self.fail(
-                path,
-                f"a step needs exactly one of {', '.join(_ACTIONS)} (found: {found})",
-            )
-        action = actions[0]
-        allowed = (action, *_STEP_KEYS.get(action, ()))
-        self.known(data, path, allowed, f"in a {action!r} step")
-        value = data[action]
-        here = path + (action,)
-        where = self.where(here)
-        after = self.seconds(data["after"], path + ("after",), "after") if "after" in data else None
-        if action in ("hear", "not_hear"):
-            shown = self.text(value, here, action)
-            pattern = re.compile(re.escape(normalise_heard(shown)), re.IGNORECASE)
-            return Hear(where, pattern, repr(shown), negated=action == "not_hear")
-        if action == "hear_re":
-            source = self.text(value, here, action)
-            try:
-                pattern = re.compile(source, re.IGNORECASE)
-            except re.error as exc:
-                raise self.fail(here, f"hear_re: not a valid regular expression ({exc})") from None
-            return Hear(where, pattern, f"/{source}/")
-        if action == "press":
-            return Press(where, self.digits(value, here), after)
-        if action == "say":
-            words = self.text(value, here, action)
-            confidence = None
-            if "confidence" in data:
-                confidence = self.confidence(data["confidence"], path + ("confidence",))
-            return Say(where, words, confidence, after)
-        if action == "silence":
-            self.true(value, here, action)
-            return Silence(where)
-        if action == "record":
-            transcription = ""
-            if "transcription" in data:
-                transcription = self.text(
-                    data["transcription"], path + ("transcription",), "transcription"
-                )
-            return Record(where, self.seconds(value, here, action), transcription, after)
-        if action == "hangup_after":
-            return Hangup(where, self.seconds(value, here, action))
-        self.true(value, here, action)
-        return Hangup(where)
-
-    def expect(self, data: Any, path: KeyPath) -> Expect:
-        if not isinstance(data, dict):
-            raise self.fail(path, "[expect] must be a table")
-        self.known(data, path, _EXPECT_KEYS, "in [expect]")
-        ended = None
-        if "ended" in data:
-            ended = self.text(data["ended"], path + ("ended",), "ended")
-            if ended not in ENDINGS:
-                raise self.fail(
-                    path + ("ended",), f"ended: expected one of {', '.join(ENDINGS)}, got {ended!r}"
-                )
-        checks = data.get("api", [])
-        if not isinstance(checks, list):
-            raise self.fail(path + ("api",), "'api' must be a list of [[expect.api]] tables")
-        return Expect(
-            where=self.where(path),
-            ended=ended,
-            bridged=self.maybe_false(data, "bridged", path),
-            queue=self.maybe_false(data, "queue", path),
-            api=tuple(self.api(check, path + ("api", i)) for i, check in enumerate(checks)),
-            callee_heard=self.callee_heard(data.get("callee_heard", {}), path + ("callee_heard",)),
-            places={key: self.where(path + (key,)) for key in ("ended", "bridged", "queue")},
-        )
-
-    def callee_heard(self, data: Any, path: KeyPath) -> tuple[CalleeHeard, ...]:
-        if not isinstance(data, dict):
-            raise self.fail(path, 'callee_heard must be a table: { "+48600300400" = "compatible" }')
-        checks: list[CalleeHeard] = []
-        for number, value in data.items():
-            here = path + (number,)
-            texts = self.texts(value, here, f"callee_heard {number!r}")
-            if not texts:
-                raise self.fail(here, f"callee_heard {number!r}: give a text or a list of texts")
-            checks.append(CalleeHeard(self.where(here), number, texts))
-        return tuple(checks)
-
-    def api(self, data: Any, path: KeyPath) -> ApiCheck:
-        if not isinstance(data, dict):
-            raise self.fail(path, "an API check must be a table with 'get'")
-        self.known(data, path, ("get", "contains", "lacks", "status"), "in [[expect.api]]")
-        if "get" not in data:
-            raise self.fail(path, "an API check needs 'get' (a path like \"/api/threads\")")
-        get = self.text(data["get"], path + ("get",), "get")
-        if not get.startswith("/"):
-            raise self.fail(path + ("get",), f"get: expected a path starting with '/', got {get!r}")
-        status = 200
-        if "status" in data:
-            status_value = data["status"]
-            if not isinstance(status_value, int) or isinstance(status_value, bool):
-                raise self.fail(path + ("status",), "status: expected an HTTP status like 200")
-            status = status_value
-        return ApiCheck(
-            where=self.where(path),
-            path=get,
-            contains=self.texts(data.get("contains", []), path + ("contains",), "contains"),
-            lacks=self.texts(data.get("lacks", []), path + ("lacks",), "lacks"),
-            status=status,
-        )
 
 
 def _misplaced_part(key: str) -> str:
