@@ -228,17 +228,18 @@ def test_work_closed_without_save_leaves_nothing_and_no_lock(
     assert stored(store) == dataclasses.asdict(new_call())
 
 
-def test_a_save_that_fails_part_way_is_rolled_back_by_close(
+def test_a_value_the_store_refuses_fails_the_save_before_it_takes_the_lock(
     store: Store, write_locked: Any
 ) -> None:
-    # A naive time is refused after the save has begun its transaction.
+    # The values are made ready for the driver before the write lock is taken: a naive time
+    # is refused with no transaction begun.
     broken = new_call(updated_at=datetime(2026, 6, 10, 10, 30))
     work = CallWork(store)
     try:
         assert work.load(SID) is None
         with pytest.raises(ValueError, match="naive"):
             work.save(broken, "welcome", None, "menu")
-        assert write_locked()
+        assert not write_locked()
     finally:
         work.close()
 

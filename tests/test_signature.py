@@ -33,8 +33,10 @@ names = st.sampled_from(["CallSid", "Digits", "From", "SpeechResult", "To", "a",
 pairs = st.lists(st.tuples(names, text), max_size=10)
 hosts = st.sampled_from(["example.com", "hotline.example.org", "127.0.0.1", "xn--bcher-kva.ch"])
 ports = st.none() | st.sampled_from([80, 443, 8443]) | st.integers(1, 65535)
-# One leading slash: a request line's path never starts with "//" (werkzeug would read a host).
-paths = st.lists(text, max_size=4).map(lambda parts: "/" + "/".join(parts).lstrip("/"))
+paths = st.lists(text, max_size=4).map(lambda parts: "/" + "/".join(parts))
+# What a request line can carry: Werkzeug's test client reads a path beginning "//" as a host
+# (and fails on a host label over 63 characters), which no request to the hotline has.
+request_paths = paths.map(lambda path: "/" + path.lstrip("/"))
 
 
 @st.composite
@@ -131,7 +133,7 @@ SETTINGS_HEADERS = st.sampled_from(
             "https://hotline.example.org:8443",
         ]
     ),
-    path=paths,
+    path=request_paths,
     query=pairs.map(urlencode),
     form=pairs,
     signer=SIGNERS,

@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
@@ -191,6 +194,40 @@ def test_utc_datetime_rejects_naive_datetimes(store: Store) -> None:
 )
 def test_utc_datetime_bind_param(value: datetime | None, expected: datetime | None) -> None:
     assert UTCDateTime().process_bind_param(value, sqlite.dialect()) == expected
+
+
+def _general_sqlite_bind(value: object) -> object:
+    """SQLAlchemy's own way: the UTC type's conversion, then SQLite's DATETIME formatting."""
+    dialect = sqlite.dialect()
+    converted = UTCDateTime().process_bind_param(value, dialect)  # type: ignore[arg-type]
+    process = sqlite.DATETIME().bind_processor(dialect)
+    return process(converted)
+
+
+@hypothesis_settings(max_examples=500)
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from([UTC, ZoneInfo("Europe/Warsaw"), ZoneInfo("America/St_Johns")]),
+    )
+)
+def test_the_sqlite_bind_stores_what_sqlalchemy_would(moment: datetime) -> None:
+    process = UTCDateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+    assert process is not None
+    assert process(moment) == _general_sqlite_bind(moment)
+    assert process(moment) == _general_sqlite_bind(moment)  # the kept last value, too
+    assert process(moment.replace(microsecond=0)) == _general_sqlite_bind(
+        moment.replace(microsecond=0)
+    )
+
+
+def test_the_sqlite_bind_keeps_none_and_refuses_naive_times() -> None:
+    process = UTCDateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
+    assert process is not None
+    assert process(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        process(datetime(2026, 6, 10, 10, 30))
 
 
 def test_cli_db_upgrade_on_a_fresh_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -149,6 +149,35 @@ def test_second_try_says_sorry_and_a_shorter_prompt(
 
 
 @pytest.mark.parametrize(
+    ("query", "next_attempt"),
+    [
+        ("attempt=1", 2),
+        ("attempt=2", 3),
+        ("", 2),  # no attempt: the first
+        ("attempt=", 2),  # blank: the first
+        ("attempt=two", 2),  # not a number: the first
+        ("attempt=-4", 2),  # below 1: the first
+        ("attempt=%D9%A1", 2),  # a non-ASCII digit one, as int() reads it
+        ("attempt=1&attempt=2", 2),  # repeated: the first counts, as in request.args
+        ("step=x&attempt=2", 3),
+    ],
+)
+def test_the_attempt_is_read_from_the_query_string(
+    call: CallActions, at_open: None, query: str, next_attempt: int
+) -> None:
+    call.start()
+    path = "/voice/step/main_menu" + (f"?{query}" if query else "")
+    answer = call.post(path, Digits="7")  # no such option: the menu is asked again
+    assert answer.gather_action == f"/voice/step/main_menu?attempt={next_attempt}"
+
+
+def test_an_attempt_past_the_tries_ends_the_menu(call: CallActions, at_open: None) -> None:
+    call.start()
+    answer = call.post("/voice/step/main_menu?attempt=99", Digits="7")  # read as 10: exhausted
+    assert answer.verbs[-1] == "Enqueue"
+
+
+@pytest.mark.parametrize(
     ("moment", "ends_with"), [(OPEN, "Enqueue"), (CLOSED, "Hangup")], ids=["open", "closed"]
 )
 def test_three_failed_tries_end_politely(call: CallActions, moment: str, ends_with: str) -> None:

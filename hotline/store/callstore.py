@@ -130,6 +130,20 @@ class CallWork:
     def save(self, call: CallState, step: str, given: str | None, decision: str) -> None:
         """Write the call's changes and the step's event in one transaction, and commit."""
         values = {name: getattr(call, name) for name in _COLUMNS}
+        # Everything Python does for the statements (which columns changed, the values as the
+        # driver takes them) happens before the write lock is taken: the other worker waits for
+        # the lock only while SQLite works, and a worker preempted while it holds the lock (the
+        # machine is busy) keeps the other waiting for less.
+        statements: list[tuple[str, Any]] = []
+        if self._loaded is None:
+            statements.append(self._sql.insert.bound(values))
+        else:
+            changed = {k: v for k, v in values.items() if self._loaded.get(k) != v}
+            if changed:
+                update = self._sql.update(tuple(changed))
+                statements.append(update.bound({**changed, "call_sid": call.sid}))
+        event = _event(call.sid, call.updated_at, step, given, decision)
+        statements.append(self._sql.insert_event.bound(event))
         if self._session is not None:
             self._session.flush()
         driver = self._driver()
@@ -137,15 +151,8 @@ class CallWork:
         try:
             if self._conn is None and self._sql.begin is not None:
                 begin_immediate(driver)  # through the file lock (``write_lock``)
-            if self._loaded is None:
-                self._sql.insert.execute(cursor, values)
-            else:
-                changed = {k: v for k, v in values.items() if self._loaded.get(k) != v}
-                if changed:
-                    update = self._sql.update(tuple(changed))
-                    update.execute(cursor, {**changed, "call_sid": call.sid})
-            event = _event(call.sid, call.updated_at, step, given, decision)
-            self._sql.insert_event.execute(cursor, event)
+            for sql, parameters in statements:
+                cursor.execute(sql, parameters)
         finally:
             cursor.close()
         if self._conn is not None:

@@ -67,6 +67,10 @@ class Prepared:
         """Run the statement on a DBAPI ``cursor``."""
         cursor.execute(self.sql, self.parameters(values))
 
+    def bound(self, values: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL and its parameters, ready for ``cursor.execute`` (to run later)."""
+        return self.sql, self.parameters(values)
+
 
 def row_reader(
     columns: Sequence[Column[Any]], dialect: Dialect

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
@@ -172,8 +174,19 @@ def apology(language: str | None, now: datetime, safe_path: str = "agent") -> Re
 
 
 def _attempt() -> int:
+    # From the raw query string, not ``request.args``: building Werkzeug's MultiDict of the
+    # query costs more than the step's decision; the few query strings Gathers post recur.
+    return _attempt_in(request.query_string)
+
+
+@lru_cache(maxsize=256)
+def _attempt_in(query: bytes) -> int:
+    """The ``attempt`` a step's URL carries (1 to 10; 1 when missing or not a number)."""
+    # Read as ``request.args.get`` reads it: UTF-8, blank values kept, the first one wins.
+    pairs = parse_qsl(query.decode("utf-8", "replace"), keep_blank_values=True)
+    given = next((value for name, value in pairs if name == "attempt"), "1")
     try:
-        return max(1, min(int(request.args.get("attempt", "1")), 10))
+        return max(1, min(int(given), 10))
     except ValueError:
         return 1
 
