@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from hotline.store.database import head_revision
-from hotline.web.voice import FLOW
+from hotline.web.webhook import FLOW
 
 
 def _health(client: FlaskClient) -> tuple[int, dict[str, Any]]:

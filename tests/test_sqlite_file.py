@@ -198,7 +198,7 @@ def test_a_deleted_database_is_noticed_and_never_written_again(
     assert "was deleted" in noticed[0].getMessage()
     assert "restart the server" in noticed[0].getMessage()
     # Every failed webhook's log line says why.
-    failed = [r for r in caplog.records if r.name == "hotline.web.voice"]
+    failed = [r for r in caplog.records if r.name == "hotline.web.webhook"]
     assert failed and all(r.exc_info and "was deleted" in str(r.exc_info[1]) for r in failed)
     assert not db_path.exists()  # and no new file took its place
 

@@ -715,7 +715,7 @@ def test_a_webhook_of_a_call_never_started_gets_the_safe_path_and_no_row(
     moment: str,
 ) -> None:
     expected = (at_open_ if moment == OPEN else at_closed_) or APOLOGY_THEN_GOODBYE
-    with freeze_time(moment), caplog.at_level(logging.WARNING, logger="hotline.web.voice"):
+    with freeze_time(moment), caplog.at_level(logging.WARNING, logger="hotline.web.webhook"):
         answer = call.post(path, **form)
     assert answer.status == 200
     assert answer.verbs == expected
@@ -926,7 +926,9 @@ def test_the_fallback_works_without_the_database(
     engine = get_store(app).engine
     engine.dispose()  # no pooled connection left: any database use would have to open the file
     connections: list[object] = []  # every attempt to open the database, failed ones too
-    event.listen(engine, "do_connect", lambda *args: connections.append(args))
+    # First in line: the store's own do_connect check (is the file still the one opened?)
+    # refuses a replaced file before later listeners would hear of the attempt.
+    event.listen(engine, "do_connect", lambda *args: connections.append(args), insert=True)
     break_it(db_path)
     with freeze_time(moment):
         answer = fallback(call)

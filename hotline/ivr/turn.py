@@ -1,8 +1,8 @@
 """A webhook's turn on one call: what it works with, and how it speaks (prompts, Say, Gather, URLs).
 
 ``TurnBase`` holds one call's state for one webhook and renders what the hotline says in the call's
-language; ``Turn`` in ``steps.py`` adds what each kind of flow step does. The views (``voice.py``)
-use this half directly for the seller's whisper and the queue's wait prompt.
+language; ``Turn`` in ``steps.py`` adds what each kind of flow step does. The views
+(``web/voice.py``) use this half directly for the seller's whisper and the queue's wait prompt.
 """
 
 from __future__ import annotations

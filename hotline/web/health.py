@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hotline.errors import StoreError
 from hotline.ivr.flow import Flow
 from hotline.store.database import Store, get_store, head_revision
-from hotline.web.voice import FLOW
+from hotline.web.webhook import FLOW
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
