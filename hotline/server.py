@@ -117,6 +117,7 @@ def banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -
     console.print(f"  Voice URL (POST):   [cyan]{(public or local)}/voice[/]")
     console.print(f"  Voice fallback URL: [cyan]{(public or local)}/voice/fallback[/]")
     console.print(f"  Status callback:    {(public or local)}/voice/status")
+    console.print(f"  Health check (GET): {local}/healthz  (for a load balancer)")
     console.print(
         f"  API:                {(public or local)}/api/threads  (Bearer $HOTLINE_API_TOKEN)"
     )

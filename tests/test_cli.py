@@ -212,3 +212,11 @@ def test_the_serve_banner_keeps_each_line_whole_in_a_pipe(
     lines = capsys.readouterr().out.splitlines()
     assert any(line.endswith("/api/threads  (Bearer $HOTLINE_API_TOKEN)") for line in lines)
     assert any("set your Twilio number's Voice URL to" in line for line in lines)
+
+
+def test_the_serve_banner_names_the_health_check(
+    config: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    banner(create_app(config), "https://hotline.example.com", True, "127.0.0.1", 5000)
+    out = capsys.readouterr().out
+    assert "Health check (GET): http://127.0.0.1:5000/healthz" in out
