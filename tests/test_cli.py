@@ -220,3 +220,16 @@ def test_the_serve_banner_names_the_health_check(
     banner(create_app(config), "https://hotline.example.com", True, "127.0.0.1", 5000)
     out = capsys.readouterr().out
     assert "Health check (GET): http://127.0.0.1:5000/healthz" in out
+
+
+def test_replay_takes_the_top_level_config_from_another_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "config.toml"  # what ./config.toml would be here: not a config at all
+    elsewhere.write_text("this is not the config\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "t")
+    monkeypatch.setenv("HOTLINE_API_TOKEN", "a")
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
+    main(["--config", str(ROOT / "config.toml"), "replay", str(ROOT / "tests/calls/readme")])
+    assert capsys.readouterr().out.rstrip().endswith("1 passed, 0 failed")

@@ -507,7 +507,8 @@ def test_replay_filters_calls_by_name(scripts: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["missing-folder"], "Error: missing-folder: no such file or folder"),
+        # The absolute path: run from another folder, the relative one says nothing.
+        (["missing-folder"], f"Error: {Path.cwd() / 'missing-folder'}: no such file or folder"),
         (["--url", "http://x", "--app", "m:f"], "choose one of --config, --app, --url"),
     ],
 )

@@ -26,7 +26,10 @@ def target_options(command: F) -> F:
         click.option(
             "--config",
             type=click.Path(path_type=Path, dir_okay=False),
-            help="Build hotline from this config file (overrides a script's own config).",
+            # `hotline --config FILE replay` sets it too (the top-level option sets the variable).
+            envvar="HOTLINE_CONFIG",
+            help="Build hotline from this config file (overrides a script's own config;"
+            " default: $HOTLINE_CONFIG, else the script's, else ./config.toml).",
         ),
         click.option("--app", metavar="MODULE:FACTORY", help="Call any WSGI app instead."),
         click.option("--url", metavar="URL", help="Call a running server over HTTP instead."),

@@ -46,7 +46,7 @@ def find_scripts(paths: Sequence[Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise ScriptError(f"{path}: no such file or folder")
+            raise ScriptError(f"{path.absolute()}: no such file or folder")
     return list(dict.fromkeys(found))
 
 
