@@ -17,9 +17,10 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import TracebackType
 from typing import Any, Protocol
-from urllib.parse import unquote_to_bytes, urlencode, urlsplit
+from urllib.parse import quote_plus, unquote_to_bytes, urlsplit
 
 from hotline.sim.model import ConnectionFailed, WebhookFailed
 
@@ -78,13 +79,27 @@ class Transport(Protocol):
         ...
 
 
+# A call's params repeat from webhook to webhook (CallSid, From, To, AccountSid...): quoting each
+# text once per process instead of once per request was a tenth of the simulator's own time.
+_quote = lru_cache(maxsize=4096)(quote_plus)
+
+
+def form_encode(params: Mapping[str, str]) -> str:
+    """``urllib.parse.urlencode(params)``, the same text, with each key and value quoted once."""
+    return "&".join(
+        # str(): urlencode quotes str() of a non-text value; for a text it is the same text
+        f"{_quote(str(k))}={_quote(str(v))}"
+        for k, v in params.items()
+    )
+
+
 def _encode(method: str, url: str, params: Mapping[str, str]) -> tuple[str, bytes]:
     """Return the URL to request and the body: Twilio puts GET params in the query string."""
     if method == "GET":
         if params:
-            url = f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
+            url = f"{url}{'&' if urlsplit(url).query else '?'}{form_encode(params)}"
         return url, b""
-    return url, urlencode(params).encode("ascii")
+    return url, form_encode(params).encode("ascii")
 
 
 def _json_of(response: WebhookResponse, url: str) -> Any:
