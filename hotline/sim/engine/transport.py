@@ -166,20 +166,17 @@ class WSGITransport:
     def _environ(
         self, method: str, url: str, body: bytes, headers: Mapping[str, str]
     ) -> dict[str, Any]:
-        parts = urlsplit(url)
-        scheme = parts.scheme or "http"
-        port = parts.port or (443 if scheme == "https" else 80)
+        scheme, path_info, query, server_name, server_port, host = _url_environ(url)
         environ: dict[str, Any] = {
             "REQUEST_METHOD": method,
             "SCRIPT_NAME": "",
-            # PEP 3333: PATH_INFO is the unquoted path as latin-1 "bytes in a str".
-            "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"),
-            "QUERY_STRING": parts.query,
-            "SERVER_NAME": parts.hostname or "localhost",
-            "SERVER_PORT": str(port),
+            "PATH_INFO": path_info,
+            "QUERY_STRING": query,
+            "SERVER_NAME": server_name,
+            "SERVER_PORT": server_port,
             "SERVER_PROTOCOL": "HTTP/1.1",
             "REMOTE_ADDR": self._remote_addr,
-            "HTTP_HOST": parts.netloc,
+            "HTTP_HOST": host,
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": scheme,
             "wsgi.input": io.BytesIO(body),
@@ -198,6 +195,18 @@ class WSGITransport:
             else:
                 environ[f"HTTP_{key}"] = value
         return environ
+
+
+# A call posts to the same few URLs again and again: split each once per process.
+@lru_cache(maxsize=1024)
+def _url_environ(url: str) -> tuple[str, str, str, str, str, str]:
+    """The environ's URL entries: scheme, PATH_INFO, QUERY_STRING, SERVER_NAME/PORT, HTTP_HOST."""
+    parts = urlsplit(url)
+    scheme = parts.scheme or "http"
+    port = parts.port or (443 if scheme == "https" else 80)
+    # PEP 3333: PATH_INFO is the unquoted path as latin-1 "bytes in a str".
+    path_info = unquote_to_bytes(parts.path or "/").decode("latin-1")
+    return scheme, path_info, parts.query, parts.hostname or "localhost", str(port), parts.netloc
 
 
 class HTTPTransport:
