@@ -5,14 +5,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.serving import make_server
 
 from hotline.sim.engine.simulator import Simulator
-from hotline.sim.engine.transport import HTTPTransport, WebhookResponse, WSGITransport
+from hotline.sim.engine.transport import (
+    HTTPTransport,
+    WebhookResponse,
+    WSGITransport,
+    form_encode,
+)
 from hotline.sim.model import CallEnd, CallerInput, InputKind, WebhookFailed
 from tests.sim_apps import AUTH_TOKEN, hits_of, raw_wsgi_app, say, twiml_app
 from tests.test_sim_engine import AT, BUYER, HOTLINE, ScriptCaller, twiml
@@ -137,3 +145,10 @@ def test_a_batch_shares_one_freeze_and_each_call_sees_its_own_time() -> None:
         later + timedelta(seconds=2),
     ]
     assert datetime.now() > AT + timedelta(days=365)
+
+
+@given(st.dictionaries(st.text(), st.text()))
+def test_form_encode_is_urlencode(params: dict[str, str]) -> None:
+    """The cached encoder writes exactly the text urllib's urlencode writes (twice: cache hits)."""
+    assert form_encode(params) == urlencode(params)
+    assert form_encode(params) == urlencode(params)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hotline.sim.model import NotTwiML, UnsupportedTwiML, WebhookFailed
 
@@ -169,6 +170,13 @@ class Document:
 
 def parse(body: bytes, url: str) -> Document:
     """Parse a TwiML answer: ``NotTwiML`` if it is none, ``UnsupportedTwiML`` if unknown."""
+    return _parse(body, url)
+
+
+# Replays get the same answers from the same URLs call after call (a Document and its Verbs are
+# immutable, so one parse serves them all); a failed parse is not cached and fails again.
+@lru_cache(maxsize=512)
+def _parse(body: bytes, url: str) -> Document:
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from http.cookies import CookieError, SimpleCookie
 from typing import Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from hotline.sim.engine import twiml
 from hotline.sim.engine.clock import Timing
 from hotline.sim.engine.fallback import fallback_params, falls_back, second_failure
 from hotline.sim.engine.signing import Signer
-from hotline.sim.engine.transport import Transport, WebhookResponse
+from hotline.sim.engine.transport import Transport, WebhookResponse, form_encode
 from hotline.sim.engine.twiml import Document
 from hotline.sim.model import ConnectionFailed, ErrorStatus, RunawayCall, WebhookFailed, Who
 
@@ -87,7 +87,7 @@ class Webhooks:
             )
         if method == "GET":
             # Twilio sends GET params in the query string and signs the whole URL with them.
-            url = f"{url}{'&' if urlsplit(url).query else '?'}{urlencode(params)}"
+            url = f"{url}{'&' if urlsplit(url).query else '?'}{form_encode(params)}"
             headers = self.sim.signer.headers(url, {})
             body: Mapping[str, str] = {}
         else:

@@ -26,6 +26,11 @@ SIM_AUTH_TOKEN = "hotline-sim-auth-token"
 SIM_API_TOKEN = "hotline-sim-api-token"
 # The directory (sellers, orders) comes from the config and stays; what calls write is cleared.
 _CALL_TABLES = ("outbox", "thread_messages", "threads", "call_events", "calls")
+# Built once: a replay resets the store before every call, and building them each time cost more
+# than running them (SQLAlchemy caches their compiled form by statement object).
+_DELETES = tuple(delete(Base.metadata.tables[name]) for name in _CALL_TABLES)
+_HAS_SEQUENCES = text("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
+_CLEAR_SEQUENCES = text("DELETE FROM sqlite_sequence")
 
 StartResponse = Callable[..., Any]
 
@@ -67,16 +72,13 @@ class HotlineTarget:
 
     def reset(self) -> None:
         """Forget every call, thread and notification; keep the directory."""
-        tables = {t.name: t for t in Base.metadata.sorted_tables}
         with self._store.engine.begin() as conn:
-            for name in _CALL_TABLES:
-                conn.execute(delete(tables[name]))
+            for statement in _DELETES:
+                conn.execute(statement)
             if conn.dialect.name == "sqlite":
-                has_sequences = conn.execute(
-                    text("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
-                ).first()
+                has_sequences = conn.execute(_HAS_SEQUENCES).first()
                 if has_sequences:
-                    conn.execute(text("DELETE FROM sqlite_sequence"))
+                    conn.execute(_CLEAR_SEQUENCES)
 
     def close(self) -> None:
         """Release the database and remove its temporary folder (else it goes with the object)."""
