@@ -924,11 +924,17 @@ def test_the_fallback_works_without_the_database(
     call: CallActions, app: Flask, db_path: Path, break_it: Callable[[Path], None], moment: str
 ) -> None:
     engine = get_store(app).engine
-    engine.dispose()  # no pooled connection left: any database use would have to open the file
     connections: list[object] = []  # every attempt to open the database, failed ones too
     # First in line: the store's own do_connect check (is the file still the one opened?)
     # refuses a replaced file before later listeners would hear of the attempt.
     event.listen(engine, "do_connect", lambda *args: connections.append(args), insert=True)
+    engine.dispose()
+    call.sid = "CAhealthy"
+    call.start()  # the count below can fail: an ordinary webhook does open the database
+    assert connections
+    engine.dispose()  # no pooled connection left: any database use would have to open the file
+    connections.clear()
+    call.sid = "CAbroken"
     break_it(db_path)
     with freeze_time(moment):
         answer = fallback(call)
@@ -937,6 +943,3 @@ def test_the_fallback_works_without_the_database(
     assert connections == []  # the database was never even opened
     if break_it is _delete:
         assert not db_path.exists()  # and SQLite was not asked to make a new one
-    else:
-        call.start()  # the check above can fail: an ordinary webhook does open it
-        assert connections
