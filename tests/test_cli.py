@@ -149,50 +149,29 @@ def test_config_option_naming_a_missing_file_gives_its_absolute_path(
     )
 
 
-def test_flows_check_with_no_flows_folder_names_hotline_flows_dir(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("make_folder", [False, True], ids=["no folder", "an empty folder"])
+def test_flows_check_without_flows_names_hotline_flows_dir(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    make_folder: bool,
 ) -> None:
+    if make_folder:
+        (tmp_path / "flows").mkdir()
     config = tmp_path / "config.toml"
     config.write_text("[hotline]\ntimezone = 'Europe/Warsaw'\n", encoding="utf-8")
     monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
     with pytest.raises(SystemExit) as exited:
         main(["--config", str(config), "flows", "check"])
     assert exited.value.code == 2
-    assert capsys.readouterr().err == (
-        f"error: {config}: hotline.flows_dir: no such folder {tmp_path / 'flows'} "
-        f"(a relative flows_dir is read from the config file's folder, {tmp_path})\n"
+    flows = tmp_path / "flows"
+    problem = (
+        f"no flow files (*.toml) in {flows}"
+        if make_folder
+        else f"no such folder {flows} (a relative flows_dir is read from the config file's"
+        f" folder, {tmp_path})"
     )
-
-
-def test_flows_check_with_an_empty_flows_folder_names_hotline_flows_dir(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "flows").mkdir()
-    config = tmp_path / "config.toml"
-    config.write_text("[hotline]\ntimezone = 'Europe/Warsaw'\n", encoding="utf-8")
-    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
-    with pytest.raises(SystemExit) as exited:
-        main(["--config", str(config), "flows", "check"])
-    assert exited.value.code == 2
-    assert capsys.readouterr().err == (
-        f"error: {config}: hotline.flows_dir: no flow files (*.toml) in {tmp_path / 'flows'}\n"
-    )
-
-
-def test_threads_on_a_database_never_migrated_names_db_upgrade(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text('[store]\nurl = "sqlite:///fresh.db"\n', encoding="utf-8")
-    monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
-    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
-    with pytest.raises(SystemExit) as exited:
-        main(["--config", str(config), "threads"])
-    assert exited.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"error: no database file at {tmp_path / 'fresh.db'}: ")
-    assert "`hotline db upgrade`" in err and err.count("\n") == 1
-    assert not (tmp_path / "fresh.db").exists()
+    assert capsys.readouterr().err == f"error: {config}: hotline.flows_dir: {problem}\n"
 
 
 @pytest.mark.parametrize(("option", "value"), [("--workers", "0"), ("--port", "0")])
