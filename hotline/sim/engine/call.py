@@ -11,13 +11,14 @@ import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from hotline.sim.engine import twiml
 from hotline.sim.engine.callees import CalleeBook
-from hotline.sim.engine.clock import VirtualClock
 from hotline.sim.engine.transport import WebhookResponse
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.engine.webhooks import CallSettings, Webhooks
+from hotline.sim.engine.world import Actor, CallClock, World
 from hotline.sim.model import (
     CalleeBehaviour,
     CallEnd,
@@ -75,6 +76,61 @@ class AgentAnswered(Exception):
     """The queue's agent picked up while the caller was listening to the wait music."""
 
 
+class Redirected(Exception):
+    """The call was given new TwiML from outside (a REST update): drop what it plays, play that.
+
+    ``url`` (fetched with ``method``) or ``twiml`` (a document given inline); ``queue_result`` is
+    what an ``<Enqueue>`` the call was waiting in posts to its action.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        method: str = "POST",
+        twiml: bytes | None = None,
+        *,
+        why: str = "the call was updated through the REST API",
+        queue_result: str = "redirected",
+        base: str = "",
+    ) -> None:
+        super().__init__(why)
+        self.base = base  # what relative URLs in inline TwiML resolve against
+        self.url = url
+        self.method = method
+        self.twiml = twiml
+        self.why = why
+        self.queue_result = queue_result
+
+
+class Dequeued(Exception):
+    """Another call's ``<Dial><Queue>`` took this caller out of its queue to talk to them.
+
+    ``url``: the ``<Queue url>`` TwiML to play to this caller first (``method``); ``dialer``: the
+    call that dequeued them; ``bridge``: where the two talk.
+    """
+
+    def __init__(self, dialer: CallState, bridge: Bridge, url: str | None, method: str) -> None:
+        super().__init__(f"dequeued by {dialer.sid}")
+        self.dialer = dialer
+        self.bridge = bridge
+        self.url = url
+        self.method = method
+
+
+class PartyLeft(Exception):
+    """The other side of a bridge (or the room a leg talks in) changed: look again."""
+
+
+class Bridge(Protocol):
+    """Where two calls talk (``bridge.py``)."""
+
+    def talk(self, call: CallState, limit: float) -> None:
+        """Stay on the bridge until the other side leaves, the call ends or ``limit`` s pass."""
+
+    def leave(self, call: CallState) -> None:
+        """``call`` is gone: the other side hears it at once."""
+
+
 @dataclass
 class Leg:
     """One side of the call the engine plays TwiML on: the caller's, a callee's, a queued one's."""
@@ -95,6 +151,27 @@ class Leg:
         return {**self.params, "CallStatus": self.status, **extra}
 
 
+class Network(Protocol):
+    """The calls, queues and conferences a call shares a world with (``network.py``)."""
+
+    world: World
+
+    def joined_queue(self, call: CallState, name: str, sid: str) -> None:
+        """The call is waiting in queue ``name`` from now on."""
+
+    def left_queue(self, call: CallState, name: str) -> None:
+        """The call is no longer in queue ``name``."""
+
+    def take_member(self, dialer: CallState, name: str) -> CallState | None:
+        """The front member of queue ``name`` for ``dialer`` to talk to, if anyone waits."""
+
+    def await_member(self, dialer: CallState, name: str) -> None:
+        """``dialer`` waits for a member to join queue ``name`` (``PartyLeft`` says one did)."""
+
+    def stop_awaiting(self, dialer: CallState, name: str) -> None:
+        """``dialer`` no longer waits for queue ``name``."""
+
+
 #: Plays one verb of a document on a leg.
 Handler = Callable[["CallState", Verb, Document, Leg], Step]
 
@@ -106,19 +183,24 @@ class CallState:
         self,
         sim: CallSettings,
         caller: Caller,
-        clock: VirtualClock,
+        clock: CallClock,
         from_: str,
         to: str,
         callees: Mapping[str, Sequence[CalleeBehaviour]],
         queues: Mapping[str, QueueBehaviour],
         seed: str | None,
         handlers: Mapping[str, Handler],
+        *,
+        network: Network | None = None,
+        book: CalleeBook | None = None,
+        direction: str = "inbound",
+        params: Mapping[str, str] | None = None,
     ) -> None:
         self.sim = sim
         self.caller = caller
         self.clock = clock
         self.from_ = from_
-        self.book = CalleeBook(callees)
+        self.book = book if book is not None else CalleeBook(callees)
         self.queues = queues
         self.handlers = handlers
         self.seed = seed or f"{from_}|{to}|{clock.start.isoformat()}"
@@ -132,6 +214,11 @@ class CallState:
         self.answered_at: float | None = None
         self.interrupt_at: float | None = None
         self.reject_reason = ""
+        self.network = network
+        self.actor: Actor | None = None  # set when the call runs in a world with others
+        self.direction = direction
+        self.ended_at: float | None = None  # seconds into the call when it ended
+        self.final_status = ""  # the status it ended with: completed, busy, no-answer, ...
         base = {
             "CallSid": self.sid,
             "AccountSid": sim.account_sid,
@@ -139,8 +226,9 @@ class CallState:
             "To": to,
             "Caller": from_,
             "Called": to,
-            "Direction": "inbound",
+            "Direction": direction,
             "ApiVersion": API_VERSION,
+            **(params or {}),
         }
         self.main = Leg(
             base,

@@ -58,6 +58,10 @@ class CalleeBook:
         default = CalleeBehaviour(DialOutcome.NO_ANSWER, ring_seconds=timeout)
         return Ring(target, default, True, timeout)
 
+    def has(self, target: str) -> bool:
+        """Whether a behaviour is still scripted for ``target``."""
+        return bool(self._pending.get(number_key(target)))
+
     def unused(self) -> dict[str, int]:
         """Return how many behaviours were never reached, per number (only numbers with some)."""
         return {target: len(left) for target, left in self._pending.items() if left}

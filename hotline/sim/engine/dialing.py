@@ -9,7 +9,17 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.call import API_VERSION, CallState, Leg, Step, Stop
+from hotline.sim.engine.bridge import TwoWayBridge
+from hotline.sim.engine.call import (
+    API_VERSION,
+    CallState,
+    Dequeued,
+    Leg,
+    Network,
+    PartyLeft,
+    Step,
+    Stop,
+)
 from hotline.sim.engine.callees import Ring, answer_order, unbridged
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallerInput, InputKind, UnsupportedTwiML, WebhookFailed, Who
@@ -132,6 +142,8 @@ def _dial_queue(
     name = noun.text
     queue_sid = call.queue_sid(name)
     call.emit(Who.TWILIO, "dial", f"queue {name}", url=doc.url, detail={"QueueSid": queue_sid})
+    if call.network is not None and not call.book.has(name):
+        return _dequeue_live(call, call.network, noun, doc, timeout, time_limit, queue_sid)
     ring = call.book.ring(name, timeout)
     _announce(call, ring)
     if not ring.answers:
@@ -164,6 +176,59 @@ def _dial_queue(
     return {
         "DialCallStatus": "completed",
         "DialCallSid": dequeued_sid,
+        "DialCallDuration": str(round(call.clock.elapsed - answered)),
+        "QueueSid": queue_sid,
+        "DialBridged": "true",
+    }
+
+
+def _dequeue_live(
+    call: CallState,
+    network: Network,
+    noun: Verb,
+    doc: Document,
+    timeout: float,
+    time_limit: float,
+    queue_sid: str,
+) -> dict[str, str]:
+    """Take the caller at the front of the queue (waiting up to ``timeout`` for one) and talk."""
+    name = noun.text
+    deadline = call.clock.elapsed + timeout
+    member = network.take_member(call, name)
+    while member is None and call.clock.elapsed < deadline:
+        network.await_member(call, name)
+        try:
+            call.spend(deadline - call.clock.elapsed)
+        except PartyLeft:
+            pass  # someone joined the queue
+        finally:
+            network.stop_awaiting(call, name)
+        member = network.take_member(call, name)
+    if member is None:
+        call.emit(Who.TWILIO, "no-bridge", "no-answer", detail={"queue": name})
+        return {
+            "DialCallStatus": "no-answer",
+            "DialCallSid": call.new_sid("CA"),
+            "DialCallDuration": "0",
+            "QueueSid": queue_sid,
+            "DialBridged": "false",
+        }
+    bridge = TwoWayBridge(network.world)
+    bridge.join(call)
+    bridge.join(member)
+    url = noun.attrs.get("url")
+    assert member.actor is not None
+    network.world.interrupt(
+        member.actor,
+        Dequeued(call, bridge, urljoin(doc.url, url) if url else None, twiml.method(noun)),
+    )
+    answered = call.clock.elapsed
+    call.emit(Who.TWILIO, "bridge", f"queue:{name}", detail={"call": member.sid})
+    call.bridged.append(f"queue:{name}")
+    bridge.talk(call, time_limit)
+    return {
+        "DialCallStatus": "completed",
+        "DialCallSid": member.sid,
         "DialCallDuration": str(round(call.clock.elapsed - answered)),
         "QueueSid": queue_sid,
         "DialBridged": "true",

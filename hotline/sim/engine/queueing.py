@@ -10,13 +10,25 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.call import AgentAnswered, CallOver, CallState, Leg, QueueVisit, Step, Stop
+from hotline.sim.engine.call import (
+    AgentAnswered,
+    CallOver,
+    CallState,
+    Dequeued,
+    Leg,
+    PartyLeft,
+    QueueVisit,
+    Redirected,
+    Step,
+    Stop,
+)
 from hotline.sim.engine.callees import queue_behaviour
 from hotline.sim.engine.playback import Segment, play_segments
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallEnd, QueueBehaviour, WebhookFailed, Who
 
 _WAIT_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Leave"})
+_QUEUE_URL_VERBS = frozenset({"Say", "Play", "Pause", "Redirect"})
 
 
 def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
@@ -41,13 +53,30 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     jump: Document | None = None
     if behaviour.agent_after is not None:
         call.interrupt_at = start + behaviour.agent_after
+    if call.network is not None:
+        call.network.joined_queue(call, name, queue_sid)
+    taken: Dequeued | None = None
     try:
         try:
             jump, result = _wait_in_queue(call, verb, doc, behaviour, queue_sid, start)
         except AgentAnswered:
             result = "bridged"
+        except Dequeued as dequeued:
+            taken, result = dequeued, "bridged"
         finally:
             call.interrupt_at = None
+            if call.network is not None:
+                call.network.left_queue(call, name)
+    except Redirected as redirect:
+        # Taken out of the queue from outside (a REST update of the call or of its membership):
+        # the action hears why, its answer is ignored, and the call plays what it was given.
+        _leave_queue(call, name, queue_sid, redirect.queue_result, start)
+        if action:
+            outcome = _queue_outcome(call, redirect.queue_result, queue_sid, start)
+            call.post(
+                twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
+            )
+        raise
     except CallOver as over:
         _leave_queue(call, name, queue_sid, "hangup", start)
         if action:
@@ -62,8 +91,24 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
             raise CallOver(over.end, reason, limit=True) from None
         raise
     waited = call.clock.elapsed
-    _leave_queue(call, name, queue_sid, result, start)
-    if result == "bridged":
+    if taken is not None:
+        try:
+            _talk_to_dialer(call, taken, name, queue_sid, start)
+        except CallOver:
+            # The caller hung up on the agent: the action still hears "bridged", once both
+            # sides are gone, and its answer is ignored.
+            _leave_queue(call, name, queue_sid, result, start, waited)
+            if action:
+                call.main.status = "completed"
+                outcome = _queue_outcome(call, result, queue_sid, start, waited)
+                call.post(
+                    twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
+                )
+            raise
+        _leave_queue(call, name, queue_sid, result, start, waited)
+    else:
+        _leave_queue(call, name, queue_sid, result, start)
+    if result == "bridged" and taken is None:
         call.bridge(f"queue:{name}", behaviour.talk, float("inf"))
     outcome = _queue_outcome(call, result, queue_sid, start, waited)
     if action:
@@ -123,8 +168,48 @@ def _wait_in_queue(
             return step, "redirected"
 
 
-def _leave_queue(call: CallState, name: str, queue_sid: str, result: str, start: float) -> None:
-    seconds = call.clock.elapsed - start
+def _talk_to_dialer(
+    call: CallState, taken: Dequeued, name: str, queue_sid: str, start: float
+) -> None:
+    """Hear the ``<Queue url>`` announcement, then talk to the call that dequeued us."""
+    try:
+        if taken.url:
+            extra = {
+                "QueueSid": queue_sid,
+                "QueueTime": str(int(call.clock.elapsed - start)),
+                "DequeingCallSid": taken.dialer.sid,
+            }
+            leg = Leg(
+                call.main.params,
+                "in-progress",
+                Who.APP,
+                Who.CALLER,
+                call.caller.respond,
+                _QUEUE_URL_VERBS,
+                "the <Queue url> announcement",
+                is_caller=True,
+                heard=call.main.heard,
+            )
+            call.run_leg(call.fetch(taken.url, taken.method, leg, extra), leg)
+        who = taken.dialer.main.params["From"]
+        call.emit(Who.TWILIO, "bridge", who, detail={"call": taken.dialer.sid, "queue": name})
+        call.bridged.append(who)
+        taken.bridge.talk(call, float("inf"))
+    except PartyLeft:
+        pass  # the agent left while the caller heard the announcement
+    finally:
+        taken.bridge.leave(call)
+
+
+def _leave_queue(
+    call: CallState,
+    name: str,
+    queue_sid: str,
+    result: str,
+    start: float,
+    left: float | None = None,
+) -> None:
+    seconds = (call.clock.elapsed if left is None else left) - start
     call.visits.append(QueueVisit(name, queue_sid, result, seconds))
     call.emit(Who.TWILIO, "dequeue", result, detail={"queue": name, "seconds": f"{seconds:g}"})
 

@@ -19,40 +19,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from hotline.sim.engine.call import (
-    API_VERSION,
-    CallOver,
-    CallState,
-    QueueVisit,
-    Stop,
-)
-from hotline.sim.engine.callees import number_key
-from hotline.sim.engine.clock import AppTime, Timing, VirtualClock
-from hotline.sim.engine.fallback import APPLICATION_ERROR, failed_ending
+from hotline.sim.engine.call import API_VERSION, QueueVisit
+from hotline.sim.engine.clock import AppTime, Timing
+from hotline.sim.engine.lifecycle import CallResult
+from hotline.sim.engine.session import Session
 from hotline.sim.engine.signing import Signer
-from hotline.sim.engine.status_callbacks import STATUS_CALLBACK_EVENTS, send_status_callback
+from hotline.sim.engine.status_callbacks import STATUS_CALLBACK_EVENTS
 from hotline.sim.engine.transport import Transport
-from hotline.sim.engine.twiml import Document
-from hotline.sim.engine.verbs import HANDLERS
-from hotline.sim.model import (
-    QUEUE_REFUSALS,
-    CalleeBehaviour,
-    CallEnd,
-    Caller,
-    Event,
-    QueueBehaviour,
-    RunawayCall,
-    SimError,
-    Transcript,
-    WebhookFailed,
-    Who,
-)
+from hotline.sim.model import CalleeBehaviour, Caller, QueueBehaviour
 
 __all__ = [
     "API_VERSION",
@@ -64,57 +43,6 @@ __all__ = [
 ]
 
 DEFAULT_ACCOUNT_SID = "AC" + hashlib.sha1(b"hotline.sim account").hexdigest()[:32]
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """Everything a simulated call came to."""
-
-    call_sid: str
-    transcript: Transcript
-    ended: CallEnd
-    reason: str  # what ended it, in words ("<Hangup> in http://localhost/bye", ...)
-    started: datetime
-    finished: datetime
-    webhooks: int  # requests posted to the app, status callbacks included
-    bridged: tuple[str, ...] = ()  # numbers (or "queue:<name>") the caller talked to
-    queues: tuple[QueueVisit, ...] = ()
-    error: SimError | None = None  # set when ``ended`` is FAILED
-    unused_callees: dict[str, int] = field(default_factory=dict)
-    reached_limit: bool = False  # cut at ``max_duration``: nobody on the call ended it
-
-    @property
-    def duration(self) -> float:
-        """Seconds from the first ring to the end of the call."""
-        return (self.finished - self.started).total_seconds()
-
-    def heard(self) -> list[str]:
-        """Return what the caller heard the app say, in order."""
-        return [e.text for e in self.transcript if e.who is Who.APP and e.kind == "say"]
-
-    def heard_by(self, party: str) -> list[str]:
-        """Return what the app said to a dialled number (or a queue's caller), in order."""
-        key = number_key(party)
-        return [
-            e.text
-            for e in self.transcript
-            if e.who is Who.CALLEE
-            and e.kind == "say"
-            and number_key(e.detail.get("party", "")) == key
-        ]
-
-    def entered_queues(self) -> list[str]:
-        """Return the queues the caller waited in (not those that refused them), in order."""
-        return [visit.name for visit in self.queues if visit.result not in QUEUE_REFUSALS]
-
-    def events(self, kind: str) -> list[Event]:
-        """Return the transcript's events of one kind (see ``model.EVENT_KINDS``)."""
-        return [event for event in self.transcript if event.kind == kind]
-
-    def raise_for_error(self) -> None:
-        """Raise the error that failed the call, if any."""
-        if self.error is not None:
-            raise self.error
 
 
 class Simulator:
@@ -204,71 +132,21 @@ class Simulator:
         seed if the app stores calls by CallSid. ``UnsupportedTwiML`` and ``ExpectationFailed``
         are raised; a failing webhook ends the call as FAILED with ``CallResult.error`` set.
         """
-        call = CallState(
-            self, caller, VirtualClock(at), from_, to, callees or {}, queues or {}, seed, HANDLERS
-        )
-        return _run(self, call)
+        session = self.session(at, callees, queues, seed=seed)
+        session.place_call(caller, from_, to, seed=seed)
+        return session.run()[0]
 
+    def session(
+        self,
+        at: datetime,
+        callees: Mapping[str, Sequence[CalleeBehaviour]] | None = None,
+        queues: Mapping[str, QueueBehaviour] | None = None,
+        *,
+        seed: str | None = None,
+    ) -> Session:
+        """Open a session: several calls and timed actions on one clock starting at ``at``.
 
-# -- the call as a whole ----------------------------------------------------------------------
-
-
-def _run(sim: Simulator, call: CallState) -> CallResult:
-    end, reason, limit = CallEnd.COMPLETED, "", False
-    error: SimError | None = None
-    shared: AbstractContextManager[None] = (
-        call.clock.shared_with_app(sim.app_time) if sim.transport.shares_clock else nullcontext()
-    )
-    with shared:
-        send_status_callback(sim, call, "initiated")
-        send_status_callback(sim, call, "ringing")
-        try:
-            end, reason = _play_call(sim, call)
-        except CallOver as over:
-            end, reason, limit = over.end, over.reason, over.limit
-            if over.end is CallEnd.CALLER_HANGUP:
-                call.emit(Who.CALLER, "hangup", over.reason)
-        except WebhookFailed as exc:
-            end, reason, error = CallEnd.FAILED, failed_ending(exc, sim.fallback_url), exc
-            call.emit(Who.TWILIO, "error", str(exc))
-            # No TwiML to play: Twilio speaks its own apology and hangs up.
-            call.emit(Who.TWILIO, "say", APPLICATION_ERROR)
-            call.clock.advance(sim.timing.say(APPLICATION_ERROR))
-        except RunawayCall as exc:
-            end, reason, error = CallEnd.FAILED, str(exc), exc
-            call.emit(Who.TWILIO, "error", str(exc))
-        call.main.status = "completed"
-        call.emit(Who.TWILIO, "end", end.value, detail={"reason": reason})
-        send_status_callback(sim, call, "completed", end)
-    return CallResult(
-        call_sid=call.sid,
-        transcript=call.transcript,
-        ended=end,
-        reason=reason,
-        started=call.clock.start,
-        finished=call.clock.now,
-        webhooks=call.webhooks,
-        bridged=tuple(call.bridged),
-        queues=tuple(call.visits),
-        error=error,
-        unused_callees=call.book.unused(),
-        reached_limit=limit,
-    )
-
-
-def _play_call(sim: Simulator, call: CallState) -> tuple[CallEnd, str]:
-    doc = call.fetch(sim.voice_url, "POST", call.main)
-    if not doc.verbs or doc.verbs[0].name != "Reject":
-        call.answered_at = call.clock.elapsed
-        call.main.status = "in-progress"
-        send_status_callback(sim, call, "answered")
-    while True:
-        step = call.play(doc, call.main)
-        if isinstance(step, Document):
-            doc = step
-        elif step is Stop.HANGUP:
-            return CallEnd.COMPLETED, f"<Hangup> in {doc.url}"
-        elif step is Stop.REJECT:
-            return CallEnd.REJECTED, f"<Reject> in {doc.url}"
-        else:
-            return CallEnd.COMPLETED, f"end of TwiML from {doc.url}"
+        ``callees`` and ``queues`` are shared by every call of the session (and by the outbound
+        calls the app places through the REST API).
+        """
+        return Session(self, at, callees, queues, seed)

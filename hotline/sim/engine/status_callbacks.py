@@ -31,9 +31,16 @@ class StatusSettings(Protocol):
 
 
 def send_status_callback(
-    sim: StatusSettings, call: CallState, event: str, end: CallEnd | None = None
+    sim: StatusSettings,
+    call: CallState,
+    event: str,
+    end: CallEnd | None = None,
+    status: str | None = None,
 ) -> None:
-    """Post the call's ``event`` to the status callback URL, if it asked for that event."""
+    """Post the call's ``event`` to the status callback URL, if it asked for that event.
+
+    ``status``: the final CallStatus when the call never got to play TwiML (busy, no-answer...).
+    """
     url = sim.status_callback
     if url is None or event not in sim.status_callback_events:
         return
@@ -45,14 +52,15 @@ def send_status_callback(
     call.sequence += 1
     if end is None:
         status = _STATUS_OF_EVENT[event]
-    else:
-        status = _final_status(end, call.reject_reason)
+    elif status is None:
+        status = final_status(end, call.reject_reason)
         answered = call.answered_at if call.answered_at is not None else call.clock.elapsed
         extra["CallDuration"] = str(round(call.clock.elapsed - answered))
     call.notify(url, {**call.main.params, "CallStatus": status, **extra}, f"{event} status")
 
 
-def _final_status(end: CallEnd, reject_reason: str) -> str:
+def final_status(end: CallEnd, reject_reason: str) -> str:
+    """The CallStatus a call ends with (``<Reject reason="busy">`` ends busy)."""
     if end is CallEnd.REJECTED:
         return "busy" if reject_reason == "busy" else "no-answer"
     if end is CallEnd.FAILED:

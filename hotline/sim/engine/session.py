@@ -1,0 +1,174 @@
+"""Several calls on one virtual clock: a caller and the agent who dials their queue, an outbound
+call the app places through the REST API, requests another system makes at a given second.
+
+``Simulator.session(at)`` opens one; ``place_call`` adds a call starting ``after`` seconds into
+it, ``at`` runs an action at a second of it, ``run`` plays everything to its end and returns a
+``CallResult`` per call placed. A single call (``Simulator.place_call``) is a session of one,
+played on the caller's own thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from hotline.sim.engine.call import CallState
+from hotline.sim.engine.callees import CalleeBook
+from hotline.sim.engine.clock import AppTime
+from hotline.sim.engine.lifecycle import CallResult, run_call
+from hotline.sim.engine.network import Network
+from hotline.sim.engine.outbound import dial_out
+from hotline.sim.engine.status_callbacks import StatusSettings
+from hotline.sim.engine.verbs import HANDLERS
+from hotline.sim.engine.webhooks import CallSettings
+from hotline.sim.engine.world import CallClock, World
+from hotline.sim.model import CalleeBehaviour, Caller, QueueBehaviour
+
+
+class SessionSettings(CallSettings, StatusSettings, Protocol):
+    """What a session reads from the ``Simulator`` that opened it."""
+
+    base_url: str
+    voice_url: str
+    app_time: AppTime
+
+    def url(self, path: str) -> str:
+        """``path`` made absolute against the app's public base URL."""
+
+
+@dataclass
+class _Planned:
+    after: float
+    name: str
+    body: Callable[[], None]
+    call: CallState | None = None
+    order: int = field(default=0)
+
+
+class Session:
+    """Calls and timed actions on one clock; ``run`` plays them all."""
+
+    def __init__(
+        self,
+        sim: SessionSettings,
+        at: datetime,
+        callees: Mapping[str, Sequence[CalleeBehaviour]] | None = None,
+        queues: Mapping[str, QueueBehaviour] | None = None,
+        seed: str | None = None,
+    ) -> None:
+        self.sim = sim
+        self.world = World(at)
+        self.book = CalleeBook(callees or {})
+        self.queues = queues or {}
+        self.network = Network(
+            self.world,
+            sim.account_sid,
+            self.book,
+            self.queues,
+            seed or at.isoformat(),
+            sim.base_url,
+        )
+        self.network.dial_out = lambda request: dial_out(sim, self.network, request)
+        self._planned: list[_Planned] = []
+        self._placed: list[CallState] = []
+        self._ran = False
+
+    def place_call(
+        self,
+        caller: Caller,
+        from_: str,
+        to: str,
+        *,
+        after: float = 0.0,
+        seed: str | None = None,
+        voice_url: str | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> str:
+        """Plan an inbound call ``after`` seconds into the session; return its CallSid.
+
+        ``voice_url`` (relative to the app's base URL): the Voice URL of the number called, when it
+        is not the simulator's; ``params``: extra request parameters sent on every request of the
+        call (a client's custom parameters).
+        """
+        if after < 0:
+            raise ValueError(f"a call cannot start before the session ({after} s)")
+        call = CallState(
+            self.sim,
+            caller,
+            CallClock(self.world, after),
+            from_,
+            to,
+            {},
+            self.queues,
+            seed,
+            HANDLERS,
+            network=self.network,
+            book=self.book,
+            params=params,
+        )
+        url = self.sim.url(voice_url) if voice_url else self.sim.voice_url
+        self.network.register(call)
+        self._placed.append(call)
+
+        def body() -> None:
+            call.actor = self.world.current
+            self.network.results[call.sid] = run_call(
+                self.sim, self.sim, call, lambda c: c.fetch(url, "POST", c.main)
+            )
+
+        self._plan(after, f"call {call.sid}", body, call)
+        return call.sid
+
+    def at(self, after: float, action: Callable[[], None], name: str = "action") -> None:
+        """Run ``action`` at ``after`` seconds into the session (a REST request, say)."""
+        self._plan(after, name, action, None)
+
+    def _plan(
+        self, after: float, name: str, body: Callable[[], None], call: CallState | None
+    ) -> None:
+        if self._ran:
+            raise RuntimeError("the session has run: open a new one")
+        self._planned.append(_Planned(after, name, body, call, len(self._planned)))
+
+    def run(self) -> list[CallResult]:
+        """Play every call and action to its end; return the calls' results in placing order."""
+        if self._ran:
+            raise RuntimeError("a session runs once")
+        self._ran = True
+        planned = sorted(self._planned, key=lambda p: (p.after, p.order))
+        if not planned:
+            return []
+        first, rest = planned[0], planned[1:]
+        shared: AbstractContextManager[None] = (
+            self.world.clock.shared_with_app(self.sim.app_time)
+            if self.sim.transport.shares_clock
+            else nullcontext()
+        )
+        with shared:
+            for plan in rest:
+                self.world.spawn(plan.name, plan.body, plan.after)
+            try:
+                if first.after > 0:
+                    self.world.sleep_until(first.after)
+                first.body()
+            except BaseException:
+                self.world.abort()
+                raise
+            actors = self.world.drain()
+        for actor in actors:
+            if actor.error is not None:
+                raise actor.error
+        return [self.network.results[call.sid] for call in self._placed]
+
+    def outbound_results(self) -> list[CallResult]:
+        """The results of the calls the app placed through the REST API, in placing order."""
+        placed = {call.sid for call in self._placed}
+        results = self.network.results
+        return [
+            results[record.sid]
+            for record in reversed(self.network.calls())
+            if record.sid not in placed and record.sid in results
+        ]

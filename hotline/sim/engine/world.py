@@ -1,0 +1,234 @@
+"""One virtual clock shared by every call of a simulation, and the legs that take turns on it.
+
+On Twilio many calls run at once: a caller waits in a queue while an agent's call dials it, a
+REST request redirects a call that is playing music, three legs talk in a conference. Here each
+such call is played by an *actor*, a thread that runs only while it holds the baton: the world
+hands the baton to whichever actor is due first on the virtual clock (ties in the order they
+were scheduled), so a simulation is as deterministic as a single call. An actor gives the baton
+up only in ``sleep_until`` (time passes on its call); another actor, or a REST request, may cut
+that sleep short with ``interrupt``: the exception is raised in the sleeping actor when its turn
+comes, at that same virtual instant.
+
+The first actor is the thread that created the world (a single call never starts a thread). A
+wait always has an end (a call's longest duration at the latest), so the baton always has
+somewhere to go; when the first actor finishes, ``drain`` lets the others run to their ends.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from hotline.sim.engine.clock import VirtualClock
+
+_NEVER = float("inf")
+
+
+class WorldOver(Exception):
+    """Raised in an actor still waiting when the simulation ends: it must stop at once."""
+
+
+@dataclass(eq=False)
+class Actor:
+    """One thread of the simulation (a call's leg) and its place on the clock."""
+
+    name: str
+    go: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+    pending: BaseException | None = None  # raised in the actor when it next runs
+    ticket: int = 0  # the heap entry that counts; older ones are stale
+    alive: bool = True
+    error: BaseException | None = None  # what ended its thread, when it was not a clean end
+
+
+class World:
+    """The simulation's clock and its actors; ``lock`` guards it against outside threads."""
+
+    def __init__(self, start: datetime) -> None:
+        self.clock = VirtualClock(start)
+        self._heap: list[tuple[float, int, int, Actor]] = []
+        self._order = itertools.count()
+        self.first = Actor("first")
+        self._current = self.first
+        self._actors: list[Actor] = [self.first]
+        # Held by the running actor; an outside thread (the REST stand-in served on a socket)
+        # takes it to act on the world while the running actor waits for an HTTP answer.
+        self._lock = threading.Lock()
+        self._lock.acquire()
+        self._owner = threading.get_ident()
+
+    # -- time -----------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        """The current virtual instant."""
+        return self.clock.now
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the simulation started."""
+        return self.clock.elapsed
+
+    @property
+    def current(self) -> Actor:
+        """The actor holding the baton."""
+        return self._current
+
+    def sleep_until(self, at: float) -> None:
+        """Let the clock run to ``at`` (seconds since the start) while others take their turns.
+
+        Returns at ``at``, or raises what another actor delivered with ``interrupt`` meanwhile.
+        """
+        me = self._current
+        self._deliver(me)
+        self._schedule(me, max(at, self.clock.elapsed))
+        self._pass_baton(me)
+        self._deliver(me)
+
+    # -- other actors ---------------------------------------------------------------------
+
+    def spawn(self, name: str, body: Callable[[], None], delay: float = 0.0) -> Actor:
+        """Start ``body`` as a new actor ``delay`` s from now (it runs when its turn comes)."""
+        actor = Actor(name)
+        self._actors.append(actor)
+        thread = threading.Thread(target=self._run_actor, args=(actor, body), name=name)
+        thread.daemon = True
+        thread.start()
+        self._schedule(actor, self.clock.elapsed + delay)
+        return actor
+
+    def interrupt(self, actor: Actor, error: BaseException) -> None:
+        """Raise ``error`` in ``actor`` at its next turn, which comes now if it is waiting."""
+        if not actor.alive:
+            return
+        actor.pending = error
+        if actor is not self._current:
+            self._schedule(actor, self.clock.elapsed)
+
+    def drain(self) -> list[Actor]:
+        """Run every other actor to its end (the first actor calls this last); return them all."""
+        me = self._current
+        while any(a.alive for a in self._actors if a is not me):
+            self._schedule(me, _NEVER)
+            self._pass_baton(me)
+            # Back at _NEVER: whoever is left waits for something that cannot come any more.
+            for actor in self._actors:
+                if actor is not me and actor.alive:
+                    self.interrupt(actor, WorldOver("the simulation ended"))
+        return list(self._actors)
+
+    def abort(self) -> None:
+        """Stop every other actor where it waits (the first actor failed): nothing more plays."""
+        me = self._current
+        for actor in self._actors:
+            if actor is not me and actor.alive:
+                self.interrupt(actor, WorldOver("the simulation was stopped"))
+        self.drain()
+
+    @contextmanager
+    def outside(self) -> Iterator[None]:
+        """Let outside threads act on the world while the running actor waits on I/O."""
+        self._lock.release()
+        try:
+            yield
+        finally:
+            self._lock.acquire()
+
+    @contextmanager
+    def entered(self) -> Iterator[None]:
+        """Act on the world from any thread: the running actor's own, or an outside one."""
+        if threading.get_ident() == self._owner:
+            yield
+            return
+        with self._lock:
+            yield
+
+    # -- the baton ------------------------------------------------------------------------
+
+    def _schedule(self, actor: Actor, at: float) -> None:
+        actor.ticket = next(self._order)
+        heapq.heappush(self._heap, (at, actor.ticket, actor.ticket, actor))
+
+    def _next(self) -> tuple[float, Actor]:
+        while self._heap:
+            at, _, ticket, actor = heapq.heappop(self._heap)
+            if actor.alive and ticket == actor.ticket:
+                return at, actor
+        raise RuntimeError("no actor is due: the simulation cannot go on")  # a bug, not a call
+
+    def _pass_baton(self, me: Actor) -> None:
+        """Hand the baton to the actor due first (maybe ``me``); return when ``me`` has it back."""
+        actor = self._wake_next()
+        if actor is me:
+            return
+        self._hand_to(actor)
+        me.go.acquire()
+        self._lock.acquire()
+        self._owner = threading.get_ident()
+        self._current = me
+
+    def _wake_next(self) -> Actor:
+        at, actor = self._next()
+        if at != _NEVER and at > self.clock.elapsed:
+            self.clock.advance(at - self.clock.elapsed)
+        return actor
+
+    def _hand_to(self, actor: Actor) -> None:
+        self._current = actor
+        self._owner = 0
+        self._lock.release()
+        actor.go.release()
+
+    def _deliver(self, me: Actor) -> None:
+        if me.pending is not None:
+            error, me.pending = me.pending, None
+            raise error
+
+    def _run_actor(self, actor: Actor, body: Callable[[], None]) -> None:
+        actor.go.acquire()
+        self._lock.acquire()
+        self._owner = threading.get_ident()
+        self._current = actor
+        try:
+            self._deliver(actor)
+            body()
+        except WorldOver:
+            pass
+        except BaseException as error:  # reported by whoever placed the calls
+            actor.error = error
+        finally:
+            actor.alive = False
+            self._hand_to(self._wake_next())
+
+
+class CallClock:
+    """One call's view of the world's clock: the instant it started and the seconds since."""
+
+    def __init__(self, world: World, started: float | None = None) -> None:
+        self.world = world
+        self._started = world.elapsed if started is None else started
+
+    @property
+    def start(self) -> datetime:
+        """The instant the call started."""
+        return self.world.clock.start + timedelta(seconds=self._started)
+
+    @property
+    def now(self) -> datetime:
+        """The current virtual instant."""
+        return self.world.clock.now
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the call started."""
+        return self.world.clock.elapsed - self._started
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass on the call (other calls take their turns meanwhile)."""
+        if seconds < 0:
+            raise ValueError(f"the clock cannot go back ({seconds} s)")
+        self.world.sleep_until(self.world.clock.elapsed + seconds)

@@ -1,0 +1,252 @@
+"""Several calls on one virtual clock: a queued caller and the agent who dials the queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from hotline.sim.engine.simulator import Simulator
+from hotline.sim.engine.transport import WSGITransport
+from hotline.sim.model import CallEnd, Who
+from tests.sim_apps import AUTH_TOKEN, Route, hits_of, twiml_app
+from tests.test_sim_engine import ScriptCaller, twiml
+
+AT = datetime(2001, 3, 5, 10, 0, 0)
+BUYER = "+48601100200"
+AGENT = "+48601999000"
+HOTLINE = "+48221000000"
+
+
+def _queue_routes() -> dict[str, Route]:
+    def agent(r: VoiceResponse) -> None:
+        dial = Dial(action="/agent-done", timeout=40)
+        dial.queue("support", url="/announce")
+        r.append(dial)
+
+    return {
+        "/voice": twiml(lambda r: r.enqueue("support", wait_url="/wait", action="/queue-done")),
+        "/wait": twiml(lambda r: r.say("Please wait for the next agent.")),
+        "/announce": twiml(lambda r: r.say("An agent is taking your call.")),
+        "/queue-done": twiml(lambda r: r.say("Thank you for waiting.")),
+        "/agent": twiml(agent),
+        "/agent-done": twiml(lambda r: r.say("Call over.")),
+    }
+
+
+def test_an_agents_dial_queue_takes_the_waiting_caller_and_both_talk() -> None:
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    buyer = ScriptCaller(hang_up_at=100.0)  # seconds into the buyer's call
+    agent = ScriptCaller()
+    buyer_sid = session.place_call(buyer, BUYER, HOTLINE)
+    agent_sid = session.place_call(agent, AGENT, HOTLINE, after=30.0, voice_url="/agent")
+    caller_result, agent_result = session.run()
+
+    assert caller_result.call_sid == buyer_sid
+    assert agent_result.call_sid == agent_sid
+    assert caller_result.ended is CallEnd.CALLER_HANGUP
+    assert caller_result.duration == 100.0
+    # The caller heard the wait music until the agent dialled the queue 30 s in, then the
+    # announcement, then talked to the agent until hanging up.
+    heard = caller_result.heard()
+    assert heard[0] == "Please wait for the next agent."
+    assert "An agent is taking your call." in heard
+    assert caller_result.queues[0].result == "bridged"
+    assert caller_result.queues[0].seconds == 30.0
+    assert caller_result.bridged == (AGENT,)
+    # The agent's Dial ended when the caller hung up: 70 s of talk, posted to its action.
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"]
+    assert len(posted) == 1
+    assert posted[0].params["DialCallStatus"] == "completed"
+    assert posted[0].params["DialCallSid"] == buyer_sid
+    assert posted[0].params["DialCallDuration"] == "70"
+    assert agent_result.heard() == ["Call over."]
+    assert agent_result.bridged == ("queue:support",)
+    # The Queue url was requested on the caller's call, naming the agent's call.
+    announce = [h for h in hits_of(app) if h.path == "/announce"][0]
+    assert announce.params["CallSid"] == buyer_sid
+    assert announce.params["DequeingCallSid"] == agent_sid
+    assert announce.params["QueueTime"] == "30"
+    # The Enqueue action is posted when the caller hangs up: QueueResult bridged, 30 s waited.
+    done = [h for h in hits_of(app) if h.path == "/queue-done"]
+    assert [h.params["QueueResult"] for h in done] == ["bridged"]
+    assert done[0].params["QueueTime"] == "30"
+    caller_events = [(e.who, e.kind) for e in caller_result.transcript]
+    assert (Who.TWILIO, "bridge") in caller_events
+
+
+def test_an_agent_dialling_an_empty_queue_waits_for_the_next_caller() -> None:
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    session.place_call(ScriptCaller(), AGENT, HOTLINE, voice_url="/agent")
+    session.place_call(ScriptCaller(hang_up_at=20.0), BUYER, HOTLINE, after=10.0)
+    agent_result, caller_result = session.run()
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"][0]
+    assert posted.params["DialCallStatus"] == "completed"
+    assert posted.params["DialCallDuration"] == "20"
+    assert caller_result.queues[0].seconds == 0.0  # the agent was already waiting
+    assert agent_result.heard() == ["Call over."]
+    assert (caller_result.finished - AT).total_seconds() == 30.0  # joined at 10 s, hung up 20 s in
+
+
+def test_an_agent_dialling_a_queue_nobody_joins_gets_no_answer_at_the_timeout() -> None:
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    session.place_call(ScriptCaller(), AGENT, HOTLINE, voice_url="/agent")
+    (agent_result,) = session.run()
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"][0]
+    assert posted.params["DialCallStatus"] == "no-answer"
+    assert agent_result.duration == 40.0 + 0.8  # the Dial timeout, then "Call over." (2 words)
+
+
+def test_two_agents_never_take_the_same_caller() -> None:
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    session.place_call(ScriptCaller(hang_up_at=60.0), BUYER, HOTLINE)
+    session.place_call(ScriptCaller(), AGENT, HOTLINE, after=5.0, voice_url="/agent")
+    session.place_call(ScriptCaller(), "+48601999001", HOTLINE, after=5.0, voice_url="/agent")
+    _, first, second = session.run()
+    statuses = sorted(h.params["DialCallStatus"] for h in hits_of(app) if h.path == "/agent-done")
+    assert statuses == ["completed", "no-answer"]
+    assert {first.bridged, second.bridged} == {("queue:support",), ()}
+
+
+# -- the network as the REST API reaches it (rest.switchboard.Switchboard) --------------------
+
+from hotline.sim.model import CalleeBehaviour, DialOutcome  # noqa: E402
+from hotline.sim.rest.switchboard import CallUpdate, OutboundCall, RestError  # noqa: E402
+
+
+def _redirect_routes() -> dict[str, Route]:
+    routes = _queue_routes()
+    routes["/moved"] = twiml(lambda r: r.say("You were moved to the seller."))
+    return routes
+
+
+def test_a_rest_update_takes_a_queued_caller_to_new_twiml_at_that_second() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    sid = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    update = CallUpdate(url="http://localhost/moved")
+    session.at(20.0, lambda: session.network.update_call(sid, update) and None)
+    (result,) = session.run()
+    assert result.queues[0].result == "redirected"
+    assert result.queues[0].seconds == 20.0
+    done = [h for h in hits_of(app) if h.path == "/queue-done"]
+    assert [h.params["QueueResult"] for h in done] == ["redirected"]
+    moved = [h for h in hits_of(app) if h.path == "/moved"]
+    assert len(moved) == 1
+    assert moved[0].now == datetime(2001, 3, 5, 10, 0, 20)
+    assert result.heard()[-1] == "You were moved to the seller."
+    assert "Thank you for waiting." not in result.heard()  # the action's answer is ignored
+
+
+def test_a_rest_update_with_inline_twiml_and_one_that_hangs_up() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    first = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    second = session.place_call(ScriptCaller(), "+48601100201", HOTLINE)
+    inline = CallUpdate(twiml="<Response><Say>Goodbye from the REST API.</Say></Response>")
+    session.at(10.0, lambda: session.network.update_call(first, inline) and None)
+    session.at(
+        12.0, lambda: session.network.update_call(second, CallUpdate(status="completed")) and None
+    )
+    one, two = session.run()
+    assert one.heard()[-1] == "Goodbye from the REST API."
+    assert one.duration == 10.0 + 2.0  # five words
+    assert two.ended is CallEnd.COMPLETED
+    assert two.duration == 12.0
+    assert "Status=completed" in two.reason
+
+
+def test_rest_updates_of_unknown_or_finished_calls_are_refused() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    sid = session.place_call(ScriptCaller(hang_up_at=5.0), BUYER, HOTLINE)
+    session.run()
+    errors = []
+    for target in ("CA" + "0" * 32, sid):
+        try:
+            session.network.update_call(target, CallUpdate(url="http://localhost/moved"))
+        except RestError as error:
+            errors.append((error.status, error.code))
+    assert errors == [(404, 20404), (400, 21220)]
+    record = session.network.calls()[0]
+    assert (record.sid, record.status, record.duration) == (sid, "completed", 5)
+
+
+def test_a_queue_member_update_dequeues_the_caller_to_the_url() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    seen = []
+
+    def dequeue_front() -> None:
+        (queue,) = session.network.queues()
+        seen.append([(m.position, m.wait_time) for m in session.network.members(queue.sid)])
+        session.network.dequeue(queue.sid, "Front", "http://localhost/moved", "POST")
+
+    session.at(15.0, dequeue_front)
+    (result,) = session.run()
+    assert seen == [[(1, 15)]]
+    assert result.queues[0].result == "redirected"
+    assert result.heard()[-1] == "You were moved to the seller."
+
+
+def test_an_outbound_call_is_answered_by_the_scripted_callee() -> None:
+    routes = _redirect_routes()
+    routes["/outbound"] = twiml(lambda r: r.say("This is the hotline calling you back."))
+    app = twiml_app(routes)
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    callees = {
+        BUYER: [CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=4.0, talk=30.0)],
+        "+48601100299": [CalleeBehaviour(DialOutcome.BUSY, ring_seconds=2.0)],
+    }
+    session = sim.session(AT, callees=callees)
+    created = []
+
+    def call_back() -> None:
+        for to in (BUYER, "+48601100299"):
+            request = OutboundCall(
+                to=to,
+                from_=HOTLINE,
+                url="http://localhost/outbound",
+                status_callback="http://localhost/status",
+                status_callback_event=("initiated", "ringing", "answered", "completed"),
+            )
+            created.append(session.network.create_call(request))
+
+    session.at(60.0, call_back)
+    session.run()
+    assert [r.status for r in created] == ["queued", "queued"]
+    answered, busy = session.outbound_results()
+    assert answered.heard() == ["This is the hotline calling you back."]
+    assert answered.started == datetime(2001, 3, 5, 10, 1, 0)
+    outbound = [h for h in hits_of(app) if h.path == "/outbound"][0]
+    assert outbound.params["Direction"] == "outbound-api"
+    assert outbound.params["To"] == BUYER
+    assert outbound.now == datetime(2001, 3, 5, 10, 1, 4)
+    statuses = [
+        (h.params["To"], h.params["CallStatus"]) for h in hits_of(app) if h.path == "/status"
+    ]
+    assert statuses == [
+        (BUYER, "initiated"),
+        (BUYER, "ringing"),
+        ("+48601100299", "initiated"),
+        ("+48601100299", "ringing"),
+        ("+48601100299", "busy"),
+        (BUYER, "in-progress"),
+        (BUYER, "completed"),
+    ]
+    records = {r.to: r for r in session.network.calls()}
+    assert records["+48601100299"].status == "busy"
+    assert records[BUYER].status == "completed"
