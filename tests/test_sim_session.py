@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from flask import Flask
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from hotline.sim.engine.simulator import Simulator
@@ -134,7 +136,7 @@ def test_a_rest_update_takes_a_queued_caller_to_new_twiml_at_that_second() -> No
     session = sim.session(AT)
     sid = session.place_call(ScriptCaller(), BUYER, HOTLINE)
     update = CallUpdate(url="http://localhost/moved")
-    session.at(20.0, lambda: session.network.update_call(sid, update) and None)
+    session.at(20.0, lambda: session.network.update_call(sid, update))
     (result,) = session.run()
     assert result.queues[0].result == "redirected"
     assert result.queues[0].seconds == 20.0
@@ -154,7 +156,7 @@ def test_a_rest_update_with_inline_twiml_and_one_that_hangs_up() -> None:
     first = session.place_call(ScriptCaller(), BUYER, HOTLINE)
     second = session.place_call(ScriptCaller(), "+48601100201", HOTLINE)
     inline = CallUpdate(twiml="<Response><Say>Goodbye from the REST API.</Say></Response>")
-    session.at(10.0, lambda: session.network.update_call(first, inline) and None)
+    session.at(10.0, lambda: session.network.update_call(first, inline))
     session.at(
         12.0, lambda: session.network.update_call(second, CallUpdate(status="completed")) and None
     )
@@ -250,3 +252,136 @@ def test_an_outbound_call_is_answered_by_the_scripted_callee() -> None:
     records = {r.to: r for r in session.network.calls()}
     assert records["+48601100299"].status == "busy"
     assert records[BUYER].status == "completed"
+
+
+# -- conferences ------------------------------------------------------------------------------
+
+from twilio.twiml.voice_response import Conference as ConferenceNoun  # noqa: E402
+
+from hotline.sim.rest.switchboard import NewParticipant, ParticipantUpdate, Switchboard  # noqa: E402
+
+SELLER = "+48600300400"
+
+
+def _conference_routes(**buyer: Any) -> dict[str, Route]:
+    def join(r: VoiceResponse, action: str, **attrs: Any) -> None:
+        dial = Dial(action=action)
+        dial.append(ConferenceNoun("room-1", **attrs))
+        r.append(dial)
+
+    return {
+        "/voice": twiml(
+            lambda r: join(
+                r,
+                "/after",
+                wait_url="/conf-wait",
+                status_callback="/conf-events",
+                status_callback_event="start end join leave hold",
+                participant_label="buyer",
+                **buyer,
+            )
+        ),
+        "/agent": twiml(lambda r: join(r, "/agent-after", end_conference_on_exit=True)),
+        "/conf-wait": twiml(lambda r: r.say("Please hold, an agent will join you.")),
+        "/hold": twiml(lambda r: r.say("You are on hold.")),
+        "/after": twiml(lambda r: r.say("The conference is over. Goodbye.")),
+        "/agent-after": twiml(lambda r: r.say("Agent done.")),
+    }
+
+
+def _who(params: dict[str, str]) -> str:
+    return params.get("ParticipantLabel", params.get("CallSid", ""))[:5]
+
+
+def _events(app: Flask) -> list[str]:
+    return [
+        f"{h.params['StatusCallbackEvent']}:{_who(h.params)}"
+        for h in hits_of(app)
+        if h.path == "/conf-events"
+    ]
+
+
+def test_a_conference_waits_for_a_second_participant_and_ends_when_the_moderator_leaves() -> None:
+    app = twiml_app(_conference_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    buyer_sid = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    agent_sid = session.place_call(
+        ScriptCaller(hang_up_at=30.0), AGENT, HOTLINE, after=20.0, voice_url="/agent"
+    )
+    buyer, agent = session.run()
+    # Alone in the room the buyer hears the waitUrl, over and over, until the agent joins at 20 s.
+    heard = buyer.heard()
+    assert heard[0] == "Please hold, an agent will join you."
+    assert heard[-1] == "The conference is over. Goodbye."
+    # The agent came with endConferenceOnExit: hanging up 30 s in (50 s) ends it for the buyer.
+    after = [h for h in hits_of(app) if h.path == "/after"][0]
+    assert after.now == datetime(2001, 3, 5, 10, 0, 50)
+    assert after.params["DialCallStatus"] == "completed"
+    assert after.params["DialCallDuration"] == "50"
+    assert agent.ended is CallEnd.CALLER_HANGUP
+    assert _events(app) == [
+        "participant-join:buyer",
+        f"participant-join:{agent_sid[:5]}",
+        "conference-start:",
+        f"participant-leave:{agent_sid[:5]}",
+        "conference-end:",
+        "participant-leave:buyer",
+    ]
+    end = [h for h in hits_of(app) if h.path == "/conf-events"][4]
+    assert end.params["ReasonConferenceEnded"] == "participant-with-end-conference-on-exit-left"
+    assert end.params["CallSidEndingConference"] == agent_sid
+    records = session.network.conferences()
+    assert [(r.friendly_name, r.status) for r in records] == [("room-1", "completed")]
+    assert buyer_sid in {e.detail.get("CallSid") for e in buyer.transcript if e.detail}
+
+
+def test_rest_holds_adds_and_ends_a_conference_at_the_given_seconds() -> None:
+    app = twiml_app(_conference_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    callees = {SELLER: [CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=3.0, talk=600.0)]}
+    session = sim.session(AT, callees=callees)
+    board: Switchboard = session.network  # the engine is the REST stand-in's switchboard
+    buyer_sid = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    seen: dict[str, object] = {}
+
+    def room_sid() -> str:
+        return board.conferences()[0].sid
+
+    def add_seller() -> None:
+        request = NewParticipant(to=SELLER, from_=HOTLINE, label="seller")
+        seen["added"] = board.add_participant("room-1", request)
+
+    def hold_buyer() -> None:
+        hold = ParticipantUpdate(hold=True, hold_url="http://localhost/hold", hold_method="POST")
+        board.update_participant(room_sid(), buyer_sid, hold)
+        seen["held"] = [(p.label, p.hold) for p in board.participants(room_sid())]
+
+    def unhold_buyer() -> None:
+        board.update_participant(room_sid(), "buyer", ParticipantUpdate(hold=False))
+
+    session.at(10.0, add_seller)
+    session.at(30.0, hold_buyer)
+    session.at(45.0, unhold_buyer)
+    session.at(60.0, lambda: board.end_conference(room_sid()))
+    (buyer,) = session.run()
+    (seller,) = session.outbound_results()
+    assert seen["held"] == [("buyer", True), ("seller", False)]
+    assert buyer.heard().count("You are on hold.") >= 1
+    hold_hits = [h for h in hits_of(app) if h.path == "/hold"]
+    assert hold_hits[0].now == datetime(2001, 3, 5, 10, 0, 30)
+    assert all(h.now < datetime(2001, 3, 5, 10, 0, 45) for h in hold_hits)
+    assert buyer.heard()[-1] == "The conference is over. Goodbye."
+    assert [h.now for h in hits_of(app) if h.path == "/after"] == [datetime(2001, 3, 5, 10, 1, 0)]
+    assert seller.started == datetime(2001, 3, 5, 10, 0, 10)
+    assert seller.finished == datetime(2001, 3, 5, 10, 1, 0)  # its TwiML ended with the room
+    assert _events(app) == [
+        "participant-join:buyer",
+        "participant-join:selle",
+        "conference-start:",
+        "participant-hold:buyer",
+        "participant-unhold:buyer",
+        "conference-end:",
+        "participant-leave:buyer",
+        "participant-leave:selle",
+    ]

@@ -21,6 +21,7 @@ from hotline.sim.engine.call import (
     Stop,
 )
 from hotline.sim.engine.callees import Ring, answer_order, unbridged
+from hotline.sim.engine.conference import dial_conference, room_for
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallerInput, InputKind, UnsupportedTwiML, WebhookFailed, Who
 
@@ -34,7 +35,14 @@ def dial(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     timeout = twiml.number(verb, "timeout", 30.0)
     time_limit = twiml.number(verb, "timeLimit", 14400.0)
     queues = [child for child in verb.children if child.name == "Queue"]
-    if queues:
+    rooms = [child for child in verb.children if child.name == "Conference"]
+    if rooms:
+        if len(verb.children) > 1 or verb.text:
+            raise UnsupportedTwiML(
+                f"<Dial> mixing <Conference> with other targets (from {doc.url})"
+            )
+        outcome = _dial_room(call, rooms[0], doc, time_limit)
+    elif queues:
         if len(verb.children) > 1 or verb.text:
             raise UnsupportedTwiML(f"<Dial> mixing <Queue> with other targets (from {doc.url})")
         outcome = _dial_queue(call, queues[0], doc, timeout, time_limit)
@@ -180,6 +188,13 @@ def _dial_queue(
         "QueueSid": queue_sid,
         "DialBridged": "true",
     }
+
+
+def _dial_room(call: CallState, noun: Verb, doc: Document, time_limit: float) -> dict[str, str]:
+    room = room_for(call, noun, doc)
+    detail = {"ConferenceSid": room.sid}
+    call.emit(Who.TWILIO, "dial", f"conference {room.name}", url=doc.url, detail=detail)
+    return dial_conference(call, room, noun, doc, time_limit)
 
 
 def _dequeue_live(

@@ -16,15 +16,21 @@ from datetime import datetime, timedelta
 
 from hotline.sim.engine.call import CallOver, CallState, PartyLeft, Redirected
 from hotline.sim.engine.callees import CalleeBook
+from hotline.sim.engine.conference import Conference, end, participant_twiml, remove
+from hotline.sim.engine.conference import update as conference_update
 from hotline.sim.engine.lifecycle import CallResult
 from hotline.sim.engine.world import World
 from hotline.sim.model import CallEnd, QueueBehaviour
 from hotline.sim.rest.switchboard import (
     CallRecord,
     CallUpdate,
+    ConferenceRecord,
     MemberRecord,
     MessageRecord,
+    NewParticipant,
     OutboundCall,
+    ParticipantRecord,
+    ParticipantUpdate,
     QueueRecord,
     RestError,
 )
@@ -86,6 +92,7 @@ class Network:
         self.results: dict[str, CallResult] = {}
         self._queues: dict[str, LiveQueue] = {}
         self.sent_messages: list[MessageRecord] = []
+        self._conferences: dict[str, Conference] = {}
         self._sids = 0
         #: Places an outbound call (``session.py`` sets it: it knows how to run a call).
         self.dial_out: Callable[[OutboundCall], CallState] | None = None
@@ -305,3 +312,96 @@ class Network:
     def messages(self) -> Sequence[MessageRecord]:
         """Every message sent so far, newest first."""
         return list(reversed(self.sent_messages))
+
+    # -- Conferences and Participants -----------------------------------------------------
+
+    def conference_named(self, name: str) -> Conference:
+        """The conference called ``name`` now (a new one if none is going on)."""
+        for room in reversed(self._conferences.values()):
+            if room.name == name and not room.ended:
+                return room
+        room = Conference(self.new_sid("CF"), name, self.now())
+        self._conferences[room.sid] = room
+        return room
+
+    def _conference(self, sid: str) -> Conference:
+        room = self._conferences.get(sid)
+        if room is None:
+            for candidate in reversed(self._conferences.values()):
+                if candidate.name == sid and not candidate.ended:
+                    return candidate
+            raise not_found(f"/2010-04-01/Accounts/{self.account_sid}/Conferences/{sid}.json")
+        return room
+
+    def conferences(self) -> Sequence[ConferenceRecord]:
+        """Every conference so far, newest first."""
+        return [room.record(self.now()) for room in reversed(self._conferences.values())]
+
+    def end_conference(self, sid: str) -> ConferenceRecord:
+        """End a conference now: everyone in it goes on after their ``<Dial>``."""
+        room = self._conference(sid)
+        end(room, "Conference ended via the REST API", None)
+        return room.record(self.now())
+
+    def announce_conference(self, sid: str, url: str, method: str) -> ConferenceRecord:
+        """Every participant hears ``url``'s TwiML, then the conference again."""
+        room = self._conference(sid)
+        announce = ParticipantUpdate(announce_url=url, announce_method=method)
+        for participant in room.participants:
+            conference_update(room, participant, announce)
+        return room.record(self.now())
+
+    def participants(self, conference_sid: str) -> Sequence[ParticipantRecord]:
+        """The participants of a conference, in the order they joined."""
+        room = self._conference(conference_sid)
+        return [room.participant_record(p, self.now()) for p in room.participants]
+
+    def add_participant(self, conference: str, request: NewParticipant) -> ParticipantRecord:
+        """Call ``request.to`` and put them in the conference (by SID or name) when they answer."""
+        try:
+            room = self._conference(conference)
+        except RestError:
+            if conference.startswith("CF"):
+                raise
+            room = self.conference_named(conference)
+        outbound = OutboundCall(
+            to=request.to,
+            from_=request.from_,
+            twiml=participant_twiml(room.name, request),
+            status_callback=request.status_callback,
+            status_callback_event=request.status_callback_event,
+            timeout=request.timeout,
+        )
+        if self.dial_out is None:
+            raise RestError(500, 20500, "this simulation cannot place outbound calls")
+        call = self.dial_out(outbound)
+        if request.hold:
+            room.pending[call.sid] = ParticipantUpdate(hold=True)
+        now = self.now()
+        return ParticipantRecord(
+            call_sid=call.sid,
+            conference_sid=room.sid,
+            label=request.label,
+            status="queued",
+            hold=request.hold,
+            muted=request.muted,
+            coaching=False,
+            end_conference_on_exit=request.end_conference_on_exit,
+            start_conference_on_enter=request.start_conference_on_enter,
+            created=now,
+            updated=now,
+        )
+
+    def update_participant(
+        self, conference_sid: str, call_sid: str, update: ParticipantUpdate
+    ) -> ParticipantRecord:
+        """Hold, unhold, mute, announce to or change a participant, now."""
+        room = self._conference(conference_sid)
+        participant = room.find(call_sid)
+        conference_update(room, participant, update)
+        return room.participant_record(participant, self.now())
+
+    def remove_participant(self, conference_sid: str, call_sid: str) -> None:
+        """Take a participant out of the conference: its call is hung up."""
+        room = self._conference(conference_sid)
+        remove(room.find(call_sid))

@@ -43,7 +43,7 @@ class SessionSettings(CallSettings, StatusSettings, Protocol):
 class _Planned:
     after: float
     name: str
-    body: Callable[[], None]
+    body: Callable[[], object]
     call: CallState | None = None
     order: int = field(default=0)
 
@@ -122,12 +122,12 @@ class Session:
         self._plan(after, f"call {call.sid}", body, call)
         return call.sid
 
-    def at(self, after: float, action: Callable[[], None], name: str = "action") -> None:
+    def at(self, after: float, action: Callable[[], object], name: str = "action") -> None:
         """Run ``action`` at ``after`` seconds into the session (a REST request, say)."""
         self._plan(after, name, action, None)
 
     def _plan(
-        self, after: float, name: str, body: Callable[[], None], call: CallState | None
+        self, after: float, name: str, body: Callable[[], object], call: CallState | None
     ) -> None:
         if self._ran:
             raise RuntimeError("the session has run: open a new one")

@@ -91,7 +91,7 @@ SUPPORTED: dict[str, ElementSupport] = {
             "answerOnBridge": "accepted",
             "ringTone": "accepted",
         },
-        children=("Number", "Queue"),
+        children=("Number", "Queue", "Conference"),
         text="a phone number to dial (or use Number / Queue nouns)",
     ),
     "Number": ElementSupport(
@@ -109,6 +109,34 @@ SUPPORTED: dict[str, ElementSupport] = {
             "method": "GET or POST for url (default POST)",
         },
         text="the queue to take a caller from (its callee behaviours say when one is waiting)",
+    ),
+    "Conference": ElementSupport(
+        {
+            "startConferenceOnEnter": "the conference starts (audio is mixed) once two are in and"
+            " one came with true (default true)",
+            "endConferenceOnExit": "true: the conference ends when this participant leaves",
+            "waitUrl": "TwiML (Say, Play, Pause, Redirect) played while the conference has not"
+            " started; '' = silence (default: hold music)",
+            "waitMethod": "GET or POST for waitUrl (default POST)",
+            "muted": "the participant joins muted (shown in the Participants resource)",
+            "beep": "true, false, onEnter, onExit: the others hear [beep] as someone comes or goes",
+            "participantLabel": "a label the Participants resource can be addressed by",
+            "statusCallback": "URL posted Twilio's conference events (the first participant"
+            " naming one sets it)",
+            "statusCallbackEvent": "start, end, join, leave, mute, hold (speaker: accepted)",
+            "statusCallbackMethod": "accepted (always POST)",
+            "coach": "the CallSid this participant coaches (shown in the Participants resource)",
+            "maxParticipants": "accepted",
+            "record": "accepted",
+            "recordingStatusCallback": "accepted",
+            "recordingStatusCallbackEvent": "accepted",
+            "recordingStatusCallbackMethod": "accepted",
+            "region": "accepted",
+            "trim": "accepted",
+            "jitterBufferSize": "accepted",
+            "eventCallbackUrl": "accepted",
+        },
+        text="the conference's name (the same name in the account is the same room)",
     ),
     "Record": ElementSupport(
         {

@@ -91,7 +91,7 @@ class World:
 
     # -- other actors ---------------------------------------------------------------------
 
-    def spawn(self, name: str, body: Callable[[], None], delay: float = 0.0) -> Actor:
+    def spawn(self, name: str, body: Callable[[], object], delay: float = 0.0) -> Actor:
         """Start ``body`` as a new actor ``delay`` s from now (it runs when its turn comes)."""
         actor = Actor(name)
         self._actors.append(actor)
@@ -188,7 +188,7 @@ class World:
             error, me.pending = me.pending, None
             raise error
 
-    def _run_actor(self, actor: Actor, body: Callable[[], None]) -> None:
+    def _run_actor(self, actor: Actor, body: Callable[[], object]) -> None:
         actor.go.acquire()
         self._lock.acquire()
         self._owner = threading.get_ident()
