@@ -152,8 +152,11 @@ class NewParticipant:
     status_callback_method: str = "POST"
     status_callback_event: tuple[str, ...] = ()
     conference_status_callback: str | None = None
+    conference_status_callback_method: str = "POST"
     conference_status_callback_event: tuple[str, ...] = ()
     early_media: bool = True
+    coaching: bool = False
+    call_sid_to_coach: str | None = None
 
 
 @dataclass(frozen=True)
