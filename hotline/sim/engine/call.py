@@ -207,7 +207,11 @@ class CallState:
         self.sid_count = 0
         self.sid = self.new_sid("CA")
         self.transcript: Transcript = []
-        self.requests = Webhooks(sim, self.emit)
+        # Over HTTP the app may call the REST stand-in (served on a port, in another thread)
+        # while it answers: the world lets it in for as long as the request is out.
+        self.requests = Webhooks(
+            sim, self.emit, None if sim.transport.shares_clock else clock.world.outside
+        )
         self.sequence = 0
         self.bridged: list[str] = []
         self.visits: list[QueueVisit] = []

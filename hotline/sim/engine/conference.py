@@ -466,6 +466,9 @@ def participant_twiml(name: str, request: NewParticipant) -> str:
     if request.conference_status_callback:
         settings["status_callback"] = request.conference_status_callback
         settings["status_callback_event"] = " ".join(request.conference_status_callback_event)
+        settings["status_callback_method"] = request.conference_status_callback_method
+    if request.call_sid_to_coach:
+        settings["coach"] = request.call_sid_to_coach
     dial.conference(name, **settings)
     response.append(dial)
     return str(response)

@@ -21,6 +21,7 @@ from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.lifecycle import CallResult, run_call
 from hotline.sim.engine.network import Network
 from hotline.sim.engine.outbound import dial_out
+from hotline.sim.engine.rest_link import SessionSwitchboard
 from hotline.sim.engine.status_callbacks import StatusSettings
 from hotline.sim.engine.verbs import HANDLERS
 from hotline.sim.engine.webhooks import CallSettings
@@ -34,6 +35,7 @@ class SessionSettings(CallSettings, StatusSettings, Protocol):
     base_url: str
     voice_url: str
     app_time: AppTime
+    switchboard: SessionSwitchboard
 
     def url(self, path: str) -> str:
         """``path`` made absolute against the app's public base URL."""
@@ -142,6 +144,7 @@ class Session:
         if not planned:
             return []
         first, rest = planned[0], planned[1:]
+        self.sim.switchboard.network = self.network
         shared: AbstractContextManager[None] = (
             self.world.clock.shared_with_app(self.sim.app_time)
             if self.sim.transport.shares_clock

@@ -13,6 +13,7 @@ class Signer:
     """Computes ``X-Twilio-Signature`` for one auth token (the validator is built once, reused)."""
 
     def __init__(self, auth_token: str) -> None:
+        self.token = auth_token
         self._validator = RequestValidator(auth_token)
 
     def signature(self, url: str, params: Mapping[str, str]) -> str:

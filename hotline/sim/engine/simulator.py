@@ -27,11 +27,13 @@ from urllib.parse import urljoin
 from hotline.sim.engine.call import API_VERSION, QueueVisit
 from hotline.sim.engine.clock import AppTime, Timing
 from hotline.sim.engine.lifecycle import CallResult
+from hotline.sim.engine.rest_link import SessionSwitchboard
 from hotline.sim.engine.session import Session
 from hotline.sim.engine.signing import Signer
 from hotline.sim.engine.status_callbacks import STATUS_CALLBACK_EVENTS
-from hotline.sim.engine.transport import Transport
+from hotline.sim.engine.transport import Transport, WSGIApp
 from hotline.sim.model import CalleeBehaviour, Caller, QueueBehaviour
+from hotline.sim.rest.api import create_rest_app
 
 __all__ = [
     "API_VERSION",
@@ -90,6 +92,9 @@ class Simulator:
             raise ValueError(f"fallback_method: GET or POST, got {fallback_method!r}")
         self.fallback_method = fallback_method
         self.app_time = AppTime()
+        #: What the REST stand-in acts on: the session playing now (``rest_link.py``).
+        self.switchboard = SessionSwitchboard(account_sid)
+        self._rest_app: WSGIApp | None = None
 
     @contextmanager
     def batch(self) -> Iterator[Simulator]:
@@ -106,6 +111,18 @@ class Simulator:
             yield self
         finally:
             self.app_time.stop()
+
+    @property
+    def rest_app(self) -> WSGIApp:
+        """The stand-in for Twilio's REST API over this simulator's calls (a WSGI app).
+
+        Give the app under test a twilio ``Client`` whose HTTP client reaches it: in process,
+        ``register_in_process(name, sim.rest_app)`` and ``InProcessHttpClient(name)``; over a
+        port, ``RestServer(sim.rest_app)`` (see ``hotline.sim.rest``).
+        """
+        if self._rest_app is None:
+            self._rest_app = create_rest_app(self.switchboard, self.signer.token)
+        return self._rest_app
 
     def url(self, path: str) -> str:
         """Return ``path`` made absolute against the app's public base URL."""

@@ -8,6 +8,7 @@ never sent again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from http.cookies import CookieError, SimpleCookie
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -40,9 +41,15 @@ class CallSettings(Protocol):
 class Webhooks:
     """Sends a call's requests to the app and records each in its transcript (``emit``)."""
 
-    def __init__(self, sim: CallSettings, emit: Emit) -> None:
+    def __init__(
+        self,
+        sim: CallSettings,
+        emit: Emit,
+        outside: Callable[[], AbstractContextManager[None]] | None = None,
+    ) -> None:
         self.sim = sim
         self.emit = emit
+        self._outside = outside  # lets other threads act on the calls while a request is out
         self.sent = 0
         self.cookies: dict[str, str] = {}
 
@@ -96,7 +103,11 @@ class Webhooks:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         try:
-            response = self.sim.transport.request(method, url, body, headers)
+            if self._outside is None:
+                response = self.sim.transport.request(method, url, body, headers)
+            else:
+                with self._outside():
+                    response = self.sim.transport.request(method, url, body, headers)
         except ConnectionFailed as exc:
             self.emit(Who.TWILIO, kind, f"{method} {exc.what}", url=url, detail=params)
             raise
