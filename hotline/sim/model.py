@@ -112,7 +112,8 @@ class Event:
 #: Every ``Event.kind`` the engine writes, and what ``text`` holds for it.
 EVENT_KINDS: dict[str, str] = {
     "say": "the words spoken (SSML children flattened); by twilio: its application error message",
-    "play": "the audio URL, or 'digits:<tones>' for <Play digits>, or '[hold music]'",
+    "play": "the audio URL (a waitUrl answering audio: that URL), or 'digits:<tones>' for"
+    " <Play digits>, or '[hold music]' (no waitUrl) or '[silence]' (waitUrl='') in a queue",
     "pause": "the pause length in seconds",
     "press": "the keys pressed (finishOnKey included when pressed)",
     "speak": "the words the caller (or callee) said",

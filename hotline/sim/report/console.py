@@ -119,7 +119,8 @@ def describe(event: Event) -> str:
         "answer": f"{text} answers",
         "bridge": f"connected to {text}",
         "no-bridge": f"nobody connected: {text}",
-        "enqueue": f"enters queue {text}",
+        "enqueue": f"enters queue {text}"
+        + (" (TaskRouter's workflow)" if event.detail.get("workflowSid") else ""),
         "dequeue": f"leaves queue {event.detail.get('queue', '')}: {text}",
         "end": f"call ended: {text}" + _reason(event),
     }
