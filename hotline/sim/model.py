@@ -181,6 +181,8 @@ class CallerInput:
     how many seconds the caller waits, once the prompt has finished playing, before acting. With
     ``barge_in`` the caller does not wait for the prompt: ``after`` counts from the moment the
     Gather starts, and input before the prompt ends cuts it short (``bargeIn="false"`` stops that).
+    ``hangs_up`` (RECORDING): the caller hangs up when done speaking instead of falling silent
+    (Twilio then posts the recording with ``Digits=hangup``).
     """
 
     kind: InputKind
@@ -190,6 +192,7 @@ class CallerInput:
     duration: float = 0.0
     after: float = 1.0
     barge_in: bool = False
+    hangs_up: bool = False
 
 
 class Caller(Protocol):

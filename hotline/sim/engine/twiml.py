@@ -113,10 +113,10 @@ SUPPORTED: dict[str, ElementSupport] = {
     "Record": ElementSupport(
         {
             "action": "URL posted with RecordingUrl, RecordingSid, RecordingDuration, Digits"
-            " (default: the current document URL)",
+            " (the key that ended it, or 'hangup'; default: the current document URL)",
             "method": "GET or POST (default POST)",
             "timeout": "seconds of silence that end the recording (default 5)",
-            "maxLength": "longest recording in seconds (default 3600)",
+            "maxLength": "longest recording in seconds (default 3600; 120 with transcribe)",
             "finishOnKey": "keys that end the recording (default 1234567890*#)",
             "transcribe": "true: the caller's words are transcribed",
             "transcribeCallback": "URL posted with TranscriptionText (response ignored)",

@@ -111,7 +111,9 @@ def describe(event: Event) -> str:
         "play": f"plays {text}",
         "pause": f"pauses {text} s",
         "silence": f"stays silent ({text} s)",
-        "record": f"records {event.detail.get('seconds', '?')} s" + (f": {text!r}" if text else ""),
+        "record": f"records {event.detail.get('seconds', '?')} s"
+        + (f" (ended by {event.detail['ended']})" if event.detail.get("ended") else "")
+        + (f": {text!r}" if text else ""),
         "hangup": f"hangs up: {text}",
         "redirect": f"redirects to {_path(text)}",
         "dial": f"dials {text}",
