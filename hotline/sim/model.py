@@ -238,7 +238,9 @@ class CalleeBehaviour:
     Twilio does, so it times out. ``talk`` is how many seconds they talk once bridged. An ANSWER
     whose ``ring_seconds`` reaches the Dial ``timeout`` is a no-answer. For ``<Dial><Queue>``, the
     behaviours are looked up by queue name: ANSWER means a caller is waiting (or joins after
-    ``ring_seconds``), anything else leaves the Dial unanswered.
+    ``ring_seconds``), anything else leaves the Dial unanswered. ``hangs_up_in_whisper``: they
+    pick up, hear the whisper and hang up at its first prompt (or as it ends, if it asks
+    nothing), so they are never bridged.
     """
 
     outcome: DialOutcome
@@ -247,13 +249,18 @@ class CalleeBehaviour:
     talk: float = 30.0
     say: str = ""
     confidence: float = 0.92
+    hangs_up_in_whisper: bool = False
 
     def __post_init__(self) -> None:
         if self.press and self.say:
             raise ValueError("a dialled party presses keys or says words in a whisper, not both")
+        if self.hangs_up_in_whisper and (self.press or self.say):
+            raise ValueError("a dialled party who hangs up in the whisper neither presses nor says")
 
     def whisper_input(self) -> CallerInput:
         """What they answer at every prompt of a whisper."""
+        if self.hangs_up_in_whisper:
+            return CallerInput(InputKind.HANGUP)
         if self.press:
             return CallerInput(InputKind.DIGITS, digits=self.press)
         if self.say:

@@ -11,6 +11,10 @@ from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallEnd, CallerInput, ExpectationFailed, InputKind, Prompt
 
 
+class CalleeHungUp(Exception):
+    """The party on a callee's leg (a whisper) hung up: that leg ends, the call goes on."""
+
+
 def gather(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     """Play a ``<Gather>``: its nested prompts, then what the leg's actor answers."""
     inputs = frozenset(verb.attrs.get("input", "dtmf").split())
@@ -71,6 +75,8 @@ def gather(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     elif kind is InputKind.SILENCE:
         call.emit(leg.actor, "silence", f"{timeout:g}")
         call.spend(timeout)
+    elif kind is InputKind.HANGUP and not leg.is_caller:
+        raise CalleeHungUp(f"{leg.party} hung up at a <Gather> (from {doc.url})")
     elif kind is InputKind.HANGUP:
         raise CallOver(CallEnd.CALLER_HANGUP, "the caller hung up at a <Gather>")
     else:
