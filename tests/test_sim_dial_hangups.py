@@ -3,14 +3,28 @@ requests the action), and a dialled party's during the whisper (the Dial goes on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from hotline.sim.model import CalleeBehaviour, CallEnd, DialOutcome, Who
-from tests.sim_apps import Route, say
-from tests.test_sim_engine import OTHER, SELLER, ScriptCaller, at, hit, place, twiml
+from hotline.sim.engine.simulator import Simulator
+from hotline.sim.engine.transport import WebhookResponse, WSGITransport
+from hotline.sim.model import CalleeBehaviour, CallEnd, ConnectionFailed, DialOutcome, Who
+from tests.sim_apps import AUTH_TOKEN, Route, say, twiml_app
+from tests.test_sim_engine import (
+    AT,
+    BUYER,
+    HOTLINE,
+    OTHER,
+    SELLER,
+    ScriptCaller,
+    at,
+    hit,
+    place,
+    twiml,
+)
 
 ANSWERS = CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=4, press="1", talk=100)
 
@@ -73,6 +87,27 @@ def test_a_cancelled_dial_says_so_in_the_transcript() -> None:
 
     assert [e.text for e in result.events("no-bridge")] == ["canceled"]
     assert [e.kind for e in result.transcript[-3:]] == ["webhook", "hangup", "end"]
+
+
+class _ActionUnreachable(WSGITransport):
+    """The app, except that its Dial action gets no answer at all (the connection is refused)."""
+
+    def request(
+        self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+    ) -> WebhookResponse:
+        if url.endswith("/dialed"):
+            raise ConnectionFailed(f"{method} {url}: connection refused", "connection refused")
+        return super().request(method, url, params, headers)
+
+
+def test_an_action_after_the_hang_up_that_gets_no_answer_changes_nothing() -> None:
+    sim = Simulator(_ActionUnreachable(twiml_app(_routes())), AUTH_TOKEN)
+
+    result = sim.place_call(ScriptCaller(hang_up_at=3), AT, BUYER, HOTLINE)
+
+    assert (result.ended, result.error) == (CallEnd.CALLER_HANGUP, None)
+    (posted,) = [e for e in result.events("webhook") if e.url.endswith("/dialed")]
+    assert posted.text == "POST connection refused"
 
 
 def test_without_an_action_nothing_is_requested() -> None:

@@ -95,7 +95,10 @@ def dial(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
             if action:
                 # The call is over: Twilio still requests the action, and ignores its answer.
                 leg.status = "completed"
-                call.post(twiml.method(verb), urljoin(doc.url, action), leg.request_params(outcome))
+                target = urljoin(doc.url, action)
+                call.requests.post_after_hangup(
+                    twiml.method(verb), target, leg.request_params(outcome)
+                )
         raise
     if action:
         return call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)

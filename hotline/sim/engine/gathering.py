@@ -201,7 +201,7 @@ class _Recording:
         if fetch:
             return _post_action(call, verb, self.doc, leg, result)
         target = urljoin(self.doc.url, verb.attrs.get("action") or self.doc.url)
-        call.post(twiml.method(verb), target, leg.request_params(result))
+        call.requests.post_after_hangup(twiml.method(verb), target, leg.request_params(result))
         return None
 
 

@@ -142,6 +142,16 @@ class Webhooks:
         if not 200 <= response.status < 300:
             self.emit(Who.TWILIO, "error", f"{what} callback answered {response.status}", url=url)
 
+    def post_after_hangup(self, method: str, url: str, params: dict[str, str]) -> None:
+        """Post an action requested after the caller hung up: Twilio ignores its answer.
+
+        The call is over, so even no answer at all only shows in the transcript.
+        """
+        try:
+            self.post(method, url, params)
+        except ConnectionFailed:
+            pass  # ``post`` wrote what went wrong; nothing is left to fail
+
     def _keep_cookie(self, line: str) -> None:
         jar: SimpleCookie = SimpleCookie()
         try:
