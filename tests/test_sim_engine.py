@@ -693,14 +693,20 @@ def test_hold_music_plays_until_the_agent_answers() -> None:
     assert hit(hits, "/left").now == at(15)
 
 
-def test_a_gather_in_wait_music_takes_the_caller_out_of_the_queue() -> None:
+def test_a_gather_in_wait_music_keeps_the_caller_in_the_queue() -> None:
+    # Twilio's <Enqueue> page: a Redirect (or, here, a Gather action) leads to more wait TwiML,
+    # and the waitUrl is requested again once there is none left.
     routes = _queue_routes(
-        twiml(lambda r: r.gather(num_digits=1, action="/out").say("Press 1 to leave a message"))
+        twiml(lambda r: r.gather(num_digits=1, action="/out").say("Press 1 to hear our hours"))
     )
-    routes["/out"] = say("Leave your message")
-    result, hits = place(routes, digits("1"))
-    assert hit(hits, "/left").params["QueueResult"] == "redirected"
-    assert result.heard()[-1] == "Leave your message"
+    routes["/out"] = say("We are open from eight to nine")
+    queues = {"support": QueueBehaviour(agent_after=30, talk=10)}
+    result, hits = place(routes, digits("1"), *[SILENCE] * 5, queues=queues)
+    assert [h.path for h in hits][:5] == ["/voice", "/wait", "/out", "/wait", "/wait"]
+    assert (hit(hits, "/out").params["Digits"], hit(hits, "/out").now) == ("1", at(3.4))
+    assert hit(hits, "/left").params["QueueResult"] == "bridged"
+    assert "We are open from eight to nine" in result.heard()
+    assert [(v.name, v.result, v.seconds) for v in result.queues] == [("support", "bridged", 30)]
 
 
 @pytest.mark.parametrize("refusal", ["queue-full", "system-error"])

@@ -201,6 +201,42 @@ def test_callee_speech_queue_refusals_and_callee_heard_parse() -> None:
     ]
 
 
+def test_barge_in_record_endings_and_whisper_hangups_parse() -> None:
+    body = (
+        '[dialled]\n"+48600300400" = { outcome = "answer", after = 3, hangup = true }\n'
+        '[[steps]]\npress = "1"\nbarge_in = true\nafter = 2\n'
+        '[[steps]]\nsay = "help"\nbarge_in = true\n'
+        '[[steps]]\nrecord = 8\nend = "#"\n'
+        "[[steps]]\nrecord = 4\nend = 9\n"
+        '[[steps]]\nrecord = 5\nend = "hangup"\n'
+        "[[steps]]\nrecord = 6\n"
+    )
+    (call,) = parse_script(HEADER + body, "s.toml")
+
+    assert call.dialled["+48600300400"] == (
+        CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=3, hangs_up_in_whisper=True),
+    )
+    press, say, *records = call.steps
+    assert (press, say) == (
+        Press(press.where, "1", 2.0, barge_in=True),
+        Say(say.where, "help", barge_in=True),
+    )
+    assert [(r.seconds, r.end) for r in records if isinstance(r, Record)] == [
+        (8, "#"),
+        (4, "9"),
+        (5, "hangup"),
+        (6, "silence"),
+    ]
+    assert [step.describe() for step in call.steps] == [
+        "press '1' (barging in)",
+        "say 'help' (barging in)",
+        "record 8s, then press '#'",
+        "record 4s, then press '9'",
+        "record 5s, then hangup",
+        "record 6s",
+    ]
+
+
 def test_call_parts_may_live_inside_the_call_table() -> None:
     inside = (
         HEADER
@@ -252,6 +288,18 @@ def test_call_parts_may_live_inside_the_call_table() -> None:
         ),
         ('[dialled]\n"+486" = { outcome = "answer", confidence = 0.5 }\n', 6, "goes with say"),
         ('[dialled]\n"+486" = "answer:say="\n', 6, "answer:say=WORDS"),
+        (
+            '[dialled]\n"+486" = { outcome = "answer", hangup = true, press = "1" }\n',
+            6,
+            "hangs up in the whisper neither presses nor says",
+        ),
+        ('[dialled]\n"+486" = { outcome = "busy", hangup = true }\n', 6, "goes with outcome"),
+        ('[dialled]\n"+486" = { outcome = "answer", hangup = 2 }\n', 6, "hangup: expected true"),
+        ('[[steps]]\npress = "1"\nbarge_in = "yes"\n', 7, "barge_in: expected true"),
+        ("[[steps]]\nsilence = true\nbarge_in = true\n", 7, "unknown key 'barge_in' in a 'si"),
+        ('[[steps]]\nrecord = 5\nend = "##"\n', 7, 'end: expected "silence", "hangup" or one'),
+        ('[[steps]]\nrecord = 5\nend = "hang up"\n', 7, "end: expected"),
+        ('[[steps]]\npress = "1"\nend = "#"\n', 7, "unknown key 'end' in a 'press' step"),
         ("[queues]\nwarehouse = { full = 1 }\n", 6, "full: expected true"),
         ("[queues]\nwarehouse = { full = true, error = true }\n", 6, "not both"),
         ("[queues]\nwarehouse = { error = true, agent_after = 5 }\n", 6, "no agent_after"),
@@ -395,6 +443,7 @@ def test_an_unreadable_script_is_a_script_error(tmp_path: Path) -> None:
         ("no-answer:20", CalleeBehaviour(DialOutcome.NO_ANSWER, ring_seconds=20.0)),
         ("busy", CalleeBehaviour(DialOutcome.BUSY)),
         (" failed ", CalleeBehaviour(DialOutcome.FAILED)),
+        ("answer:hangup", CalleeBehaviour(DialOutcome.ANSWER, hangs_up_in_whisper=True)),
     ],
 )
 def test_ring_shorthand(text: str, behaviour: CalleeBehaviour) -> None:
@@ -411,6 +460,7 @@ def test_ring_shorthand(text: str, behaviour: CalleeBehaviour) -> None:
         "no-answer:soon",
         "answer:say=",
         "busy:say=x",
+        "busy:hangup",
     ],
 )
 def test_bad_ring_shorthand_is_refused(text: str) -> None:
@@ -518,6 +568,35 @@ def test_say_gives_speech_with_the_scripted_confidence() -> None:
         "where is my parcel",
         0.2,
         3.0,
+    )
+
+
+def test_barge_in_and_record_endings_reach_the_engine() -> None:
+    caller = _caller(
+        '[[steps]]\npress = "1"\nbarge_in = true\nafter = 2\n'
+        '[[steps]]\nrecord = 8\nend = "#"\n'
+        '[[steps]]\nrecord = 5\nend = "hangup"\ntranscription = "bye"\n'
+    )
+    recording = Prompt("Record", frozenset({"record"}), ())
+
+    pressed = caller.respond(MENU)
+    caller.hear(Event(START, Who.CALLER, "press", "1"))
+    keyed = caller.respond(recording)
+    caller.hear(Event(START, Who.CALLER, "record", ""))
+    hung_up = caller.respond(recording)
+
+    assert (pressed.digits, pressed.after, pressed.barge_in) == ("1", 2.0, True)
+    assert (keyed.kind, keyed.duration, keyed.digits, keyed.hangs_up) == (
+        InputKind.RECORDING,
+        8.0,
+        "#",
+        False,
+    )
+    assert (hung_up.duration, hung_up.digits, hung_up.hangs_up, hung_up.speech) == (
+        5.0,
+        "",
+        True,
+        "bye",
     )
 
 

@@ -112,7 +112,8 @@ class Event:
 #: Every ``Event.kind`` the engine writes, and what ``text`` holds for it.
 EVENT_KINDS: dict[str, str] = {
     "say": "the words spoken (SSML children flattened); by twilio: its application error message",
-    "play": "the audio URL, or 'digits:<tones>' for <Play digits>, or '[hold music]'",
+    "play": "the audio URL (a waitUrl answering audio: that URL), or 'digits:<tones>' for"
+    " <Play digits>, or '[hold music]' (no waitUrl) or '[silence]' (waitUrl='') in a queue",
     "pause": "the pause length in seconds",
     "press": "the keys pressed (finishOnKey included when pressed)",
     "speak": "the words the caller (or callee) said",
@@ -180,6 +181,8 @@ class CallerInput:
     how many seconds the caller waits, once the prompt has finished playing, before acting. With
     ``barge_in`` the caller does not wait for the prompt: ``after`` counts from the moment the
     Gather starts, and input before the prompt ends cuts it short (``bargeIn="false"`` stops that).
+    ``hangs_up`` (RECORDING): the caller hangs up when done speaking instead of falling silent
+    (Twilio then posts the recording with ``Digits=hangup``).
     """
 
     kind: InputKind
@@ -189,6 +192,7 @@ class CallerInput:
     duration: float = 0.0
     after: float = 1.0
     barge_in: bool = False
+    hangs_up: bool = False
 
 
 class Caller(Protocol):
@@ -234,7 +238,9 @@ class CalleeBehaviour:
     Twilio does, so it times out. ``talk`` is how many seconds they talk once bridged. An ANSWER
     whose ``ring_seconds`` reaches the Dial ``timeout`` is a no-answer. For ``<Dial><Queue>``, the
     behaviours are looked up by queue name: ANSWER means a caller is waiting (or joins after
-    ``ring_seconds``), anything else leaves the Dial unanswered.
+    ``ring_seconds``), anything else leaves the Dial unanswered. ``hangs_up_in_whisper``: they
+    pick up, hear the whisper and hang up at its first prompt (or as it ends, if it asks
+    nothing), so they are never bridged.
     """
 
     outcome: DialOutcome
@@ -243,13 +249,18 @@ class CalleeBehaviour:
     talk: float = 30.0
     say: str = ""
     confidence: float = 0.92
+    hangs_up_in_whisper: bool = False
 
     def __post_init__(self) -> None:
         if self.press and self.say:
             raise ValueError("a dialled party presses keys or says words in a whisper, not both")
+        if self.hangs_up_in_whisper and (self.press or self.say):
+            raise ValueError("a dialled party who hangs up in the whisper neither presses nor says")
 
     def whisper_input(self) -> CallerInput:
         """What they answer at every prompt of a whisper."""
+        if self.hangs_up_in_whisper:
+            return CallerInput(InputKind.HANGUP)
         if self.press:
             return CallerInput(InputKind.DIGITS, digits=self.press)
         if self.say:

@@ -1,17 +1,21 @@
 """``<Dial>``: ring ``<Number>`` targets (with their ``url`` whispers) or a queue's next caller.
 
 Each dialled number rings as its ``CalleeBehaviour`` says (``callees.py``); the first to answer
-and accept its whisper is bridged to the caller, and the Dial's action gets the outcome.
+and accept its whisper is bridged to the caller, and the Dial's action gets the outcome. A
+caller who hangs up during the Dial still has it posted, as Twilio requests the action "after
+the dialed call ends": ``canceled`` while it rings, ``completed`` once a callee picked up.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from hotline.sim.engine import twiml
 from hotline.sim.engine.bridge import TwoWayBridge
 from hotline.sim.engine.call import (
     API_VERSION,
+    CallOver,
     CallState,
     Dequeued,
     Leg,
@@ -22,12 +26,57 @@ from hotline.sim.engine.call import (
 )
 from hotline.sim.engine.callees import Ring, answer_order, unbridged
 from hotline.sim.engine.conference import dial_conference, room_for
+from hotline.sim.engine.gathering import CalleeHungUp
 from hotline.sim.engine.twiml import Document, Verb
-from hotline.sim.model import CallerInput, InputKind, UnsupportedTwiML, WebhookFailed, Who
+from hotline.sim.model import (
+    CallEnd,
+    CallerInput,
+    InputKind,
+    UnsupportedTwiML,
+    WebhookFailed,
+    Who,
+)
 
 _WHISPER_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Reject"})
 _QUEUE_URL_VERBS = frozenset({"Say", "Play", "Pause", "Redirect"})
 _SILENT = CallerInput(InputKind.SILENCE)
+
+
+@dataclass
+class _Attempt:
+    """How far a Dial got: what Twilio posts if the caller hangs up in the middle of it."""
+
+    child_sid: str = ""  # the leg of the callee who picked up ("" while nobody has)
+    answered: float | None = None  # when they picked up
+    bridged: bool = False
+    extra: dict[str, str] | None = None  # QueueSid for <Dial><Queue>
+
+    def picked_up(self, child_sid: str, at: float) -> None:
+        """A callee answered (their whisper, if any, plays next)."""
+        self.child_sid, self.answered = child_sid, at
+
+    def refused(self) -> None:
+        """The callee who answered refused in the whisper: the others still ring."""
+        self.child_sid, self.answered = "", None
+
+    def outcome(self, call: CallState) -> dict[str, str]:
+        """The action's parameters when the caller hung up now.
+
+        Twilio's documentation does not say; the simulator posts ``canceled`` while the dialled
+        legs ring (the caller's hang-up cancels them before anyone answers, as Twilio's
+        ``canceled`` call status describes) and ``completed`` once one picked up.
+        """
+        if self.answered is None:
+            status, sid, seconds = "canceled", call.new_sid("CA"), 0.0
+        else:
+            status, sid, seconds = "completed", self.child_sid, call.clock.elapsed - self.answered
+        return {
+            "DialCallStatus": status,
+            "DialCallSid": sid,
+            "DialCallDuration": str(round(seconds)),
+            **(self.extra or {}),
+            "DialBridged": "true" if self.bridged else "false",
+        }
 
 
 def dial(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
@@ -36,25 +85,42 @@ def dial(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     time_limit = twiml.number(verb, "timeLimit", 14400.0)
     queues = [child for child in verb.children if child.name == "Queue"]
     rooms = [child for child in verb.children if child.name == "Conference"]
-    if rooms:
-        if len(verb.children) > 1 or verb.text:
-            raise UnsupportedTwiML(
-                f"<Dial> mixing <Conference> with other targets (from {doc.url})"
-            )
-        outcome = _dial_room(call, rooms[0], doc, time_limit)
-    elif queues:
-        if len(verb.children) > 1 or verb.text:
-            raise UnsupportedTwiML(f"<Dial> mixing <Queue> with other targets (from {doc.url})")
-        outcome = _dial_queue(call, queues[0], doc, timeout, time_limit)
-    else:
-        targets: list[tuple[str, Verb | None]] = [(c.text, c) for c in verb.children]
-        if verb.text:
-            targets.insert(0, (verb.text, None))
-        if not targets or not all(number for number, _ in targets):
-            raise WebhookFailed(f"<Dial> names no number to call (from {doc.url})")
-        caller_id = verb.attrs.get("callerId") or call.from_
-        outcome = _dial_numbers(call, targets, doc, timeout, time_limit, caller_id)
     action = verb.attrs.get("action")
+    attempt = _Attempt()
+    try:
+        if rooms:
+            if len(verb.children) > 1 or verb.text:
+                raise UnsupportedTwiML(
+                    f"<Dial> mixing <Conference> with other targets (from {doc.url})"
+                )
+            attempt.picked_up(call.sid, call.clock.elapsed)
+            attempt.bridged = True
+            outcome = _dial_room(call, rooms[0], doc, time_limit)
+        elif queues:
+            if len(verb.children) > 1 or verb.text:
+                raise UnsupportedTwiML(f"<Dial> mixing <Queue> with other targets (from {doc.url})")
+            outcome = _dial_queue(call, queues[0], doc, timeout, time_limit, attempt)
+        else:
+            targets: list[tuple[str, Verb | None]] = [(c.text, c) for c in verb.children]
+            if verb.text:
+                targets.insert(0, (verb.text, None))
+            if not targets or not all(number for number, _ in targets):
+                raise WebhookFailed(f"<Dial> names no number to call (from {doc.url})")
+            caller_id = verb.attrs.get("callerId") or call.from_
+            outcome = _dial_numbers(call, targets, doc, timeout, time_limit, caller_id, attempt)
+    except CallOver as over:
+        if over.end is CallEnd.CALLER_HANGUP:
+            outcome = attempt.outcome(call)
+            if attempt.answered is None:
+                call.emit(Who.TWILIO, "no-bridge", outcome["DialCallStatus"])
+            if action:
+                # The call is over: Twilio still requests the action, and ignores its answer.
+                leg.status = "completed"
+                target = urljoin(doc.url, action)
+                call.requests.post_after_hangup(
+                    twiml.method(verb), target, leg.request_params(outcome)
+                )
+        raise
     if action:
         return call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)
     return None
@@ -67,6 +133,7 @@ def _dial_numbers(
     timeout: float,
     time_limit: float,
     caller_id: str,
+    attempt: _Attempt,
 ) -> dict[str, str]:
     start = call.clock.elapsed
     call.emit(
@@ -85,6 +152,7 @@ def _dial_numbers(
         call.spend(max(0.0, start + ring.behaviour.ring_seconds - call.clock.elapsed))
         child_sid = call.new_sid("CA")
         answered = call.clock.elapsed
+        attempt.picked_up(child_sid, answered)
         call.emit(Who.CALLEE, "answer", ring.number)
         noun = nouns[id(ring)]
         whisper = noun.attrs.get("url") if noun is not None else None
@@ -93,6 +161,7 @@ def _dial_numbers(
         else:
             accepted = True
         if accepted:
+            attempt.bridged = True
             call.bridge(ring.number, ring.behaviour.talk, time_limit)
             return {
                 "DialCallStatus": "completed",
@@ -101,6 +170,7 @@ def _dial_numbers(
                 "DialBridged": "true",
             }
         refused_sid, refused_seconds = child_sid, call.clock.elapsed - answered
+        attempt.refused()
     status, lasted = unbridged(rings, refused=bool(refused_sid))
     call.spend(max(0.0, start + lasted - call.clock.elapsed))
     call.emit(Who.TWILIO, "no-bridge", status)
@@ -141,17 +211,32 @@ def _whisper(
     }
     context = f"a <Number url> whisper for {ring.number}"
     leg = _callee_leg(params, ring.behaviour.whisper_input(), _WHISPER_VERBS, context, ring.number)
-    return _run_url(call, noun, doc, leg) is None
+    try:
+        stop = _run_url(call, noun, doc, leg)
+    except CalleeHungUp:
+        stop = Stop.HANGUP
+    else:
+        if stop is not None or not ring.behaviour.hangs_up_in_whisper:
+            return stop is None
+    if ring.behaviour.hangs_up_in_whisper:
+        call.emit(Who.CALLEE, "hangup", f"{ring.number} hung up during the whisper")
+    return False
 
 
 def _dial_queue(
-    call: CallState, noun: Verb, doc: Document, timeout: float, time_limit: float
+    call: CallState,
+    noun: Verb,
+    doc: Document,
+    timeout: float,
+    time_limit: float,
+    attempt: _Attempt,
 ) -> dict[str, str]:
     name = noun.text
     queue_sid = call.queue_sid(name)
+    attempt.extra = {"QueueSid": queue_sid}
     call.emit(Who.TWILIO, "dial", f"queue {name}", url=doc.url, detail={"QueueSid": queue_sid})
     if call.network is not None and not call.book.has(name):
-        return _dequeue_live(call, call.network, noun, doc, timeout, time_limit, queue_sid)
+        return _dequeue_live(call, call.network, noun, doc, timeout, time_limit, attempt)
     ring = call.book.ring(name, timeout)
     _announce(call, ring)
     if not ring.answers:
@@ -167,6 +252,7 @@ def _dial_queue(
     call.spend(ring.behaviour.ring_seconds)
     dequeued_sid = call.new_sid("CA")
     answered = call.clock.elapsed
+    attempt.picked_up(dequeued_sid, answered)
     if noun.attrs.get("url"):
         params = {
             "CallSid": dequeued_sid,
@@ -180,6 +266,7 @@ def _dial_queue(
         context = f"the <Queue url> announcement for {name}"
         leg = _callee_leg(params, _SILENT, _QUEUE_URL_VERBS, context, name)
         _run_url(call, noun, doc, leg)
+    attempt.bridged = True
     call.bridge(f"queue:{name}", ring.behaviour.talk, time_limit)
     return {
         "DialCallStatus": "completed",
@@ -204,10 +291,11 @@ def _dequeue_live(
     doc: Document,
     timeout: float,
     time_limit: float,
-    queue_sid: str,
+    attempt: _Attempt,
 ) -> dict[str, str]:
     """Take the caller at the front of the queue (waiting up to ``timeout`` for one) and talk."""
     name = noun.text
+    queue_sid = call.queue_sid(name)
     deadline = call.clock.elapsed + timeout
     member = network.take_member(call, name)
     while member is None and call.clock.elapsed < deadline:
@@ -238,6 +326,8 @@ def _dequeue_live(
         Dequeued(call, bridge, urljoin(doc.url, url) if url else None, twiml.method(noun)),
     )
     answered = call.clock.elapsed
+    attempt.picked_up(member.sid, answered)
+    attempt.bridged = True
     call.emit(Who.TWILIO, "bridge", f"queue:{name}", detail={"call": member.sid})
     call.bridged.append(f"queue:{name}")
     bridge.talk(call, time_limit)

@@ -11,6 +11,10 @@ from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallEnd, CallerInput, ExpectationFailed, InputKind, Prompt
 
 
+class CalleeHungUp(Exception):
+    """The party on a callee's leg (a whisper) hung up: that leg ends, the call goes on."""
+
+
 def gather(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     """Play a ``<Gather>``: its nested prompts, then what the leg's actor answers."""
     inputs = frozenset(verb.attrs.get("input", "dtmf").split())
@@ -71,6 +75,8 @@ def gather(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     elif kind is InputKind.SILENCE:
         call.emit(leg.actor, "silence", f"{timeout:g}")
         call.spend(timeout)
+    elif kind is InputKind.HANGUP and not leg.is_caller:
+        raise CalleeHungUp(f"{leg.party} hung up at a <Gather> (from {doc.url})")
     elif kind is InputKind.HANGUP:
         raise CallOver(CallEnd.CALLER_HANGUP, "the caller hung up at a <Gather>")
     else:
@@ -96,11 +102,16 @@ def _ignore(
 
 
 def record(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
-    """Play a ``<Record>``: record what the leg's actor says, post the recording to the action."""
+    """Play a ``<Record>``: record what the leg's actor says, post the recording to the action.
+
+    A caller who hangs up while recording still gets their recording posted, as Twilio does:
+    the action gets ``Digits=hangup`` (and ``CallStatus=completed``); its answer is ignored.
+    """
     timeout = twiml.number(verb, "timeout", 5.0)
-    max_length = twiml.number(verb, "maxLength", 3600.0)
-    finish = verb.attrs.get("finishOnKey", "1234567890*#")
     transcribe = twiml.flag(verb, "transcribe", False)
+    # Twilio's default is an hour, but two minutes for a recording it transcribes.
+    max_length = twiml.number(verb, "maxLength", 120.0 if transcribe else 3600.0)
+    finish = verb.attrs.get("finishOnKey", "1234567890*#")
     prompt = Prompt(
         "Record",
         frozenset({"record"}),
@@ -112,6 +123,7 @@ def record(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     leg.heard.clear()
     answer = leg.respond(prompt)
     if answer.kind is InputKind.HANGUP:
+        # Nothing recorded: an empty recording, which Twilio does not post.
         raise CallOver(CallEnd.CALLER_HANGUP, "the caller hung up at a <Record>")
     if answer.kind is InputKind.SPEECH:
         spoken = answer.speech
@@ -125,35 +137,72 @@ def record(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
         return None
     call.spend(answer.after)
     length = min(length, max_length)
-    call.spend(length)
+    started = call.clock.elapsed
+    recording = _Recording(call, verb, doc, leg, spoken, transcribe)
+    try:
+        call.spend(length)
+        if answer.hangs_up:
+            raise CallOver(CallEnd.CALLER_HANGUP, "the caller hung up at the end of a <Record>")
+    except CallOver as over:
+        recorded = call.clock.elapsed - started
+        if over.end is CallEnd.CALLER_HANGUP and recorded > 0:
+            leg.status = "completed"
+            recording.post(recorded, "hangup", fetch=False)
+        raise
     key = answer.digits[:1] if answer.digits[:1] and answer.digits[:1] in finish else ""
     if not key and length < max_length:
         call.spend(timeout)  # the silence that ends the recording
-    call.emit(leg.actor, "record", spoken if transcribe else "", detail={"seconds": f"{length:g}"})
-    recording_sid = call.new_sid("RE")
-    recording_url = _api_url(call, "Recordings", recording_sid)
-    result = {
-        "RecordingUrl": recording_url,
-        "RecordingSid": recording_sid,
-        "RecordingDuration": str(round(length)),
-    }
-    if key:
-        result["Digits"] = key
-    callback = verb.attrs.get("transcribeCallback")
-    if transcribe and callback:
-        transcription_sid = call.new_sid("TR")
-        params = leg.request_params(
-            {
-                "TranscriptionSid": transcription_sid,
-                "TranscriptionText": spoken,
-                "TranscriptionStatus": "completed",
-                "TranscriptionUrl": _api_url(call, "Transcriptions", transcription_sid),
-                "RecordingSid": recording_sid,
-                "RecordingUrl": recording_url,
-            }
-        )
-        call.notify(urljoin(doc.url, callback), params, "transcription")
-    return _post_action(call, verb, doc, leg, result)
+    return recording.post(length, key or ("maxLength" if length >= max_length else ""))
+
+
+class _Recording:
+    """A recording being made by a ``<Record>``: posts it to the action when it ends."""
+
+    def __init__(
+        self, call: CallState, verb: Verb, doc: Document, leg: Leg, spoken: str, transcribe: bool
+    ) -> None:
+        self.call, self.verb, self.doc, self.leg = call, verb, doc, leg
+        self.spoken, self.transcribe = spoken, transcribe
+
+    def post(self, seconds: float, ended: str, *, fetch: bool = True) -> Step:
+        """Post the recording (``ended``: the key, 'hangup', 'maxLength' or '' for silence).
+
+        ``fetch``: the action's TwiML is played next; without, the call is over and its answer
+        is ignored.
+        """
+        call, verb, leg = self.call, self.verb, self.leg
+        detail = {"seconds": f"{seconds:g}"}
+        if ended:
+            detail["ended"] = ended
+        call.emit(leg.actor, "record", self.spoken if self.transcribe else "", detail=detail)
+        recording_sid = call.new_sid("RE")
+        recording_url = _api_url(call, "Recordings", recording_sid)
+        result = {
+            "RecordingUrl": recording_url,
+            "RecordingSid": recording_sid,
+            "RecordingDuration": str(round(seconds)),
+        }
+        if ended and ended != "maxLength":
+            result["Digits"] = ended
+        callback = verb.attrs.get("transcribeCallback")
+        if self.transcribe and callback:
+            transcription_sid = call.new_sid("TR")
+            params = leg.request_params(
+                {
+                    "TranscriptionSid": transcription_sid,
+                    "TranscriptionText": self.spoken,
+                    "TranscriptionStatus": "completed",
+                    "TranscriptionUrl": _api_url(call, "Transcriptions", transcription_sid),
+                    "RecordingSid": recording_sid,
+                    "RecordingUrl": recording_url,
+                }
+            )
+            call.notify(urljoin(self.doc.url, callback), params, "transcription")
+        if fetch:
+            return _post_action(call, verb, self.doc, leg, result)
+        target = urljoin(self.doc.url, verb.attrs.get("action") or self.doc.url)
+        call.requests.post_after_hangup(twiml.method(verb), target, leg.request_params(result))
+        return None
 
 
 def _post_action(

@@ -2,11 +2,15 @@
 
 The queue behaves as its ``QueueBehaviour`` says: an agent picking up after ``agent_after`` seconds
 interrupts whatever the caller is hearing; ``<Leave>`` in the wait TwiML ends the stay; a queue
-that ``refuse``s callers ends the ``<Enqueue>`` at once (``queue-full``, ``system-error``).
+that ``refuse``s callers ends the ``<Enqueue>`` at once (``queue-full``, ``system-error``). The
+wait is a flow of documents, as Twilio documents it: a ``<Redirect>`` or a ``<Gather>``'s action
+in wait TwiML leads to more wait TwiML, and the waitUrl is requested again once none is left.
+``<Enqueue workflowSid>`` (TaskRouter) waits in the queue named after the workflow.
 """
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urljoin
 
 from hotline.sim.engine import twiml
@@ -29,17 +33,19 @@ from hotline.sim.model import CallEnd, QueueBehaviour, WebhookFailed, Who
 
 _WAIT_VERBS = frozenset({"Say", "Play", "Pause", "Gather", "Redirect", "Hangup", "Leave"})
 _QUEUE_URL_VERBS = frozenset({"Say", "Play", "Pause", "Redirect"})
+#: What the caller hears while waiting with no waitUrl (Twilio's classical playlist) and with
+#: ``waitUrl=""`` (nothing), one ``Timing.play`` at a time.
+HOLD_MUSIC = "[hold music]"
+SILENCE = "[silence]"
 
 
 def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     """Play an ``<Enqueue>``: wait in the queue, then post the ``QueueResult`` to the action."""
-    name = verb.text
-    if not name:
-        raise WebhookFailed(f"<Enqueue> without a queue name (from {doc.url})")
+    name, detail = _queue_name(verb, doc)
     behaviour, default = queue_behaviour(call.queues, name)
     queue_sid = call.queue_sid(name)
     start = call.clock.elapsed
-    call.emit(Who.TWILIO, "enqueue", name, url=doc.url, detail={"QueueSid": queue_sid})
+    call.emit(Who.TWILIO, "enqueue", name, url=doc.url, detail={"QueueSid": queue_sid, **detail})
     if default:
         call.emit(Who.TWILIO, "default", f"no behaviour scripted for queue {name}: nobody answers")
     action = verb.attrs.get("action")
@@ -50,7 +56,6 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
         if not action:
             return None
         return call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)
-    jump: Document | None = None
     if behaviour.agent_after is not None:
         call.interrupt_at = start + behaviour.agent_after
     if call.network is not None:
@@ -58,7 +63,7 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     taken: Dequeued | None = None
     try:
         try:
-            jump, result = _wait_in_queue(call, verb, doc, behaviour, queue_sid, start)
+            result = _wait_in_queue(call, verb, doc, behaviour, queue_sid, start)
         except AgentAnswered:
             result = "bridged"
         except Dequeued as dequeued:
@@ -73,7 +78,7 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
         _leave_queue(call, name, queue_sid, redirect.queue_result, start)
         if action:
             outcome = _queue_outcome(call, redirect.queue_result, queue_sid, start)
-            call.post(
+            call.requests.post_after_hangup(
                 twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
             )
         raise
@@ -82,7 +87,7 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
         if action:
             call.main.status = "completed"
             outcome = _queue_outcome(call, "hangup", queue_sid, start)
-            call.post(
+            call.requests.post_after_hangup(
                 twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
             )
         if over.limit:
@@ -101,7 +106,7 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
             if action:
                 call.main.status = "completed"
                 outcome = _queue_outcome(call, result, queue_sid, start, waited)
-                call.post(
+                call.requests.post_after_hangup(
                     twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
                 )
             raise
@@ -112,9 +117,8 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
         call.bridge(f"queue:{name}", behaviour.talk, float("inf"))
     outcome = _queue_outcome(call, result, queue_sid, start, waited)
     if action:
-        after_action = call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)
-        return jump or after_action
-    return jump
+        return call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)
+    return None
 
 
 def leave(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
@@ -129,10 +133,14 @@ def _wait_in_queue(
     behaviour: QueueBehaviour,
     queue_sid: str,
     start: float,
-) -> tuple[Document | None, str]:
-    """Play the wait music until the caller leaves: return where they go and the QueueResult."""
-    wait_url = verb.attrs.get("waitUrl")
-    hold = Segment("play", "[hold music]", call.sim.timing.play, 1, {})
+) -> str:
+    """Play the wait music until the caller leaves the queue: return the QueueResult.
+
+    Only ``<Leave>`` ends the wait (an agent answering, a hang-up or ``<Hangup>`` raise): a
+    ``<Redirect>`` or a ``<Gather>`` action leads to more wait TwiML, and once a flow runs out
+    the waitUrl is requested again, as Twilio documents. ``waitUrl=""``: the caller waits in
+    silence. An answer in an audio type is played as the wait music.
+    """
     wait_leg = Leg(
         call.main.params,
         call.main.status,
@@ -144,10 +152,13 @@ def _wait_in_queue(
         is_caller=True,
         heard=call.main.heard,
     )
+    wait_url = verb.attrs.get("waitUrl")
+    if wait_url is None or not wait_url.strip():
+        heard = HOLD_MUSIC if wait_url is None else SILENCE
+        music = Segment("play", heard, call.sim.timing.play, 1, {})
+        while True:
+            play_segments(call, [music], wait_leg)
     while True:
-        if wait_url is None:
-            play_segments(call, [hold], wait_leg)
-            continue
         position = str(behaviour.ahead + 1)
         extra = {
             "QueuePosition": position,
@@ -158,14 +169,18 @@ def _wait_in_queue(
             "MaxQueueSize": "100",
         }
         method = twiml.method(verb, "waitUrlMethod")
-        wait_doc = call.fetch(urljoin(doc.url, wait_url), method, wait_leg, extra)
+        params = wait_leg.request_params(extra)
+        wait_doc = call.requests.fetch(
+            method, urljoin(doc.url, wait_url), params, fallback=True, audio=True
+        )
         step = call.play(wait_doc, wait_leg)
+        while isinstance(step, Document):  # a Redirect or a Gather action: still wait TwiML
+            wait_doc = step
+            step = call.play(wait_doc, wait_leg)
         if step is Stop.LEAVE:
-            return None, "leave"
+            return "leave"
         if step is Stop.HANGUP:
             raise CallOver(CallEnd.COMPLETED, f"<Hangup> in waitUrl TwiML {wait_doc.url}")
-        if isinstance(step, Document):
-            return step, "redirected"
 
 
 def _talk_to_dialer(
@@ -219,3 +234,29 @@ def _queue_outcome(
 ) -> dict[str, str]:
     waited = (call.clock.elapsed if left is None else left) - start
     return {"QueueResult": result, "QueueSid": queue_sid, "QueueTime": str(int(waited))}
+
+
+def _queue_name(verb: Verb, doc: Document) -> tuple[str, dict[str, str]]:
+    """The queue an ``<Enqueue>`` waits in, and what the transcript notes about it.
+
+    With ``workflowSid`` TaskRouter holds the call in a voice queue named after the workflow,
+    so that is the queue (its own assignment logic is not simulated). A ``<Task>``'s body must
+    be a JSON object (its ``priority`` and ``timeout`` only matter to TaskRouter).
+    """
+    workflow = verb.attrs.get("workflowSid", "").strip()
+    detail: dict[str, str] = {}
+    for task in verb.children:
+        for attribute in ("priority", "timeout"):
+            twiml.number(task, attribute, 0.0)  # a value that is not a number is invalid
+        try:
+            attributes = json.loads(task.text or "{}")
+        except ValueError:
+            attributes = None
+        if not isinstance(attributes, dict):
+            raise WebhookFailed(f"<Task> is not a JSON object: {task.text!r} (from {doc.url})")
+        detail["task"] = task.text
+    if workflow:
+        return workflow, {"workflowSid": workflow, **detail}
+    if not verb.text:
+        raise WebhookFailed(f"<Enqueue> without a queue name or workflowSid (from {doc.url})")
+    return verb.text, detail

@@ -141,10 +141,10 @@ SUPPORTED: dict[str, ElementSupport] = {
     "Record": ElementSupport(
         {
             "action": "URL posted with RecordingUrl, RecordingSid, RecordingDuration, Digits"
-            " (default: the current document URL)",
+            " (the key that ended it, or 'hangup'; default: the current document URL)",
             "method": "GET or POST (default POST)",
             "timeout": "seconds of silence that end the recording (default 5)",
-            "maxLength": "longest recording in seconds (default 3600)",
+            "maxLength": "longest recording in seconds (default 3600; 120 with transcribe)",
             "finishOnKey": "keys that end the recording (default 1234567890*#)",
             "transcribe": "true: the caller's words are transcribed",
             "transcribeCallback": "URL posted with TranscriptionText (response ignored)",
@@ -157,11 +157,20 @@ SUPPORTED: dict[str, ElementSupport] = {
             "action": "URL posted with QueueResult, QueueSid, QueueTime when the caller leaves"
             " the queue (none: next verb)",
             "method": "GET or POST (default POST)",
-            "waitUrl": "TwiML played while waiting, requested again each time it ends, with"
-            " QueuePosition, QueueSid, QueueTime, AvgQueueTime, CurrentQueueSize, MaxQueueSize",
+            "waitUrl": "TwiML played while waiting (a Redirect or Gather action leads to more),"
+            " requested again once it runs out, with QueuePosition, QueueSid, QueueTime,"
+            " AvgQueueTime, CurrentQueueSize, MaxQueueSize; an audio answer (audio/mpeg,"
+            " audio/wav...) is played; '' = silence",
             "waitUrlMethod": "GET or POST (default POST)",
+            "workflowSid": "TaskRouter: the caller waits in the queue named after the workflow"
+            " (TaskRouter's assignment is not simulated)",
         },
-        text="the queue name",
+        children=("Task",),
+        text="the queue name (none needed with workflowSid)",
+    ),
+    "Task": ElementSupport(
+        {"priority": "accepted (a number)", "timeout": "accepted (a number)"},
+        text="the TaskRouter task's attributes: a JSON object (recorded in the transcript)",
     ),
     "Leave": ElementSupport({}, text="(in waitUrl TwiML) leaves the queue: QueueResult=leave"),
     "Redirect": ElementSupport(

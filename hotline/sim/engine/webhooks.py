@@ -18,11 +18,27 @@ from hotline.sim.engine.clock import Timing
 from hotline.sim.engine.fallback import fallback_params, falls_back, second_failure
 from hotline.sim.engine.signing import Signer
 from hotline.sim.engine.transport import Transport, WebhookResponse, form_encode
-from hotline.sim.engine.twiml import Document
+from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import ConnectionFailed, ErrorStatus, RunawayCall, WebhookFailed, Who
 
 #: Writes one event to the call's transcript: who, kind, text, url, detail.
 Emit = Callable[..., None]
+
+#: The audio types Twilio plays (its ``<Play>`` list); an ``<Enqueue waitUrl>`` may answer one.
+AUDIO_TYPES = frozenset(
+    {
+        "audio/mpeg",
+        "audio/wav",
+        "audio/wave",
+        "audio/x-wav",
+        "audio/aiff",
+        "audio/x-aifc",
+        "audio/x-aiff",
+        "audio/x-gsm",
+        "audio/gsm",
+        "audio/ulaw",
+    }
+)
 
 
 class CallSettings(Protocol):
@@ -54,15 +70,22 @@ class Webhooks:
         self.cookies: dict[str, str] = {}
 
     def fetch(
-        self, method: str, url: str, params: dict[str, str], *, fallback: bool = False
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str],
+        *,
+        fallback: bool = False,
+        audio: bool = False,
     ) -> Document:
         """Request TwiML and parse it; with ``fallback``, a failure goes to the fallback URL.
 
         ``fallback``: the request is for the caller's leg, which the number's Voice Fallback URL
-        serves as on Twilio (once, with ErrorCode and ErrorUrl added).
+        serves as on Twilio (once, with ErrorCode and ErrorUrl added). ``audio``: an answer in
+        one of ``AUDIO_TYPES`` is played as a ``<Play>`` of the URL (an ``<Enqueue waitUrl>``).
         """
         try:
-            return self._fetch(method, url, params)
+            return self._fetch(method, url, params, audio)
         except WebhookFailed as failure:
             fallback_url = self.sim.fallback_url if fallback else None
             if fallback_url is None or not falls_back(failure, url, fallback_url):
@@ -76,10 +99,14 @@ class Webhooks:
             except WebhookFailed as second:
                 raise second_failure(failure, second) from second
 
-    def _fetch(self, method: str, url: str, params: dict[str, str]) -> Document:
+    def _fetch(
+        self, method: str, url: str, params: dict[str, str], audio: bool = False
+    ) -> Document:
         response = self.post(method, url, params)
         if not 200 <= response.status < 300:
             raise ErrorStatus(f"{method} {url} answered {response.status}: {response.excerpt()!r}")
+        if audio and _is_audio(response):
+            return Document(url, (Verb("Play", {}, url, source=url),))
         return twiml.parse(response.body, url)
 
     def post(
@@ -126,6 +153,16 @@ class Webhooks:
         if not 200 <= response.status < 300:
             self.emit(Who.TWILIO, "error", f"{what} callback answered {response.status}", url=url)
 
+    def post_after_hangup(self, method: str, url: str, params: dict[str, str]) -> None:
+        """Post an action requested after the caller hung up: Twilio ignores its answer.
+
+        The call is over, so even no answer at all only shows in the transcript.
+        """
+        try:
+            self.post(method, url, params)
+        except ConnectionFailed:
+            pass  # ``post`` wrote what went wrong; nothing is left to fail
+
     def _keep_cookie(self, line: str) -> None:
         jar: SimpleCookie = SimpleCookie()
         try:
@@ -137,3 +174,8 @@ class Webhooks:
                 self.cookies[name] = morsel.value
             else:
                 self.cookies.pop(name, None)
+
+
+def _is_audio(response: WebhookResponse) -> bool:
+    content_type = (response.header("Content-Type") or "").partition(";")[0]
+    return content_type.strip().lower() in AUDIO_TYPES

@@ -21,6 +21,7 @@ import pytest
 from hotline.sim.model import CalleeBehaviour, ExpectationFailed, QueueBehaviour
 from hotline.sim.scripts.model import (
     ENDINGS,
+    RECORD_ENDS,
     CalleeHeard,
     CallScript,
     Expect,
@@ -137,21 +138,40 @@ class PhoneCall:
         __tracebackhide__ = True
         return self._check_heard(re.escape(" ".join(text.split())), repr(text), negated=True)
 
-    def press(self, keys: str, *, after: float | None = None) -> PhoneCall:
-        """Press ``keys`` at the next prompt."""
-        return self._add(Press(_test_line(), str(keys), after))
+    def press(self, keys: str, *, after: float | None = None, barge_in: bool = False) -> PhoneCall:
+        """Press ``keys`` at the next prompt (``barge_in``: ``after`` s into it, cutting it)."""
+        return self._add(Press(_test_line(), str(keys), after, barge_in))
 
-    def says(self, words: str, *, confidence: float | None = None) -> PhoneCall:
+    def says(
+        self,
+        words: str,
+        *,
+        confidence: float | None = None,
+        after: float | None = None,
+        barge_in: bool = False,
+    ) -> PhoneCall:
         """Say ``words`` at the next prompt (the app gets them as ``SpeechResult``)."""
-        return self._add(Say(_test_line(), words, confidence))
+        return self._add(Say(_test_line(), words, confidence, after, barge_in))
 
     def silent(self) -> PhoneCall:
         """Say nothing at the next prompt, so it times out."""
         return self._add(Silence(_test_line()))
 
-    def records(self, seconds: float, transcription: str = "") -> PhoneCall:
-        """Speak a message of ``seconds`` into the next ``<Record>``."""
-        return self._add(Record(_test_line(), seconds, transcription))
+    def records(
+        self,
+        seconds: float,
+        transcription: str = "",
+        *,
+        after: float | None = None,
+        end: str = "silence",
+    ) -> PhoneCall:
+        """Speak a message of ``seconds`` into the next ``<Record>``, then ``end`` it.
+
+        ``end``: ``"silence"`` (the Record's timeout), ``"hangup"`` or a key such as ``"#"``.
+        """
+        if end not in RECORD_ENDS and (len(end) != 1 or end not in "0123456789*#"):
+            raise ValueError(f'records(end={end!r}): expected "silence", "hangup" or one key')
+        return self._add(Record(_test_line(), seconds, transcription, after, end))
 
     def hangs_up(self, *, after: float | None = None) -> PhoneCall:
         """Hang up now (or ``after`` seconds into the call); the call is played to its end."""

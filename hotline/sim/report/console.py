@@ -111,7 +111,9 @@ def describe(event: Event) -> str:
         "play": f"plays {text}",
         "pause": f"pauses {text} s",
         "silence": f"stays silent ({text} s)",
-        "record": f"records {event.detail.get('seconds', '?')} s" + (f": {text!r}" if text else ""),
+        "record": f"records {event.detail.get('seconds', '?')} s"
+        + (f" (ended by {event.detail['ended']})" if event.detail.get("ended") else "")
+        + (f": {text!r}" if text else ""),
         "hangup": f"hangs up: {text}",
         "redirect": f"redirects to {_path(text)}",
         "dial": f"dials {text}",
@@ -119,7 +121,8 @@ def describe(event: Event) -> str:
         "answer": f"{text} answers",
         "bridge": f"connected to {text}",
         "no-bridge": f"nobody connected: {text}",
-        "enqueue": f"enters queue {text}",
+        "enqueue": f"enters queue {text}"
+        + (" (TaskRouter's workflow)" if event.detail.get("workflowSid") else ""),
         "dequeue": f"leaves queue {event.detail.get('queue', '')}: {text}",
         "end": f"call ended: {text}" + _reason(event),
     }

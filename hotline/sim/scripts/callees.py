@@ -10,8 +10,8 @@ from typing import Any
 from hotline.sim.model import CalleeBehaviour, DialOutcome, QueueBehaviour
 from hotline.sim.scripts.values import DIGITS, KeyPath, ValueReader
 
-_SHORT_RINGS = "answer[:KEYS], answer:say=WORDS, no-answer[:SECONDS], busy or failed"
-_RING_KEYS = ("outcome", "after", "press", "say", "confidence", "talk")
+_SHORT_RINGS = "answer[:KEYS], answer:say=WORDS, answer:hangup, no-answer[:SECONDS], busy or failed"
+_RING_KEYS = ("outcome", "after", "press", "say", "confidence", "talk", "hangup")
 _QUEUE_KEYS = ("agent_after", "talk", "ahead", "avg_wait", "full", "error")
 #: ``[queues]`` flags and the ``QueueResult`` each makes Twilio answer at once.
 _REFUSALS = {"full": "queue-full", "error": "system-error"}
@@ -29,6 +29,8 @@ def parse_ring(text: str) -> CalleeBehaviour:
     if outcome is DialOutcome.ANSWER:
         if DIGITS.fullmatch(argument):
             return CalleeBehaviour(outcome, press=argument)
+        if argument.strip() == "hangup":
+            return CalleeBehaviour(outcome, hangs_up_in_whisper=True)
         key, _, words = argument.partition("=")
         if key.strip() == "say" and words.strip():
             return CalleeBehaviour(outcome, say=words.strip())
@@ -133,4 +135,13 @@ def _ring(reader: ValueReader, data: Any, path: KeyPath) -> CalleeBehaviour:
         if "say" not in data:
             raise reader.fail(path + ("confidence",), 'confidence goes with say = "words"')
         extra["confidence"] = reader.confidence(data["confidence"], path + ("confidence",))
+    if "hangup" in data:
+        reader.true(data["hangup"], path + ("hangup",), "hangup")
+        if "press" in data or "say" in data:
+            raise reader.fail(
+                path + ("hangup",), "a ring that hangs up in the whisper neither presses nor says"
+            )
+        if outcome is not DialOutcome.ANSWER:
+            raise reader.fail(path + ("hangup",), 'hangup = true goes with outcome = "answer"')
+        extra["hangs_up_in_whisper"] = True
     return CalleeBehaviour(outcome, **extra)

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from hotline.sim.model import CallEnd, CallerInput, Event, InputKind, Prompt, Who
 from hotline.sim.scripts.model import (
+    RECORD_ENDS,
     Action,
     CallScript,
     Hangup,
@@ -176,7 +177,11 @@ class ScriptedCaller:
             if prompt.verb != "Record":
                 return self._mismatch(action, prompt, "record only works at a <Record>")
             recording = CallerInput(
-                InputKind.RECORDING, speech=action.transcription, duration=action.seconds
+                InputKind.RECORDING,
+                speech=action.transcription,
+                duration=action.seconds,
+                digits="" if action.end in RECORD_ENDS else action.end,
+                hangs_up=action.end == "hangup",
             )
             return _waiting(recording, action.after)
         if prompt.verb == "Record":
@@ -184,10 +189,11 @@ class ScriptedCaller:
         if isinstance(action, Press):
             if "dtmf" not in listens:
                 return self._mismatch(action, prompt, "the app's <Gather> listens for speech only")
-            return _waiting(CallerInput(InputKind.DIGITS, digits=action.digits), action.after)
+            keys = CallerInput(InputKind.DIGITS, digits=action.digits, barge_in=action.barge_in)
+            return _waiting(keys, action.after)
         if "speech" not in listens:
             return self._mismatch(action, prompt, "the app's <Gather> listens for keys only")
-        speech = CallerInput(InputKind.SPEECH, speech=action.words)
+        speech = CallerInput(InputKind.SPEECH, speech=action.words, barge_in=action.barge_in)
         if action.confidence is not None:
             speech = replace(speech, confidence=action.confidence)
         return _waiting(speech, action.after)

@@ -53,29 +53,34 @@ class Hear:
 
 @dataclass(frozen=True)
 class Press:
-    """Press keys at the next prompt."""
+    """Press keys at the next prompt (``barge_in``: while it still plays, ``after`` s into it)."""
 
     where: Location
     digits: str
     after: float | None = None
+    barge_in: bool = False
 
     def describe(self) -> str:
         """The step as a tester wrote it."""
-        return f"press {self.digits!r}"
+        return f"press {self.digits!r}" + (" (barging in)" if self.barge_in else "")
 
 
 @dataclass(frozen=True)
 class Say:
-    """Say a phrase at the next prompt (the app receives it as ``SpeechResult``)."""
+    """Say a phrase at the next prompt (the app receives it as ``SpeechResult``).
+
+    ``barge_in``: while the prompt still plays, ``after`` seconds into it.
+    """
 
     where: Location
     words: str
     confidence: float | None = None
     after: float | None = None
+    barge_in: bool = False
 
     def describe(self) -> str:
         """The step as a tester wrote it."""
-        return f"say {self.words!r}"
+        return f"say {self.words!r}" + (" (barging in)" if self.barge_in else "")
 
 
 @dataclass(frozen=True)
@@ -89,18 +94,30 @@ class Silence:
         return "stay silent"
 
 
+#: How a scripted recording ends besides a key: the caller falls silent, or hangs up.
+RECORD_ENDS = ("silence", "hangup")
+
+
 @dataclass(frozen=True)
 class Record:
-    """Speak a message of ``seconds`` into a ``<Record>``; ``transcription`` is what it said."""
+    """Speak a message of ``seconds`` into a ``<Record>``; ``transcription`` is what it said.
+
+    ``end``: what the caller does when done speaking: ``"silence"`` (the Record's ``timeout``
+    ends it), ``"hangup"``, or a key to press (``"#"``).
+    """
 
     where: Location
     seconds: float
     transcription: str = ""
     after: float | None = None
+    end: str = "silence"
 
     def describe(self) -> str:
         """The step as a tester wrote it."""
-        return f"record {self.seconds:g}s"
+        ending = "" if self.end == "silence" else f", then {self.end}"
+        if self.end not in RECORD_ENDS:
+            ending = f", then press {self.end!r}"
+        return f"record {self.seconds:g}s{ending}"
 
 
 @dataclass(frozen=True)
