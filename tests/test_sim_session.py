@@ -385,3 +385,56 @@ def test_rest_holds_adds_and_ends_a_conference_at_the_given_seconds() -> None:
         "participant-leave:buyer",
         "participant-leave:selle",
     ]
+
+
+# -- clients and SIP ----------------------------------------------------------------------------
+
+from twilio.twiml.voice_response import Client as ClientNoun  # noqa: E402
+
+
+def test_dial_rings_clients_and_sip_addresses_as_scripted_callees() -> None:
+    def dial_all(r: VoiceResponse) -> None:
+        dial = Dial(action="/dialled", timeout=20)
+        client = ClientNoun(url="/whisper")
+        client.identity("alice")
+        client.parameter(name="order", value="1234567")
+        dial.append(client)
+        dial.sip("sip:desk@pbx.example.com")
+        r.append(dial)
+
+    routes = {
+        "/voice": twiml(dial_all),
+        "/whisper": twiml(lambda r: r.say("A buyer for you.")),
+        "/dialled": twiml(lambda r: r.say("Done.")),
+    }
+    app = twiml_app(routes)
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    callees = {
+        "client:alice": [CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=4.0, talk=10.0)],
+        "sip:desk@pbx.example.com": [CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=2.0)],
+    }
+    sip_first = sim.place_call(ScriptCaller(), AT, BUYER, HOTLINE, callees=callees)
+    assert sip_first.bridged == ("sip:desk@pbx.example.com",)
+    rings = {e.text: e.detail for e in sip_first.events("ring")}
+    assert rings["client:alice"]["Parameter order"] == "1234567"
+    callees["sip:desk@pbx.example.com"] = [CalleeBehaviour(DialOutcome.BUSY, ring_seconds=1.0)]
+    client_next = sim.place_call(ScriptCaller(), AT, BUYER, HOTLINE, callees=callees, seed="2")
+    assert client_next.bridged == ("client:alice",)
+    assert client_next.heard_by("client:alice") == ["A buyer for you."]
+    whisper = [h for h in hits_of(app) if h.path == "/whisper"][0]
+    assert whisper.params["To"] == "client:alice"
+    assert whisper.params["Direction"] == "outbound-dial"
+
+
+def test_a_call_from_a_client_carries_its_custom_parameters() -> None:
+    app = twiml_app({"/voice": twiml(lambda r: r.say("Hello agent."))})
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    session.place_call(
+        ScriptCaller(), "client:alice", "queue-support", params={"agent": "a1", "mode": "take"}
+    )
+    session.run()
+    (voice,) = hits_of(app)
+    assert voice.params["From"] == "client:alice"
+    assert voice.params["Caller"] == "client:alice"
+    assert (voice.params["agent"], voice.params["mode"]) == ("a1", "take")

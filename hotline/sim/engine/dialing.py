@@ -101,7 +101,7 @@ def dial(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
                 raise UnsupportedTwiML(f"<Dial> mixing <Queue> with other targets (from {doc.url})")
             outcome = _dial_queue(call, queues[0], doc, timeout, time_limit, attempt)
         else:
-            targets: list[tuple[str, Verb | None]] = [(c.text, c) for c in verb.children]
+            targets: list[tuple[str, Verb | None]] = [(_target(c), c) for c in verb.children]
             if verb.text:
                 targets.insert(0, (verb.text, None))
             if not targets or not all(number for number, _ in targets):
@@ -146,7 +146,7 @@ def _dial_numbers(
     rings = [call.book.ring(number, timeout) for number, _ in targets]
     nouns = {id(ring): noun for ring, (_, noun) in zip(rings, targets, strict=True)}
     for ring in rings:
-        _announce(call, ring)
+        _announce(call, ring, nouns[id(ring)])
     refused_sid, refused_seconds = "", 0.0
     for ring in answer_order(rings):
         call.spend(max(0.0, start + ring.behaviour.ring_seconds - call.clock.elapsed))
@@ -182,9 +182,30 @@ def _dial_numbers(
     }
 
 
-def _announce(call: CallState, ring: Ring) -> None:
+def _target(noun: Verb) -> str:
+    """Who a ``<Dial>`` noun rings: a number, ``client:<identity>`` or a SIP URI."""
+    if noun.name != "Client":
+        return noun.text
+    identities = [child.text for child in noun.children if child.name == "Identity"]
+    identity = identities[0] if identities else noun.text
+    return f"client:{identity}" if identity else ""
+
+
+def _client_parameters(noun: Verb | None) -> dict[str, str]:
+    """The custom parameters a ``<Client>`` sends to the device it rings."""
+    if noun is None:
+        return {}
+    return {
+        child.attrs.get("name", ""): child.attrs.get("value", "")
+        for child in noun.children
+        if child.name == "Parameter"
+    }
+
+
+def _announce(call: CallState, ring: Ring, noun: Verb | None = None) -> None:
     behaviour = ring.behaviour
     detail = {"outcome": behaviour.outcome.value, "after": f"{behaviour.ring_seconds:g}"}
+    detail.update({f"Parameter {k}": v for k, v in _client_parameters(noun).items()})
     call.emit(Who.TWILIO, "ring", ring.number, detail=detail)
     if ring.default:
         call.emit(

@@ -91,7 +91,7 @@ SUPPORTED: dict[str, ElementSupport] = {
             "answerOnBridge": "accepted",
             "ringTone": "accepted",
         },
-        children=("Number", "Queue", "Conference"),
+        children=("Number", "Client", "Sip", "Queue", "Conference"),
         text="a phone number to dial (or use Number / Queue nouns)",
     ),
     "Number": ElementSupport(
@@ -102,6 +102,34 @@ SUPPORTED: dict[str, ElementSupport] = {
             "sendDigits": "accepted",
         },
         text="the phone number; several Numbers ring at once, the first to accept wins",
+    ),
+    "Client": ElementSupport(
+        {
+            "url": "whisper: TwiML run on the client's leg before bridging, as for <Number>",
+            "method": "GET or POST for url (default POST)",
+            "statusCallback": "accepted",
+            "statusCallbackEvent": "accepted",
+            "statusCallbackMethod": "accepted",
+        },
+        children=("Identity", "Parameter"),
+        text="the client identity dialled (or an <Identity>); rings as 'client:<identity>'",
+    ),
+    "Identity": ElementSupport({}, text="the client identity dialled"),
+    "Parameter": ElementSupport(
+        {"name": "the custom parameter's name", "value": "its value"},
+        text="(custom parameters reach the client's device: the transcript's ring shows them)",
+    ),
+    "Sip": ElementSupport(
+        {
+            "url": "whisper: TwiML run on the SIP leg before bridging, as for <Number>",
+            "method": "GET or POST for url (default POST)",
+            "username": "accepted",
+            "password": "accepted",
+            "statusCallback": "accepted",
+            "statusCallbackEvent": "accepted",
+            "statusCallbackMethod": "accepted",
+        },
+        text="the SIP URI dialled (sip:alice@example.com); rings as that URI",
     ),
     "Queue": ElementSupport(
         {
