@@ -438,3 +438,71 @@ def test_a_call_from_a_client_carries_its_custom_parameters() -> None:
     assert voice.params["From"] == "client:alice"
     assert voice.params["Caller"] == "client:alice"
     assert (voice.params["agent"], voice.params["mode"]) == ("a1", "take")
+
+
+def test_conference_beeps_silent_waits_announcements_mutes_and_removals() -> None:
+    def join(r: VoiceResponse, **attrs: Any) -> None:
+        dial = Dial(action="/after")
+        dial.append(ConferenceNoun("room-2", **attrs))
+        r.append(dial)
+
+    routes = {
+        "/voice": twiml(
+            lambda r: join(
+                r,
+                wait_url="",
+                beep="onEnter",
+                status_callback="/conf-events",
+                status_callback_event="join leave mute",
+                participant_label="buyer",
+            )
+        ),
+        "/agent": twiml(lambda r: join(r, muted=True, participant_label="agent")),
+        "/news": twiml(lambda r: r.say("The shop closes at nine.")),
+        "/after": twiml(lambda r: r.say("Bye.")),
+    }
+    app = twiml_app(routes)
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    board: Switchboard = sim.switchboard
+    session.place_call(ScriptCaller(hang_up_at=60.0), BUYER, HOTLINE)
+    session.place_call(ScriptCaller(), AGENT, HOTLINE, after=10.0, voice_url="/agent")
+    seen: list[object] = []
+
+    def announce() -> None:
+        room = board.conferences()[0].sid
+        seen.append([(p.label, p.muted) for p in board.participants(room)])
+        board.announce_conference(room, "http://localhost/news", "POST")
+
+    def unmute_then_remove() -> None:
+        room = board.conferences()[0].sid
+        board.update_participant(room, "agent", ParticipantUpdate(muted=False))
+        board.remove_participant(room, "agent")
+
+    session.at(20.0, announce)
+    session.at(40.0, unmute_then_remove)
+    buyer, agent = session.run()
+    # waitUrl="" is silence: alone, the buyer hears nothing; then the agent's arrival and
+    # departure (beep="true" by default). The buyer's own beep="onEnter" had nobody to reach.
+    beeps = [(e.text, e.at) for e in buyer.events("play")]
+    assert beeps == [
+        ("[beep]", at) for at in (datetime(2001, 3, 5, 10, 0, 10), datetime(2001, 3, 5, 10, 0, 40))
+    ]
+    assert [e.text for e in agent.events("play")] == []
+    assert buyer.heard()[:1] == ["The shop closes at nine."]
+    assert agent.heard()[:1] == ["The shop closes at nine."]
+    news = [h.now for h in hits_of(app) if h.path == "/news"]
+    assert news == [datetime(2001, 3, 5, 10, 0, 20)] * 2
+    assert seen == [[("buyer", False), ("agent", True)]]
+    # Removing the agent hangs their call up at 40 s; the buyer stays until hanging up at 60 s.
+    assert agent.ended is CallEnd.COMPLETED
+    assert agent.finished == datetime(2001, 3, 5, 10, 0, 40)
+    assert "removed from the conference" in agent.reason
+    assert [h.params["StatusCallbackEvent"] for h in hits_of(app) if h.path == "/conf-events"] == [
+        "participant-join",
+        "participant-join",
+        "participant-unmute",
+        "participant-leave",
+        "participant-leave",
+    ]
+    assert buyer.finished == datetime(2001, 3, 5, 10, 1, 0)
