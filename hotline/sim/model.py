@@ -21,6 +21,7 @@ class SimError(Exception):
       ├── ``WebhookFailed``     a request to the app failed, or its TwiML cannot be played
       │     ├── ``ErrorStatus``       the app answered a non-2xx status (ErrorCode 11200)
       │     ├── ``ConnectionFailed``  no answer: refused, closed, reset or timed out (11205)
+      │     ├── ``RedirectFailed``    a 3xx Twilio does not follow (11216), or too many (11215)
       │     └── ``NotTwiML``          the answer is not a TwiML document (12100)
       ├── ``RunawayCall``       the call went past the engine's webhook limit without ending
       ├── ``ScriptError``       a call script is malformed (message names the file and line)
@@ -64,6 +65,22 @@ class ConnectionFailed(WebhookFailed):
     def __reduce__(self) -> tuple[type[ConnectionFailed], tuple[str, str]]:
         # Outcomes travel between processes (-j): pickle both arguments, not just the message.
         return type(self), (str(self), self.what)
+
+
+class RedirectFailed(WebhookFailed):
+    """A redirect Twilio does not follow (``error_code`` says which, as Twilio reports it).
+
+    11216 (HTTP invalid redirect): a 3xx other than 301, 302, 303 and 307, or one without a
+    ``Location``; 11215 (HTTP too many redirects): more than ``webhooks.MAX_REDIRECTS`` in a row.
+    """
+
+    def __init__(self, message: str, error_code: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+
+    def __reduce__(self) -> tuple[type[RedirectFailed], tuple[str, str]]:
+        # Outcomes travel between processes (-j): pickle both arguments, not just the message.
+        return type(self), (str(self), self.error_code)
 
 
 class NotTwiML(WebhookFailed):
@@ -124,6 +141,8 @@ EVENT_KINDS: dict[str, str] = {
     " no answer came); detail = the params sent",
     "status-callback": "the statusCallback event name; detail = the params sent",
     "redirect": "the URL redirected to",
+    "http-redirect": "the URL a 301/302/303/307 answer sent the request to; detail = status and"
+    " the method of the next request",
     "fallback": "why a TwiML request failed; detail = ErrorCode, ErrorUrl and the fallback URL",
     "dial": "the numbers (or queue) dialled",
     "ring": "the number ringing; detail says the scripted outcome",

@@ -114,6 +114,8 @@ def describe(event: Event) -> str:
         "record": f"records {event.detail.get('seconds', '?')} s" + (f": {text!r}" if text else ""),
         "hangup": f"hangs up: {text}",
         "redirect": f"redirects to {_path(text)}",
+        "http-redirect": f"follows the {event.detail.get('status', '3xx')} redirect:"
+        f" {event.detail.get('method', '')} {_path(text)}",
         "dial": f"dials {text}",
         "ring": f"{text} rings ({event.detail.get('outcome', '?')})",
         "answer": f"{text} answers",

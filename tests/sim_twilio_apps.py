@@ -1,0 +1,99 @@
+"""Small Twilio voice apps of the tests' own, written the way people write them (Flask + twilio).
+
+Each shows one behaviour Twilio documents that the simulator must follow: HTTP redirects, a
+number whose Voice URL is requested with GET, the geographic parameters of a call, TwiML with
+attributes the simulator does not know, and an app that raises. Every app checks
+``X-Twilio-Signature`` as a real one would (403 when it is wrong), over the URL as requested
+(query string included) and, for a POST, the form.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, abort, redirect, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+AUTH_TOKEN = "twilio-apps-auth-token"
+
+
+def _checked(name: str) -> Flask:
+    """A Flask app that refuses any request not signed with ``AUTH_TOKEN``."""
+    app = Flask(name)
+    validator = RequestValidator(AUTH_TOKEN)
+    app.extensions["requests"] = []
+
+    @app.before_request
+    def _check_signature() -> None:
+        signed = request.form.to_dict() if request.method == "POST" else {}
+        query = request.query_string.decode("ascii")
+        url = f"{request.base_url}?{query}" if query else request.base_url
+        if not validator.validate(url, signed, request.headers.get("X-Twilio-Signature", "")):
+            abort(403)
+        app.extensions["requests"].append((request.method, request.full_path.rstrip("?")))
+
+    return app
+
+
+def _twiml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="application/xml")
+
+
+def requests_of(app: Flask) -> list[tuple[str, str]]:
+    """The (method, path with query) of every signed request ``app`` served, in order."""
+    seen: list[tuple[str, str]] = app.extensions["requests"]
+    return seen
+
+
+def create_redirecting_app() -> Flask:
+    """A call-forwarding app that moved its routes and answers with HTTP redirects."""
+    app = _checked("redirecting_app")
+
+    @app.post("/voice")
+    def voice() -> Response:
+        return redirect("/ivr/menu")  # Flask's redirect is a 302, a relative Location
+
+    @app.route("/ivr/menu", methods=["GET", "POST"])
+    def menu() -> Response:
+        response = VoiceResponse()
+        gather = Gather(num_digits=1, action="choice")  # relative: /ivr/choice
+        gather.say(f"Menu, requested with {request.method}. Press 1 for sales.")
+        response.append(gather)
+        return _twiml(response)
+
+    @app.post("/ivr/choice")
+    def choice() -> Response:
+        return redirect("/v2/choice", code=307)  # the POST and its Digits, to the new address
+
+    @app.post("/v2/choice")
+    def new_choice() -> Response:
+        response = VoiceResponse()
+        response.say(f"You pressed {request.form['Digits']}, requested with {request.method}.")
+        return _twiml(response)
+
+    @app.post("/see-other")
+    def see_other() -> Response:
+        return redirect("/ivr/menu", code=303)
+
+    @app.post("/moved")
+    def moved() -> Response:
+        return redirect(f"{request.host_url}ivr/menu?from=moved", code=301)  # absolute
+
+    @app.route("/loop", methods=["GET", "POST"])
+    def loop() -> Response:
+        return redirect("/loop")
+
+    @app.post("/permanent")
+    def permanent() -> Response:
+        return redirect("/ivr/menu", code=308)
+
+    @app.post("/nowhere")
+    def nowhere() -> Response:
+        return Response("", status=302)  # a redirect without a Location
+
+    @app.post("/fallback")
+    def fallback() -> Response:
+        response = VoiceResponse()
+        response.say(f"Fallback after error {request.form['ErrorCode']}.")
+        return _twiml(response)
+
+    return app
