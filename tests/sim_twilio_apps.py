@@ -97,3 +97,24 @@ def create_redirecting_app() -> Flask:
         return _twiml(response)
 
     return app
+
+
+def create_survey_app() -> Flask:
+    """A voice survey whose number requests its Voice URL with GET: it serves GET routes only."""
+    app = _checked("survey_app")
+
+    @app.get("/survey")
+    def survey() -> Response:
+        response = VoiceResponse()
+        gather = Gather(num_digits=1, action="/survey/answer", method="GET")
+        gather.say(f"Survey for {request.args['From']}. Rate us from 1 to 5.")
+        response.append(gather)
+        return _twiml(response)
+
+    @app.get("/survey/answer")
+    def answer() -> Response:
+        response = VoiceResponse()
+        response.say(f"You gave us {request.args['Digits']}. Thank you.")
+        return _twiml(response)
+
+    return app

@@ -121,7 +121,8 @@ class Simulator:
     """Plays calls against one Twilio voice app reached through ``transport``.
 
     ``base_url`` is the public URL the app believes Twilio calls (requests are signed with it);
-    ``voice_url`` is the number's Voice URL, relative to it, and ``fallback_url`` its Voice
+    ``voice_url`` is the number's Voice URL, relative to it, requested with ``voice_method``
+    (the number's setting: GET puts the params in the query string), and ``fallback_url`` its Voice
     Fallback URL (requested with ``fallback_method`` when fetching TwiML for the caller fails;
     see ``fallback.py``). A ``status_callback`` URL receives
     the call's ``status_callback_events``. A call is cut short (as a caller hang-up) once it lasts
@@ -143,6 +144,7 @@ class Simulator:
         max_webhooks: int = 1000,
         fallback_url: str | None = None,
         fallback_method: str = "POST",
+        voice_method: str = "POST",
     ) -> None:
         unknown = set(status_callback_events) - set(STATUS_CALLBACK_EVENTS)
         if unknown:
@@ -161,6 +163,9 @@ class Simulator:
         if fallback_method not in ("GET", "POST"):
             raise ValueError(f"fallback_method: GET or POST, got {fallback_method!r}")
         self.fallback_method = fallback_method
+        if voice_method not in ("GET", "POST"):
+            raise ValueError(f"voice_method: GET or POST, got {voice_method!r}")
+        self.voice_method = voice_method
         self.app_time = AppTime()
 
     @contextmanager
@@ -257,7 +262,7 @@ def _run(sim: Simulator, call: CallState) -> CallResult:
 
 
 def _play_call(sim: Simulator, call: CallState) -> tuple[CallEnd, str]:
-    doc = call.fetch(sim.voice_url, "POST", call.main)
+    doc = call.fetch(sim.voice_url, sim.voice_method, call.main)
     if not doc.verbs or doc.verbs[0].name != "Reject":
         call.answered_at = call.clock.elapsed
         call.main.status = "in-progress"

@@ -76,9 +76,17 @@ def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
         dialled: Dialled | None = None,
         queues: Mapping[str, QueueBehaviour] | None = None,
         fallback_url: str | None = None,
+        voice_method: str | None = None,
     ) -> PhoneCall:
         call = PhoneCall(
-            hotline_sim_target, _when(at), from_, to, dialled or {}, queues or {}, fallback_url
+            hotline_sim_target,
+            _when(at),
+            from_,
+            to,
+            dialled or {},
+            queues or {},
+            fallback_url,
+            voice_method=voice_method,
         )
         calls.append(call)
         return call
@@ -100,8 +108,12 @@ class PhoneCall:
         dialled: Dialled,
         queues: Mapping[str, QueueBehaviour],
         fallback_url: str | None = None,
+        *,
+        voice_method: str | None = None,
     ) -> None:
         where = _test_line(3)
+        if voice_method is not None and voice_method.upper() not in ("GET", "POST"):
+            raise ValueError(f"dial(voice_method={voice_method!r}): expected GET or POST")
         self._target = target
         self._connection: Connection | None = None
         self._steps: list[Step] = []
@@ -117,6 +129,7 @@ class PhoneCall:
             steps=(),
             expect=Expect(where),
             fallback_url=fallback_url,
+            voice_method=voice_method.upper() if voice_method else None,
         )
         self._outcome: CallOutcome | None = None
 

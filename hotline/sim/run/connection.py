@@ -31,7 +31,8 @@ class Target:
     ``url``: a running server. ``app``: ``module:name``, a factory called with no arguments for
     each call (or a WSGI app used as is). Otherwise hotline itself, built for each call from
     ``config`` (else the script's own ``config``, else ``./config.toml``). ``fallback_url``: the
-    number's Voice Fallback URL for calls whose script names none.
+    number's Voice Fallback URL for calls whose script names none; ``voice_method``: how the
+    number requests its Voice URL (GET or POST) for calls whose script does not say.
     """
 
     auth_token: str | None = None  # None: the app's own (``auth_token`` attribute) or ""
@@ -42,6 +43,7 @@ class Target:
     base_url: str | None = None
     voice_path: str = "/voice"
     fallback_url: str | None = None
+    voice_method: str = "POST"
 
     def describe(self) -> str:
         """Say what is being called, for the progress line."""
@@ -107,14 +109,23 @@ class Target:
         auth_token = self.auth_token or getattr(app, "auth_token", None) or ""
         api_token = self.api_token or getattr(app, "api_token", None)
         base_url = self.base_url or self.url or getattr(app, "base_url", None) or "http://localhost"
-        return Connection(transport, auth_token, api_token, base_url, self.fallback_url, salt)
+        return Connection(
+            transport,
+            auth_token,
+            api_token,
+            base_url,
+            self.fallback_url,
+            salt,
+            voice_method=self.voice_method,
+        )
 
 
 @dataclass(frozen=True)
 class Connection:
     """An app reached for one call: the transport, the tokens to use, its public URL.
 
-    ``fallback_url``: the number's Voice Fallback URL unless the script names one.
+    ``fallback_url``: the number's Voice Fallback URL unless the script names one;
+    ``voice_method``: how it requests its Voice URL unless the script says.
     ``sid_salt``: mixed into the seed of every SID, so that SIDs differ from run to run (a
     running server); empty in-process, where the same call gets the same SIDs every time.
     """
@@ -125,6 +136,7 @@ class Connection:
     base_url: str
     fallback_url: str | None = None
     sid_salt: str = ""
+    voice_method: str = "POST"
 
     def seed(self, seed: str) -> str:
         """The seed of a call's SIDs: ``seed``, salted for a running server."""
@@ -136,10 +148,12 @@ class Connection:
         app_time: AppTime | None = None,
         *,
         fallback_url: str | None = None,
+        voice_method: str | None = None,
     ) -> Simulator:
         """A simulator calling this app; ``app_time``: a freeze shared with other calls.
 
-        ``fallback_url``: the call's own Voice Fallback URL ("" none; ``None``: the connection's).
+        ``fallback_url``: the call's own Voice Fallback URL ("" none; ``None``: the connection's);
+        ``voice_method``: the call's own Voice URL method (``None``: the connection's).
         """
         fallback = self.fallback_url if fallback_url is None else fallback_url
         sim = Simulator(
@@ -148,6 +162,7 @@ class Connection:
             voice_path,
             self.base_url,
             fallback_url=fallback or None,
+            voice_method=voice_method or self.voice_method,
         )
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections

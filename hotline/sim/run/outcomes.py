@@ -127,7 +127,10 @@ def play_call(
         if app_time is not None and connection.transport.shares_clock and not app_time.active:
             app_time.start(script.at)
         sim = connection.simulator(
-            script.voice_url or voice_path, app_time, fallback_url=script.fallback_url
+            script.voice_url or voice_path,
+            app_time,
+            fallback_url=script.fallback_url,
+            voice_method=script.voice_method,
         )
         result = sim.place_call(
             caller,

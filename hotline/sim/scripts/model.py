@@ -167,6 +167,7 @@ class CallScript:
     steps: tuple[Step, ...]
     expect: Expect
     voice_url: str | None = None  # the number's Voice URL (a path); None: the replay's
+    voice_method: str | None = None  # GET or POST for the Voice URL; None: the replay's
     fallback_url: str | None = None  # the number's Voice Fallback URL; "" none; None: not said
     needs: frozenset[str] = frozenset()  # keys of NEEDS
 

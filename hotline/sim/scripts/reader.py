@@ -37,6 +37,7 @@ _CALL_KEYS = (
     "to",
     "config",
     "voice_url",
+    "voice_method",
     "fallback_url",
     "needs",
 )
@@ -166,6 +167,9 @@ class _Reader(ValueReader):
         voice_url = None
         if "voice_url" in values:
             voice_url = self.voice_url(values["voice_url"], key_path("voice_url"))
+        voice_method = None
+        if "voice_method" in values:
+            voice_method = self.http_method(values["voice_method"], key_path("voice_method"))
         fallback_url = None
         if "fallback_url" in values:
             fallback_url = self.fallback_url(values["fallback_url"], key_path("fallback_url"))
@@ -184,6 +188,7 @@ class _Reader(ValueReader):
             steps=steps,
             expect=read_expect(self, entry.get("expect", {}), key_path("expect")),
             voice_url=voice_url,
+            voice_method=voice_method,
             fallback_url=fallback_url,
             needs=needs,
         )
@@ -193,6 +198,12 @@ class _Reader(ValueReader):
         if isinstance(value, str) and value.startswith("/"):
             return value
         raise self.fail(path, f'voice_url: expected a path like "/voice", got {value!r}')
+
+    def http_method(self, value: Any, path: KeyPath) -> str:
+        """How the number requests its Voice URL: GET or POST (as its Twilio setting says)."""
+        if isinstance(value, str) and value.upper() in ("GET", "POST"):
+            return value.upper()
+        raise self.fail(path, f'voice_method: expected "GET" or "POST", got {value!r}')
 
     def fallback_url(self, value: Any, path: KeyPath) -> str:
         """The number's Voice Fallback URL: a path, an http(s) URL, or false (none)."""
