@@ -118,3 +118,31 @@ def create_survey_app() -> Flask:
         return _twiml(response)
 
     return app
+
+
+def create_greeting_app() -> Flask:
+    """A line greeting callers by where Twilio says they call from (FromCity, CallerCountry...)."""
+    app = _checked("greeting_app")
+
+    @app.post("/voice")
+    def voice() -> Response:
+        form = request.form
+        response = VoiceResponse()
+        gather = Gather(num_digits=1, action="/menu")
+        gather.say(
+            f"Hello caller from {form.get('FromCity', 'nowhere')}, {form.get('FromCountry')}."
+        )
+        response.append(gather)
+        return _twiml(response)
+
+    @app.post("/menu")
+    def menu() -> Response:
+        form = request.form
+        response = VoiceResponse()
+        response.say(
+            f"Still {form.get('FromCity')}; caller country {form.get('CallerCountry')};"
+            f" called in {form.get('CalledCity')}; forwarded from {form.get('ForwardedFrom')}."
+        )
+        return _twiml(response)
+
+    return app

@@ -32,6 +32,7 @@ from hotline.sim.engine.call import (
     QueueVisit,
     Stop,
 )
+from hotline.sim.engine.call_details import call_details
 from hotline.sim.engine.callees import number_key
 from hotline.sim.engine.clock import AppTime, Timing, VirtualClock
 from hotline.sim.engine.fallback import APPLICATION_ERROR, failed_ending
@@ -202,16 +203,21 @@ class Simulator:
         queues: Mapping[str, QueueBehaviour] | None = None,
         *,
         seed: str | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> CallResult:
         """Place one inbound call from ``from_`` to ``to`` at virtual time ``at`` and play it out.
 
         SIDs derive from ``seed`` (default: from, to and ``at``): give each call in a batch its own
-        seed if the app stores calls by CallSid. ``UnsupportedTwiML`` and ``ExpectationFailed``
-        are raised; a failing webhook ends the call as FAILED with ``CallResult.error`` set.
+        seed if the app stores calls by CallSid. ``details``: what Twilio adds to every request
+        of the caller's leg (``FromCity``..., see ``call_details.CALL_DETAILS``).
+        ``UnsupportedTwiML`` and ``ExpectationFailed`` are raised; a failing webhook ends the
+        call as FAILED with ``CallResult.error`` set.
         """
+        added = call_details(details or {})
         call = CallState(
             self, caller, VirtualClock(at), from_, to, callees or {}, queues or {}, seed, HANDLERS
         )
+        call.main.params.update(added)  # every request of the caller's leg carries them
         return _run(self, call)
 
 

@@ -77,6 +77,7 @@ def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
         queues: Mapping[str, QueueBehaviour] | None = None,
         fallback_url: str | None = None,
         voice_method: str | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> PhoneCall:
         call = PhoneCall(
             hotline_sim_target,
@@ -87,6 +88,7 @@ def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
             queues or {},
             fallback_url,
             voice_method=voice_method,
+            params=params,
         )
         calls.append(call)
         return call
@@ -110,10 +112,14 @@ class PhoneCall:
         fallback_url: str | None = None,
         *,
         voice_method: str | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> None:
         where = _test_line(3)
         if voice_method is not None and voice_method.upper() not in ("GET", "POST"):
             raise ValueError(f"dial(voice_method={voice_method!r}): expected GET or POST")
+        from hotline.sim.engine.call_details import call_details
+
+        call_details(params or {})  # a name Twilio does not send fails here, at the dial
         self._target = target
         self._connection: Connection | None = None
         self._steps: list[Step] = []
@@ -130,6 +136,7 @@ class PhoneCall:
             expect=Expect(where),
             fallback_url=fallback_url,
             voice_method=voice_method.upper() if voice_method else None,
+            params=dict(params or {}),
         )
         self._outcome: CallOutcome | None = None
 

@@ -140,6 +140,7 @@ def play_call(
             script.dialled,
             script.queues,
             seed=connection.seed(script.id),
+            details=script.params,
         )
         caller.finish(result.ended, with_hint(result.reason))
         failure = caller.failure or check_outcome(script, result, sim, connection.api_token)

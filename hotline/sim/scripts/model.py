@@ -170,6 +170,8 @@ class CallScript:
     voice_method: str | None = None  # GET or POST for the Voice URL; None: the replay's
     fallback_url: str | None = None  # the number's Voice Fallback URL; "" none; None: not said
     needs: frozenset[str] = frozenset()  # keys of NEEDS
+    # What Twilio adds to every request of the call (FromCity...: engine.call_details)
+    params: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hotline.sim.engine.call_details import CALL_DETAILS
 from hotline.sim.model import ScriptError
 from hotline.sim.scripts.callees import parse_ring, read_dialled, read_queues
 from hotline.sim.scripts.caller_steps import read_step
@@ -40,6 +41,7 @@ _CALL_KEYS = (
     "voice_method",
     "fallback_url",
     "needs",
+    "params",
 )
 _CALL_PARTS = ("dialled", "queues", "steps", "expect")
 
@@ -176,6 +178,10 @@ class _Reader(ValueReader):
         needs: frozenset[str] = frozenset()
         if "needs" in values:
             needs = self.needs(values["needs"], key_path("needs"))
+        params = {
+            **self.params(defaults.get("params", {}), ("defaults", "params")),
+            **self.params(entry.get("params", {}), path + ("params",)),
+        }
         return CallScript(
             name=name,
             where=self.where(path),
@@ -191,6 +197,7 @@ class _Reader(ValueReader):
             voice_method=voice_method,
             fallback_url=fallback_url,
             needs=needs,
+            params=params,
         )
 
     def voice_url(self, value: Any, path: KeyPath) -> str:
@@ -218,6 +225,21 @@ class _Reader(ValueReader):
             'fallback_url: expected a path like "/voice/fallback", an http(s):// URL'
             f" or false, got {value!r}",
         )
+
+    def params(self, value: Any, path: KeyPath) -> dict[str, str]:
+        """What Twilio adds to the call's requests: ``{ FromCity = "WARSAW", ... }``."""
+        if not isinstance(value, dict):
+            raise self.fail(path, 'params: expected a table like { FromCity = "WARSAW" }')
+        for name, text in value.items():
+            if name not in CALL_DETAILS:
+                raise self.fail(
+                    path + (name,),
+                    f"params: {name!r} is not a parameter Twilio adds to a call"
+                    f" (expected one of: {', '.join(CALL_DETAILS)})",
+                )
+            if not isinstance(text, str):
+                raise self.fail(path + (name,), f"params: {name} must be a text, got {text!r}")
+        return dict(value)
 
     def needs(self, value: Any, path: KeyPath) -> frozenset[str]:
         """What the call needs of an app built for the replay: some of ``NEEDS``."""
