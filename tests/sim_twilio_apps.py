@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from flask import Flask, Response, abort, redirect, request
 from twilio.request_validator import RequestValidator
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 AUTH_TOKEN = "twilio-apps-auth-token"
+OFFICE = "+48225550100"
+HOME = "+48225550200"
 
 
 def _checked(name: str) -> Flask:
@@ -143,6 +145,63 @@ def create_greeting_app() -> Flask:
             f"Still {form.get('FromCity')}; caller country {form.get('CallerCountry')};"
             f" called in {form.get('CalledCity')}; forwarded from {form.get('ForwardedFrom')}."
         )
+        return _twiml(response)
+
+    return app
+
+
+def create_forwarding_app() -> Flask:
+    """Call forwarding with the attributes such apps use: recording, hangupOnStar, callbacks."""
+    app = _checked("forwarding_app")
+
+    @app.post("/voice")
+    def voice() -> Response:
+        response = VoiceResponse()
+        gather = Gather(
+            input="dtmf speech", num_digits=1, action="/route", partial_result_callback="/partial"
+        )
+        gather.say("Press 1 for the office.", rate="fast")  # rate= is not TwiML: a 12200
+        response.append(gather)
+        return _twiml(response)
+
+    @app.post("/route")
+    def route() -> Response:
+        response = VoiceResponse()
+        dial = Dial(
+            action="/after",
+            timeout=10,
+            record="record-from-answer",
+            recording_status_callback="/recordings",
+            hangup_on_star=True,
+        )
+        dial.number(
+            OFFICE,
+            status_callback="/leg",
+            status_callback_event="initiated ringing answered completed",
+        )
+        response.append(dial)
+        return _twiml(response)
+
+    @app.post("/both")
+    def both() -> Response:
+        response = VoiceResponse()
+        dial = Dial(action="/after", sequential=True)  # documented; not played offline
+        dial.number(OFFICE)
+        dial.number(HOME)
+        response.append(dial)
+        return _twiml(response)
+
+    @app.post("/after")
+    def after() -> Response:
+        response = VoiceResponse()
+        response.say(f"The call ended {request.form['DialCallStatus']}.")
+        return _twiml(response)
+
+    @app.post("/text-me")
+    def text_me() -> Response:
+        response = VoiceResponse()
+        response.say("We will text you the address.")
+        response.sms("Our address is 1 Main Street.")  # a Twilio verb the simulator does not play
         return _twiml(response)
 
     return app

@@ -153,6 +153,8 @@ EVENT_KINDS: dict[str, str] = {
     "enqueue": "the queue name",
     "dequeue": "the QueueResult when the caller leaves the queue",
     "leave": "the queue left with <Leave>",
+    "warning": "TwiML Twilio would log warning 12200 for, or an attribute the simulator does not"
+    " play; the call goes on; detail = element, attribute and ErrorCode",
     "error": "why the call failed",
     "end": "how the call ended (a CallEnd value)",
 }

@@ -125,9 +125,11 @@ class Simulator:
     ``voice_url`` is the number's Voice URL, relative to it, requested with ``voice_method``
     (the number's setting: GET puts the params in the query string), and ``fallback_url`` its Voice
     Fallback URL (requested with ``fallback_method`` when fetching TwiML for the caller fails;
-    see ``fallback.py``). A ``status_callback`` URL receives
-    the call's ``status_callback_events``. A call is cut short (as a caller hang-up) once it lasts
-    ``max_duration`` virtual seconds, and fails with ``RunawayCall`` past ``max_webhooks``.
+    see ``fallback.py``). An attribute the engine does not play is a ``warning`` event, as
+    Twilio's 12200 is; ``strict`` refuses it (``UnsupportedTwiML``). A ``status_callback`` URL
+    receives the call's ``status_callback_events``. A call is cut short (as a caller hang-up)
+    once it lasts ``max_duration`` virtual seconds, and fails with ``RunawayCall`` past
+    ``max_webhooks``.
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class Simulator:
         fallback_url: str | None = None,
         fallback_method: str = "POST",
         voice_method: str = "POST",
+        strict: bool = False,
     ) -> None:
         unknown = set(status_callback_events) - set(STATUS_CALLBACK_EVENTS)
         if unknown:
@@ -167,6 +170,7 @@ class Simulator:
         if voice_method not in ("GET", "POST"):
             raise ValueError(f"voice_method: GET or POST, got {voice_method!r}")
         self.voice_method = voice_method
+        self.strict = strict
         self.app_time = AppTime()
 
     @contextmanager

@@ -57,6 +57,7 @@ class CallSettings(Protocol):
     max_webhooks: int
     fallback_url: str | None  # the number's Voice Fallback URL (absolute), if it has one
     fallback_method: str
+    strict: bool  # refuse TwiML attributes the engine does not play, instead of a warning
 
 
 class Webhooks:
@@ -99,7 +100,11 @@ class Webhooks:
             raise ErrorStatus(
                 f"{last_method} {last} answered {response.status}: {response.excerpt()!r}"
             )
-        return twiml.parse(response.body, last)
+        document = twiml.parse(response.body, last, strict=self.sim.strict)
+        for warning in document.warnings:
+            # As Twilio's debugger logs a 12200 each time it meets the document.
+            self.emit(Who.TWILIO, "warning", warning.message(), url=last, detail=warning.detail())
+        return document
 
     def post(
         self, method: str, url: str, params: dict[str, str], kind: str = "webhook"

@@ -54,6 +54,12 @@ def target_options(command: F) -> F:
             " when a webhook fails, for calls whose script names none.",
         ),
         click.option(
+            "--strict",
+            is_flag=True,
+            help="Refuse TwiML attributes the simulator does not play (UnsupportedTwiML) instead"
+            " of a warning in the report, as Twilio's 12200.",
+        ),
+        click.option(
             "--auth-token",
             envvar="TWILIO_AUTH_TOKEN",
             default=None,
@@ -85,6 +91,7 @@ def target_options(command: F) -> F:
             base_url=kwargs.pop("base_url"),
             voice_path=kwargs.pop("voice_path"),
             voice_method=kwargs.pop("voice_method").upper(),
+            strict=kwargs.pop("strict"),
             fallback_url=kwargs.pop("fallback_url"),
         )
         return command(**kwargs)

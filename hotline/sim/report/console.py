@@ -55,6 +55,22 @@ def print_outcome(console: Console, outcome: CallOutcome, *, transcript: bool) -
     if transcript or not outcome.passed:
         for line, line_style in transcript_lines(outcome):
             console.print(Text("    " + line, style=line_style), highlight=False, soft_wrap=True)
+    else:  # a call that passed still shows what of its TwiML the simulator did not play
+        for line in warning_lines(outcome):
+            console.print(Text("    " + line, style="yellow"), highlight=False, soft_wrap=True)
+
+
+def warning_lines(outcome: CallOutcome) -> list[str]:
+    """The call's TwiML warnings, each distinct one once (with how often it came)."""
+    events = outcome.result.events("warning") if outcome.result else []
+    counts: dict[tuple[str, str], int] = {}
+    for event in events:
+        key = (event.text, event.url)
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        f"⚠ {text} (in {_path(url)})" + (f"  (×{count})" if count > 1 else "")
+        for (text, url), count in counts.items()
+    ]
 
 
 def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
@@ -124,6 +140,7 @@ def describe(event: Event) -> str:
         "enqueue": f"enters queue {text}",
         "dequeue": f"leaves queue {event.detail.get('queue', '')}: {text}",
         "end": f"call ended: {text}" + _reason(event),
+        "warning": f"warning {event.detail.get('ErrorCode', '')}: {text}",
     }
     return simple.get(kind, f"{kind}: {text}")
 
@@ -227,6 +244,7 @@ def _call_json(outcome: CallOutcome) -> dict[str, Any]:
                     {"name": v.name, "result": v.result, "seconds": v.seconds}
                     for v in result.queues
                 ],
+                "warnings": [event.text for event in result.events("warning")],
                 "transcript": [_event_json(event) for event in result.transcript],
             }
         )

@@ -32,7 +32,8 @@ class Target:
     each call (or a WSGI app used as is). Otherwise hotline itself, built for each call from
     ``config`` (else the script's own ``config``, else ``./config.toml``). ``fallback_url``: the
     number's Voice Fallback URL for calls whose script names none; ``voice_method``: how the
-    number requests its Voice URL (GET or POST) for calls whose script does not say.
+    number requests its Voice URL (GET or POST) for calls whose script does not say; ``strict``:
+    refuse TwiML attributes the engine does not play instead of warning about them.
     """
 
     auth_token: str | None = None  # None: the app's own (``auth_token`` attribute) or ""
@@ -44,6 +45,7 @@ class Target:
     voice_path: str = "/voice"
     fallback_url: str | None = None
     voice_method: str = "POST"
+    strict: bool = False
 
     def describe(self) -> str:
         """Say what is being called, for the progress line."""
@@ -117,6 +119,7 @@ class Target:
             self.fallback_url,
             salt,
             voice_method=self.voice_method,
+            strict=self.strict,
         )
 
 
@@ -125,7 +128,8 @@ class Connection:
     """An app reached for one call: the transport, the tokens to use, its public URL.
 
     ``fallback_url``: the number's Voice Fallback URL unless the script names one;
-    ``voice_method``: how it requests its Voice URL unless the script says.
+    ``voice_method``: how it requests its Voice URL unless the script says; ``strict``: refuse
+    TwiML attributes the engine does not play.
     ``sid_salt``: mixed into the seed of every SID, so that SIDs differ from run to run (a
     running server); empty in-process, where the same call gets the same SIDs every time.
     """
@@ -137,6 +141,7 @@ class Connection:
     fallback_url: str | None = None
     sid_salt: str = ""
     voice_method: str = "POST"
+    strict: bool = False
 
     def seed(self, seed: str) -> str:
         """The seed of a call's SIDs: ``seed``, salted for a running server."""
@@ -149,11 +154,13 @@ class Connection:
         *,
         fallback_url: str | None = None,
         voice_method: str | None = None,
+        strict: bool | None = None,
     ) -> Simulator:
         """A simulator calling this app; ``app_time``: a freeze shared with other calls.
 
         ``fallback_url``: the call's own Voice Fallback URL ("" none; ``None``: the connection's);
-        ``voice_method``: the call's own Voice URL method (``None``: the connection's).
+        ``voice_method``: the call's own Voice URL method (``None``: the connection's);
+        ``strict``: the call's own strictness (``None``: the connection's).
         """
         fallback = self.fallback_url if fallback_url is None else fallback_url
         sim = Simulator(
@@ -163,6 +170,7 @@ class Connection:
             self.base_url,
             fallback_url=fallback or None,
             voice_method=voice_method or self.voice_method,
+            strict=self.strict if strict is None else strict,
         )
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections

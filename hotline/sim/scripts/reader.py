@@ -39,6 +39,7 @@ _CALL_KEYS = (
     "config",
     "voice_url",
     "voice_method",
+    "strict",
     "fallback_url",
     "needs",
     "params",
@@ -172,6 +173,13 @@ class _Reader(ValueReader):
         voice_method = None
         if "voice_method" in values:
             voice_method = self.http_method(values["voice_method"], key_path("voice_method"))
+        strict = None
+        if "strict" in values:
+            if not isinstance(values["strict"], bool):
+                raise self.fail(
+                    key_path("strict"), f"strict: expected true or false, got {values['strict']!r}"
+                )
+            strict = values["strict"]
         fallback_url = None
         if "fallback_url" in values:
             fallback_url = self.fallback_url(values["fallback_url"], key_path("fallback_url"))
@@ -195,6 +203,7 @@ class _Reader(ValueReader):
             expect=read_expect(self, entry.get("expect", {}), key_path("expect")),
             voice_url=voice_url,
             voice_method=voice_method,
+            strict=strict,
             fallback_url=fallback_url,
             needs=needs,
             params=params,
