@@ -9,6 +9,8 @@ attributes the simulator does not know, and an app that raises. Every app checks
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import Flask, Response, abort, redirect, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
@@ -205,3 +207,54 @@ def create_forwarding_app() -> Flask:
         return _twiml(response)
 
     return app
+
+
+def create_crashing_app(*, testing: bool = False) -> Flask:
+    """An order line whose menu route raises, as apps under test do; ``testing``: TESTING on."""
+    app = _checked("crashing_app")
+    app.config["TESTING"] = testing  # Flask then lets the exception out of the app
+
+    @app.post("/voice")
+    def voice() -> Response:
+        response = VoiceResponse()
+        gather = Gather(num_digits=1, action="/menu")
+        gather.say("Press 1 for your order.")
+        response.append(gather)
+        return _twiml(response)
+
+    @app.post("/menu")
+    def menu() -> Response:
+        raise RuntimeError("the order database is gone")
+
+    @app.post("/streamed")
+    def streamed() -> Response:
+        def body() -> Iterator[str]:
+            yield "<Response><Say>Your order"
+            raise RuntimeError("the order database went away mid-answer")
+
+        return Response(body(), mimetype="application/xml")
+
+    @app.post("/fallback")
+    def fallback() -> Response:
+        response = VoiceResponse()
+        response.say(f"Sorry, error {request.form['ErrorCode']}.")
+        return _twiml(response)
+
+    @app.post("/logs")
+    def logs() -> Response:
+        request.environ["wsgi.errors"].write("a note the app logs on a good request\n")
+        response = VoiceResponse()
+        response.say("All good.")
+        return _twiml(response)
+
+    return app
+
+
+def create_crashing_test_app() -> Flask:
+    """The crashing app with TESTING on: its exceptions escape the app, as in a test suite."""
+    return create_crashing_app(testing=True)
+
+
+def create_nothing() -> Flask:
+    """A factory that cannot build its app."""
+    raise KeyError("DATABASE_URL")

@@ -25,6 +25,7 @@ class SimError(Exception):
       │     └── ``NotTwiML``          the answer is not a TwiML document (12100)
       ├── ``RunawayCall``       the call went past the engine's webhook limit without ending
       ├── ``ScriptError``       a call script is malformed (message names the file and line)
+      │     └── ``AppUnusable``       the app under test cannot be imported or built
       ├── ``ExpectationFailed`` the call did not go as the script expected
       └── ``CoverageUnavailable`` the flows a replay's coverage needs cannot be loaded
     """
@@ -53,18 +54,20 @@ class ErrorStatus(WebhookFailed):
 class ConnectionFailed(WebhookFailed):
     """No HTTP answer came: the connection was refused, closed or reset, or the answer timed out.
 
-    Twilio's 11205 (HTTP connection failure). ``what`` says which, in a few words.
+    Twilio's 11205 (HTTP connection failure). ``what`` says which, in a few words;
+    ``app_errors``: in-process, the traceback of an app that raised mid-answer.
     """
 
     error_code = "11205"
 
-    def __init__(self, message: str, what: str) -> None:
+    def __init__(self, message: str, what: str, app_errors: str = "") -> None:
         super().__init__(message)
         self.what = what
+        self.app_errors = app_errors  # in-process: the traceback of an app that broke off
 
-    def __reduce__(self) -> tuple[type[ConnectionFailed], tuple[str, str]]:
-        # Outcomes travel between processes (-j): pickle both arguments, not just the message.
-        return type(self), (str(self), self.what)
+    def __reduce__(self) -> tuple[type[ConnectionFailed], tuple[str, str, str]]:
+        # Outcomes travel between processes (-j): pickle every argument, not just the message.
+        return type(self), (str(self), self.what, self.app_errors)
 
 
 class RedirectFailed(WebhookFailed):
@@ -95,6 +98,13 @@ class RunawayCall(SimError):
 
 class ScriptError(SimError):
     """A call script is malformed; the message names the file and line."""
+
+
+class AppUnusable(ScriptError):
+    """``--app``'s module raised on import, or its factory raised: no call can reach it.
+
+    The message names the app and what it raised, with the app's own part of the traceback.
+    """
 
 
 class ExpectationFailed(SimError):
@@ -155,6 +165,8 @@ EVENT_KINDS: dict[str, str] = {
     "leave": "the queue left with <Leave>",
     "warning": "TwiML Twilio would log warning 12200 for, or an attribute the simulator does not"
     " play; the call goes on; detail = element, attribute and ErrorCode",
+    "app-error": "in-process, the last line of what the app wrote to wsgi.errors on a request it"
+    " answered 5xx (what it raised); detail = traceback (all of it)",
     "error": "why the call failed",
     "end": "how the call ended (a CallEnd value)",
 }

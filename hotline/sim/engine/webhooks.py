@@ -158,11 +158,20 @@ class Webhooks:
             response = self.sim.transport.request(method, url, body, headers)
         except ConnectionFailed as exc:
             self.emit(Who.TWILIO, kind, f"{method} {exc.what}", url=url, detail=params)
+            self._app_crashed(exc.app_errors, url)
             raise
         self.emit(Who.TWILIO, kind, f"{method} {response.status}", url=url, detail=params)
+        self._app_crashed(response.app_errors, url)
         for line in response.header_values("Set-Cookie"):
             self._keep_cookie(line)
         return response
+
+    def _app_crashed(self, app_errors: str, url: str) -> None:
+        """Show what an in-process app raised on this request, where the report shows the call."""
+        if app_errors:
+            lines = app_errors.strip().splitlines()
+            detail = {"traceback": app_errors}
+            self.emit(Who.APP, "app-error", lines[-1] if lines else "", url=url, detail=detail)
 
     def notify(self, url: str, params: dict[str, str], what: str) -> None:
         """Post a fire-and-forget callback: Twilio ignores its answer, so a failure only shows."""

@@ -89,6 +89,9 @@ def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
             if fold.repeats > 1 and len(fold.events) == 1:
                 text += f"  (×{fold.repeats})"
             lines.append((text, _STYLE[event.who]))
+            if event.kind == "app-error":  # the app's traceback, where the call met it
+                shown = event.detail.get("traceback", "").rstrip().splitlines()
+                lines.extend((f"{'':<20}{line}", "red") for line in shown)
         if fold.repeats > 1 and len(fold.events) > 1:
             again = f"↑ the {len(fold.events)} lines above ×{fold.repeats} in all, to here"
             lines.append((f"{_clock(fold.last.at)}  {'':<7} {again}", "dim"))
@@ -141,6 +144,7 @@ def describe(event: Event) -> str:
         "dequeue": f"leaves queue {event.detail.get('queue', '')}: {text}",
         "end": f"call ended: {text}" + _reason(event),
         "warning": f"warning {event.detail.get('ErrorCode', '')}: {text}",
+        "app-error": f"raised {text}",
     }
     return simple.get(kind, f"{kind}: {text}")
 

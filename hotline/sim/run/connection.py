@@ -11,6 +11,7 @@ import inspect
 import os
 import secrets
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -18,7 +19,7 @@ from typing import Any, cast
 from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.engine.transport import HTTPTransport, Transport, WSGIApp, WSGITransport
-from hotline.sim.model import ScriptError
+from hotline.sim.model import AppUnusable, ScriptError
 from hotline.sim.scripts.model import NEEDS, CallScript
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -226,11 +227,19 @@ def _hotline_app(config: Path) -> Any:
 
 
 def load_app(spec: str) -> WSGIApp:
-    """Import ``module:name``: call it if it is a factory taking no arguments, else use it as is."""
+    """Import ``module:name``: call it if it is a factory taking no arguments, else use it as is.
+
+    A factory that raises is ``AppUnusable``, with what it raised and where in the app.
+    """
     found = _import_app(spec)
-    if _is_factory(found):
+    if not _is_factory(found):
+        return cast(WSGIApp, found)
+    try:
         return cast(WSGIApp, found())
-    return cast(WSGIApp, found)
+    except Exception as exc:
+        raise AppUnusable(
+            f"--app {spec!r}: the factory raised {type(exc).__name__}: {exc}\n{_app_part(exc)}"
+        ) from exc
 
 
 def _import_app(spec: str) -> Any:
@@ -244,6 +253,25 @@ def _import_app(spec: str) -> Any:
         return getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
         raise ScriptError(f"--app {spec!r}: {exc}") from exc
+    except Exception as exc:  # the module itself raised while it was imported
+        raise AppUnusable(
+            f"--app {spec!r}: importing {module_name} raised {type(exc).__name__}: {exc}"
+            f"\n{_app_part(exc)}"
+        ) from exc
+
+
+_SIM_FOLDER = str(Path(__file__).resolve().parents[1])
+
+
+def _app_part(exc: BaseException) -> str:
+    """The traceback from the first frame of the app on (not the simulator's, not importlib's)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if not (name.startswith(_SIM_FOLDER) or name.startswith("<frozen") or "importlib" in name):
+            break
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
 
 
 def _is_factory(found: Any) -> bool:
