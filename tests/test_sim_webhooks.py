@@ -29,6 +29,7 @@ class Settings:
         self.max_webhooks = 3
         self.fallback_url = fallback_url
         self.fallback_method = "POST"
+        self.strict = False
 
 
 def _webhooks(transport: Transport, fallback_url: str | None = None) -> tuple[Webhooks, list[Any]]:

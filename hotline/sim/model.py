@@ -21,9 +21,11 @@ class SimError(Exception):
       ├── ``WebhookFailed``     a request to the app failed, or its TwiML cannot be played
       │     ├── ``ErrorStatus``       the app answered a non-2xx status (ErrorCode 11200)
       │     ├── ``ConnectionFailed``  no answer: refused, closed, reset or timed out (11205)
+      │     ├── ``RedirectFailed``    a 3xx Twilio does not follow (11216), or too many (11215)
       │     └── ``NotTwiML``          the answer is not a TwiML document (12100)
       ├── ``RunawayCall``       the call went past the engine's webhook limit without ending
       ├── ``ScriptError``       a call script is malformed (message names the file and line)
+      │     └── ``AppUnusable``       the app under test cannot be imported or built
       ├── ``ExpectationFailed`` the call did not go as the script expected
       └── ``CoverageUnavailable`` the flows a replay's coverage needs cannot be loaded
     """
@@ -52,18 +54,36 @@ class ErrorStatus(WebhookFailed):
 class ConnectionFailed(WebhookFailed):
     """No HTTP answer came: the connection was refused, closed or reset, or the answer timed out.
 
-    Twilio's 11205 (HTTP connection failure). ``what`` says which, in a few words.
+    Twilio's 11205 (HTTP connection failure). ``what`` says which, in a few words;
+    ``app_errors``: in-process, the traceback of an app that raised mid-answer.
     """
 
     error_code = "11205"
 
-    def __init__(self, message: str, what: str) -> None:
+    def __init__(self, message: str, what: str, app_errors: str = "") -> None:
         super().__init__(message)
         self.what = what
+        self.app_errors = app_errors  # in-process: the traceback of an app that broke off
 
-    def __reduce__(self) -> tuple[type[ConnectionFailed], tuple[str, str]]:
+    def __reduce__(self) -> tuple[type[ConnectionFailed], tuple[str, str, str]]:
+        # Outcomes travel between processes (-j): pickle every argument, not just the message.
+        return type(self), (str(self), self.what, self.app_errors)
+
+
+class RedirectFailed(WebhookFailed):
+    """A redirect Twilio does not follow (``error_code`` says which, as Twilio reports it).
+
+    11216 (HTTP invalid redirect): a 3xx other than 301, 302, 303 and 307, or one without a
+    ``Location``; 11215 (HTTP too many redirects): more than ``webhooks.MAX_REDIRECTS`` in a row.
+    """
+
+    def __init__(self, message: str, error_code: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code
+
+    def __reduce__(self) -> tuple[type[RedirectFailed], tuple[str, str]]:
         # Outcomes travel between processes (-j): pickle both arguments, not just the message.
-        return type(self), (str(self), self.what)
+        return type(self), (str(self), self.error_code)
 
 
 class NotTwiML(WebhookFailed):
@@ -78,6 +98,13 @@ class RunawayCall(SimError):
 
 class ScriptError(SimError):
     """A call script is malformed; the message names the file and line."""
+
+
+class AppUnusable(ScriptError):
+    """``--app``'s module raised on import, or its factory raised: no call can reach it.
+
+    The message names the app and what it raised, with the app's own part of the traceback.
+    """
 
 
 class ExpectationFailed(SimError):
@@ -125,6 +152,8 @@ EVENT_KINDS: dict[str, str] = {
     " no answer came); detail = the params sent",
     "status-callback": "the statusCallback event name; detail = the params sent",
     "redirect": "the URL redirected to",
+    "http-redirect": "the URL a 301/302/303/307 answer sent the request to; detail = status and"
+    " the method of the next request",
     "fallback": "why a TwiML request failed; detail = ErrorCode, ErrorUrl and the fallback URL",
     "dial": "the numbers (or queue) dialled",
     "ring": "the number ringing; detail says the scripted outcome",
@@ -135,6 +164,10 @@ EVENT_KINDS: dict[str, str] = {
     "enqueue": "the queue name",
     "dequeue": "the QueueResult when the caller leaves the queue",
     "leave": "the queue left with <Leave>",
+    "warning": "TwiML Twilio would log warning 12200 for, or an attribute the simulator does not"
+    " play; the call goes on; detail = element, attribute and ErrorCode",
+    "app-error": "in-process, the last line of what the app wrote to wsgi.errors on a request it"
+    " answered 5xx (what it raised); detail = traceback (all of it)",
     "error": "why the call failed",
     "end": "how the call ended (a CallEnd value)",
 }

@@ -36,6 +36,7 @@ class SessionSettings(CallSettings, StatusSettings, Protocol):
     voice_url: str
     app_time: AppTime
     switchboard: SessionSwitchboard
+    voice_method: str
 
     def url(self, path: str) -> str:
         """``path`` made absolute against the app's public base URL."""
@@ -118,7 +119,7 @@ class Session:
         def body() -> None:
             call.actor = self.world.current
             self.network.results[call.sid] = run_call(
-                self.sim, self.sim, call, lambda c: c.fetch(url, "POST", c.main)
+                self.sim, self.sim, call, lambda c: c.fetch(url, self.sim.voice_method, c.main)
             )
 
         self._plan(after, f"call {call.sid}", body, call)

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from hotline.sim.engine.call import API_VERSION, QueueVisit
+from hotline.sim.engine.call_details import call_details
 from hotline.sim.engine.clock import AppTime, Timing
 from hotline.sim.engine.lifecycle import CallResult
 from hotline.sim.engine.rest_link import SessionSwitchboard
@@ -51,11 +52,14 @@ class Simulator:
     """Plays calls against one Twilio voice app reached through ``transport``.
 
     ``base_url`` is the public URL the app believes Twilio calls (requests are signed with it);
-    ``voice_url`` is the number's Voice URL, relative to it, and ``fallback_url`` its Voice
+    ``voice_url`` is the number's Voice URL, relative to it, requested with ``voice_method``
+    (the number's setting: GET puts the params in the query string), and ``fallback_url`` its Voice
     Fallback URL (requested with ``fallback_method`` when fetching TwiML for the caller fails;
-    see ``fallback.py``). A ``status_callback`` URL receives
-    the call's ``status_callback_events``. A call is cut short (as a caller hang-up) once it lasts
-    ``max_duration`` virtual seconds, and fails with ``RunawayCall`` past ``max_webhooks``.
+    see ``fallback.py``). An attribute the engine does not play is a ``warning`` event, as
+    Twilio's 12200 is; ``strict`` refuses it (``UnsupportedTwiML``). A ``status_callback`` URL
+    receives the call's ``status_callback_events``. A call is cut short (as a caller hang-up)
+    once it lasts ``max_duration`` virtual seconds, and fails with ``RunawayCall`` past
+    ``max_webhooks``.
     """
 
     def __init__(
@@ -73,6 +77,8 @@ class Simulator:
         max_webhooks: int = 1000,
         fallback_url: str | None = None,
         fallback_method: str = "POST",
+        voice_method: str = "POST",
+        strict: bool = False,
     ) -> None:
         unknown = set(status_callback_events) - set(STATUS_CALLBACK_EVENTS)
         if unknown:
@@ -91,6 +97,10 @@ class Simulator:
         if fallback_method not in ("GET", "POST"):
             raise ValueError(f"fallback_method: GET or POST, got {fallback_method!r}")
         self.fallback_method = fallback_method
+        if voice_method not in ("GET", "POST"):
+            raise ValueError(f"voice_method: GET or POST, got {voice_method!r}")
+        self.voice_method = voice_method
+        self.strict = strict
         self.app_time = AppTime()
         #: What the REST stand-in acts on: the session playing now (``rest_link.py``).
         self.switchboard = SessionSwitchboard(account_sid)
@@ -142,15 +152,18 @@ class Simulator:
         queues: Mapping[str, QueueBehaviour] | None = None,
         *,
         seed: str | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> CallResult:
         """Place one inbound call from ``from_`` to ``to`` at virtual time ``at`` and play it out.
 
         SIDs derive from ``seed`` (default: from, to and ``at``): give each call in a batch its own
-        seed if the app stores calls by CallSid. ``UnsupportedTwiML`` and ``ExpectationFailed``
-        are raised; a failing webhook ends the call as FAILED with ``CallResult.error`` set.
+        seed if the app stores calls by CallSid. ``details``: what Twilio adds to every request
+        of the caller's leg (``FromCity``..., see ``call_details.CALL_DETAILS``).
+        ``UnsupportedTwiML`` and ``ExpectationFailed`` are raised; a failing webhook ends the
+        call as FAILED with ``CallResult.error`` set.
         """
         session = self.session(at, callees, queues, seed=seed)
-        session.place_call(caller, from_, to, seed=seed)
+        session.place_call(caller, from_, to, seed=seed, params=call_details(details or {}))
         return session.run()[0]
 
     def session(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import logging
 import selectors
 import socket
 import sys
@@ -39,6 +40,9 @@ class WebhookResponse:
     status: int
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
+    # In-process: what the app wrote to ``wsgi.errors`` while failing (a 5xx), e.g. the traceback
+    # Flask logs there; a running server keeps its own logs, so it is "" over HTTP.
+    app_errors: str = ""
 
     def header(self, name: str) -> str | None:
         """Return the first header called ``name`` (case-insensitive), or ``None``."""
@@ -114,7 +118,12 @@ def _json_of(response: WebhookResponse, url: str) -> Any:
 class WSGITransport:
     """Calls a WSGI application in-process, building the PEP 3333 environ itself (any framework).
 
-    An app that raises answers 500 (its traceback goes to ``wsgi.errors``), as under a server.
+    An app that raises answers 500, as under a server; one that raises while sending its answer,
+    once part of the body is out, breaks the connection (``ConnectionFailed``), as a server
+    closing it mid-answer would. On a request answered 5xx, what the app raised travels with the
+    answer (``WebhookResponse.app_errors``) into the call's report: the exceptions it logged
+    (``logging``, as Flask logs an error it turns into a 500), else what it wrote to
+    ``wsgi.errors``. Anything else it writes there goes to stderr, as before.
     """
 
     shares_clock = True
@@ -128,33 +137,61 @@ class WSGITransport:
     ) -> WebhookResponse:
         """Run the app on one request and collect its whole answer."""
         target, body = _encode(method, url, params)
-        environ = self._environ(method, target, body, headers)
+        errors = io.StringIO()
+        environ = self._environ(method, target, body, headers, errors)
         captured: list[Any] = []
+        chunks: list[bytes] = []
 
         def start_response(
             status: str,
             response_headers: list[tuple[str, str]],
             exc_info: tuple[type[BaseException], BaseException, TracebackType] | None = None,
         ) -> Callable[[bytes], object]:
-            if exc_info is not None and captured:
+            if exc_info is not None and any(chunks):  # PEP 3333: too late, headers are out
                 raise exc_info[1].with_traceback(exc_info[2])
             captured[:] = [status, response_headers]
             return lambda _data: None  # the legacy write() callable; nothing uses it here
 
+        logged = _LoggedExceptions()
+        root = logging.getLogger()
+        root.addHandler(logged)
         try:
             result = self._app(environ, start_response)
             try:
-                content = b"".join(result)
+                for chunk in result:  # one by one: what came before a failure is kept
+                    chunks.append(chunk)
             finally:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-        except Exception as exc:  # the app crashed: a WSGI server answers 500, Twilio sees that
-            traceback.print_exception(exc, file=environ["wsgi.errors"])
-            shown = f"500 Internal Server Error: the app raised {type(exc).__name__}: {exc}"
-            return WebhookResponse(500, shown.encode(), (("Content-Type", "text/plain"),))
+        except Exception as exc:  # the app crashed
+            # From the app's own frames on: the first one is this method's.
+            below = exc.__traceback__.tb_next if exc.__traceback__ else None
+            traceback.print_exception(type(exc), exc, below, file=errors)
+            crashed = f"the app raised {type(exc).__name__}: {exc}"
+            if any(chunks):
+                # A server has sent the status and part of the body: it can only close the
+                # connection, and Twilio gets no whole answer.
+                what = f"{crashed}, after part of its answer: the connection closed mid-answer"
+                failed = ConnectionFailed(f"{method} {url}: {what}", what, errors.getvalue())
+                raise failed from exc
+            # Nothing sent yet: a WSGI server answers 500, and Twilio sees that.
+            shown = f"500 Internal Server Error: {crashed}"
+            return WebhookResponse(
+                500, shown.encode(), (("Content-Type", "text/plain"),), errors.getvalue()
+            )
+        finally:
+            root.removeHandler(logged)
         status_line, response_headers = captured
-        return WebhookResponse(int(status_line.split(" ", 1)[0]), content, tuple(response_headers))
+        status = int(status_line.split(" ", 1)[0])
+        written = errors.getvalue()
+        if status < 500:
+            if written:
+                sys.stderr.write(written)  # the app's own logging, not a failure of this request
+            written = ""
+        elif logged.texts:
+            written = "\n".join(logged.texts)  # what the app caught and logged as it failed
+        return WebhookResponse(status, b"".join(chunks), tuple(response_headers), written)
 
     def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
         """GET ``url`` from the app and decode its JSON answer."""
@@ -164,7 +201,7 @@ class WSGITransport:
         """Nothing to release in-process."""
 
     def _environ(
-        self, method: str, url: str, body: bytes, headers: Mapping[str, str]
+        self, method: str, url: str, body: bytes, headers: Mapping[str, str], errors: io.StringIO
     ) -> dict[str, Any]:
         scheme, path_info, query, server_name, server_port, host = _url_environ(url)
         environ: dict[str, Any] = {
@@ -180,7 +217,7 @@ class WSGITransport:
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": scheme,
             "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
+            "wsgi.errors": errors,
             "wsgi.multithread": False,
             "wsgi.multiprocess": False,
             "wsgi.run_once": False,
@@ -195,6 +232,24 @@ class WSGITransport:
             else:
                 environ[f"HTTP_{key}"] = value
         return environ
+
+
+class _LoggedExceptions(logging.Handler):
+    """Keeps the exceptions logged while the app answers one request (with their tracebacks).
+
+    Flask logs an exception it turns into a 500 through ``logging``: to ``wsgi.errors`` only when
+    nothing else handles its logger (under pytest, the log capture does), so the records are
+    the one place that always has it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep an error record that carries an exception."""
+        if record.exc_info:
+            self.texts.append(self.format(record))
 
 
 # A call posts to the same few URLs again and again: split each once per process.

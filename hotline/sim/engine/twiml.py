@@ -1,18 +1,25 @@
 """Parse the app's TwiML into ``Verb`` trees, refusing whatever the engine cannot play.
 
-``SUPPORTED`` is the whole contract: every element the engine plays, each attribute it honours
-(with what it does offline) and the children it allows. Anything else (an unknown verb, noun,
-attribute or SSML tag) raises ``UnsupportedTwiML`` naming it, so a call never silently skips part
-of the app's answer. ``supported_table()`` renders the contract as markdown for the docs.
+``SUPPORTED`` is the whole contract: every element the engine plays, each attribute Twilio
+documents for it (with what the engine does with it offline) and the children it allows. An
+unknown verb, noun or SSML tag raises ``UnsupportedTwiML`` naming it, so a call never silently
+skips part of the app's answer; an attribute the engine does not play is a warning, as Twilio's
+12200 is, or refused with ``strict`` (``twiml_warnings.py``). ``supported_table()`` renders the
+contract as markdown for the docs.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from hotline.sim.engine.twiml_warnings import (
+    TwiMLWarning,
+    check_attributes,
+    refused_element,
+)
 from hotline.sim.model import NotTwiML, UnsupportedTwiML, WebhookFailed
 
 
@@ -23,11 +30,28 @@ class ElementSupport:
     attributes: Mapping[str, str]  # attribute name -> what the engine does with it
     children: tuple[str, ...] = ()
     text: str = ""  # what the element's text means ("" = no text expected)
+    # documented attributes the engine does not play -> what they do on Twilio (a warning)
+    unplayed: Mapping[str, str] = field(default_factory=dict)
 
 
 _SPOKEN = ("Say", "Play", "Pause")
 
+#: Answering-machine detection, documented for <Number> and <Sip>, is not played.
+_MACHINE_DETECTION = {
+    name: "detects an answering machine and sends AnsweredBy"
+    for name in (
+        "machineDetection",
+        "machineDetectionTimeout",
+        "machineDetectionSpeechThreshold",
+        "machineDetectionSpeechEndThreshold",
+        "machineDetectionSilenceTimeout",
+        "amdStatusCallback",
+        "amdStatusCallbackMethod",
+    )
+}
+
 #: Every TwiML element the engine plays. Attributes marked "accepted" change nothing offline.
+#: Each has every attribute Twilio documents (its docs and the twilio package's VoiceResponse).
 SUPPORTED: dict[str, ElementSupport] = {
     "Response": ElementSupport(
         {},
@@ -77,6 +101,10 @@ SUPPORTED: dict[str, ElementSupport] = {
             "speechModel": "accepted",
             "enhanced": "accepted",
             "profanityFilter": "accepted",
+            "maxSpeechTime": "accepted (a scripted phrase is never cut)",
+            "partialResultCallback": "accepted (nothing posted: the caller's words arrive whole)",
+            "partialResultCallbackMethod": "accepted",
+            "debug": "accepted",
         },
         children=_SPOKEN,
     ),
@@ -90,9 +118,22 @@ SUPPORTED: dict[str, ElementSupport] = {
             "callerId": "the From of the dialled leg (default: the caller's number)",
             "answerOnBridge": "accepted",
             "ringTone": "accepted",
+            "hangupOnStar": "accepted (a scripted caller presses no keys while bridged)",
+            "record": "accepted (nothing is recorded: no RecordingUrl on the action)",
+            "recordingStatusCallback": "accepted (not posted: nothing is recorded)",
+            "recordingStatusCallbackMethod": "accepted",
+            "recordingStatusCallbackEvent": "accepted",
+            "recordingTrack": "accepted",
+            "recordingConfigurationId": "accepted",
+            "trim": "accepted",
+            "referUrl": "accepted (SIP REFER does not happen offline)",
+            "referMethod": "accepted",
+            "events": "accepted",
+            "passports": "accepted",
         },
         children=("Number", "Client", "Sip", "Queue", "Conference"),
         text="a phone number to dial (or use Number / Queue nouns)",
+        unplayed={"sequential": "rings the Numbers one after another, not at once"},
     ),
     "Number": ElementSupport(
         {
@@ -100,8 +141,13 @@ SUPPORTED: dict[str, ElementSupport] = {
             " there refuses the call",
             "method": "GET or POST for url (default POST)",
             "sendDigits": "accepted",
+            "statusCallback": "accepted (the dialled leg's progress is not posted offline)",
+            "statusCallbackEvent": "accepted",
+            "statusCallbackMethod": "accepted",
+            "byoc": "accepted",
         },
         text="the phone number; several Numbers ring at once, the first to accept wins",
+        unplayed=_MACHINE_DETECTION,
     ),
     "Client": ElementSupport(
         {
@@ -130,11 +176,14 @@ SUPPORTED: dict[str, ElementSupport] = {
             "statusCallbackMethod": "accepted",
         },
         text="the SIP URI dialled (sip:alice@example.com); rings as that URI",
+        unplayed=_MACHINE_DETECTION,
     ),
     "Queue": ElementSupport(
         {
             "url": "TwiML played to the dequeued caller before bridging (Say, Play, Pause)",
             "method": "GET or POST for url (default POST)",
+            "reservationSid": "accepted (TaskRouter)",
+            "postWorkActivitySid": "accepted (TaskRouter)",
         },
         text="the queue to take a caller from (its callee behaviours say when one is waiting)",
     ),
@@ -162,6 +211,7 @@ SUPPORTED: dict[str, ElementSupport] = {
             "region": "accepted",
             "trim": "accepted",
             "jitterBufferSize": "accepted",
+            "recordingConfigurationId": "accepted",
             "eventCallbackUrl": "accepted",
         },
         text="the conference's name (the same name in the account is the same room)",
@@ -178,6 +228,10 @@ SUPPORTED: dict[str, ElementSupport] = {
             "transcribeCallback": "URL posted with TranscriptionText (response ignored)",
             "playBeep": "accepted",
             "trim": "accepted",
+            "recordingStatusCallback": "accepted (not posted; the action has the recording)",
+            "recordingStatusCallbackMethod": "accepted",
+            "recordingStatusCallbackEvent": "accepted",
+            "recordingConfigurationId": "accepted",
         },
     ),
     "Enqueue": ElementSupport(
@@ -192,6 +246,7 @@ SUPPORTED: dict[str, ElementSupport] = {
             "waitUrlMethod": "GET or POST (default POST)",
             "workflowSid": "TaskRouter: the caller waits in the queue named after the workflow"
             " (TaskRouter's assignment is not simulated)",
+            "maxQueueSize": "accepted (a full queue is scripted: [queues] full = true)",
         },
         children=("Task",),
         text="the queue name (none needed with workflowSid)",
@@ -231,17 +286,22 @@ class Document:
 
     url: str
     verbs: tuple[Verb, ...]
+    warnings: tuple[TwiMLWarning, ...] = ()  # attributes not played, in document order
 
 
-def parse(body: bytes, url: str) -> Document:
-    """Parse a TwiML answer: ``NotTwiML`` if it is none, ``UnsupportedTwiML`` if unknown."""
-    return _parse(body, url)
+def parse(body: bytes, url: str, *, strict: bool = False) -> Document:
+    """Parse a TwiML answer: ``NotTwiML`` if it is none, ``UnsupportedTwiML`` if unknown.
+
+    An attribute the engine does not play is one of the document's ``warnings``; ``strict``
+    refuses it instead.
+    """
+    return _parse(body, url, strict)
 
 
 # Replays get the same answers from the same URLs call after call (a Document and its Verbs are
 # immutable, so one parse serves them all); a failed parse is not cached and fails again.
 @lru_cache(maxsize=512)
-def _parse(body: bytes, url: str) -> Document:
+def _parse(body: bytes, url: str, strict: bool) -> Document:
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
@@ -249,32 +309,36 @@ def _parse(body: bytes, url: str) -> Document:
         raise NotTwiML(f"{url} did not answer XML ({exc}): {excerpt!r}") from exc
     if root.tag != "Response":
         raise NotTwiML(f"{url} answered <{root.tag}>, not a TwiML <Response>")
-    return Document(url, _children(root, "Response", url))
+    warnings: list[TwiMLWarning] = []
+    verbs = _children(root, "Response", url, strict, warnings)
+    return Document(url, verbs, tuple(warnings))
 
 
-def _children(element: ET.Element, name: str, url: str) -> tuple[Verb, ...]:
+def _children(
+    element: ET.Element, name: str, url: str, strict: bool, warnings: list[TwiMLWarning]
+) -> tuple[Verb, ...]:
     allowed = SUPPORTED[name].children
     verbs = []
     for child in element:
         if child.tag not in allowed:
             where = "the Response" if name == "Response" else f"<{name}>"
-            raise UnsupportedTwiML(f"<{child.tag}> inside {where} is not supported (from {url})")
-        verbs.append(_verb(child, url))
+            raise refused_element(child.tag, where, url)
+        verbs.append(_verb(child, url, strict, warnings))
     return tuple(verbs)
 
 
-def _verb(element: ET.Element, url: str) -> Verb:
+def _verb(element: ET.Element, url: str, strict: bool, warnings: list[TwiMLWarning]) -> Verb:
     name = element.tag
     support = SUPPORTED[name]
-    for attribute in element.attrib:
-        if attribute not in support.attributes:
-            raise UnsupportedTwiML(
-                f"attribute {attribute}= of <{name}> is not supported (from {url})"
-            )
+    warnings.extend(
+        check_attributes(
+            name, element.attrib, support.attributes, support.unplayed, url, strict=strict
+        )
+    )
     if name == "Say":
         return Verb(name, element.attrib, _spoken(element, url), source=url)
     text = (element.text or "").strip()
-    return Verb(name, element.attrib, text, _children(element, name, url), url)
+    return Verb(name, element.attrib, text, _children(element, name, url, strict, warnings), url)
 
 
 def _spoken(element: ET.Element, url: str) -> str:
@@ -343,9 +407,13 @@ def supported_table() -> str:
         "| --- | --- | --- | --- |",
     ]
     for name, support in SUPPORTED.items():
-        attributes = "<br>".join(
-            f"`{attr}`: {effect}" for attr, effect in support.attributes.items()
-        )
+        lines = [f"`{attr}`: {effect}" for attr, effect in support.attributes.items()]
+        unplayed: dict[str, list[str]] = {}  # effect -> attributes (one line for a family)
+        for attr, effect in support.unplayed.items():
+            unplayed.setdefault(effect, []).append(f"`{attr}`")
+        for effect, names in unplayed.items():
+            lines.append(f"{', '.join(names)}: not played, a warning (on Twilio it {effect})")
+        attributes = "<br>".join(lines)
         children = ", ".join(f"`{child}`" for child in support.children)
         if name == "Say":
             children = "SSML: " + ", ".join(f"`{tag}`" for tag in sorted(SSML_TAGS))

@@ -40,10 +40,24 @@ def target_options(command: F) -> F:
         ),
         click.option("--voice-path", default="/voice", show_default=True, help="The Voice URL."),
         click.option(
+            "--voice-method",
+            type=click.Choice(["GET", "POST"], case_sensitive=False),
+            default="POST",
+            show_default=True,
+            help="How the number requests its Voice URL (its Twilio setting), for calls whose"
+            " script does not say: GET sends the params in the query string.",
+        ),
+        click.option(
             "--fallback-url",
             metavar="URL",
             help="The number's Voice Fallback URL (a path or a URL), requested as Twilio does"
             " when a webhook fails, for calls whose script names none.",
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            help="Refuse TwiML attributes the simulator does not play (UnsupportedTwiML) instead"
+            " of a warning in the report, as Twilio's 12200.",
         ),
         click.option(
             "--auth-token",
@@ -76,6 +90,8 @@ def target_options(command: F) -> F:
             config=kwargs.pop("config"),
             base_url=kwargs.pop("base_url"),
             voice_path=kwargs.pop("voice_path"),
+            voice_method=kwargs.pop("voice_method").upper(),
+            strict=kwargs.pop("strict"),
             fallback_url=kwargs.pop("fallback_url"),
         )
         return command(**kwargs)

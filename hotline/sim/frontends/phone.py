@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from hotline.sim.engine.call_details import CALL_DETAILS
 from hotline.sim.frontends.options import Unusable, target_options
 from hotline.sim.model import (
     CalleeBehaviour,
@@ -48,6 +49,14 @@ _DIGITS = frozenset("0123456789*#")
     metavar="NAME=SECONDS",
     help="An agent takes callers from queue NAME after SECONDS (default: nobody answers).",
 )
+@click.option(
+    "--param",
+    "param_specs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A detail Twilio adds to every request of the call: FromCity=WARSAW, FromCountry=PL,"
+    " ToCity..., CallerName, ForwardedFrom.",
+)
 def call(
     target: Target,
     at_text: str | None,
@@ -55,9 +64,11 @@ def call(
     to: str,
     dialled_specs: tuple[str, ...],
     queue_specs: tuple[str, ...],
+    param_specs: tuple[str, ...],
 ) -> None:
     """Phone the app from the terminal: hear its prompts; type keys, say WORDS, wait or hangup."""
     at = _parse_at(at_text)
+    details = dict(map(_parse_param, param_specs))
     dialled = {number: rings for number, rings in map(_parse_dialled, dialled_specs)}
     queues = dict(map(_parse_queue, queue_specs))
     console = Console(highlight=False)
@@ -75,7 +86,7 @@ def call(
     try:
         sim = connection.simulator(target.voice_path)
         seed = connection.seed(f"{from_}|{to}|{at.isoformat()}")
-        result = sim.place_call(phone, at, from_, to, dialled, queues, seed=seed)
+        result = sim.place_call(phone, at, from_, to, dialled, queues, seed=seed, details=details)
     except SimError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
     finally:
@@ -195,3 +206,13 @@ def _parse_queue(spec: str) -> tuple[str, QueueBehaviour]:
     if not sep or not name.strip() or after < 0:
         raise click.BadParameter(f"{spec!r}: expected NAME=SECONDS", param_hint="--queue")
     return name.strip(), QueueBehaviour(agent_after=after)
+
+
+def _parse_param(spec: str) -> tuple[str, str]:
+    name, sep, value = spec.partition("=")
+    if not sep or name.strip() not in CALL_DETAILS:
+        raise click.BadParameter(
+            f"{spec!r}: expected NAME=VALUE, NAME one of {', '.join(CALL_DETAILS)}",
+            param_hint="--param",
+        )
+    return name.strip(), value

@@ -77,9 +77,21 @@ def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
         dialled: Dialled | None = None,
         queues: Mapping[str, QueueBehaviour] | None = None,
         fallback_url: str | None = None,
+        voice_method: str | None = None,
+        params: Mapping[str, str] | None = None,
+        strict: bool | None = None,
     ) -> PhoneCall:
         call = PhoneCall(
-            hotline_sim_target, _when(at), from_, to, dialled or {}, queues or {}, fallback_url
+            hotline_sim_target,
+            _when(at),
+            from_,
+            to,
+            dialled or {},
+            queues or {},
+            fallback_url,
+            voice_method=voice_method,
+            params=params,
+            strict=strict,
         )
         calls.append(call)
         return call
@@ -101,8 +113,17 @@ class PhoneCall:
         dialled: Dialled,
         queues: Mapping[str, QueueBehaviour],
         fallback_url: str | None = None,
+        *,
+        voice_method: str | None = None,
+        params: Mapping[str, str] | None = None,
+        strict: bool | None = None,
     ) -> None:
         where = _test_line(3)
+        if voice_method is not None and voice_method.upper() not in ("GET", "POST"):
+            raise ValueError(f"dial(voice_method={voice_method!r}): expected GET or POST")
+        from hotline.sim.engine.call_details import call_details
+
+        call_details(params or {})  # a name Twilio does not send fails here, at the dial
         self._target = target
         self._connection: Connection | None = None
         self._steps: list[Step] = []
@@ -118,6 +139,9 @@ class PhoneCall:
             steps=(),
             expect=Expect(where),
             fallback_url=fallback_url,
+            voice_method=voice_method.upper() if voice_method else None,
+            params=dict(params or {}),
+            strict=strict,
         )
         self._outcome: CallOutcome | None = None
 
@@ -209,6 +233,16 @@ class PhoneCall:
         __tracebackhide__ = True
         return self._check_outcome(queue=name)
 
+    def warns(self, text: str) -> PhoneCall:
+        """Check a TwiML warning of the call (an attribute not played) contains ``text``."""
+        __tracebackhide__ = True
+        return self._check_outcome(warnings=(text,))
+
+    def has_no_warnings(self) -> PhoneCall:
+        """Check the app's TwiML gave no warning: every attribute it used is played."""
+        __tracebackhide__ = True
+        return self._check_outcome(warnings=())
+
     def callee_hears(self, number: str, text: str) -> PhoneCall:
         """Check the app said ``text`` (case-insensitive) to dialled ``number`` (in a whisper)."""
         __tracebackhide__ = True
@@ -268,11 +302,20 @@ class PhoneCall:
         bridged: str | None = None,
         queue: str | None = None,
         callee_heard: tuple[CalleeHeard, ...] = (),
+        warnings: tuple[str, ...] | None = None,
     ) -> PhoneCall:
         __tracebackhide__ = True
         where = _test_line(3)
-        places = {key: where for key in ("ended", "bridged", "queue")}
-        expect = Expect(where, ended, bridged, queue, callee_heard=callee_heard, places=places)
+        places = {key: where for key in ("ended", "bridged", "queue", "warnings")}
+        expect = Expect(
+            where,
+            ended,
+            bridged,
+            queue,
+            callee_heard=callee_heard,
+            warnings=warnings,
+            places=places,
+        )
         self._play(expect)
         return self
 

@@ -55,6 +55,22 @@ def print_outcome(console: Console, outcome: CallOutcome, *, transcript: bool) -
     if transcript or not outcome.passed:
         for line, line_style in transcript_lines(outcome):
             console.print(Text("    " + line, style=line_style), highlight=False, soft_wrap=True)
+    else:  # a call that passed still shows what of its TwiML the simulator did not play
+        for line in warning_lines(outcome):
+            console.print(Text("    " + line, style="yellow"), highlight=False, soft_wrap=True)
+
+
+def warning_lines(outcome: CallOutcome) -> list[str]:
+    """The call's TwiML warnings, each distinct one once (with how often it came)."""
+    events = outcome.result.events("warning") if outcome.result else []
+    counts: dict[tuple[str, str], int] = {}
+    for event in events:
+        key = (event.text, event.url)
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        f"⚠ {text} (in {_path(url)})" + (f"  (×{count})" if count > 1 else "")
+        for (text, url), count in counts.items()
+    ]
 
 
 def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
@@ -73,6 +89,9 @@ def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
             if fold.repeats > 1 and len(fold.events) == 1:
                 text += f"  (×{fold.repeats})"
             lines.append((text, _STYLE[event.who]))
+            if event.kind == "app-error":  # the app's traceback, where the call met it
+                shown = event.detail.get("traceback", "").rstrip().splitlines()
+                lines.extend((f"{'':<20}{line}", "red") for line in shown)
         if fold.repeats > 1 and len(fold.events) > 1:
             again = f"↑ the {len(fold.events)} lines above ×{fold.repeats} in all, to here"
             lines.append((f"{_clock(fold.last.at)}  {'':<7} {again}", "dim"))
@@ -116,6 +135,8 @@ def describe(event: Event) -> str:
         + (f": {text!r}" if text else ""),
         "hangup": f"hangs up: {text}",
         "redirect": f"redirects to {_path(text)}",
+        "http-redirect": f"follows the {event.detail.get('status', '3xx')} redirect:"
+        f" {event.detail.get('method', '')} {_path(text)}",
         "dial": f"dials {text}",
         "ring": f"{text} rings ({event.detail.get('outcome', '?')})",
         "answer": f"{text} answers",
@@ -125,6 +146,8 @@ def describe(event: Event) -> str:
         + (" (TaskRouter's workflow)" if event.detail.get("workflowSid") else ""),
         "dequeue": f"leaves queue {event.detail.get('queue', '')}: {text}",
         "end": f"call ended: {text}" + _reason(event),
+        "warning": f"warning {event.detail.get('ErrorCode', '')}: {text}",
+        "app-error": f"raised {text}",
     }
     return simple.get(kind, f"{kind}: {text}")
 
@@ -228,6 +251,7 @@ def _call_json(outcome: CallOutcome) -> dict[str, Any]:
                     {"name": v.name, "result": v.result, "seconds": v.seconds}
                     for v in result.queues
                 ],
+                "warnings": [event.text for event in result.events("warning")],
                 "transcript": [_event_json(event) for event in result.transcript],
             }
         )

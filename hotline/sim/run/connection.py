@@ -11,6 +11,7 @@ import inspect
 import os
 import secrets
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -18,7 +19,7 @@ from typing import Any, cast
 from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.engine.transport import HTTPTransport, Transport, WSGIApp, WSGITransport
-from hotline.sim.model import ScriptError
+from hotline.sim.model import AppUnusable, ScriptError
 from hotline.sim.scripts.model import NEEDS, CallScript
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -31,7 +32,9 @@ class Target:
     ``url``: a running server. ``app``: ``module:name``, a factory called with no arguments for
     each call (or a WSGI app used as is). Otherwise hotline itself, built for each call from
     ``config`` (else the script's own ``config``, else ``./config.toml``). ``fallback_url``: the
-    number's Voice Fallback URL for calls whose script names none.
+    number's Voice Fallback URL for calls whose script names none; ``voice_method``: how the
+    number requests its Voice URL (GET or POST) for calls whose script does not say; ``strict``:
+    refuse TwiML attributes the engine does not play instead of warning about them.
     """
 
     auth_token: str | None = None  # None: the app's own (``auth_token`` attribute) or ""
@@ -42,6 +45,8 @@ class Target:
     base_url: str | None = None
     voice_path: str = "/voice"
     fallback_url: str | None = None
+    voice_method: str = "POST"
+    strict: bool = False
 
     def describe(self) -> str:
         """Say what is being called, for the progress line."""
@@ -107,14 +112,25 @@ class Target:
         auth_token = self.auth_token or getattr(app, "auth_token", None) or ""
         api_token = self.api_token or getattr(app, "api_token", None)
         base_url = self.base_url or self.url or getattr(app, "base_url", None) or "http://localhost"
-        return Connection(transport, auth_token, api_token, base_url, self.fallback_url, salt)
+        return Connection(
+            transport,
+            auth_token,
+            api_token,
+            base_url,
+            self.fallback_url,
+            salt,
+            voice_method=self.voice_method,
+            strict=self.strict,
+        )
 
 
 @dataclass(frozen=True)
 class Connection:
     """An app reached for one call: the transport, the tokens to use, its public URL.
 
-    ``fallback_url``: the number's Voice Fallback URL unless the script names one.
+    ``fallback_url``: the number's Voice Fallback URL unless the script names one;
+    ``voice_method``: how it requests its Voice URL unless the script says; ``strict``: refuse
+    TwiML attributes the engine does not play.
     ``sid_salt``: mixed into the seed of every SID, so that SIDs differ from run to run (a
     running server); empty in-process, where the same call gets the same SIDs every time.
     """
@@ -125,6 +141,8 @@ class Connection:
     base_url: str
     fallback_url: str | None = None
     sid_salt: str = ""
+    voice_method: str = "POST"
+    strict: bool = False
 
     def seed(self, seed: str) -> str:
         """The seed of a call's SIDs: ``seed``, salted for a running server."""
@@ -136,10 +154,14 @@ class Connection:
         app_time: AppTime | None = None,
         *,
         fallback_url: str | None = None,
+        voice_method: str | None = None,
+        strict: bool | None = None,
     ) -> Simulator:
         """A simulator calling this app; ``app_time``: a freeze shared with other calls.
 
-        ``fallback_url``: the call's own Voice Fallback URL ("" none; ``None``: the connection's).
+        ``fallback_url``: the call's own Voice Fallback URL ("" none; ``None``: the connection's);
+        ``voice_method``: the call's own Voice URL method (``None``: the connection's);
+        ``strict``: the call's own strictness (``None``: the connection's).
         """
         fallback = self.fallback_url if fallback_url is None else fallback_url
         sim = Simulator(
@@ -148,6 +170,8 @@ class Connection:
             voice_path,
             self.base_url,
             fallback_url=fallback or None,
+            voice_method=voice_method or self.voice_method,
+            strict=self.strict if strict is None else strict,
         )
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections
@@ -203,11 +227,19 @@ def _hotline_app(config: Path) -> Any:
 
 
 def load_app(spec: str) -> WSGIApp:
-    """Import ``module:name``: call it if it is a factory taking no arguments, else use it as is."""
+    """Import ``module:name``: call it if it is a factory taking no arguments, else use it as is.
+
+    A factory that raises is ``AppUnusable``, with what it raised and where in the app.
+    """
     found = _import_app(spec)
-    if _is_factory(found):
+    if not _is_factory(found):
+        return cast(WSGIApp, found)
+    try:
         return cast(WSGIApp, found())
-    return cast(WSGIApp, found)
+    except Exception as exc:
+        raise AppUnusable(
+            f"--app {spec!r}: the factory raised {type(exc).__name__}: {exc}\n{_app_part(exc)}"
+        ) from exc
 
 
 def _import_app(spec: str) -> Any:
@@ -221,6 +253,25 @@ def _import_app(spec: str) -> Any:
         return getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
         raise ScriptError(f"--app {spec!r}: {exc}") from exc
+    except Exception as exc:  # the module itself raised while it was imported
+        raise AppUnusable(
+            f"--app {spec!r}: importing {module_name} raised {type(exc).__name__}: {exc}"
+            f"\n{_app_part(exc)}"
+        ) from exc
+
+
+_SIM_FOLDER = str(Path(__file__).resolve().parents[1])
+
+
+def _app_part(exc: BaseException) -> str:
+    """The traceback from the first frame of the app on (not the simulator's, not importlib's)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if not (name.startswith(_SIM_FOLDER) or name.startswith("<frozen") or "importlib" in name):
+            break
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
 
 
 def _is_factory(found: Any) -> bool:

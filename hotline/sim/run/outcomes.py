@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from hotline.sim.engine.clock import AppTime, wall_clock
 from hotline.sim.engine.simulator import CallResult
 from hotline.sim.hotline_aware.trails import CallTrail, fetch_trail
-from hotline.sim.model import SimError
+from hotline.sim.model import CallEnd, SimError
 from hotline.sim.run.connection import Connection, Target
 from hotline.sim.scripts.caller import Failure, ScriptedCaller
 from hotline.sim.scripts.checks import check_outcome, with_hint
@@ -127,7 +127,11 @@ def play_call(
         if app_time is not None and connection.transport.shares_clock and not app_time.active:
             app_time.start(script.at)
         sim = connection.simulator(
-            script.voice_url or voice_path, app_time, fallback_url=script.fallback_url
+            script.voice_url or voice_path,
+            app_time,
+            fallback_url=script.fallback_url,
+            voice_method=script.voice_method,
+            strict=script.strict,
         )
         result = sim.place_call(
             caller,
@@ -137,13 +141,36 @@ def play_call(
             script.dialled,
             script.queues,
             seed=connection.seed(script.id),
+            details=script.params,
         )
         caller.finish(result.ended, with_hint(result.reason))
         failure = caller.failure or check_outcome(script, result, sim, connection.api_token)
         status = "passed" if failure is None else "failed"
     except Exception as exc:  # one crashing call must not stop the others
         failure, status = caller.failure or _crash(script, exc), "error"
+        if result is None:
+            result = _heard_so_far(script, caller, exc)
     return CallOutcome(script, status, failure, result, wall_clock() - started)
+
+
+def _heard_so_far(script: CallScript, caller: ScriptedCaller, exc: Exception) -> CallResult:
+    """What a call came to when the engine stopped without a result: every event until then.
+
+    The engine refuses TwiML it cannot play (``UnsupportedTwiML``) by raising; the report still
+    shows the call up to that answer, ending ``failed``.
+    """
+    events = caller.events
+    sids = [e.detail["CallSid"] for e in events if e.kind == "webhook" and "CallSid" in e.detail]
+    return CallResult(
+        call_sid=sids[0] if sids else "",
+        transcript=list(events),
+        ended=CallEnd.FAILED,
+        reason=f"{type(exc).__name__}: {exc}",
+        started=script.at,
+        finished=events[-1].at if events else script.at,
+        webhooks=sum(1 for e in events if e.kind in ("webhook", "status-callback")),
+        error=exc if isinstance(exc, SimError) else None,
+    )
 
 
 def _crash(script: CallScript, exc: Exception) -> Failure:

@@ -65,6 +65,9 @@ class ScriptedCaller:
         self._heard: list[str] = []  # what the app said in the current segment
         self._acting = False  # an answer was given and the engine has not played it yet
         self._now = script.at
+        # Everything the caller was told, in order: what the call came to if the engine stops
+        # without a result (refused TwiML, a crash), so the report still shows it.
+        self.events: list[Event] = []
 
     @property
     def heard(self) -> str:
@@ -74,6 +77,7 @@ class ScriptedCaller:
     def hear(self, event: Event) -> None:
         """Collect what the app says; close the segment when the caller's action is played."""
         self._now = event.at
+        self.events.append(event)
         if event.who is Who.APP and event.kind in _HEARD_KINDS and event.text:
             self._heard.append(event.text)
         elif event.who is Who.TWILIO and event.kind == "say" and event.text:

@@ -75,7 +75,27 @@ def check_result(script: CallScript, result: CallResult) -> Failure | None:
         failure = _callee_heard(check, result)
         if failure is not None:
             return failure
+    failure = _warnings(script, result)
+    if failure is not None:
+        return failure
     return _limit(script, result)
+
+
+def _warnings(script: CallScript, result: CallResult) -> Failure | None:
+    """The TwiML warnings of the call against ``[expect] warnings``."""
+    wanted = script.expect.warnings
+    if wanted is None:
+        return None
+    where = script.expect.places.get("warnings", script.expect.where)
+    said = [event.text for event in result.events("warning")]
+    shown = "; ".join(dict.fromkeys(said)) or "none"
+    if not wanted and said:
+        return Failure(where, f"expected no TwiML warnings, got {len(said)}: {shown}")
+    folded = [text.casefold() for text in said]
+    for text in wanted:
+        if not any(text.casefold() in warning for warning in folded):
+            return Failure(where, f"expected a TwiML warning about {text!r}, got: {shown}")
+    return None
 
 
 def _limit(script: CallScript, result: CallResult) -> Failure | None:

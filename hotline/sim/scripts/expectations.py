@@ -11,7 +11,7 @@ from typing import Any
 from hotline.sim.scripts.model import ENDINGS, ApiCheck, CalleeHeard, Expect
 from hotline.sim.scripts.values import KeyPath, ValueReader
 
-_EXPECT_KEYS = ("ended", "bridged", "queue", "callee_heard", "api")
+_EXPECT_KEYS = ("ended", "bridged", "queue", "callee_heard", "warnings", "api")
 
 
 def read_expect(reader: ValueReader, data: Any, path: KeyPath) -> Expect:
@@ -36,8 +36,26 @@ def read_expect(reader: ValueReader, data: Any, path: KeyPath) -> Expect:
         queue=reader.maybe_false(data, "queue", path),
         api=tuple(_api(reader, check, path + ("api", i)) for i, check in enumerate(checks)),
         callee_heard=_callee_heard(reader, data.get("callee_heard", {}), path + ("callee_heard",)),
-        places={key: reader.where(path + (key,)) for key in ("ended", "bridged", "queue")},
+        warnings=_warnings(reader, data, path),
+        places={
+            key: reader.where(path + (key,)) for key in ("ended", "bridged", "queue", "warnings")
+        },
     )
+
+
+def _warnings(reader: ValueReader, data: dict[str, Any], path: KeyPath) -> tuple[str, ...] | None:
+    """``warnings = false`` (none allowed), or a text or list each found in some warning."""
+    if "warnings" not in data:
+        return None
+    value = data["warnings"]
+    if value is False:
+        return ()
+    if value == [] or value is True:
+        raise reader.fail(
+            path + ("warnings",),
+            'warnings: expected false (none) or the texts the warnings must contain: "sequential"',
+        )
+    return reader.texts(value, path + ("warnings",), "warnings")
 
 
 def _callee_heard(reader: ValueReader, data: Any, path: KeyPath) -> tuple[CalleeHeard, ...]:

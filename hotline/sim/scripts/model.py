@@ -166,6 +166,8 @@ class Expect:
     queue: str | None = None
     api: tuple[ApiCheck, ...] = ()
     callee_heard: tuple[CalleeHeard, ...] = ()
+    # TwiML warnings: None = not checked, () = none allowed, texts = each in some warning
+    warnings: tuple[str, ...] | None = None
     places: Mapping[str, Location] = field(default_factory=dict)  # where each check is written
 
 
@@ -184,8 +186,12 @@ class CallScript:
     steps: tuple[Step, ...]
     expect: Expect
     voice_url: str | None = None  # the number's Voice URL (a path); None: the replay's
+    voice_method: str | None = None  # GET or POST for the Voice URL; None: the replay's
+    strict: bool | None = None  # refuse unplayed TwiML attributes; None: the replay's
     fallback_url: str | None = None  # the number's Voice Fallback URL; "" none; None: not said
     needs: frozenset[str] = frozenset()  # keys of NEEDS
+    # What Twilio adds to every request of the call (FromCity...: engine.call_details)
+    params: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

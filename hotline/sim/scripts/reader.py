@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hotline.sim.engine.call_details import CALL_DETAILS
 from hotline.sim.model import ScriptError
 from hotline.sim.scripts.callees import parse_ring, read_dialled, read_queues
 from hotline.sim.scripts.caller_steps import read_step
@@ -37,8 +38,11 @@ _CALL_KEYS = (
     "to",
     "config",
     "voice_url",
+    "voice_method",
+    "strict",
     "fallback_url",
     "needs",
+    "params",
 )
 _CALL_PARTS = ("dialled", "queues", "steps", "expect")
 
@@ -166,12 +170,26 @@ class _Reader(ValueReader):
         voice_url = None
         if "voice_url" in values:
             voice_url = self.voice_url(values["voice_url"], key_path("voice_url"))
+        voice_method = None
+        if "voice_method" in values:
+            voice_method = self.http_method(values["voice_method"], key_path("voice_method"))
+        strict = None
+        if "strict" in values:
+            if not isinstance(values["strict"], bool):
+                raise self.fail(
+                    key_path("strict"), f"strict: expected true or false, got {values['strict']!r}"
+                )
+            strict = values["strict"]
         fallback_url = None
         if "fallback_url" in values:
             fallback_url = self.fallback_url(values["fallback_url"], key_path("fallback_url"))
         needs: frozenset[str] = frozenset()
         if "needs" in values:
             needs = self.needs(values["needs"], key_path("needs"))
+        params = {
+            **self.params(defaults.get("params", {}), ("defaults", "params")),
+            **self.params(entry.get("params", {}), path + ("params",)),
+        }
         return CallScript(
             name=name,
             where=self.where(path),
@@ -184,8 +202,11 @@ class _Reader(ValueReader):
             steps=steps,
             expect=read_expect(self, entry.get("expect", {}), key_path("expect")),
             voice_url=voice_url,
+            voice_method=voice_method,
+            strict=strict,
             fallback_url=fallback_url,
             needs=needs,
+            params=params,
         )
 
     def voice_url(self, value: Any, path: KeyPath) -> str:
@@ -193,6 +214,12 @@ class _Reader(ValueReader):
         if isinstance(value, str) and value.startswith("/"):
             return value
         raise self.fail(path, f'voice_url: expected a path like "/voice", got {value!r}')
+
+    def http_method(self, value: Any, path: KeyPath) -> str:
+        """How the number requests its Voice URL: GET or POST (as its Twilio setting says)."""
+        if isinstance(value, str) and value.upper() in ("GET", "POST"):
+            return value.upper()
+        raise self.fail(path, f'voice_method: expected "GET" or "POST", got {value!r}')
 
     def fallback_url(self, value: Any, path: KeyPath) -> str:
         """The number's Voice Fallback URL: a path, an http(s) URL, or false (none)."""
@@ -207,6 +234,21 @@ class _Reader(ValueReader):
             'fallback_url: expected a path like "/voice/fallback", an http(s):// URL'
             f" or false, got {value!r}",
         )
+
+    def params(self, value: Any, path: KeyPath) -> dict[str, str]:
+        """What Twilio adds to the call's requests: ``{ FromCity = "WARSAW", ... }``."""
+        if not isinstance(value, dict):
+            raise self.fail(path, 'params: expected a table like { FromCity = "WARSAW" }')
+        for name, text in value.items():
+            if name not in CALL_DETAILS:
+                raise self.fail(
+                    path + (name,),
+                    f"params: {name!r} is not a parameter Twilio adds to a call"
+                    f" (expected one of: {', '.join(CALL_DETAILS)})",
+                )
+            if not isinstance(text, str):
+                raise self.fail(path + (name,), f"params: {name} must be a text, got {text!r}")
+        return dict(value)
 
     def needs(self, value: Any, path: KeyPath) -> frozenset[str]:
         """What the call needs of an app built for the replay: some of ``NEEDS``."""
