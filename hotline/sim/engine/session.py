@@ -161,7 +161,10 @@ class Session:
             except BaseException:
                 self.world.abort()
                 raise
-            actors = self.world.drain()
+            else:
+                actors = self.world.drain()
+            finally:
+                self.world.close()
         for actor in actors:
             if actor.error is not None:
                 raise actor.error
