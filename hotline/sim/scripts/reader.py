@@ -1,11 +1,12 @@
 """Call scripts: TOML files saying who calls when, what they hear and do, and what must follow.
 
-A file holds one call (``[call]`` with ``[dialled]``, ``[queues]``, ``[[steps]]`` and
-``[expect]``, at the top of the file or inside the call: ``[call.dialled]``...) or several named
-calls (``[[calls]]`` with ``[calls.dialled]``, ``[[calls.steps]]``..., shared values in
+A file holds one call (``[call]`` with ``[dialled]``, ``[queues]``, ``[[steps]]``, ``[expect]``
+and ``[[parties]]``, at the top of the file or inside the call: ``[call.dialled]``...) or several
+named calls (``[[calls]]`` with ``[calls.dialled]``, ``[[calls.steps]]``..., shared values in
 ``[defaults]``). Every problem is a ``ScriptError`` naming the file and line.
 The file's shape and each call's header are read here; its parts in ``callees`` ([dialled],
-[queues]), ``caller_steps`` ([[steps]]) and ``expectations`` ([expect]).
+[queues]), ``caller_steps`` ([[steps]]), ``expectations`` ([expect]) and ``parties``
+([[parties]]).
 docs/simulator.md is the format reference.
 """
 
@@ -22,7 +23,8 @@ from hotline.sim.model import ScriptError
 from hotline.sim.scripts.callees import parse_ring, read_dialled, read_queues
 from hotline.sim.scripts.caller_steps import read_step
 from hotline.sim.scripts.expectations import read_expect
-from hotline.sim.scripts.model import NEEDS, CallScript
+from hotline.sim.scripts.model import NEEDS, CallScript, Party
+from hotline.sim.scripts.parties import read_parties
 from hotline.sim.scripts.sourcemap import SourceMap
 from hotline.sim.scripts.values import KeyPath, ValueReader
 
@@ -39,8 +41,17 @@ _CALL_KEYS = (
     "voice_url",
     "fallback_url",
     "needs",
+    "params",
 )
-_CALL_PARTS = ("dialled", "queues", "steps", "expect")
+_CALL_PARTS = ("dialled", "queues", "steps", "expect", "parties")
+#: What [defaults] may give every call (not a call's own: its name, params and parties).
+_DEFAULT_KEYS = (
+    *(key for key in _CALL_KEYS if key not in ("name", "params")),
+    "dialled",
+    "queues",
+)
+#: Parts written as arrays of tables: [[steps]], [[parties]].
+_ARRAY_PARTS = ("steps", "parties")
 
 
 def load_script(path: Path) -> list[CallScript]:
@@ -76,8 +87,7 @@ class _Reader(ValueReader):
                     raise self.fail((key,), _misplaced_part(key))
             self.known(data, (), ("calls", "defaults"), "at the top of a file with [[calls]]")
             defaults = self.table(data, ("defaults",))
-            allowed = (*_CALL_KEYS[1:], "dialled", "queues")
-            self.known(defaults, ("defaults",), allowed, "in [defaults]")
+            self.known(defaults, ("defaults",), _DEFAULT_KEYS, "in [defaults]")
             calls = data["calls"]
             if not isinstance(calls, list) or not calls:
                 raise self.fail(("calls",), "'calls' must be a list of [[calls]] tables")
@@ -172,6 +182,10 @@ class _Reader(ValueReader):
         needs: frozenset[str] = frozenset()
         if "needs" in values:
             needs = self.needs(values["needs"], key_path("needs"))
+        params = self.params(entry["params"], key_path("params")) if "params" in entry else {}
+        parties: tuple[Party, ...] = ()
+        if "parties" in entry:
+            parties = read_parties(self, entry["parties"], key_path("parties"))
         return CallScript(
             name=name,
             where=self.where(path),
@@ -186,13 +200,9 @@ class _Reader(ValueReader):
             voice_url=voice_url,
             fallback_url=fallback_url,
             needs=needs,
+            parties=parties,
+            params=params,
         )
-
-    def voice_url(self, value: Any, path: KeyPath) -> str:
-        """The number's Voice URL, a path on the app (instead of the replay's ``--voice-path``)."""
-        if isinstance(value, str) and value.startswith("/"):
-            return value
-        raise self.fail(path, f'voice_url: expected a path like "/voice", got {value!r}')
 
     def fallback_url(self, value: Any, path: KeyPath) -> str:
         """The number's Voice Fallback URL: a path, an http(s) URL, or false (none)."""
@@ -234,6 +244,6 @@ def _twice(key: str) -> str:
 
 def _spelled(key: str, prefix: str) -> tuple[str, str]:
     """How a tester writes a part at the top of a file, and inside ``[call]`` or ``[[calls]]``."""
-    if key == "steps":
-        return "[[steps]]", f"[[{prefix or 'calls.'}steps]]"
+    if key in _ARRAY_PARTS:
+        return f"[[{key}]]", f"[[{prefix or 'calls.'}{key}]]"
     return f"[{key}]", f"[{prefix or 'calls.'}{key}]"

@@ -15,6 +15,12 @@ from hotline.sim.scripts.sourcemap import SourceMap
 
 DIGITS = re.compile(r"[0-9*#]+")
 
+#: Request parameters the engine sets on every request: a script cannot replace them.
+_TWILIO_PARAMS = frozenset(
+    {"CallSid", "AccountSid", "From", "To", "Caller", "Called", "Direction", "ApiVersion"}
+    | {"CallStatus", "ParentCallSid"}
+)
+
 #: Where a value sits in the TOML document: ``("calls", 1, "steps", 3, "press")``.
 KeyPath = tuple[str | int, ...]
 
@@ -100,6 +106,31 @@ class ValueReader:
         """Exactly ``true``."""
         if value is not True:
             raise self.fail(path, f"{key}: expected true, got {value!r}")
+
+    def voice_url(self, value: Any, path: KeyPath) -> str:
+        """The number's Voice URL, a path on the app (instead of the replay's ``--voice-path``)."""
+        if isinstance(value, str) and value.startswith("/"):
+            return value
+        raise self.fail(path, f'voice_url: expected a path like "/voice", got {value!r}')
+
+    def params(self, value: Any, path: KeyPath) -> dict[str, str]:
+        """Extra request parameters: a table of names to texts (whole numbers are written out)."""
+        if not isinstance(value, dict):
+            raise self.fail(path, 'params: expected a table like { agent = "a1" }')
+        params: dict[str, str] = {}
+        for name, item in value.items():
+            if name in _TWILIO_PARAMS:
+                raise self.fail(
+                    path + (name,), f"params: {name!r} is a parameter Twilio sets itself"
+                )
+            if isinstance(item, int) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str):
+                raise self.fail(
+                    path + (name,), f"params: {name!r} must be a text or a whole number"
+                )
+            params[name] = item
+        return params
 
     def maybe_false(self, data: Mapping[str, Any], key: str, path: KeyPath) -> str | None:
         """A text, ``false`` (returned as ``""``), or ``None`` when the key is absent."""
