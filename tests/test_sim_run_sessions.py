@@ -124,6 +124,20 @@ def test_a_party_hearing_the_wrong_prompt_fails_first_naming_the_party(tmp_path:
     assert any("✗" in text and "Hello Bob" in text for text in lines[header + 1 :])
 
 
+def test_a_party_whose_check_failed_hangs_up_there(tmp_path: Path) -> None:
+    path = _variant(tmp_path, 'hear = "Hello Ann"', 'hear = "Hello Bob"')
+    (script,) = load_script(path)
+    outcome = run_call(script, SUPPORT)
+
+    agent = outcome.legs[0].result
+    assert agent is not None
+    # The check failed when the agent pressed 1, 4.6 s in: the agent hangs up at that moment
+    # rather than talking to the caller it has just taken until the caller hangs up.
+    assert (agent.ended.value, agent.duration) == ("caller-hangup", 4.6)
+    assert outcome.result is not None
+    assert outcome.result.queues[0].result == "bridged"
+
+
 def test_a_wrong_party_expectation_fails_at_its_line(tmp_path: Path) -> None:
     path = _variant(tmp_path, 'bridged = "queue:support"', 'bridged = "queue:sales"')
     (script,) = load_script(path)
