@@ -84,3 +84,12 @@ def _line_of(text: str) -> int:
             if text in line and "agent.hears" in line:
                 return number
     raise AssertionError(f"{text!r} not found")
+
+
+def test_the_call_itself_sends_its_params_on_every_request(dial: Dial) -> None:
+    call = dial(at=AT, params={"ticket": "T-42"})
+    call.hangs_up(after=10)
+
+    assert call.result is not None
+    posted = [event for event in call.result.transcript if event.kind == "webhook"]
+    assert posted and all(event.detail.get("ticket") == "T-42" for event in posted)

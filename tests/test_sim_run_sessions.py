@@ -27,6 +27,7 @@ from tests.sim_session_apps import AUTH_TOKEN, create_support_line
 SCRIPTS = Path(__file__).parent / "session_calls"
 SUPPORT_SCRIPT = SCRIPTS / "support" / "agent_takes_the_caller.toml"
 SUPPORT = Target(auth_token=AUTH_TOKEN, app="tests.sim_session_apps:create_support_line")
+MEETING = Target(auth_token=AUTH_TOKEN, app="tests.sim_session_apps:create_meeting_line")
 
 
 def _replay(app: str, *args: str) -> tuple[int, str]:
@@ -94,6 +95,20 @@ def test_parties_meet_in_a_conference_in_a_file_of_several_calls() -> None:
     assert "─ party 'host'" in output
     assert "─ party 'colleague'" in output
     assert "role='host'" in output
+
+
+def test_a_call_with_params_is_played_as_a_session_and_sends_them(tmp_path: Path) -> None:
+    path = tmp_path / "host.toml"
+    path.write_text(
+        '[call]\nat = "2026-03-30T09:00:00+02:00"\nfrom = "+48601100300"\nto = "+48221000000"\n'
+        'params = { role = "host" }\n[[steps]]\nhear = "Welcome, host"\n[[steps]]\n'
+        'hangup_after = 30\n[expect]\nconference = "standup"\n'
+    )
+    (script,) = load_script(path)
+    assert script.needs_session
+    outcome = run_call(script, MEETING)
+    assert outcome.status == "passed", outcome.failure
+    assert outcome.legs == ()
 
 
 def test_scripts_without_parties_keep_the_single_call_path() -> None:

@@ -198,6 +198,8 @@ class PhoneCall(_Steps):
         dialled: Dialled,
         queues: Mapping[str, QueueBehaviour],
         fallback_url: str | None = None,
+        *,
+        params: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         where = _test_line(3)
@@ -216,6 +218,7 @@ class PhoneCall(_Steps):
             steps=(),
             expect=Expect(where),
             fallback_url=fallback_url,
+            params=dict(params or {}),
         )
         self._outcome: CallOutcome | None = None
 

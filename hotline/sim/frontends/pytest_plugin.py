@@ -56,9 +56,17 @@ def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
         dialled: Dialled | None = None,
         queues: Mapping[str, QueueBehaviour] | None = None,
         fallback_url: str | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> PhoneCall:
         call = PhoneCall(
-            hotline_sim_target, _when(at), from_, to, dialled or {}, queues or {}, fallback_url
+            hotline_sim_target,
+            _when(at),
+            from_,
+            to,
+            dialled or {},
+            queues or {},
+            fallback_url,
+            params=params,
         )
         calls.append(call)
         return call
