@@ -78,6 +78,13 @@ def create_support_line() -> Flask:
         response.say(f"Connecting you to {name}.")
         return _twiml(response)
 
+    @app.post("/moved")
+    def moved() -> Response:
+        # Where another system (a console, through Twilio's REST API) sends a waiting caller.
+        response = VoiceResponse()
+        response.say("You have been moved to the seller.")
+        return _twiml(response)
+
     @app.post("/agent-done")
     def agent_done() -> Response:
         response = VoiceResponse()

@@ -151,7 +151,8 @@ EVENT_KINDS: dict[str, str] = {
     "webhook": "'<METHOD> <status>' of a request posted to the app ('<METHOD> <what failed>' when"
     " no answer came); detail = the params sent",
     "status-callback": "the statusCallback event name; detail = the params sent",
-    "redirect": "the URL redirected to",
+    "redirect": "the URL redirected to (by <Redirect>, or a REST update: detail says why)",
+    "conference": "'joined NAME' or 'left NAME'; detail = ConferenceSid and how it was left",
     "http-redirect": "the URL a 301/302/303/307 answer sent the request to; detail = status and"
     " the method of the next request",
     "fallback": "why a TwiML request failed; detail = ErrorCode, ErrorUrl and the fallback URL",
@@ -169,6 +170,7 @@ EVENT_KINDS: dict[str, str] = {
     "app-error": "in-process, the last line of what the app wrote to wsgi.errors on a request it"
     " answered 5xx (what it raised); detail = traceback (all of it)",
     "error": "why the call failed",
+    "rest": "a REST request a script made ('POST Calls/CA....json → 200'); detail = its form",
     "end": "how the call ended (a CallEnd value)",
 }
 

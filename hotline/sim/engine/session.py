@@ -171,6 +171,13 @@ class Session:
                 raise actor.error
         return [self.network.results[call.sid] for call in self._placed]
 
+    def placed(self, sid: str) -> CallState:
+        """The call placed with ``place_call`` that got ``sid`` (to write to its transcript)."""
+        for call in self._placed:
+            if call.sid == sid:
+                return call
+        raise KeyError(sid)
+
     def outbound_results(self) -> list[CallResult]:
         """The results of the calls the app placed through the REST API, in placing order."""
         placed = {call.sid for call in self._placed}

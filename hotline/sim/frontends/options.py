@@ -60,6 +60,14 @@ def target_options(command: F) -> F:
             " of a warning in the report, as Twilio's 12200.",
         ),
         click.option(
+            "--rest-port",
+            type=click.IntRange(min=0, max=65535),
+            default=None,
+            help="With --url: serve the stand-in for Twilio's REST API on 127.0.0.1:PORT (0: any"
+            " free port, shown); start the app with TWILIO_API_URL=http://127.0.0.1:PORT."
+            " In-process apps always reach it (TWILIO_API_URL=inprocess://hotline-sim).",
+        ),
+        click.option(
             "--auth-token",
             envvar="TWILIO_AUTH_TOKEN",
             default=None,
@@ -82,6 +90,14 @@ def target_options(command: F) -> F:
             raise click.UsageError(
                 f"choose one of --config, --app, --url (got {', '.join(chosen)})"
             )
+        if kwargs["rest_port"] is not None and not kwargs["url"]:
+            raise click.UsageError(
+                "--rest-port is for --url: an in-process app reaches the REST stand-in already"
+            )
+        if kwargs["rest_port"] is not None and kwargs.get("jobs", 1) > 1:
+            raise click.UsageError(
+                "--rest-port needs -j 1: the running app can reach one REST stand-in only"
+            )
         kwargs["target"] = Target(
             auth_token=kwargs.pop("auth_token"),
             api_token=kwargs.pop("api_token"),
@@ -93,6 +109,7 @@ def target_options(command: F) -> F:
             voice_method=kwargs.pop("voice_method").upper(),
             strict=kwargs.pop("strict"),
             fallback_url=kwargs.pop("fallback_url"),
+            rest_port=kwargs.pop("rest_port"),
         )
         return command(**kwargs)
 

@@ -23,6 +23,7 @@ from hotline.sim.model import (
     Who,
 )
 from hotline.sim.report.console import describe
+from hotline.sim.run import rest_wiring
 from hotline.sim.run.connection import Target
 from hotline.sim.scripts.reader import parse_ring
 
@@ -79,6 +80,9 @@ def call(
         style="bold",
         soft_wrap=True,
     )
+    if target.rest_port is not None:
+        rest = rest_wiring.on_port(target.rest_port)
+        console.print(f"Twilio's REST API stood in for at {rest.url} (the app's TWILIO_API_URL)")
     try:
         connection = target.connect(None)
     except ScriptError as exc:

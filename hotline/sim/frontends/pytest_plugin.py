@@ -7,6 +7,7 @@ far and raises at the test line that wrote it (``call_builder.py``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ import pytest
 
 from hotline.sim.frontends.call_builder import Dialled, PartyCall, PhoneCall
 from hotline.sim.model import QueueBehaviour
+from hotline.sim.rest.http_client import API_URL_VARIABLE
 
 if TYPE_CHECKING:
     from hotline.sim.run.connection import Target
@@ -45,8 +47,13 @@ def hotline_sim_target(pytestconfig: pytest.Config) -> Target:
 
 @pytest.fixture
 def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
-    """Place a simulated call: ``call = dial(at="2026-03-30T10:00:00+02:00", from_="+48...")``."""
+    """Place a simulated call: ``call = dial(at="2026-03-30T10:00:00+02:00", from_="+48...")``.
+
+    Apps built for the calls reach the REST stand-in (``$TWILIO_API_URL``, set while the test
+    runs and put back after it).
+    """
     calls: list[PhoneCall] = []
+    saved = os.environ.get(API_URL_VARIABLE)
 
     def place(
         at: datetime | str,
@@ -78,6 +85,10 @@ def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
     yield place
     for call in calls:
         call.close()
+    if saved is None:
+        os.environ.pop(API_URL_VARIABLE, None)
+    else:
+        os.environ[API_URL_VARIABLE] = saved
 
 
 def _when(at: datetime | str) -> datetime:

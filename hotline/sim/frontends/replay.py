@@ -21,6 +21,7 @@ from hotline.sim.frontends.phone import call
 from hotline.sim.model import CoverageUnavailable, ScriptError
 from hotline.sim.report.console import print_outcome, print_summary
 from hotline.sim.report.files import write_json, write_junit
+from hotline.sim.run import rest_wiring
 from hotline.sim.run.connection import Target
 from hotline.sim.run.outcomes import CallOutcome
 from hotline.sim.run.runner import CallWorkers, load_scripts, run_calls
@@ -74,6 +75,9 @@ def replay(
         )
     coverage = _coverage_of(target, scripts) if show_coverage else None
     console = Console(highlight=False)
+    if target.rest_port is not None:
+        rest = rest_wiring.on_port(target.rest_port)
+        console.print(f"Twilio's REST API stood in for at {rest.url} (the app's TWILIO_API_URL)")
     progress = Progress(
         TextColumn("[bold]replaying[/bold]"),
         BarColumn(),

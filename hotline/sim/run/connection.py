@@ -20,6 +20,7 @@ from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.engine.transport import HTTPTransport, Transport, WSGIApp, WSGITransport
 from hotline.sim.model import AppUnusable, ScriptError
+from hotline.sim.run import rest_wiring
 from hotline.sim.scripts.model import NEEDS, CallScript
 
 DEFAULT_CONFIG = Path("config.toml")
@@ -35,6 +36,9 @@ class Target:
     number's Voice Fallback URL for calls whose script names none; ``voice_method``: how the
     number requests its Voice URL (GET or POST) for calls whose script does not say; ``strict``:
     refuse TwiML attributes the engine does not play instead of warning about them.
+    ``rest_port``: with ``url``, serve the stand-in for Twilio's REST API on that local port (the
+    running app is started with ``TWILIO_API_URL`` pointing there); an app built in this process
+    always reaches the stand-in (``rest_wiring.py``).
     """
 
     auth_token: str | None = None  # None: the app's own (``auth_token`` attribute) or ""
@@ -47,6 +51,7 @@ class Target:
     fallback_url: str | None = None
     voice_method: str = "POST"
     strict: bool = False
+    rest_port: int | None = None  # with ``url``: serve the REST stand-in on this local port
 
     def describe(self) -> str:
         """Say what is being called, for the progress line."""
@@ -99,10 +104,13 @@ class Target:
             app: Any = None
             base = self.base_url or self.url
             transport: Transport = HTTPTransport(self.url, public_url=base)
+            if self.rest_port is not None:
+                rest_wiring.on_port(self.rest_port)
             # A running server keeps every call it saw: a new salt per call keeps the CallSids
             # of this replay apart from those of earlier ones.
             salt = secrets.token_hex(8)
         else:
+            rest_wiring.in_process()  # before the app is built: it may build its Client then
             if self.app:
                 app = load_app(self.app)
             else:
@@ -175,6 +183,7 @@ class Connection:
         )
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections
+        rest_wiring.follow(sim)  # the REST stand-in acts on this simulator's calls
         return sim
 
 

@@ -20,9 +20,10 @@ from hotline.sim.engine.network import Network
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.model import SimError
 from hotline.sim.rest.switchboard import MessageRecord
+from hotline.sim.run.rest_requests import RestAnswer, send
 from hotline.sim.scripts.caller import Failure, ScriptedCaller
 from hotline.sim.scripts.checks import check_outcome, with_hint
-from hotline.sim.scripts.model import CallScript, Location
+from hotline.sim.scripts.model import CallScript, Location, RestRequest
 from hotline.sim.scripts.rest_checks import PlacedCall, check_messages, check_outbound
 
 _NEVER_ENDED = SimError("the call never ended: another call of the session crashed")
@@ -104,6 +105,14 @@ def play_session(
             params=call.params or None,
         )
         parties.append((party, call, party_caller, sid))
+    answers: list[RestAnswer] = []
+    sids = {"": main_sid, **{party.name: sid for party, _, _, sid in parties}}
+    for request in script.rest:
+
+        def make(request: RestRequest = request) -> None:
+            answers.append(send(sim, request, sids, session.placed(main_sid)))
+
+        session.at(request.at, make, name=f"REST {request.describe()}")
     network = session.network
     error: Exception | None = None
     try:
@@ -143,8 +152,11 @@ def play_session(
     if error is not None and crash is None:  # a call the app placed crashed
         crash = crash_failure(script.where, error, "a call the app placed")
     messages = tuple(network.sent_messages)
-    rest_failure = check_messages(script.expect.messages, messages) or check_outbound(
-        script.expect.outbound, [placed_call for placed_call, _ in placed]
+    refused = [answer.failure() for answer in answers]
+    rest_failure = (
+        next((failure for failure in refused if failure is not None), None)
+        or check_messages(script.expect.messages, messages)
+        or check_outbound(script.expect.outbound, [placed_call for placed_call, _ in placed])
     )
     return SessionPlay(network.results[main_sid], tuple(legs), messages, crash, rest_failure)
 

@@ -234,6 +234,29 @@ class Party:
 
 
 @dataclass(frozen=True)
+class RestRequest:
+    """A request the script makes to Twilio's REST API at a second of the call, as another
+    system would (an agents' console, a CRM): through the simulator's stand-in.
+
+    ``path`` is relative to ``/2010-04-01/Accounts/{AccountSid}/`` and may hold ``{CallSid}``
+    (the main call), ``{CallSid:NAME}`` (a party's), ``{QueueSid:NAME}`` and
+    ``{ConferenceSid:NAME}`` (by friendly name); ``data`` values may hold them too. ``status``:
+    the answer expected (``None``: any 2xx).
+    """
+
+    where: Location
+    at: float
+    method: str
+    path: str
+    data: Mapping[str, str] = field(default_factory=dict)
+    status: int | None = None
+
+    def describe(self) -> str:
+        """The request as a tester wrote it."""
+        return f"{self.method} {self.path} at {self.at:g}s"
+
+
+@dataclass(frozen=True)
 class CallScript:
     """One scripted call: when, from and to whom, how dialled numbers behave, steps and checks."""
 
@@ -253,6 +276,7 @@ class CallScript:
     fallback_url: str | None = None  # the number's Voice Fallback URL; "" none; None: not said
     needs: frozenset[str] = frozenset()  # keys of NEEDS
     parties: tuple[Party, ...] = ()  # other calls placed in the same session
+    rest: tuple[RestRequest, ...] = ()  # REST requests the script makes during the session
     # Extra params of every request of the call: what Twilio adds (FromCity...:
     # engine.call_details) and a client's custom parameters.
     params: Mapping[str, str] = field(default_factory=dict)
@@ -265,7 +289,7 @@ class CallScript:
     @property
     def needs_session(self) -> bool:
         """Whether the call is played as a session of several calls (not a lone call)."""
-        return bool(self.parties or self.params or self.expect.needs_network)
+        return bool(self.parties or self.params or self.rest or self.expect.needs_network)
 
     def party_call(self, party: Party) -> CallScript:
         """``party`` as a call script of its own, starting ``party.after`` s into this call."""

@@ -25,6 +25,7 @@ from hotline.sim.scripts.caller_steps import read_step
 from hotline.sim.scripts.expectations import read_expect
 from hotline.sim.scripts.model import NEEDS, CallScript, Party
 from hotline.sim.scripts.parties import read_parties
+from hotline.sim.scripts.rest_requests import read_rest
 from hotline.sim.scripts.sourcemap import SourceMap
 from hotline.sim.scripts.values import KeyPath, ValueReader
 
@@ -45,7 +46,7 @@ _CALL_KEYS = (
     "needs",
     "params",
 )
-_CALL_PARTS = ("dialled", "queues", "steps", "expect", "parties")
+_CALL_PARTS = ("dialled", "queues", "steps", "expect", "parties", "rest")
 #: What [defaults] may give every call (not a call's own: its name and parties).
 _DEFAULT_KEYS = (
     *(key for key in _CALL_KEYS if key != "name"),
@@ -53,7 +54,7 @@ _DEFAULT_KEYS = (
     "queues",
 )
 #: Parts written as arrays of tables: [[steps]], [[parties]].
-_ARRAY_PARTS = ("steps", "parties")
+_ARRAY_PARTS = ("steps", "parties", "rest")
 
 
 def load_script(path: Path) -> list[CallScript]:
@@ -201,6 +202,7 @@ class _Reader(ValueReader):
         parties: tuple[Party, ...] = ()
         if "parties" in entry:
             parties = read_parties(self, entry["parties"], key_path("parties"))
+        rest = read_rest(self, entry["rest"], key_path("rest")) if "rest" in entry else ()
         return CallScript(
             name=name,
             where=self.where(path),
@@ -218,6 +220,7 @@ class _Reader(ValueReader):
             fallback_url=fallback_url,
             needs=needs,
             parties=parties,
+            rest=rest,
             params=params,
         )
 
