@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from hotline.sim.engine import twiml
 from hotline.sim.engine.callees import CalleeBook
 from hotline.sim.engine.transport import WebhookResponse
 from hotline.sim.engine.twiml import Document, Verb
+from hotline.sim.engine.twiml_contract import SUPPORTED
 from hotline.sim.engine.webhooks import CallSettings, Webhooks
 from hotline.sim.engine.world import Actor, CallClock, World
 from hotline.sim.model import (
@@ -34,7 +34,7 @@ from hotline.sim.model import (
 
 API_VERSION = "2010-04-01"
 
-_CALLER_VERBS = frozenset(twiml.SUPPORTED["Response"].children) - {"Leave"}
+_CALLER_VERBS = frozenset(SUPPORTED["Response"].children) - {"Leave"}
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """The simulator engine: place a call against any Twilio voice app and play its TwiML like Twilio.
 
 ``Simulator.place_call`` posts the signed voice webhook, interprets the TwiML answered (see
-``twiml.SUPPORTED``), asks the ``Caller`` for input at each Gather and Record, rings dialled
-numbers as their ``CalleeBehaviour`` says (running ``<Number url>`` whispers on the callee's own
-leg), holds queued callers per ``QueueBehaviour``, and returns a ``CallResult`` with the whole
-``Transcript``. Time is virtual (``clock.py``); every SID is derived from a seed, so a call
-replayed with the same inputs gives the same transcript.
+``twiml_contract.SUPPORTED``), asks the ``Caller`` for input at each Gather and Record, rings
+dialled numbers as their ``CalleeBehaviour`` says (running ``<Number url>`` whispers on the
+callee's own leg), holds queued callers per ``QueueBehaviour``, and returns a ``CallResult`` with
+the whole ``Transcript``. Time is virtual (``clock.py``); every SID is derived from a seed, so a
+call replayed with the same inputs gives the same transcript.
 
 This module holds the ``Simulator`` and a call's run from first ring to end; the rest is split
 by concern: ``call.py`` (a call's running state and the webhooks it posts), ``verbs.py`` (which
