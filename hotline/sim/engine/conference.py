@@ -25,7 +25,8 @@ from urllib.parse import urljoin
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.call import CallOver, CallState, Leg, PartyLeft
+from hotline.sim.engine.call import CallState, Leg
+from hotline.sim.engine.interrupts import CallOver, PartyLeft
 from hotline.sim.engine.playback import Segment, play_segments
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallEnd, UnsupportedTwiML, WebhookFailed, Who

@@ -12,21 +12,12 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.bridge import TwoWayBridge
-from hotline.sim.engine.call import (
-    API_VERSION,
-    CallOver,
-    CallState,
-    Dequeued,
-    Leg,
-    Network,
-    PartyLeft,
-    Step,
-    Stop,
-)
+from hotline.sim.engine.bridge import Dequeued, TwoWayBridge
+from hotline.sim.engine.call import API_VERSION, CallState, Leg, Network, Step, Stop
 from hotline.sim.engine.callees import Ring, answer_order, unbridged
 from hotline.sim.engine.conference import dial_conference, room_for
 from hotline.sim.engine.gathering import CalleeHungUp
+from hotline.sim.engine.interrupts import CallOver, PartyLeft
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import (
     CallEnd,

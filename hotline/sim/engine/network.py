@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hotline.sim.engine.call import CallOver, CallState, PartyLeft, Redirected
+from hotline.sim.engine.call import CallState
 from hotline.sim.engine.callees import CalleeBook
 from hotline.sim.engine.conference import Conference, end, participant_twiml, remove
 from hotline.sim.engine.conference import update as conference_update
+from hotline.sim.engine.interrupts import CallOver, PartyLeft, Redirected
 from hotline.sim.engine.lifecycle import CallResult
 from hotline.sim.engine.world import World
 from hotline.sim.model import CallEnd, QueueBehaviour
