@@ -5,7 +5,7 @@ and accept its whisper is bridged to the caller, and the Dial's action gets the 
 caller who hangs up during the Dial still has it posted, as Twilio requests the action "after
 the dialed call ends": ``canceled`` while it rings, ``completed`` once a callee picked up.
 ``dial`` also hands ``<Dial><Queue>`` to ``dial_queue.py`` and ``<Dial><Conference>`` to
-``conference.py``; what all of them share is in ``dial_attempt.py``.
+``conferencing.py``; what all of them share is in ``dial_attempt.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 from hotline.sim.engine import twiml
 from hotline.sim.engine.call import API_VERSION, CallState, Leg, Step, Stop
 from hotline.sim.engine.callees import Ring, answer_order, unbridged
-from hotline.sim.engine.conference import dial_conference, room_for
+from hotline.sim.engine.conferencing import dial_conference, room_for
 from hotline.sim.engine.dial_attempt import Attempt, announce_ring, callee_leg, run_url
 from hotline.sim.engine.dial_queue import dial_queue
 from hotline.sim.engine.gathering import CalleeHungUp
