@@ -212,7 +212,7 @@ def _beep(call: CallState, why: str) -> None:
 
 @runtime_checkable
 class RoomKeeper(Protocol):
-    """A network that keeps conferences (``network.Network``)."""
+    """A network that keeps conferences (``network.Network``, by ``live_conferences.py``)."""
 
     def conference_named(self, name: str) -> Conference:
         """The conference called ``name`` now (a new one if none is going on)."""
