@@ -220,5 +220,5 @@ def test_dial_takes_details(dial: Dial) -> None:
     call = dial(at="2026-03-30T10:00:00+02:00", params={"FromCity": "LODZ", "ToCity": "OPOLE"})
     call.hears("hello caller from lodz").press("1").hears("called in opole")
 
-    with pytest.raises(ValueError, match="unknown call detail 'Town'"):
-        dial(at="2026-03-30T10:00:00+02:00", params={"Town": "LODZ"})
+    with pytest.raises(ValueError, match="'FromTown' is not a parameter Twilio adds"):
+        dial(at="2026-03-30T10:00:00+02:00", params={"FromTown": "LODZ"})

@@ -120,6 +120,21 @@ def test_a_call_marks_the_steps_and_branches_it_went_along_and_no_others() -> No
     assert entry.step_calls["warehouse_queue"] == 0
 
 
+def test_a_script_with_a_party_counts_the_main_call_only() -> None:
+    # A second buyer calls 5 s later and exhausts the closed menu: hotline answers both calls
+    # in one session, and the coverage is the main call's, as for a lone call.
+    party = '[[parties]]\nname = "second buyer"\nafter = 5\nfrom = "+48601100201"\n'
+    party += CLOSED_MENU_EXHAUSTED.replace("[[steps]]", "[[parties.steps]]")
+    entry = _covered((CLOSED, AGENT_AT_NIGHT + party))
+
+    assert {edge for edge in entry.edges if entry.edge_calls[edge]} == {
+        Edge("main_menu", "key 0", "agent"),
+        Edge("agent", "no", "warehouse_closed"),
+        Edge("warehouse_closed", "key 2", "goodbye"),
+    }
+    assert entry.calls == 1
+
+
 def test_two_branches_to_the_same_step_are_told_apart() -> None:
     # warehouse_closed goes to goodbye by key 2 and when its tries are exhausted.
     entry = _covered((CLOSED, CLOSED_MENU_EXHAUSTED))

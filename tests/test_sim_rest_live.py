@@ -147,6 +147,9 @@ def test_an_app_in_another_thread_reaches_the_stand_in_over_a_port() -> None:
             (buyer,) = session.run()
             (seller,) = session.outbound_results()
             sim.transport.close()
+            # Once the session is over, the app's requests are answered at once (from the
+            # server's thread, which no call holds up any more).
+            assert {c.sid for c in client.calls.list()} == {buyer_sid, seller.call_sid}
         finally:
             server.shutdown()
             server.server_close()

@@ -32,6 +32,45 @@ CALL_DETAILS: dict[str, str] = {
 _REPEATED = {"From": "Caller", "To": "Called"}
 
 
+#: The parameters Twilio sets itself on every request: a call cannot be given them.
+TWILIO_PARAMS = frozenset(
+    {"CallSid", "AccountSid", "From", "To", "Caller", "Called", "Direction", "ApiVersion"}
+    | {"CallStatus", "ParentCallSid"}
+)
+_LOOKALIKE = ("From", "To", "Caller", "Called")
+
+
+def param_problem(name: str, value: object) -> str | None:
+    """Why ``name = value`` cannot be an extra request parameter of a call (None: it can).
+
+    Custom parameters (a client's) may have any other name; a name that starts like Twilio's
+    own details (``FromTown``) is taken for a misspelt one.
+    """
+    if name in TWILIO_PARAMS:
+        return f"{name!r} is a parameter Twilio sets itself"
+    if name in CALL_DETAILS:
+        return None if isinstance(value, str) else f"{name} must be a text, got {value!r}"
+    if name.startswith(_LOOKALIKE):
+        return (
+            f"{name!r} is not a parameter Twilio adds to a call"
+            f" (expected one of: {', '.join(CALL_DETAILS)})"
+        )
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return None
+    return f"{name!r} must be a text or a whole number"
+
+
+def with_twins(params: Mapping[str, str]) -> dict[str, str]:
+    """``params`` with each geographic detail also under its Caller/Called name (others as are)."""
+    added = dict(params)
+    for name, value in params.items():
+        if name in CALL_DETAILS:
+            for side, twin in _REPEATED.items():
+                if name.startswith(side):
+                    added[twin + name.removeprefix(side)] = value
+    return added
+
+
 def call_details(given: Mapping[str, str]) -> dict[str, str]:
     """The params ``given`` details add to each request: themselves and their Caller/Called twins.
 
@@ -42,9 +81,4 @@ def call_details(given: Mapping[str, str]) -> dict[str, str]:
         raise ValueError(
             f"unknown call detail {unknown[0]!r} (Twilio sends: {', '.join(CALL_DETAILS)})"
         )
-    added = dict(given)
-    for name, value in given.items():
-        for side, twin in _REPEATED.items():
-            if name.startswith(side):
-                added[twin + name.removeprefix(side)] = value
-    return added
+    return with_twins(given)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from hotline.sim.engine.call import CallState
+from hotline.sim.engine.call_details import with_twins
 from hotline.sim.engine.callees import CalleeBook
 from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.lifecycle import CallResult, run_call
@@ -110,7 +111,7 @@ class Session:
             HANDLERS,
             network=self.network,
             book=self.book,
-            params=params,
+            params=with_twins(params or {}),
         )
         url = self.sim.url(voice_url) if voice_url else self.sim.voice_url
         self.network.register(call)
@@ -161,7 +162,10 @@ class Session:
             except BaseException:
                 self.world.abort()
                 raise
-            actors = self.world.drain()
+            else:
+                actors = self.world.drain()
+            finally:
+                self.world.close()
         for actor in actors:
             if actor.error is not None:
                 raise actor.error

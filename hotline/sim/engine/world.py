@@ -60,6 +60,7 @@ class World:
         self._lock = threading.Lock()
         self._lock.acquire()
         self._owner = threading.get_ident()
+        self._closed = False
 
     # -- time -----------------------------------------------------------------------------
 
@@ -138,10 +139,17 @@ class World:
         finally:
             self._lock.acquire()
 
+    def close(self) -> None:
+        """Every actor is done: outside threads may act on what is left without waiting."""
+        if not self._closed and threading.get_ident() == self._owner:
+            self._closed = True
+            self._owner = 0
+            self._lock.release()
+
     @contextmanager
     def entered(self) -> Iterator[None]:
         """Act on the world from any thread: the running actor's own, or an outside one."""
-        if threading.get_ident() == self._owner:
+        if self._closed or threading.get_ident() == self._owner:
             yield
             return
         with self._lock:

@@ -19,7 +19,8 @@ from hotline.sim.engine.clock import wall_clock
 from hotline.sim.frontends.options import Unusable, target_options
 from hotline.sim.frontends.phone import call
 from hotline.sim.model import CoverageUnavailable, ScriptError
-from hotline.sim.report.console import print_outcome, print_summary, write_json, write_junit
+from hotline.sim.report.console import print_outcome, print_summary
+from hotline.sim.report.files import write_json, write_junit
 from hotline.sim.run.connection import Target
 from hotline.sim.run.outcomes import CallOutcome
 from hotline.sim.run.runner import CallWorkers, load_scripts, run_calls

@@ -1,12 +1,9 @@
-"""Reports of replayed calls: readable transcripts, the summary line, JSON and JUnit XML files."""
+"""Reports of replayed calls in the terminal: readable transcripts (with the other calls of a
+session under the main one) and the summary line; the files for CI are in ``files.py``."""
 
 from __future__ import annotations
 
-import json
-import xml.etree.ElementTree as ET
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -15,6 +12,7 @@ from rich.text import Text
 from hotline.sim.model import Event, Who
 from hotline.sim.report.folding import fold_transcript
 from hotline.sim.run.outcomes import CallOutcome, RunSummary
+from hotline.sim.run.sessions import LegOutcome
 from hotline.sim.scripts.caller import Failure
 
 # Params every webhook carries; the transcript shows only the others (Digits, DialCallStatus...).
@@ -23,6 +21,7 @@ _STANDARD_PARAMS = frozenset(
     | {"CallStatus", "ParentCallSid"}
 )
 _STYLE = {Who.APP: "cyan", Who.CALLER: "green", Who.CALLEE: "magenta", Who.TWILIO: "dim"}
+_LEG_INDENT = "  "  # a party's lines, under the main call's
 _MARK = {
     "passed": ("✓", "green"),
     "failed": ("✗", "red"),
@@ -74,9 +73,26 @@ def warning_lines(outcome: CallOutcome) -> list[str]:
 
 
 def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
-    """The call's transcript as (text, rich style) lines, the failure shown where it happened."""
+    """The call's transcript as (text, rich style) lines, the failure shown where it happened.
+
+    The session's other calls (its parties, the calls the app placed) follow, each under a
+    header line, indented, with its own failure.
+    """
     events = list(outcome.result.transcript) if outcome.result else []
     failure = outcome.failure
+    if any(leg.failure is not None and leg.failure == failure for leg in outcome.legs):
+        failure = None  # a party's: shown in the party's transcript
+    lines = _event_lines(events, failure)
+    for leg in outcome.legs:
+        lines.append(_leg_header(leg))
+        leg_events = list(leg.result.transcript) if leg.result else []
+        lines.extend(
+            (_LEG_INDENT + text, style) for text, style in _event_lines(leg_events, leg.failure)
+        )
+    return lines
+
+
+def _event_lines(events: list[Event], failure: Failure | None) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = []
     placed = failure is None
     for fold in fold_transcript(events):
@@ -98,6 +114,18 @@ def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
     if not placed and failure is not None:
         lines.extend(_failure_lines(failure))
     return lines
+
+
+def _leg_header(leg: LegOutcome) -> tuple[str, str]:
+    mark, style = ("✗", "bold red") if leg.failure is not None else ("─", "bold")
+    result = leg.result
+    if result is None:
+        return f"{mark} {leg.label}: it crashed", style
+    return (
+        f"{mark} {leg.label}  {result.call_sid}  from {_clock(result.started)}"
+        f" · {result.duration:g} s on the call · ended {result.ended.value}",
+        style,
+    )
 
 
 def describe(event: Event) -> str:
@@ -152,61 +180,6 @@ def describe(event: Event) -> str:
     return simple.get(kind, f"{kind}: {text}")
 
 
-def write_json(path: Path, summary: RunSummary, coverage: dict[str, Any] | None = None) -> None:
-    """Write the run as JSON: the counts, each call with its verdict and transcript, coverage."""
-    document: dict[str, Any] = {
-        "summary": {
-            "total": len(summary.outcomes),
-            "passed": summary.passed,
-            "failed": summary.failed,
-            "skipped": summary.skipped,
-        },
-        "calls": [_call_json(outcome) for outcome in summary.outcomes],
-    }
-    if coverage is not None:
-        document["coverage"] = coverage
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def write_junit(path: Path, summary: RunSummary) -> None:
-    """Write the run as JUnit XML, one testcase per call (CI servers show these natively)."""
-    outcomes = summary.outcomes
-    errors = sum(1 for outcome in outcomes if outcome.status == "error")
-    suite = ET.Element(
-        "testsuite",
-        name="hotline replay",
-        tests=str(len(outcomes)),
-        failures=str(summary.failed - errors),
-        errors=str(errors),
-        skipped=str(summary.skipped),
-        time=f"{sum(outcome.seconds for outcome in outcomes):.3f}",
-    )
-    for outcome in outcomes:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            classname=outcome.script.where.file,
-            name=outcome.script.name,
-            file=outcome.script.where.file,
-            line=str(outcome.script.where.line),
-            time=f"{outcome.seconds:.3f}",
-        )
-        if outcome.skipped:
-            ET.SubElement(case, "skipped", message=outcome.reason)
-            continue
-        if outcome.failure is not None:
-            tag = "error" if outcome.status == "error" else "failure"
-            element = ET.SubElement(case, tag, message=str(outcome.failure).splitlines()[0])
-            element.text = str(outcome.failure)
-        output = ET.SubElement(case, "system-out")
-        output.text = "\n".join(line for line, _ in transcript_lines(outcome))
-    suites = ET.Element("testsuites")
-    suites.append(suite)
-    tree = ET.ElementTree(suites)
-    ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
-
-
 def print_summary(console: Console, summary: RunSummary) -> None:
     """Print the list of failed calls, then ``N passed, M failed``."""
     failed = [o for o in summary.outcomes if not o.passed and not o.skipped]
@@ -218,55 +191,6 @@ def print_summary(console: Console, summary: RunSummary) -> None:
             console.print(line, highlight=False, soft_wrap=True)  # Text: "[queues]" is no markup
     style = "bold red" if failed else "bold yellow" if summary.skipped else "bold green"
     console.print(Text(summary.line(), style=style))
-
-
-def _call_json(outcome: CallOutcome) -> dict[str, Any]:
-    script, result, failure = outcome.script, outcome.result, outcome.failure
-    call: dict[str, Any] = {
-        "name": script.name,
-        "file": script.where.file,
-        "line": script.where.line,
-        "status": outcome.status,
-        "failure": None,
-        "skipped": outcome.reason or None,
-        "seconds": round(outcome.seconds, 4),
-    }
-    if failure is not None:
-        call["failure"] = {
-            "file": failure.where.file,
-            "line": failure.where.line,
-            "message": failure.message,
-        }
-    if result is not None:
-        call.update(
-            {
-                "call_sid": result.call_sid,
-                "started": result.started.isoformat(),
-                "ended": result.ended.value,
-                "reason": result.reason,
-                "duration": result.duration,
-                "webhooks": result.webhooks,
-                "bridged": list(result.bridged),
-                "queues": [
-                    {"name": v.name, "result": v.result, "seconds": v.seconds}
-                    for v in result.queues
-                ],
-                "warnings": [event.text for event in result.events("warning")],
-                "transcript": [_event_json(event) for event in result.transcript],
-            }
-        )
-    return call
-
-
-def _event_json(event: Event) -> dict[str, Any]:
-    return {
-        "at": event.at.isoformat(),
-        "who": event.who.value,
-        "kind": event.kind,
-        "text": event.text,
-        "url": event.url,
-        "detail": dict(event.detail),
-    }
 
 
 def _failure_lines(failure: Failure) -> list[tuple[str, str]]:

@@ -7,14 +7,15 @@ other's side effects and can run in any order or in several processes.
 from __future__ import annotations
 
 import dataclasses
-import traceback
 from dataclasses import dataclass, field
 
 from hotline.sim.engine.clock import AppTime, wall_clock
 from hotline.sim.engine.simulator import CallResult
 from hotline.sim.hotline_aware.trails import CallTrail, fetch_trail
 from hotline.sim.model import CallEnd, SimError
+from hotline.sim.rest.switchboard import MessageRecord
 from hotline.sim.run.connection import Connection, Target
+from hotline.sim.run.sessions import LegOutcome, SessionPlay, crash_failure, play_session
 from hotline.sim.scripts.caller import Failure, ScriptedCaller
 from hotline.sim.scripts.checks import check_outcome, with_hint
 from hotline.sim.scripts.model import CallScript
@@ -33,6 +34,8 @@ class CallOutcome:
     seconds: float = 0.0  # wall-clock time spent on the call
     trail: CallTrail | None = None  # the app's record of the call, read for ``--coverage``
     reason: str = ""  # why the call was skipped
+    legs: tuple[LegOutcome, ...] = ()  # the session's other calls: parties, calls the app placed
+    messages: tuple[MessageRecord, ...] = ()  # what the app sent through the REST API
 
     @property
     def passed(self) -> bool:
@@ -123,6 +126,7 @@ def play_call(
     started = wall_clock()
     caller = ScriptedCaller(script)
     result: CallResult | None = None
+    session: SessionPlay | None = None
     try:
         if app_time is not None and connection.transport.shares_clock and not app_time.active:
             app_time.start(script.at)
@@ -133,24 +137,38 @@ def play_call(
             voice_method=script.voice_method,
             strict=script.strict,
         )
-        result = sim.place_call(
-            caller,
-            script.at,
-            script.from_,
-            script.to,
-            script.dialled,
-            script.queues,
-            seed=connection.seed(script.id),
-            details=script.params,
-        )
+        if script.needs_session:
+            session = play_session(script, sim, caller, connection.seed, connection.api_token)
+            result = session.result
+        else:  # a lone call: the path every script without parties takes, kept lean
+            result = sim.place_call(
+                caller,
+                script.at,
+                script.from_,
+                script.to,
+                script.dialled,
+                script.queues,
+                seed=connection.seed(script.id),
+            )
         caller.finish(result.ended, with_hint(result.reason))
         failure = caller.failure or check_outcome(script, result, sim, connection.api_token)
-        status = "passed" if failure is None else "failed"
+        crashed = False
+        if session is not None:
+            failure, crashed = session.first_failure(failure)
+        status = "passed" if failure is None else "error" if crashed else "failed"
     except Exception as exc:  # one crashing call must not stop the others
         failure, status = caller.failure or _crash(script, exc), "error"
         if result is None:
             result = _heard_so_far(script, caller, exc)
-    return CallOutcome(script, status, failure, result, wall_clock() - started)
+    return CallOutcome(
+        script,
+        status,
+        failure,
+        result,
+        wall_clock() - started,
+        legs=session.legs if session is not None else (),
+        messages=session.messages if session is not None else (),
+    )
 
 
 def _heard_so_far(script: CallScript, caller: ScriptedCaller, exc: Exception) -> CallResult:
@@ -174,8 +192,4 @@ def _heard_so_far(script: CallScript, caller: ScriptedCaller, exc: Exception) ->
 
 
 def _crash(script: CallScript, exc: Exception) -> Failure:
-    if isinstance(exc, SimError):
-        # The app answered something the engine cannot play, or cannot be reached: no traceback.
-        return Failure(script.where, f"{type(exc).__name__}: {exc}")
-    detail = "".join(traceback.format_exception(exc)).rstrip()
-    return Failure(script.where, f"the call crashed: {type(exc).__name__}: {exc}\n{detail}")
+    return crash_failure(script.where, exc)

@@ -128,8 +128,15 @@ class ScriptedCaller:
         return True
 
     def hangs_up_at(self) -> float | None:
-        """The ``hangup_after`` moment, once the steps before it are done (None: not yet)."""
-        if self.failure is not None or self._acting:
+        """The ``hangup_after`` moment, once the steps before it are done (None: not yet).
+
+        After a failed check, the moment it failed: the caller hangs up there, whatever the call
+        is doing (ringing, waiting, bridged to an agent who would otherwise talk on).
+        """
+        if self.failure is not None:
+            failed_at = self.failure.at or self._now
+            return (failed_at - self.script.at).total_seconds()
+        if self._acting:
             return None
         step = self._peek_action()
         return step.at if isinstance(step, Hangup) else None

@@ -11,7 +11,7 @@ import json
 
 from hotline.sim.engine.callees import number_key
 from hotline.sim.engine.simulator import CallResult, Simulator
-from hotline.sim.model import CallEnd
+from hotline.sim.model import CallEnd, Who
 from hotline.sim.scripts.caller import Failure
 from hotline.sim.scripts.model import ApiCheck, CalleeHeard, CallScript, normalise_heard
 
@@ -34,7 +34,10 @@ def check_outcome(
             f" ({result.reason})",
             result.finished,
         )
-    numbers = [n for n in result.bridged if not n.startswith("queue:")]
+    # A caller a queue's agent took is bridged to "queue:NAME" only when it says so: an agent's
+    # <Dial><Queue> bridges to the queue's caller, which "queue:support" names.
+    wants_queue = (expect.bridged or "").startswith("queue:")
+    numbers = [n for n in result.bridged if wants_queue or not n.startswith("queue:")]
     if expect.bridged is not None:
         shown = ", ".join(numbers) or "nobody"
         if expect.bridged == "" and numbers:
@@ -54,11 +57,31 @@ def check_outcome(
             return Failure(
                 place["queue"], f"expected the caller to enter queue {expect.queue!r}, got {shown}"
             )
+    if expect.conference is not None:
+        rooms = conferences_joined(result)
+        shown = ", ".join(rooms) or "no conference"
+        if expect.conference == "" and rooms:
+            return Failure(place["conference"], f"expected no conference, the call joined {shown}")
+        if expect.conference and expect.conference not in rooms:
+            return Failure(
+                place["conference"],
+                f"expected the call to join conference {expect.conference!r}, it joined {shown}",
+            )
     for check in expect.api:
         failure = _check_api(check, result, sim, api_token)
         if failure is not None:
             return failure
     return check_result(script, result)  # what dialled numbers heard; the engine's time limit
+
+
+def conferences_joined(result: CallResult) -> list[str]:
+    """The conferences the call joined (by name), in order, each once."""
+    joined = [
+        event.text.removeprefix("joined ")
+        for event in result.events("conference")
+        if event.who is Who.TWILIO and event.text.startswith("joined ")
+    ]
+    return list(dict.fromkeys(joined))
 
 
 def with_hint(reason: str) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from hotline.sim.model import CalleeBehaviour, CallEnd, QueueBehaviour
@@ -157,6 +157,41 @@ class CalleeHeard:
 
 
 @dataclass(frozen=True)
+class MessageCheck:
+    """Messages the app sent through the REST API: each field given must match.
+
+    ``body``: texts the message contains (case-insensitive, spaces collapsed). ``count``: exactly
+    this many messages match (``0``: none does); ``None``: at least one.
+    """
+
+    where: Location
+    to: str | None = None
+    from_: str | None = None
+    body: tuple[str, ...] = ()
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboundCheck:
+    """Calls the app placed through the REST API: each field given must match.
+
+    ``status``: the call's final status (completed, busy, no-answer, failed, canceled); ``heard``:
+    texts the app said on it, to the person called. ``count`` as in ``MessageCheck``.
+    """
+
+    where: Location
+    to: str | None = None
+    from_: str | None = None
+    status: str | None = None
+    heard: tuple[str, ...] = ()
+    count: int | None = None
+
+
+#: The final statuses a call the app placed can end with (``OutboundCheck.status``).
+OUTBOUND_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+
+
+@dataclass(frozen=True)
 class Expect:
     """Outcome checks after the call; ``None`` = not checked, ``""`` = must not have happened."""
 
@@ -169,6 +204,33 @@ class Expect:
     # TwiML warnings: None = not checked, () = none allowed, texts = each in some warning
     warnings: tuple[str, ...] | None = None
     places: Mapping[str, Location] = field(default_factory=dict)  # where each check is written
+    conference: str | None = None
+    messages: tuple[MessageCheck, ...] = ()  # the session's: only in the main call's [expect]
+    outbound: tuple[OutboundCheck, ...] = ()  # the session's, likewise
+
+    @property
+    def needs_network(self) -> bool:
+        """Whether the checks read what the app did through the REST API (a session's network)."""
+        return bool(self.messages or self.outbound)
+
+
+@dataclass(frozen=True)
+class Party:
+    """Another call placed in the same session as the script's call: an agent, a second caller.
+
+    ``after``: seconds after the main call starts; ``to`` and ``voice_url`` ``None``: the main
+    call's; ``params``: extra request parameters sent on every request of the call.
+    """
+
+    name: str
+    where: Location
+    from_: str
+    steps: tuple[Step, ...]
+    expect: Expect
+    after: float = 0.0
+    to: str | None = None
+    voice_url: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -190,13 +252,36 @@ class CallScript:
     strict: bool | None = None  # refuse unplayed TwiML attributes; None: the replay's
     fallback_url: str | None = None  # the number's Voice Fallback URL; "" none; None: not said
     needs: frozenset[str] = frozenset()  # keys of NEEDS
-    # What Twilio adds to every request of the call (FromCity...: engine.call_details)
+    parties: tuple[Party, ...] = ()  # other calls placed in the same session
+    # Extra params of every request of the call: what Twilio adds (FromCity...:
+    # engine.call_details) and a client's custom parameters.
     params: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
         """A unique, readable id: ``file::name``."""
         return f"{self.where.file}::{self.name}"
+
+    @property
+    def needs_session(self) -> bool:
+        """Whether the call is played as a session of several calls (not a lone call)."""
+        return bool(self.parties or self.params or self.expect.needs_network)
+
+    def party_call(self, party: Party) -> CallScript:
+        """``party`` as a call script of its own, starting ``party.after`` s into this call."""
+        return replace(
+            self,
+            name=f"{self.name} / {party.name}",
+            where=party.where,
+            at=self.at + timedelta(seconds=party.after),
+            from_=party.from_,
+            to=party.to or self.to,
+            steps=party.steps,
+            expect=party.expect,
+            voice_url=party.voice_url or self.voice_url,
+            parties=(),
+            params=party.params,
+        )
 
 
 def normalise_heard(text: str) -> str:

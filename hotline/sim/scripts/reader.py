@@ -1,11 +1,12 @@
 """Call scripts: TOML files saying who calls when, what they hear and do, and what must follow.
 
-A file holds one call (``[call]`` with ``[dialled]``, ``[queues]``, ``[[steps]]`` and
-``[expect]``, at the top of the file or inside the call: ``[call.dialled]``...) or several named
-calls (``[[calls]]`` with ``[calls.dialled]``, ``[[calls.steps]]``..., shared values in
+A file holds one call (``[call]`` with ``[dialled]``, ``[queues]``, ``[[steps]]``, ``[expect]``
+and ``[[parties]]``, at the top of the file or inside the call: ``[call.dialled]``...) or several
+named calls (``[[calls]]`` with ``[calls.dialled]``, ``[[calls.steps]]``..., shared values in
 ``[defaults]``). Every problem is a ``ScriptError`` naming the file and line.
 The file's shape and each call's header are read here; its parts in ``callees`` ([dialled],
-[queues]), ``caller_steps`` ([[steps]]) and ``expectations`` ([expect]).
+[queues]), ``caller_steps`` ([[steps]]), ``expectations`` ([expect]) and ``parties``
+([[parties]]).
 docs/simulator.md is the format reference.
 """
 
@@ -18,12 +19,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hotline.sim.engine.call_details import CALL_DETAILS
 from hotline.sim.model import ScriptError
 from hotline.sim.scripts.callees import parse_ring, read_dialled, read_queues
 from hotline.sim.scripts.caller_steps import read_step
 from hotline.sim.scripts.expectations import read_expect
-from hotline.sim.scripts.model import NEEDS, CallScript
+from hotline.sim.scripts.model import NEEDS, CallScript, Party
+from hotline.sim.scripts.parties import read_parties
 from hotline.sim.scripts.sourcemap import SourceMap
 from hotline.sim.scripts.values import KeyPath, ValueReader
 
@@ -44,7 +45,15 @@ _CALL_KEYS = (
     "needs",
     "params",
 )
-_CALL_PARTS = ("dialled", "queues", "steps", "expect")
+_CALL_PARTS = ("dialled", "queues", "steps", "expect", "parties")
+#: What [defaults] may give every call (not a call's own: its name and parties).
+_DEFAULT_KEYS = (
+    *(key for key in _CALL_KEYS if key != "name"),
+    "dialled",
+    "queues",
+)
+#: Parts written as arrays of tables: [[steps]], [[parties]].
+_ARRAY_PARTS = ("steps", "parties")
 
 
 def load_script(path: Path) -> list[CallScript]:
@@ -80,8 +89,7 @@ class _Reader(ValueReader):
                     raise self.fail((key,), _misplaced_part(key))
             self.known(data, (), ("calls", "defaults"), "at the top of a file with [[calls]]")
             defaults = self.table(data, ("defaults",))
-            allowed = (*_CALL_KEYS[1:], "dialled", "queues")
-            self.known(defaults, ("defaults",), allowed, "in [defaults]")
+            self.known(defaults, ("defaults",), _DEFAULT_KEYS, "in [defaults]")
             calls = data["calls"]
             if not isinstance(calls, list) or not calls:
                 raise self.fail(("calls",), "'calls' must be a list of [[calls]] tables")
@@ -188,8 +196,11 @@ class _Reader(ValueReader):
             needs = self.needs(values["needs"], key_path("needs"))
         params = {
             **self.params(defaults.get("params", {}), ("defaults", "params")),
-            **self.params(entry.get("params", {}), path + ("params",)),
+            **self.params(entry.get("params", {}), key_path("params")),
         }
+        parties: tuple[Party, ...] = ()
+        if "parties" in entry:
+            parties = read_parties(self, entry["parties"], key_path("parties"))
         return CallScript(
             name=name,
             where=self.where(path),
@@ -206,14 +217,9 @@ class _Reader(ValueReader):
             strict=strict,
             fallback_url=fallback_url,
             needs=needs,
+            parties=parties,
             params=params,
         )
-
-    def voice_url(self, value: Any, path: KeyPath) -> str:
-        """The number's Voice URL, a path on the app (instead of the replay's ``--voice-path``)."""
-        if isinstance(value, str) and value.startswith("/"):
-            return value
-        raise self.fail(path, f'voice_url: expected a path like "/voice", got {value!r}')
 
     def http_method(self, value: Any, path: KeyPath) -> str:
         """How the number requests its Voice URL: GET or POST (as its Twilio setting says)."""
@@ -234,21 +240,6 @@ class _Reader(ValueReader):
             'fallback_url: expected a path like "/voice/fallback", an http(s):// URL'
             f" or false, got {value!r}",
         )
-
-    def params(self, value: Any, path: KeyPath) -> dict[str, str]:
-        """What Twilio adds to the call's requests: ``{ FromCity = "WARSAW", ... }``."""
-        if not isinstance(value, dict):
-            raise self.fail(path, 'params: expected a table like { FromCity = "WARSAW" }')
-        for name, text in value.items():
-            if name not in CALL_DETAILS:
-                raise self.fail(
-                    path + (name,),
-                    f"params: {name!r} is not a parameter Twilio adds to a call"
-                    f" (expected one of: {', '.join(CALL_DETAILS)})",
-                )
-            if not isinstance(text, str):
-                raise self.fail(path + (name,), f"params: {name} must be a text, got {text!r}")
-        return dict(value)
 
     def needs(self, value: Any, path: KeyPath) -> frozenset[str]:
         """What the call needs of an app built for the replay: some of ``NEEDS``."""
@@ -276,6 +267,6 @@ def _twice(key: str) -> str:
 
 def _spelled(key: str, prefix: str) -> tuple[str, str]:
     """How a tester writes a part at the top of a file, and inside ``[call]`` or ``[[calls]]``."""
-    if key == "steps":
-        return "[[steps]]", f"[[{prefix or 'calls.'}steps]]"
+    if key in _ARRAY_PARTS:
+        return f"[[{key}]]", f"[[{prefix or 'calls.'}{key}]]"
     return f"[{key}]", f"[{prefix or 'calls.'}{key}]"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.sim.engine.call_details import param_problem
 from hotline.sim.model import ScriptError
 from hotline.sim.scripts.model import Location
 from hotline.sim.scripts.sourcemap import SourceMap
@@ -100,6 +101,24 @@ class ValueReader:
         """Exactly ``true``."""
         if value is not True:
             raise self.fail(path, f"{key}: expected true, got {value!r}")
+
+    def voice_url(self, value: Any, path: KeyPath) -> str:
+        """The number's Voice URL, a path on the app (instead of the replay's ``--voice-path``)."""
+        if isinstance(value, str) and value.startswith("/"):
+            return value
+        raise self.fail(path, f'voice_url: expected a path like "/voice", got {value!r}')
+
+    def params(self, value: Any, path: KeyPath) -> dict[str, str]:
+        """Extra request parameters: a table of names to texts (whole numbers are written out)."""
+        if not isinstance(value, dict):
+            raise self.fail(path, 'params: expected a table like { agent = "a1" }')
+        params: dict[str, str] = {}
+        for name, item in value.items():
+            problem = param_problem(name, item)
+            if problem is not None:
+                raise self.fail(path + (name,), f"params: {problem}")
+            params[name] = str(item)
+        return params
 
     def maybe_false(self, data: Mapping[str, Any], key: str, path: KeyPath) -> str | None:
         """A text, ``false`` (returned as ``""``), or ``None`` when the key is absent."""
