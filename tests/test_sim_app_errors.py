@@ -18,8 +18,9 @@ from click.testing import CliRunner
 from flask import Flask
 from werkzeug.serving import make_server
 
+from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.simulator import CallResult, Simulator
-from hotline.sim.engine.transport import HTTPTransport, Transport, WSGITransport
+from hotline.sim.engine.transport import Transport, WSGITransport
 from hotline.sim.frontends.pytest_plugin import PhoneCall
 from hotline.sim.frontends.replay import replay
 from hotline.sim.model import AppUnusable, CallEnd, ExpectationFailed, Who

@@ -304,7 +304,7 @@ def test_replay_coverage_refuses_another_app(scripts: Path) -> None:
 def test_a_trail_from_a_server_gone_away_says_why() -> None:
     import socket
 
-    from hotline.sim.engine.transport import HTTPTransport
+    from hotline.sim.engine.http_transport import HTTPTransport
     from hotline.sim.hotline_aware.trails import fetch_trail
 
     with socket.create_server(("127.0.0.1", 0)) as placeholder:

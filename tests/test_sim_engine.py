@@ -13,7 +13,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from hotline.sim.engine.simulator import CallResult, Simulator
 from hotline.sim.engine.transport import WSGITransport
-from hotline.sim.engine.twiml import SUPPORTED, supported_table
+from hotline.sim.engine.twiml_contract import SUPPORTED, supported_table
 from hotline.sim.model import (
     CalleeBehaviour,
     CallEnd,

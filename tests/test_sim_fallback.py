@@ -17,8 +17,9 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from hotline.sim.engine.fallback import APPLICATION_ERROR
+from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.simulator import Simulator
-from hotline.sim.engine.transport import HTTPTransport, WSGITransport
+from hotline.sim.engine.transport import WSGITransport
 from hotline.sim.model import CallEnd, ConnectionFailed, Who
 from tests.sim_apps import AUTH_TOKEN, Hit, hits_of, say, twiml_app
 from tests.test_sim_engine import AT, BUYER, HOTLINE, ScriptCaller, digits, place, raw, twiml

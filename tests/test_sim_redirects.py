@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.simulator import CallResult, Simulator
-from hotline.sim.engine.transport import HTTPTransport, Transport, WSGITransport
+from hotline.sim.engine.transport import Transport, WSGITransport
 from hotline.sim.engine.webhooks import MAX_REDIRECTS
 from hotline.sim.model import CallEnd, RedirectFailed, Who
 from tests.sim_twilio_apps import AUTH_TOKEN, create_redirecting_app, requests_of

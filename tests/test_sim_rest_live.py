@@ -12,8 +12,9 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
+from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.simulator import DEFAULT_ACCOUNT_SID, CallResult, Simulator
-from hotline.sim.engine.transport import HTTPTransport, WSGITransport
+from hotline.sim.engine.transport import WSGITransport
 from hotline.sim.model import CalleeBehaviour, CallEnd, DialOutcome
 from hotline.sim.rest.http_client import (
     InProcessHttpClient,

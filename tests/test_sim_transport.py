@@ -14,13 +14,9 @@ from hypothesis import strategies as st
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.serving import make_server
 
+from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.simulator import Simulator
-from hotline.sim.engine.transport import (
-    HTTPTransport,
-    WebhookResponse,
-    WSGITransport,
-    form_encode,
-)
+from hotline.sim.engine.transport import WebhookResponse, WSGITransport, form_encode
 from hotline.sim.model import CallEnd, CallerInput, InputKind, WebhookFailed
 from tests.sim_apps import AUTH_TOKEN, hits_of, raw_wsgi_app, say, twiml_app
 from tests.test_sim_engine import AT, BUYER, HOTLINE, ScriptCaller, twiml

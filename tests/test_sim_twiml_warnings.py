@@ -2,9 +2,9 @@
 
 Twilio logs warning 12200 for an unknown attribute and carries on; the simulator shows it in the
 report and plays the verb without it. ``strict`` refuses it. Every attribute Twilio documents for
-the verbs the simulator plays is in ``twiml.SUPPORTED``, so warnings only come for unknown ones
-(or the few documented ones it knows but cannot play). Twilio verbs it does not play are refused
-by name.
+the verbs the simulator plays is in ``twiml_contract.SUPPORTED``, so warnings only come for unknown
+ones (or the few documented ones it knows but cannot play). Twilio verbs it does not play are
+refused by name.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from twilio.twiml.voice_response import Client, Dial, Enqueue, VoiceResponse
 
 from hotline.sim.engine.simulator import CallResult, Simulator
 from hotline.sim.engine.transport import WSGITransport
-from hotline.sim.engine.twiml import SUPPORTED, parse, supported_table
+from hotline.sim.engine.twiml import parse
+from hotline.sim.engine.twiml_contract import SUPPORTED, supported_table
 from hotline.sim.engine.twiml_warnings import NOT_PLAYED
 from hotline.sim.frontends.pytest_plugin import PhoneCall
 from hotline.sim.frontends.replay import replay
@@ -275,6 +276,7 @@ def test_dial_checks_warnings_and_takes_strict(dial: Dial_) -> None:
 
 def test_the_docs_table_is_the_contract() -> None:
     docs = (Path(__file__).parent.parent / "docs" / "simulator.md").read_text(encoding="utf-8")
-    assert supported_table() in docs  # regenerate with twiml.supported_table() after a change
+    # After a change, regenerate the table with twiml_contract.supported_table().
+    assert supported_table() in docs
     for verb in NOT_PLAYED:
         assert f"| `<{verb}>` |" in docs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.sim.engine.twiml import SUPPORTED
+from hotline.sim.engine.twiml_contract import SUPPORTED
 from hotline.sim.engine.verbs import HANDLERS
 
 

@@ -9,8 +9,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from hotline.sim.engine.clock import Timing
+from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.signing import Signer
-from hotline.sim.engine.transport import HTTPTransport, Transport, WSGITransport
+from hotline.sim.engine.transport import Transport, WSGITransport
 from hotline.sim.engine.webhooks import Webhooks
 from hotline.sim.model import ConnectionFailed, ErrorStatus, NotTwiML, RunawayCall, Who
 from tests.sim_apps import AUTH_TOKEN, hits_of, raw_wsgi_app, say, twiml_app

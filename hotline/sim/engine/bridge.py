@@ -1,12 +1,14 @@
 """Two calls talking to each other: an agent's ``<Dial><Queue>`` and the caller it dequeued.
 
 Whoever leaves first (hangs up, is redirected, reaches a time limit) ends the talk for the
-other, who goes on with the TwiML after its ``<Dial>`` or ``<Enqueue>``.
+other, who goes on with the TwiML after its ``<Dial>`` or ``<Enqueue>``. ``Dequeued`` is what
+the caller waiting in ``<Enqueue>`` hears when an agent takes them onto the bridge.
 """
 
 from __future__ import annotations
 
-from hotline.sim.engine.call import CallState, PartyLeft
+from hotline.sim.engine.call import CallState
+from hotline.sim.engine.interrupts import PartyLeft
 from hotline.sim.engine.world import World
 
 
@@ -44,3 +46,20 @@ class TwoWayBridge:
         for other in self.parties:
             if other is not call and other.actor is not None:
                 self.world.interrupt(other.actor, PartyLeft())
+
+
+class Dequeued(Exception):
+    """Another call's ``<Dial><Queue>`` took this caller out of its queue to talk to them.
+
+    ``url``: the ``<Queue url>`` TwiML to play to this caller first (``method``); ``dialer``: the
+    call that dequeued them; ``bridge``: where the two talk.
+    """
+
+    def __init__(
+        self, dialer: CallState, bridge: TwoWayBridge, url: str | None, method: str
+    ) -> None:
+        super().__init__(f"dequeued by {dialer.sid}")
+        self.dialer = dialer
+        self.bridge = bridge
+        self.url = url
+        self.method = method

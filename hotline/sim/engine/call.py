@@ -1,8 +1,10 @@
-"""One call in progress: its clock, legs, transcript, SIDs and its requests (``webhooks.py``).
+"""One call in progress: ``CallState`` (clock, legs, transcript, SIDs, requests) and its ``Leg``s.
 
-``CallState`` is what every verb handler (``engine``, ``gathering``, ``dialing``, ``queueing``)
+``CallState`` is what every verb handler (``verbs``, ``gathering``, ``dialing``, ``queueing``...)
 receives: it plays a document on a leg by dispatching each verb to the handler table it was given,
-so this module imports none of them.
+so this module imports none of them. ``Network`` is what a call asks of the calls it shares a world
+with (its methods take a ``CallState``, so it stays beside it); what breaks into a call's TwiML
+from outside is in ``interrupts.py``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from hotline.sim.engine import twiml
 from hotline.sim.engine.callees import CalleeBook
+from hotline.sim.engine.interrupts import AgentAnswered, CallOver
 from hotline.sim.engine.transport import WebhookResponse
 from hotline.sim.engine.twiml import Document, Verb
+from hotline.sim.engine.twiml_contract import SUPPORTED
 from hotline.sim.engine.webhooks import CallSettings, Webhooks
 from hotline.sim.engine.world import Actor, CallClock, World
 from hotline.sim.model import (
@@ -34,7 +37,7 @@ from hotline.sim.model import (
 
 API_VERSION = "2010-04-01"
 
-_CALLER_VERBS = frozenset(twiml.SUPPORTED["Response"].children) - {"Leave"}
+_CALLER_VERBS = frozenset(SUPPORTED["Response"].children) - {"Leave"}
 
 
 @dataclass(frozen=True)
@@ -57,78 +60,6 @@ class Stop(Enum):
 
 #: What playing a verb leads to: a new document, a stop, or None to go on with the next verb.
 Step = Document | Stop | None
-
-
-class CallOver(Exception):
-    """The call ended in the middle of something (caller hung up, max duration, <Hangup>).
-
-    ``limit``: the call was cut at the engine's ``max_duration``, not ended by anyone on it.
-    """
-
-    def __init__(self, end: CallEnd, reason: str, *, limit: bool = False) -> None:
-        super().__init__(reason)
-        self.end = end
-        self.reason = reason
-        self.limit = limit
-
-
-class AgentAnswered(Exception):
-    """The queue's agent picked up while the caller was listening to the wait music."""
-
-
-class Redirected(Exception):
-    """The call was given new TwiML from outside (a REST update): drop what it plays, play that.
-
-    ``url`` (fetched with ``method``) or ``twiml`` (a document given inline); ``queue_result`` is
-    what an ``<Enqueue>`` the call was waiting in posts to its action.
-    """
-
-    def __init__(
-        self,
-        url: str | None = None,
-        method: str = "POST",
-        twiml: bytes | None = None,
-        *,
-        why: str = "the call was updated through the REST API",
-        queue_result: str = "redirected",
-        base: str = "",
-    ) -> None:
-        super().__init__(why)
-        self.base = base  # what relative URLs in inline TwiML resolve against
-        self.url = url
-        self.method = method
-        self.twiml = twiml
-        self.why = why
-        self.queue_result = queue_result
-
-
-class Dequeued(Exception):
-    """Another call's ``<Dial><Queue>`` took this caller out of its queue to talk to them.
-
-    ``url``: the ``<Queue url>`` TwiML to play to this caller first (``method``); ``dialer``: the
-    call that dequeued them; ``bridge``: where the two talk.
-    """
-
-    def __init__(self, dialer: CallState, bridge: Bridge, url: str | None, method: str) -> None:
-        super().__init__(f"dequeued by {dialer.sid}")
-        self.dialer = dialer
-        self.bridge = bridge
-        self.url = url
-        self.method = method
-
-
-class PartyLeft(Exception):
-    """The other side of a bridge (or the room a leg talks in) changed: look again."""
-
-
-class Bridge(Protocol):
-    """Where two calls talk (``bridge.py``)."""
-
-    def talk(self, call: CallState, limit: float) -> None:
-        """Stay on the bridge until the other side leaves, the call ends or ``limit`` s pass."""
-
-    def leave(self, call: CallState) -> None:
-        """``call`` is gone: the other side hears it at once."""
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import urljoin
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.call import API_VERSION, CallOver, CallState, Leg, Step
+from hotline.sim.engine.call import API_VERSION, CallState, Leg, Step
+from hotline.sim.engine.interrupts import CallOver
 from hotline.sim.engine.playback import play_segments, segment
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallEnd, CallerInput, ExpectationFailed, InputKind, Prompt

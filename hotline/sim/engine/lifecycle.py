@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.call import CallOver, CallState, QueueVisit, Redirected, Stop
+from hotline.sim.engine.call import CallState, QueueVisit, Stop
 from hotline.sim.engine.callees import number_key
 from hotline.sim.engine.fallback import APPLICATION_ERROR, failed_ending
+from hotline.sim.engine.interrupts import CallOver, Redirected
 from hotline.sim.engine.status_callbacks import (
     StatusSettings,
     final_status,

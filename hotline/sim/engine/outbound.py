@@ -14,8 +14,9 @@ from collections.abc import Set
 from dataclasses import dataclass
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.call import CallOver, CallState
+from hotline.sim.engine.call import CallState
 from hotline.sim.engine.callees import Ring
+from hotline.sim.engine.interrupts import CallOver
 from hotline.sim.engine.lifecycle import CallResult, FirstDocument, run_call
 from hotline.sim.engine.network import Network
 from hotline.sim.engine.status_callbacks import StatusSettings, send_status_callback

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.call import CallOver, CallState, Leg
+from hotline.sim.engine.call import CallState, Leg
 from hotline.sim.engine.clock import Timing
+from hotline.sim.engine.interrupts import CallOver
 from hotline.sim.engine.twiml import Verb
 from hotline.sim.model import CallEnd, WebhookFailed
 

@@ -14,19 +14,10 @@ import json
 from urllib.parse import urljoin
 
 from hotline.sim.engine import twiml
-from hotline.sim.engine.call import (
-    AgentAnswered,
-    CallOver,
-    CallState,
-    Dequeued,
-    Leg,
-    PartyLeft,
-    QueueVisit,
-    Redirected,
-    Step,
-    Stop,
-)
+from hotline.sim.engine.bridge import Dequeued
+from hotline.sim.engine.call import CallState, Leg, QueueVisit, Step, Stop
 from hotline.sim.engine.callees import queue_behaviour
+from hotline.sim.engine.interrupts import AgentAnswered, CallOver, PartyLeft, Redirected
 from hotline.sim.engine.playback import Segment, play_segments
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallEnd, QueueBehaviour, WebhookFailed, Who

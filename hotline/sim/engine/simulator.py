@@ -1,18 +1,20 @@
 """The simulator engine: place a call against any Twilio voice app and play its TwiML like Twilio.
 
 ``Simulator.place_call`` posts the signed voice webhook, interprets the TwiML answered (see
-``twiml.SUPPORTED``), asks the ``Caller`` for input at each Gather and Record, rings dialled
-numbers as their ``CalleeBehaviour`` says (running ``<Number url>`` whispers on the callee's own
-leg), holds queued callers per ``QueueBehaviour``, and returns a ``CallResult`` with the whole
-``Transcript``. Time is virtual (``clock.py``); every SID is derived from a seed, so a call
-replayed with the same inputs gives the same transcript.
+``twiml_contract.SUPPORTED``), asks the ``Caller`` for input at each Gather and Record, rings
+dialled numbers as their ``CalleeBehaviour`` says (running ``<Number url>`` whispers on the
+callee's own leg), holds queued callers per ``QueueBehaviour``, and returns a ``CallResult`` with
+the whole ``Transcript``. Time is virtual (``clock.py``); every SID is derived from a seed, so a
+call replayed with the same inputs gives the same transcript.
 
-This module holds the ``Simulator`` and a call's run from first ring to end; the rest is split
-by concern: ``call.py`` (a call's running state and the webhooks it posts), ``verbs.py`` (which
-function plays each verb; Say, Play, Pause, Redirect, Hangup, Reject), ``playback.py`` (what a
-listener hears), ``gathering.py`` (Gather, Record), ``dialing.py`` (Dial to numbers, whispers,
-Queue), ``queueing.py`` (Enqueue, waitUrl, Leave) and ``status_callbacks.py`` (the events
-posted to the number's status callback).
+This module holds the ``Simulator``; the rest is split by concern: ``lifecycle.py`` (a call's
+run from first ring to end), ``call.py`` (a call's running state and its legs), ``interrupts.py``
+(what breaks into a call), ``webhooks.py`` (the requests it posts), ``verbs.py`` (which function
+plays each verb; Say, Play, Pause, Redirect, Hangup, Reject), ``playback.py`` (what a listener
+hears), ``gathering.py`` (Gather, Record), ``dialing.py`` (Dial to numbers, clients, SIP,
+whispers), ``dial_queue.py`` (Dial to a Queue), ``conferencing.py`` (Dial to a Conference),
+``queueing.py`` (Enqueue, waitUrl, Leave) and ``status_callbacks.py`` (the events posted to the
+number's status callback). Several calls on one clock: ``session.py``, ``network.py``.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Twilio documents warning 12200 ("Schema validation warning") for TwiML that does not match its
 schema, misspelled or unknown attributes among the causes, and goes on with the call. The engine
-does the same with an attribute it does not know (not in ``twiml.SUPPORTED``) or knows but does
-not play (an element's ``unplayed`` attributes): a ``TwiMLWarning`` the call's transcript shows
+does the same with an attribute it does not know (not in ``twiml_contract.SUPPORTED``) or knows but
+does not play (an element's ``unplayed`` attributes): a ``TwiMLWarning`` the call's transcript shows
 (event kind ``warning``), and the verb plays without it. ``strict`` parsing refuses both instead
 (``UnsupportedTwiML``), for testers who want every attribute accounted for.
 

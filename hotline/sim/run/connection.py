@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from hotline.sim.engine.clock import AppTime
+from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.simulator import Simulator
-from hotline.sim.engine.transport import HTTPTransport, Transport, WSGIApp, WSGITransport
+from hotline.sim.engine.transport import Transport, WSGIApp, WSGITransport
 from hotline.sim.model import AppUnusable, ScriptError
 from hotline.sim.run import rest_wiring
 from hotline.sim.scripts.model import NEEDS, CallScript
