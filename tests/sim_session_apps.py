@@ -6,9 +6,14 @@ Twilio's signature like a real one, and keeps its state per app: one app serves 
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
+from twilio.rest import Client
 from twilio.twiml.voice_response import Conference, Dial, Gather, VoiceResponse
+
+from hotline.sim.rest.http_client import http_client_from_env
 
 AUTH_TOKEN = "session-auth-token"
 
@@ -137,6 +142,37 @@ def create_meeting_line() -> Flask:
     def left() -> Response:
         response = VoiceResponse()
         response.say("The standup is over. Goodbye.")
+        return _twiml(response)
+
+    return app
+
+
+def create_callback_line() -> Flask:
+    """A line that texts every caller and calls the seller back through Twilio's REST API.
+
+    Its ``Client`` is built once, from the environment as a deployed app would be
+    (``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN``, and ``TWILIO_API_URL`` for the stand-in).
+    """
+    app = _signed_app("sim_callback_line")
+    client = Client(
+        os.environ["TWILIO_ACCOUNT_SID"], AUTH_TOKEN, http_client=http_client_from_env()
+    )
+
+    @app.post("/voice")
+    def voice() -> Response:
+        caller = request.form["From"]
+        client.messages.create(to=caller, from_=request.form["To"], body="We will call you back.")
+        client.calls.create(
+            to="+48600300400", from_=request.form["To"], url=request.url_root + "seller"
+        )
+        response = VoiceResponse()
+        response.say("We texted you. Goodbye.")
+        return _twiml(response)
+
+    @app.post("/seller")
+    def seller() -> Response:
+        response = VoiceResponse()
+        response.say("A buyer asked for a call back.")
         return _twiml(response)
 
     return app

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from werkzeug.serving import make_server
 
 from hotline.sim.frontends.replay import replay
 from hotline.sim.model import ScriptError
 from hotline.sim.scripts.reader import parse_script
-from tests.sim_session_apps import AUTH_TOKEN
+from tests.sim_session_apps import AUTH_TOKEN, create_callback_line
 
 APP = "tests.sim_session_apps:create_support_line"
 
@@ -105,3 +108,76 @@ def test_rest_request_mistakes_name_their_line(lines: str, message: str) -> None
     text = HEADER + "[[rest]]\n" + lines + "\n"
     with pytest.raises(ScriptError, match=r"s\.toml:\d+: .*" + re.escape(message)):
         parse_script(text, "s.toml")
+
+
+ACCOUNT = "AC" + "5" * 32
+CALLBACK_SCRIPT = """
+[call]
+name = "texted and called back"
+at = "2026-03-30T10:00:00+02:00"
+from = "+48601100200"
+to = "+48221000000"
+[dialled]
+"+48600300400" = "answer"
+[[steps]]
+hear = "We texted you."
+[[expect.messages]]
+to = "+48601100200"
+body = "call you back"
+[[expect.outbound]]
+to = "+48600300400"
+status = "completed"
+heard = "asked for a call back"
+"""
+
+
+def test_an_app_built_in_process_reaches_the_rest_stand_in(tmp_path: Path) -> None:
+    script = tmp_path / "callback.toml"
+    script.write_text(CALLBACK_SCRIPT, encoding="utf-8")
+    env = {"TWILIO_ACCOUNT_SID": ACCOUNT, "TWILIO_AUTH_TOKEN": AUTH_TOKEN}
+    app = "tests.sim_session_apps:create_callback_line"
+    result = CliRunner().invoke(replay, [str(script), "--app", app], env=env)
+    assert result.exit_code == 0, result.output
+    wrong = script.read_text().replace('body = "call you back"', 'body = "call you never"')
+    script.write_text(wrong, encoding="utf-8")
+    result = CliRunner().invoke(replay, [str(script), "--app", app], env=env)
+    assert result.exit_code == 1
+    assert "call you never" in result.output
+
+
+def test_a_running_app_reaches_the_stand_in_on_the_rest_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a free port for the stand-in, known before the app starts
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
+    monkeypatch.setenv("TWILIO_API_URL", f"http://127.0.0.1:{port}")
+    server = make_server("127.0.0.1", 0, create_callback_line(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    script = tmp_path / "callback.toml"
+    script.write_text(CALLBACK_SCRIPT, encoding="utf-8")
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        options = ["--url", url, "--rest-port", str(port), "--auth-token", AUTH_TOKEN]
+        result = CliRunner().invoke(replay, [str(script), *options])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert f"stood in for at http://127.0.0.1:{port}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--rest-port", "8123"], "--rest-port is for --url"),
+        (["--url", "http://127.0.0.1:1", "--rest-port", "8123", "-j", "2"], "needs -j 1"),
+        (["--account-sid", "AC123"], "expected AC and 32 hex digits"),
+    ],
+)
+def test_rest_options_refuse_what_cannot_work(options: list[str], message: str) -> None:
+    result = CliRunner().invoke(replay, ["tests/calls/menu", *options])
+    assert result.exit_code == 2
+    assert message in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,6 +69,13 @@ def target_options(command: F) -> F:
             " In-process apps always reach it (TWILIO_API_URL=inprocess://hotline-sim).",
         ),
         click.option(
+            "--account-sid",
+            envvar="TWILIO_ACCOUNT_SID",
+            default=None,
+            help="The account the calls are of: their AccountSid, and the REST stand-in's"
+            " credentials with the auth token [env: TWILIO_ACCOUNT_SID; default: a fixed one].",
+        ),
+        click.option(
             "--auth-token",
             envvar="TWILIO_AUTH_TOKEN",
             default=None,
@@ -90,6 +98,11 @@ def target_options(command: F) -> F:
             raise click.UsageError(
                 f"choose one of --config, --app, --url (got {', '.join(chosen)})"
             )
+        account = kwargs["account_sid"]
+        if account is not None and not re.fullmatch(r"AC[0-9a-fA-F]{32}", account):
+            raise click.BadParameter(
+                f"expected AC and 32 hex digits, got {account!r}", param_hint="--account-sid"
+            )
         if kwargs["rest_port"] is not None and not kwargs["url"]:
             raise click.UsageError(
                 "--rest-port is for --url: an in-process app reaches the REST stand-in already"
@@ -110,6 +123,7 @@ def target_options(command: F) -> F:
             strict=kwargs.pop("strict"),
             fallback_url=kwargs.pop("fallback_url"),
             rest_port=kwargs.pop("rest_port"),
+            account_sid=kwargs.pop("account_sid"),
         )
         return command(**kwargs)
 

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.http_transport import HTTPTransport
-from hotline.sim.engine.simulator import Simulator
+from hotline.sim.engine.simulator import DEFAULT_ACCOUNT_SID, Simulator
 from hotline.sim.engine.transport import Transport, WSGIApp, WSGITransport
 from hotline.sim.model import AppUnusable, ScriptError
 from hotline.sim.run import rest_wiring
@@ -53,6 +53,7 @@ class Target:
     voice_method: str = "POST"
     strict: bool = False
     rest_port: int | None = None  # with ``url``: serve the REST stand-in on this local port
+    account_sid: str | None = None  # None: the app's own (``account_sid`` attribute), else ours
 
     def describe(self) -> str:
         """Say what is being called, for the progress line."""
@@ -120,6 +121,7 @@ class Target:
         # An app built for the simulator may say which tokens and public URL it expects.
         auth_token = self.auth_token or getattr(app, "auth_token", None) or ""
         api_token = self.api_token or getattr(app, "api_token", None)
+        account_sid = self.account_sid or getattr(app, "account_sid", None) or DEFAULT_ACCOUNT_SID
         base_url = self.base_url or self.url or getattr(app, "base_url", None) or "http://localhost"
         return Connection(
             transport,
@@ -130,6 +132,7 @@ class Target:
             salt,
             voice_method=self.voice_method,
             strict=self.strict,
+            account_sid=account_sid,
         )
 
 
@@ -152,6 +155,7 @@ class Connection:
     sid_salt: str = ""
     voice_method: str = "POST"
     strict: bool = False
+    account_sid: str = DEFAULT_ACCOUNT_SID  # the account the calls (and the REST stand-in) are of
 
     def seed(self, seed: str) -> str:
         """The seed of a call's SIDs: ``seed``, salted for a running server."""
@@ -181,6 +185,7 @@ class Connection:
             fallback_url=fallback or None,
             voice_method=voice_method or self.voice_method,
             strict=self.strict if strict is None else strict,
+            account_sid=self.account_sid,
         )
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections
