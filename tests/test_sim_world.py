@@ -1,4 +1,4 @@
-"""The simulator's world: actors take turns on one virtual clock, in time order, deterministically."""
+"""The simulator's world: actors take turns on one virtual clock, in time order."""
 
 from __future__ import annotations
 
