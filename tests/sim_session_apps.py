@@ -144,6 +144,18 @@ def create_meeting_line() -> Flask:
         response.say("The standup is over. Goodbye.")
         return _twiml(response)
 
+    @app.post("/hold-music")
+    def hold_music() -> Response:
+        response = VoiceResponse()
+        response.say("You are on hold.")
+        return _twiml(response)
+
+    @app.post("/notice")
+    def notice() -> Response:
+        response = VoiceResponse()
+        response.say("Two minutes left.")
+        return _twiml(response)
+
     return app
 
 

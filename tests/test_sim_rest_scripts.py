@@ -181,3 +181,75 @@ def test_rest_options_refuse_what_cannot_work(options: list[str], message: str) 
     result = CliRunner().invoke(replay, ["tests/calls/menu", *options])
     assert result.exit_code == 2
     assert message in result.output
+
+
+MEETING_SCRIPT = """
+[call]
+name = "a console runs the standup"
+at = "2026-03-30T09:00:00+02:00"
+from = "+48601100200"
+to = "+48221000000"
+[dialled]
+"+48600300400" = { outcome = "answer", after = 2, talk = 600 }
+[[steps]]
+hear = "Joining the standup."
+[[steps]]
+hear = "Two minutes left."
+[[steps]]
+hear = "You are on hold."
+[[steps]]
+hear = "The standup is over. Goodbye."
+[expect]
+conference = "standup"
+[[expect.outbound]]
+to = "+48600300400"
+status = "completed"
+[[rest]]
+at = 10
+post = "Conferences/{ConferenceSid:standup}/Participants.json"
+data = { From = "+48221000000", To = "+48600300400", Label = "seller" }
+status = 201
+[[rest]]
+at = 20
+post = "Conferences/{ConferenceSid:standup}.json"
+data = { AnnounceUrl = "/notice" }
+[[rest]]
+at = 30
+post = "Conferences/{ConferenceSid:standup}/Participants/{CallSid}.json"
+data = { Hold = true, HoldUrl = "/hold-music", HoldMethod = "POST" }
+[[rest]]
+at = 40
+delete = "Conferences/{ConferenceSid:standup}/Participants/seller.json"
+status = 204
+[[rest]]
+at = 50
+post = "Conferences/{ConferenceSid:standup}.json"
+data = { Status = "completed" }
+"""
+
+
+def test_a_script_runs_a_conference_through_the_rest_api(tmp_path: Path) -> None:
+    script = tmp_path / "meeting.toml"
+    script.write_text(MEETING_SCRIPT, encoding="utf-8")
+    report = tmp_path / "report.json"
+    app = "tests.sim_session_apps:create_meeting_line"
+    options = ["--app", app, "--auth-token", AUTH_TOKEN, "--json", str(report)]
+    result = CliRunner().invoke(replay, [str(script), *options])
+    assert result.exit_code == 0, result.output
+    (call,) = json.loads(report.read_text())["calls"]
+    rest = [
+        (e["at"][11:19], e["text"].split(" → ")[1])
+        for e in call["transcript"]
+        if e["kind"] == "rest"
+    ]
+    assert rest == [
+        ("09:00:10", "201"),
+        ("09:00:20", "200"),
+        ("09:00:30", "200"),
+        ("09:00:40", "204"),
+        ("09:00:50", "200"),
+    ]
+    left = [
+        e for e in call["transcript"] if e["kind"] == "conference" and e["text"].startswith("left")
+    ]
+    assert [e["at"][11:19] for e in left] == ["09:00:50"]
