@@ -42,14 +42,7 @@ def dial_queue(
     announce_ring(call, ring)
     if not ring.answers:
         call.spend(timeout)
-        call.emit(Who.TWILIO, "no-bridge", "no-answer")
-        return {
-            "DialCallStatus": "no-answer",
-            "DialCallSid": call.new_sid("CA"),
-            "DialCallDuration": "0",
-            "QueueSid": queue_sid,
-            "DialBridged": "false",
-        }
+        return _nobody(call, queue_sid, {})
     call.spend(ring.behaviour.ring_seconds)
     dequeued_sid = call.new_sid("CA")
     answered = call.clock.elapsed
@@ -102,14 +95,7 @@ def _dequeue_live(
             network.stop_awaiting(call, name)
         member = network.take_member(call, name)
     if member is None:
-        call.emit(Who.TWILIO, "no-bridge", "no-answer", detail={"queue": name})
-        return {
-            "DialCallStatus": "no-answer",
-            "DialCallSid": call.new_sid("CA"),
-            "DialCallDuration": "0",
-            "QueueSid": queue_sid,
-            "DialBridged": "false",
-        }
+        return _nobody(call, queue_sid, {"queue": name})
     bridge = TwoWayBridge(network.world)
     bridge.join(call)
     bridge.join(member)
@@ -131,4 +117,16 @@ def _dequeue_live(
         "DialCallDuration": str(round(call.clock.elapsed - answered)),
         "QueueSid": queue_sid,
         "DialBridged": "true",
+    }
+
+
+def _nobody(call: CallState, queue_sid: str, detail: dict[str, str]) -> dict[str, str]:
+    """The Dial's outcome when no caller was taken before its timeout."""
+    call.emit(Who.TWILIO, "no-bridge", "no-answer", detail=detail)
+    return {
+        "DialCallStatus": "no-answer",
+        "DialCallSid": call.new_sid("CA"),
+        "DialCallDuration": "0",
+        "QueueSid": queue_sid,
+        "DialBridged": "false",
     }
