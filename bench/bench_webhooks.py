@@ -218,9 +218,9 @@ def _print_stage(round_: int, connections: int, done: Iterable[Run]) -> None:
 
 
 def _started(db: Path, sids: Sequence[str]) -> list[str]:
-    """Those of ``sids`` that hotline has a call row for."""
+    """Those of ``sids`` that hotline has started a call for (its first row is in)."""
     with contextlib.closing(sqlite3.connect(db)) as conn:
-        stored = {sid for (sid,) in conn.execute("SELECT sid FROM calls")}
+        stored = {sid for (sid,) in conn.execute("SELECT call_sid FROM call_events WHERE seq = 1")}
     return [sid for sid in sids if sid in stored]
 
 

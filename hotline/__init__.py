@@ -24,6 +24,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.ivr.flow_file import load_flow
     from hotline.store import database as store
     from hotline.web import api, health, limits, security, voice
+    from hotline.web.form import WebhookRequest
 
     settings = load_settings(config)
     settings.flow_file()  # a missing folder or file is an error naming its config key
@@ -35,6 +36,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
                 f"(it has: {', '.join(flow.languages)})"
             )
     app = Flask(__name__)
+    app.request_class = WebhookRequest
     limits.init_app(app, settings.max_request_bytes)
     security.init_app(app, settings)
     the_store = store.init_app(app, settings)  # refuses a missing or unmigrated database

@@ -1,4 +1,4 @@
-"""The webhooks' call store: load, save only what changed with one event, sessions join the save."""
+"""The webhooks' call store: load the latest row, append one row a step, sessions join the save."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from hotline.messages.threads import open_thread
 from hotline.rules.routing import Party
@@ -24,7 +24,7 @@ from hotline.store.callstore import (
     statements,
 )
 from hotline.store.database import Store
-from hotline.store.models import CallEventRow, CallRow, OutboxRow, ThreadRow
+from hotline.store.models import CallEventRow, OutboxRow, ThreadRow
 from tests.conftest import postgresql_dialect
 
 SID = "CA00000000000000000000000000000001"
@@ -65,17 +65,22 @@ def new_call(sid: str = SID, **changes: Any) -> CallState:
 
 
 def stored(store: Store, sid: str = SID) -> dict[str, Any] | None:
-    """The call's row as the ORM reads it (None when there is none)."""
+    """The call's state as the ORM reads it from its latest row (None when there is none)."""
     with store.session() as session:
-        row = session.get(CallRow, sid)
-        return None if row is None else {name: getattr(row, name) for name in COLUMNS}
+        row = session.scalars(
+            select(CallEventRow).where(CallEventRow.call_sid == sid).order_by(CallEventRow.seq)
+        ).all()[-1:]
+        if not row:
+            return None
+        names = {"sid": "call_sid", "updated_at": "at", "step": "call_step"}
+        return {name: getattr(row[0], names.get(name, name)) for name in COLUMNS}
 
 
 def events(store: Store, sid: str = SID) -> list[tuple[str, datetime, str, str | None, str]]:
     """The call's events, oldest first."""
     with store.session() as session:
         rows = session.scalars(
-            select(CallEventRow).where(CallEventRow.call_sid == sid).order_by(CallEventRow.id)
+            select(CallEventRow).where(CallEventRow.call_sid == sid).order_by(CallEventRow.seq)
         )
         return [(r.call_sid, r.at, r.step, r.input, r.decision) for r in rows]
 
@@ -196,7 +201,7 @@ def test_a_second_save_of_the_same_work_writes_only_what_changed_since_the_first
     assert (row["topic"], row["step"]) == ("warehouse", "question")
 
 
-def test_a_retried_first_webhook_leaves_the_row_but_records_its_event(store: Store) -> None:
+def test_a_retried_first_webhook_leaves_the_call_but_records_its_event(store: Store) -> None:
     first = new_call(language="pl", step="menu")
     retry = new_call(language="en", step="welcome", updated_at=START + timedelta(seconds=2))
 
@@ -207,7 +212,10 @@ def test_a_retried_first_webhook_leaves_the_row_but_records_its_event(store: Sto
         work_a.save(first, "welcome", None, "polish > menu")
         work_b.save(retry, "welcome", None, "english > welcome")
 
-    assert stored(store) == dataclasses.asdict(first)
+    # The call as the first run made it; its time is that of its latest event, the retry's.
+    assert stored(store) == dataclasses.asdict(
+        dataclasses.replace(first, updated_at=START + timedelta(seconds=2))
+    )
     assert events(store) == [
         (SID, START, "welcome", None, "polish > menu"),
         (SID, START + timedelta(seconds=2), "welcome", None, "english > welcome"),
@@ -250,14 +258,14 @@ def test_a_value_the_store_refuses_fails_the_save_before_it_takes_the_lock(
     assert events(store) == [(SID, START, "welcome", None, "menu")]
 
 
-def test_a_failed_event_rolls_back_the_call_change(store: Store, write_locked: Any) -> None:
+def test_a_refused_step_leaves_the_call_as_it_was(store: Store, write_locked: Any) -> None:
     save_new(store, new_call())
 
     with CallWork(store) as work:
         call = work.load(SID)
         assert call is not None
         call.topic = "delivery"
-        # The UPDATE has run when the event (its decision is required) is refused.
+        # The row (its decision is required) is refused inside the write transaction.
         with pytest.raises(sqlite3.IntegrityError, match="NOT NULL"):
             work.save(call, "menu", "1", None)  # type: ignore[arg-type]
         assert write_locked()
@@ -354,17 +362,22 @@ def test_statements_are_prepared_once_per_store(store: Store, db_path: Path) -> 
         other.engine.dispose()
 
 
-def test_updates_are_prepared_once_per_column_set(store: Store) -> None:
-    sql = statements(store)
+def test_a_step_is_one_read_and_one_insert_and_no_update(store: Store) -> None:
+    save_new(store, new_call())
+    ran: list[str] = []
 
-    step = sql.update(("step",))
+    @event.listens_for(store.engine, "checkout")
+    def _trace(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.set_trace_callback(ran.append)
 
-    assert sql.update(("step",)) is step
-    assert sql.update(("step", "topic")) is not step
-    assert sql.update(("topic", "step")) is not sql.update(("step", "topic"))
-    assert step.names == ("step", "call_sid")
-    assert "topic" not in step.sql
-    assert sql.update(("step", "topic")).names == ("step", "topic", "call_sid")
+    with CallWork(store) as work:
+        call = work.load(SID)
+        assert call is not None
+        call.topic, call.step = "delivery", "queue"
+        work.save(call, "menu", "2", "delivery > queue")
+
+    assert [sql.split()[0] for sql in ran] == ["SELECT", "BEGIN", "INSERT", "COMMIT"]
+    assert stored(store) == dataclasses.asdict(new_call(topic="delivery", step="queue"))
 
 
 @pytest.mark.parametrize(
@@ -380,9 +393,9 @@ def test_statements_for_each_dialect(
     sql = CallStatements(dialect or store.engine.dialect)
 
     assert sql.begin == begin
-    assert "ON CONFLICT (sid) DO NOTHING" in sql.insert.sql
-    assert placeholder in sql.insert.sql
-    assert placeholder in sql.select.sql
+    assert sql.append.sql.endswith("ON CONFLICT (call_sid, seq) DO NOTHING")  # no RETURNING
+    assert placeholder.replace("sid", "call_sid") in sql.append.sql
+    assert placeholder in sql.latest.sql
 
 
 def test_record_failure_adds_an_event(store: Store) -> None:
@@ -392,6 +405,8 @@ def test_record_failure_adds_an_event(store: Store) -> None:
     record_failure(store, SID, at, "menu", "ValueError")
 
     assert events(store)[-1] == (SID, at, "menu", None, "failed (ValueError) > apology")
+    # The note carries the call's state on: the call is as it was, as of the note.
+    assert stored(store) == dataclasses.asdict(new_call(updated_at=at))
 
 
 def test_record_failure_of_an_unknown_call_leaves_no_orphan_event(store: Store) -> None:
@@ -401,7 +416,6 @@ def test_record_failure_of_an_unknown_call_leaves_no_orphan_event(store: Store) 
 
     assert events(store, "CAunknown") == []
     with store.session() as session:
-        assert session.scalars(select(CallRow.sid)).all() == [SID]
         assert set(session.scalars(select(CallEventRow.call_sid))) == {SID}
 
 

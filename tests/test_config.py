@@ -23,7 +23,7 @@ from hotline.config.settings import (
 )
 from hotline.config.values import DATABASE_URL_ENV, LANGUAGE_MAX
 from hotline.errors import ConfigError
-from hotline.store.models import CallRow, OrderRow, SellerRow
+from hotline.store.models import CallEventRow, OrderRow, SellerRow
 from tests.conftest import ROOT, shipped_config
 
 SOURCE = "<config mapping>"
@@ -374,7 +374,7 @@ def test_column_limits_match_the_store() -> None:
     assert SellerRow.__table__.c.id.type.length == SELLER_ID_MAX
     assert SellerRow.__table__.c.name.type.length == SELLER_NAME_MAX
     assert OrderRow.__table__.c.id.type.length == ORDER_ID_MAX
-    assert CallRow.__table__.c.language.type.length == LANGUAGE_MAX
+    assert CallEventRow.__table__.c.language.type.length == LANGUAGE_MAX
 
 
 def test_bad_database_url_env_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

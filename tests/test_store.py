@@ -28,7 +28,6 @@ from tests.conftest import ROOT, shipped_config
 
 TABLES = {
     "alembic_version",
-    "calls",
     "call_events",
     "sellers",
     "orders",
@@ -161,7 +160,7 @@ def test_sync_directory_updates_a_changed_seller(store: Store, settings: Setting
 def test_utc_datetime_round_trips_aware_datetimes(store: Store) -> None:
     warsaw = datetime(2026, 3, 29, 8, 0, tzinfo=ZoneInfo("Europe/Warsaw"))
     with store.session() as session:
-        event = CallEventRow(call_sid="CA1", at=warsaw, step="main_menu", decision="menu")
+        event = CallEventRow(call_sid="CA1", seq=1, at=warsaw, step="main_menu", decision="menu")
         session.add(event)
     with store.session() as session:
         stored = session.scalars(select(CallEventRow)).one()
@@ -175,7 +174,9 @@ def test_utc_datetime_round_trips_aware_datetimes(store: Store) -> None:
 def test_utc_datetime_rejects_naive_datetimes(store: Store) -> None:
     with pytest.raises(StatementError) as caught, store.session() as session:
         session.add(
-            CallEventRow(call_sid="CA1", at=datetime(2026, 6, 10, 12), step="x", decision="y")
+            CallEventRow(
+                call_sid="CA1", seq=1, at=datetime(2026, 6, 10, 12), step="x", decision="y"
+            )
         )
         session.flush()
     assert isinstance(caught.value.orig, ValueError)

@@ -13,8 +13,10 @@ from freezegun import freeze_time
 from sqlalchemy import event, func, select
 
 from hotline import create_app
+from hotline.store.callstate import CallState
+from hotline.store.callstore import CallWork
 from hotline.store.database import get_store
-from hotline.store.models import CallEventRow, CallRow, OutboxRow, ThreadRow
+from hotline.store.models import CallEventRow, OutboxRow, ThreadRow
 from tests.conftest import API_TOKEN, HOTLINE_NUMBER, POLISH_NUMBER, CallActions, TwiML
 
 OPEN = "2026-11-26T10:00:00+01:00"  # a Thursday, mid-morning in Warsaw
@@ -43,11 +45,12 @@ def threads(app: Flask) -> list[ThreadRow]:
         return list(rows)
 
 
-def call_row(app: Flask, sid: str) -> CallRow:
-    with get_store(app).session() as session:
-        row = session.get(CallRow, sid)
-        assert row is not None
-        return row
+def call_row(app: Flask, sid: str) -> CallState:
+    """The call's state as stored (its latest row)."""
+    with CallWork(get_store(app)) as work:
+        state = work.load(sid)
+    assert state is not None
+    return state
 
 
 def product_question(call: CallActions, question: str = "Is it compatible with my phone?") -> TwiML:
@@ -640,7 +643,7 @@ def test_every_webhook_is_recorded_and_readable_through_the_api(
         steps = session.scalars(
             select(CallEventRow.step)
             .where(CallEventRow.call_sid == call.sid)
-            .order_by(CallEventRow.id)
+            .order_by(CallEventRow.seq)
         ).all()
     assert steps == ["incoming", "main_menu", "confirm_order", "ask_question", "seller_fallback"]
     response = client.get(
@@ -672,9 +675,9 @@ def test_missing_call_sid_gets_an_apology(call: CallActions, at_closed: None) ->
 
 
 def stored_rows(app: Flask) -> tuple[int, int]:
-    """How many ``calls`` and ``call_events`` rows there are."""
+    """How many calls and ``call_events`` rows there are."""
     with get_store(app).session() as session:
-        calls = session.scalar(select(func.count()).select_from(CallRow))
+        calls = session.scalar(select(func.count(CallEventRow.call_sid.distinct())))
         events = session.scalar(select(func.count()).select_from(CallEventRow))
     return calls or 0, events or 0
 
@@ -773,7 +776,7 @@ def test_exception_in_a_step_is_logged_with_the_call_sid(
     assert any(call.sid in r.getMessage() and r.exc_info for r in caplog.records)
     with get_store(call.client.application).session() as session:
         last = session.scalars(
-            select(CallEventRow.decision).order_by(CallEventRow.id.desc()).limit(1)
+            select(CallEventRow.decision).order_by(CallEventRow.seq.desc()).limit(1)
         ).one()
     assert last == "failed (RuntimeError) > apology"  # the call's history shows it too
 
@@ -812,11 +815,11 @@ def test_a_database_error_is_logged_without_the_callers_number(
     call: CallActions, app: Flask, at_open: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     with get_store(app).engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE calls")
+        conn.exec_driver_sql("DROP TABLE call_events")
     answer = call.start()
     assert "Sorry, something went wrong" in answer.said
     logged = "\n".join(r.getMessage() + str(r.exc_info and r.exc_info[1]) for r in caplog.records)
-    assert "calls" in logged  # the error itself is there...
+    assert "call_events" in logged  # the error itself is there...
     assert "601100200" not in logged  # ...but not the buyer's number it was writing
 
 

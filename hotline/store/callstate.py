@@ -8,7 +8,7 @@ from datetime import datetime
 
 @dataclass
 class CallState:
-    """What the hotline knows about a call: the ``calls`` row as plain, mutable data."""
+    """What the hotline knows about a call (its latest ``call_events`` row), as mutable data."""
 
     sid: str
     language: str

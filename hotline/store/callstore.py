@@ -1,10 +1,19 @@
-"""The webhooks' way to the store: read a call's state, then write it back with the step's event.
+"""The webhooks' way to the store: read a call's state, then append the step with the new state.
 
-Every webhook does the same small amount of work on one pooled connection: one keyed read
-(outside the write lock), the caller's turn computed in memory, then one short write transaction
-with the call's changed columns and the ``call_events`` row. Those statements are prepared once
-and run on the driver (see ``prepared``). The rare steps that write more (opening a thread) take
-an ORM session instead, and the call's row and event join that session's transaction.
+A call is its rows in ``call_events``: each webhook appends one, holding what the step did and
+the call's whole state after it, so the latest row is the call (see ``CallEventRow``). Every
+webhook does the same small amount of work on one pooled connection: one keyed read of the latest
+row (outside the write lock), the caller's turn computed in memory, then one short write
+transaction with one INSERT of the next row. Those statements are prepared once and run on the
+driver (see ``prepared``). The rare steps that write more (opening a thread) take an ORM session
+instead, and the step's row joins that session's transaction.
+
+The next row's key ``(call_sid, seq)`` is the one after the row the webhook read. When another
+webhook of the call appended in between (a status callback during a turn, a retry of the same
+webhook), that key is taken: the INSERT does nothing, and the save reads the latest row inside
+its write transaction and writes that row's state with only this webhook's own changes on top,
+so each column keeps whoever changed it last (and a retried first webhook leaves the call as its
+first run made it).
 """
 
 from __future__ import annotations
@@ -16,60 +25,55 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from hotline.errors import StoreError
 from hotline.store.callstate import CallState
 from hotline.store.database import Store
-from hotline.store.models import CallEventRow, CallRow
+from hotline.store.models import CallEventRow
 from hotline.store.prepared import Prepared, row_reader
 from hotline.store.write_lock import begin_immediate
 
 log = logging.getLogger(__name__)
-_CALLS: Table = CallRow.__table__  # type: ignore[assignment]
 _EVENTS: Table = CallEventRow.__table__  # type: ignore[assignment]
 
-
-_COLUMNS = tuple(f.name for f in fields(CallState))
-_EVENT_COLUMNS = ("call_sid", "at", "step", "input", "decision")  # what ``_event`` gives
+# Each ``CallState`` field and the column that holds it (three are named for the row's sake).
+_FIELDS = tuple(f.name for f in fields(CallState))
+_RENAMED = {"sid": "call_sid", "updated_at": "at", "step": "call_step"}
+_COLUMN_OF = {name: _RENAMED.get(name, name) for name in _FIELDS}
+# What a row says of the call (the key, time and event fields aside).
+_STATE = tuple(name for name in _FIELDS if name not in ("sid", "updated_at"))
+_STATE_COLUMNS = tuple(_COLUMN_OF[name] for name in _STATE)
+_EVENT_COLUMNS = ("call_sid", "seq", "at", "step", "input", "decision")
+# A call's state is never reread in a turn more often than this many times (see ``save``).
+_MAX_MERGES = 10
 
 
 class CallStatements:
-    """The webhooks' statements on ``calls`` and ``call_events``, prepared for one dialect."""
+    """The webhooks' statements on ``call_events``, prepared for one dialect."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        columns = [_CALLS.c[name] for name in _COLUMNS]
-        self.select = Prepared.compile(
-            select(*columns).where(_CALLS.c.sid == bindparam("sid")), dialect
+        c = _EVENTS.c
+        read = [c.seq, c.at, *(c[name] for name in _STATE_COLUMNS)]
+        # The row of the call's highest seq (a LIMIT would compile to parameters of its own).
+        last = select(func.max(c.seq)).where(c.call_sid == bindparam("sid")).scalar_subquery()
+        self.latest = Prepared.compile(
+            select(*read).where(c.call_sid == bindparam("sid"), c.seq == last), dialect
         )
-        self.read_row: Callable[[Sequence[Any]], dict[str, Any]] = row_reader(columns, dialect)
-        new_call = _upsert_module(dialect).insert(_CALLS)
-        self.insert = Prepared.compile(
-            new_call.values({name: bindparam(name) for name in _COLUMNS}).on_conflict_do_nothing(
-                index_elements=["sid"]
-            ),
+        self.read_row: Callable[[Sequence[Any]], dict[str, Any]] = row_reader(read, dialect)
+        # ``inline``: nothing to hand back (PostgreSQL would otherwise return the new id).
+        append = _upsert_module(dialect).insert(_EVENTS).inline()
+        self.append = Prepared.compile(
+            append.values(
+                {name: bindparam(name) for name in (*_EVENT_COLUMNS, *_STATE_COLUMNS)}
+            ).on_conflict_do_nothing(index_elements=["call_sid", "seq"]),
             dialect,
-        )
-        self.insert_event = Prepared.compile(
-            insert(_EVENTS).values({name: bindparam(name) for name in _EVENT_COLUMNS}), dialect
         )
         # SQLite takes the write lock up front (see ``store``); PostgreSQL begins implicitly.
         self.begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
-        self._updates: dict[tuple[str, ...], Prepared] = {}
-
-    def update(self, columns: tuple[str, ...]) -> Prepared:
-        """The UPDATE of exactly ``columns`` of one call (a few sets recur, each prepared once)."""
-        prepared = self._updates.get(columns)
-        if prepared is None:
-            statement = (
-                update(_CALLS)
-                .where(_CALLS.c.sid == bindparam("call_sid"))
-                .values({name: bindparam(name) for name in columns})
-            )
-            prepared = self._updates[columns] = Prepared.compile(statement, self.dialect)
-        return prepared
 
 
 _PREPARED: weakref.WeakKeyDictionary[Store, CallStatements] = weakref.WeakKeyDictionary()
@@ -92,7 +96,9 @@ class CallWork:
         self._raw: Any = None  # the pooled DBAPI connection of the plain path
         self._conn: Connection | None = None  # the SQLAlchemy connection of a session
         self._session: Session | None = None
+        # The call's state as this work last read or wrote it, and that row's ``seq`` (0: none).
         self._loaded: dict[str, Any] | None = None
+        self._seq = 0
 
     def __enter__(self) -> CallWork:
         return self
@@ -103,20 +109,19 @@ class CallWork:
     def load(self, sid: str) -> CallState | None:
         """The call's state as stored (read without taking the write lock)."""
         driver = self._driver()
-        cursor = driver.cursor()
-        try:
-            self._sql.select.execute(cursor, {"sid": sid})
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+        row = self._latest(driver, sid)
         if self._conn is None:
             # End the read: PostgreSQL began a transaction for it, which would otherwise hold its
             # snapshot and locks through the turn (SQLite reads here in autocommit: a no-op).
             driver.rollback()
         if row is None:
             return None
-        self._loaded = self._sql.read_row(row)
-        return CallState(**self._loaded)
+        self._seq = row["seq"]
+        if row["started_at"] is None:  # only events of a CallSid the hotline never started
+            return None
+        state = _state(sid, row)
+        self._loaded = state
+        return CallState(**state)
 
     def session(self) -> Session:
         """An ORM session whose transaction this webhook's save joins (begun now if need be)."""
@@ -128,22 +133,19 @@ class CallWork:
         return self._session
 
     def save(self, call: CallState, step: str, given: str | None, decision: str) -> None:
-        """Write the call's changes and the step's event in one transaction, and commit."""
-        values = {name: getattr(call, name) for name in _COLUMNS}
-        # Everything Python does for the statements (which columns changed, the values as the
-        # driver takes them) happens before the write lock is taken: the other worker waits for
-        # the lock only while SQLite works, and a worker preempted while it holds the lock (the
-        # machine is busy) keeps the other waiting for less.
-        statements: list[tuple[str, Any]] = []
-        if self._loaded is None:
-            statements.append(self._sql.insert.bound(values))
-        else:
-            changed = {k: v for k, v in values.items() if self._loaded.get(k) != v}
-            if changed:
-                update = self._sql.update(tuple(changed))
-                statements.append(update.bound({**changed, "call_sid": call.sid}))
-        event = _event(call.sid, call.updated_at, step, given, decision)
-        statements.append(self._sql.insert_event.bound(event))
+        """Append the step's row with the call's state, and commit.
+
+        If another webhook of the call appended a row since this one read it, the new row
+        holds that row's state with only the columns ``call`` changed since (its ``load`` or
+        last ``save``) on top, and ``call`` is brought up to that stored state.
+        """
+        values = {_COLUMN_OF[name]: getattr(call, name) for name in _FIELDS}
+        values.update(seq=self._seq + 1, step=step, input=given, decision=decision)
+        # Everything Python does for the statement (the values as the driver takes them)
+        # happens before the write lock is taken: the other worker waits for the lock only
+        # while SQLite works, and a worker preempted while it holds the lock (the machine is
+        # busy) keeps the other waiting for less.
+        sql, parameters = self._sql.append.bound(values)
         if self._session is not None:
             self._session.flush()
         driver = self._driver()
@@ -151,15 +153,18 @@ class CallWork:
         try:
             if self._conn is None and self._sql.begin is not None:
                 begin_immediate(driver)  # through the file lock (``write_lock``)
-            for sql, parameters in statements:
-                cursor.execute(sql, parameters)
+            cursor.execute(sql, parameters)
+            if cursor.rowcount != 1:  # the row after ours is taken: someone else wrote
+                self._merge(driver, cursor, call, values)
         finally:
             cursor.close()
         if self._conn is not None:
             self._conn.commit()
         else:
             driver.commit()
-        self._loaded = values  # a later save writes only what changes after this one
+        self._seq = values["seq"]
+        # A later save of this work writes whole: ``call`` is what is stored now.
+        self._loaded = {name: getattr(call, name) for name in _FIELDS}
 
     def close(self) -> None:
         """Give the connection back; anything not saved is rolled back."""
@@ -170,6 +175,42 @@ class CallWork:
             self._conn.close()
             self._conn = None
         self._release_raw()
+
+    def _merge(self, driver: Any, cursor: Any, call: CallState, values: dict[str, Any]) -> None:
+        """Append after the latest row instead: its state, with this work's changes on top."""
+        loaded = self._loaded
+        mine = {name: getattr(call, name) for name in _STATE}
+        if loaded is not None:
+            mine = {name: value for name, value in mine.items() if loaded[name] != value}
+        for _ in range(_MAX_MERGES):  # PostgreSQL: another writer may take the next key too
+            latest = self._latest(driver, call.sid)
+            if latest is None:  # the call's rows were deleted meanwhile: write ours whole
+                values["seq"] = 1
+            else:
+                values["seq"] = latest["seq"] + 1
+                if latest["started_at"] is not None:
+                    # A first webhook (nothing loaded) that finds the call started was retried:
+                    # the call stays as its first run made it.
+                    stored = {name: latest[_COLUMN_OF[name]] for name in _STATE}
+                    merged = {**stored, **mine} if loaded is not None else stored
+                    for name, value in merged.items():
+                        setattr(call, name, value)
+                        values[_COLUMN_OF[name]] = value
+            sql, parameters = self._sql.append.bound(values)
+            cursor.execute(sql, parameters)
+            if cursor.rowcount == 1:
+                return
+        raise StoreError(f"call {call.sid}: could not append its step after {_MAX_MERGES} tries")
+
+    def _latest(self, driver: Any, sid: str) -> dict[str, Any] | None:
+        """The call's latest row as Python values by column name (None: the call has none)."""
+        cursor = driver.cursor()
+        try:
+            self._sql.latest.execute(cursor, {"sid": sid})
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else self._sql.read_row(row)
 
     def _driver(self) -> Any:
         """The DBAPI connection this webhook works on (the session's, once there is one)."""
@@ -185,30 +226,41 @@ class CallWork:
             self._raw = None
 
 
+def _state(sid: str, row: dict[str, Any]) -> dict[str, Any]:
+    """``CallState``'s fields from a row read by ``CallStatements.latest``."""
+    return {name: sid if name == "sid" else row[_COLUMN_OF[name]] for name in _FIELDS}
+
+
 def record_failure(store: Store, sid: str, at: datetime, step: str, error: str) -> None:
     """Note in the call's history that a webhook failed (best effort: the store may be why).
 
-    Only a call the store knows gets the note: a failed first webhook (its row never written)
-    or a stray CallSid leaves no event without its call.
+    Only a call the store knows gets the note (its state unchanged): a failed first webhook
+    (its row never written) or a stray CallSid leaves no event without its call.
     """
+    c = _EVENTS.c
     try:
         with store.engine.begin() as conn:
-            if conn.execute(select(_CALLS.c.sid).where(_CALLS.c.sid == sid)).first() is None:
+            latest = conn.execute(
+                select(_EVENTS).where(c.call_sid == sid).order_by(c.seq.desc()).limit(1)
+            ).first()
+            if latest is None or latest.started_at is None:
                 return
-            conn.execute(
-                insert(_EVENTS), _event(sid, at, step, None, f"failed ({error}) > apology")
+            row = latest._asdict()
+            del row["id"]  # the new row's own
+            row.update(
+                seq=latest.seq + 1,
+                at=at,
+                step=step,
+                input=None,
+                decision=f"failed ({error}) > apology",
             )
+            conn.execute(insert(_EVENTS), row)
     except Exception:  # noqa: BLE001 — the failure itself is already logged by the caller
         log.warning("could not record the failed step %s of call %s", step, sid)
 
 
-def _event(sid: str, at: datetime, step: str, given: str | None, decision: str) -> dict[str, Any]:
-    """A ``call_events`` row: when, which step, what the caller gave, what was decided."""
-    return {"call_sid": sid, "at": at, "step": step, "input": given, "decision": decision}
-
-
 def _upsert_module(dialect: Dialect) -> Any:
-    """The dialect's ``insert`` with ON CONFLICT: a retried first webhook leaves the row be.
+    """The dialect's ``insert`` with ON CONFLICT: a taken key makes the INSERT do nothing.
 
     The store supports SQLite and PostgreSQL (``config`` refuses other URLs)."""
     if dialect.name == "postgresql":

@@ -1,8 +1,9 @@
 """The database: engine, sessions, migrations and the schema check (SQLite file by default,
 PostgreSQL by URL).
 
-The store is the truth about a call: every webhook reads the call's row, records a ``CallEvent`` and
-commits before it answers, so a call survives the process being killed between two webhooks.
+The store is the truth about a call: every webhook reads the call's latest ``call_events`` row and
+commits one more, holding the call's new state, before it answers, so a call survives the process
+being killed between two webhooks.
 A store opens only a database that exists (only ``upgrade_schema`` creates a SQLite file, see
 ``sqlite_file``), and the app starts only on one at the newest schema.
 """

@@ -1,4 +1,5 @@
-"""hotline's tables as SQLAlchemy models: sellers, orders, calls, events, threads, outbox."""
+"""hotline's tables as SQLAlchemy models: sellers, orders, call events (with the call's state),
+threads, outbox."""
 
 from __future__ import annotations
 
@@ -89,38 +90,43 @@ class OrderRow(Base):
     seller: Mapped[SellerRow] = relationship()
 
 
-class CallRow(Base):
-    """One buyer's call and what the hotline has learnt about it so far."""
+class CallEventRow(Base):
+    """One webhook step of a call, and the call's state after it: the call is its latest row.
 
-    __tablename__ = "calls"
-    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    Each webhook appends one row (``seq`` counts a call's rows from 1): when, which webhook step,
+    what the caller gave, what was decided, and everything the hotline knows about the call by
+    then. So a step is one append (no row of the call is ever updated), the call's state is the
+    row with the highest ``seq``, and the unique ``(call_sid, seq)`` both finds that row and makes
+    a second writer of the same ``seq`` (a concurrent webhook of the call, a retry) notice the
+    other. ``id`` orders all rows as they were written.
+    Rows migrated from before this layout with no call (events of CallSids the hotline never
+    started) have no state: ``started_at`` and the other state columns are NULL.
+    """
+
+    __tablename__ = "call_events"
+    __table_args__ = (UniqueConstraint("call_sid", "seq", name="uq_call_events_call_sid_seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())  # the call's updated_at
+    step: Mapped[str] = mapped_column(String(64))  # the webhook's step (what it answered)
+    input: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(Text)
+    # The call's state after the step (``CallState``; its ``step`` is ``call_step`` here).
     from_number: Mapped[str | None] = mapped_column(String(32))
     to_number: Mapped[str | None] = mapped_column(String(32))
-    language: Mapped[str] = mapped_column(String(8))
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    step: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    call_step: Mapped[str | None] = mapped_column(String(64))
     topic: Mapped[str | None] = mapped_column(String(32))
     order_id: Mapped[str | None] = mapped_column(String(32))
     seller_id: Mapped[str | None] = mapped_column(String(64))
     question: Mapped[str | None] = mapped_column(Text)
-    seller_accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    seller_accepted: Mapped[bool | None] = mapped_column(Boolean)
     dial_status: Mapped[str | None] = mapped_column(String(32))
     queue_result: Mapped[str | None] = mapped_column(String(32))
     thread_id: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str | None] = mapped_column(String(32))
-
-
-class CallEventRow(Base):
-    """One webhook step of a call: when, which step, what the caller gave, what was decided."""
-
-    __tablename__ = "call_events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    call_sid: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    step: Mapped[str] = mapped_column(String(64))
-    input: Mapped[str | None] = mapped_column(Text)
-    decision: Mapped[str] = mapped_column(Text)
 
 
 class ThreadRow(Base):

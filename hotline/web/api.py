@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from hotline.messages.threads import thread_as_dict
 from hotline.rules import phones
 from hotline.store.database import db_session
-from hotline.store.models import CallEventRow, CallRow, ThreadRow
+from hotline.store.models import CallEventRow, ThreadRow
 from hotline.web.security import require_api_token
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -37,21 +37,22 @@ def list_threads() -> Response:
 @require_api_token
 def get_call(sid: str) -> Response | tuple[Response, int]:
     """One call: what the hotline learnt and every webhook step it took."""
-    session = db_session()
-    call = session.get(CallRow, sid)
+    rows = select(CallEventRow).where(CallEventRow.call_sid == sid).order_by(CallEventRow.seq)
+    events = db_session().scalars(rows).all()
+    # The call is its latest row with a state (rows with none are only events of a CallSid the
+    # hotline never started, migrated from before the state moved into the rows).
+    call = next((e for e in reversed(events) if e.started_at is not None), None)
     if call is None:
         return jsonify(error=f"no call {sid}"), 404
-    events = session.scalars(
-        select(CallEventRow).where(CallEventRow.call_sid == sid).order_by(CallEventRow.id)
-    ).all()
+    assert call.started_at is not None
     return jsonify(
-        sid=call.sid,
+        sid=call.call_sid,
         # The API is for the operator's staff, but a number is still shown masked.
         from_number=phones.mask(call.from_number),
         to_number=call.to_number,
         language=call.language,
         started_at=call.started_at.isoformat(),
-        step=call.step,
+        step=call.call_step,
         topic=call.topic,
         order=call.order_id,
         seller=call.seller_id,

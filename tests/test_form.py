@@ -1,0 +1,92 @@
+"""The webhook form parser: exactly Werkzeug's form for any urlencoded body, and a real request."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlencode
+
+from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.formparser import FormDataParser
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request as WerkzeugRequest
+
+from hotline.web.form import URLENCODED, WebhookRequest, parse_urlencoded
+
+# Bodies made of what matters to the parser: separators, escapes (good, broken, of bytes that
+# are not UTF-8), plus signs, letters, and non-ASCII text; also raw bytes that are not UTF-8.
+_PIECES = st.sampled_from(
+    ["&", "=", "+", "%", "%2B", "%20", "%3D", "%26", "%e2%82%ac", "%ff", "%G1", "%4", "a", "Z", "0"]
+)
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=6)
+_BODIES = st.one_of(
+    st.lists(st.one_of(_PIECES, _TEXT), max_size=30).map(lambda parts: "".join(parts).encode()),
+    st.binary(max_size=40),
+)
+
+
+def werkzeug_form(body: bytes) -> list[tuple[str, list[str]]]:
+    """The form Werkzeug's own parser reads from ``body``: each name and its values, in order."""
+    _, form, _ = FormDataParser().parse(io.BytesIO(body), URLENCODED, len(body), {})
+    return list(form.lists())
+
+
+def our_form(body: bytes) -> list[tuple[str, list[str]]]:
+    """The form a ``WebhookRequest`` holds for ``body`` (the same storage class)."""
+    return list(ImmutableMultiDict(parse_urlencoded(body) or ()).lists())
+
+
+@given(_BODIES)
+def test_any_body_parses_as_werkzeug_parses_it(body: bytes) -> None:
+    assert our_form(body) == werkzeug_form(body)
+
+
+@given(st.lists(st.tuples(_TEXT, _TEXT), max_size=8))
+def test_any_encoded_form_parses_as_werkzeug_parses_it(fields: list[tuple[str, str]]) -> None:
+    body = urlencode(fields).encode()
+    assert parse_urlencoded(body) == fields
+    assert our_form(body) == werkzeug_form(body)
+
+
+def test_a_twilio_form_keeps_its_order_blanks_and_plus_signs() -> None:
+    body = b"CallSid=CA1&Called=%2B442071000000&CalledZip=&msg=Gather+End&Digits=1&Digits=2"
+    assert parse_urlencoded(body) == [
+        ("CallSid", "CA1"),
+        ("Called", "+442071000000"),
+        ("CalledZip", ""),
+        ("msg", "Gather End"),
+        ("Digits", "1"),
+        ("Digits", "2"),
+    ]
+
+
+def _request_forms(body: bytes, content_type: str) -> tuple[object, object]:
+    """The form of a request with ``body``: as ``WebhookRequest`` and as Werkzeug reads it."""
+
+    def environ() -> dict[str, object]:
+        builder = EnvironBuilder(method="POST", data=body, content_type=content_type)
+        return builder.get_environ()  # type: ignore[return-value]
+
+    with Flask(__name__).test_request_context():
+        ours = WebhookRequest(environ()).form  # type: ignore[arg-type]
+    theirs = WerkzeugRequest(environ()).form  # type: ignore[arg-type]
+    return ours, theirs
+
+
+@given(_BODIES)
+def test_a_request_has_the_form_werkzeug_would_give_it(body: bytes) -> None:
+    ours, theirs = _request_forms(body, URLENCODED)
+    assert type(ours) is type(theirs)
+    assert list(ours.lists()) == list(theirs.lists())  # type: ignore[attr-defined]
+
+
+def test_other_bodies_are_left_to_werkzeug() -> None:
+    ours, theirs = _request_forms(b'{"CallSid": "CA1"}', "application/json")
+    assert ours == theirs == {}
+    builder = EnvironBuilder(method="POST", data={"CallSid": "CA1", "Digits": "1"}, path="/x")
+    environ = builder.get_environ()  # multipart/form-data
+    app = Flask(__name__)
+    with app.test_request_context():
+        assert WebhookRequest(environ).form.to_dict() == {"CallSid": "CA1", "Digits": "1"}

@@ -1,0 +1,184 @@
+"""Migration 0003 (the call's state moves into its events) up and down, on SQLite and PostgreSQL.
+
+PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from hotline.store.callstate import CallState
+from hotline.store.callstore import CallWork
+from hotline.store.database import MIGRATIONS, Store, upgrade_schema
+
+ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
+T0 = datetime(2026, 11, 26, 9, 0)  # naive UTC, as the tables keep times
+CALLS = [
+    # sid, from, language, started, updated, step, topic, seller_accepted, outcome
+    ("CA1", "+48601100200", "en", T0, datetime(2026, 11, 26, 9, 2), "ask_question", "product", 1),
+    ("CA2", None, "pl", T0, T0, "main_menu", None, 0),
+    ("CA3", "+48601100201", "en", T0, T0, "main_menu", None, 0),  # a call row with no event
+]
+EVENTS = [
+    # id, call_sid, at, step, decision
+    (1, "CA1", T0, "incoming", "main_menu"),
+    (2, "CA2", T0, "incoming", "main_menu"),
+    (3, "CA1", datetime(2026, 11, 26, 9, 1), "main_menu", "find_order > confirm_order"),
+    (4, "CAghost", datetime(2026, 11, 26, 9, 1), "main_menu", "failed (KeyError) > apology"),
+    (5, "CA1", datetime(2026, 11, 26, 9, 2), "confirm_order", "ask_question"),
+]
+
+
+def _sqlite_url(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'hotline.db'}"
+
+
+def _postgres_url() -> Iterator[str]:
+    if not ADMIN_URL:
+        pytest.skip("set HOTLINE_TEST_POSTGRES_URL to a PostgreSQL server (.ci/run does)")
+    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL of each kind, empty."""
+    yield from _sqlite_url(tmp_path) if request.param == "sqlite" else _postgres_url()
+
+
+def _fill_at_0002(engine: Engine) -> None:
+    with engine.begin() as conn:
+        for sid, phone, language, started, updated, step, topic, accepted in CALLS:
+            conn.execute(
+                text(
+                    "INSERT INTO calls (sid, from_number, to_number, language, started_at, "
+                    "updated_at, step, topic, seller_accepted) VALUES (:sid, :phone, "
+                    "'+442071000000', :language, :started, :updated, :step, :topic, :accepted)"
+                ),
+                dict(
+                    sid=sid,
+                    phone=phone,
+                    language=language,
+                    started=started,
+                    updated=updated,
+                    step=step,
+                    topic=topic,
+                    accepted=bool(accepted),
+                ),
+            )
+        for id_, sid, at, step, decision in EVENTS:
+            conn.execute(
+                text(
+                    "INSERT INTO call_events (id, call_sid, at, step, input, decision) "
+                    "VALUES (:id, :sid, :at, :step, NULL, :decision)"
+                ),
+                dict(id=id_, sid=sid, at=at, step=step, decision=decision),
+            )
+
+
+def _downgrade(url: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["url"] = url
+    command.downgrade(config, revision)
+
+
+def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of ``sql``, times as text to the second (SQLite keeps them as text anyway)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime) or (isinstance(value, str) and value.startswith("2026-")):
+            return str(value)[:19]
+        return value
+
+    with engine.connect() as conn:
+        return [tuple(plain(value) for value in row) for row in conn.execute(text(sql))]
+
+
+def test_0003_moves_each_calls_state_into_its_events_and_back(url: str) -> None:
+    upgrade_schema(url, "0002")
+    engine = create_engine(url)
+    try:
+        _fill_at_0002(engine)
+        before_calls = _rows(engine, "SELECT * FROM calls ORDER BY sid")
+        before_events = _rows(engine, "SELECT * FROM call_events ORDER BY id")
+
+        upgrade_schema(url)
+        assert _rows(engine, "SELECT id, call_sid, seq FROM call_events ORDER BY id") == [
+            (1, "CA1", 1),
+            (2, "CA2", 1),
+            (3, "CA1", 2),
+            (4, "CAghost", 1),
+            (5, "CA1", 3),
+            (6, "CA3", 1),  # the call row that had no event, kept as one
+        ]
+        ghost = _rows(engine, "SELECT language, started_at FROM call_events WHERE id = 4")
+        assert ghost == [(None, None)]  # no call: no state
+        store = Store(url)
+        try:
+            with CallWork(store) as work:
+                one, two, three = work.load("CA1"), work.load("CA2"), work.load("CA3")
+                assert work.load("CAghost") is None
+            assert one == CallState(
+                sid="CA1",
+                language="en",
+                started_at=T0.replace(tzinfo=UTC),
+                updated_at=datetime(2026, 11, 26, 9, 2, tzinfo=UTC),
+                step="ask_question",
+                from_number="+48601100200",
+                to_number="+442071000000",
+                topic="product",
+                seller_accepted=True,
+            )
+            assert two is not None and (two.language, two.from_number) == ("pl", None)
+            assert three is not None and three.updated_at == T0.replace(tzinfo=UTC)
+            # A new step appends after the migrated rows, and new ids follow the old ones.
+            with CallWork(store) as work:
+                call = work.load("CA2")
+                assert call is not None
+                call.topic = "delivery"
+                call.updated_at = datetime(2026, 11, 26, 9, 10, tzinfo=UTC)
+                work.save(call, "main_menu", "digits=2", "delivery")
+        finally:
+            store.engine.dispose()
+        assert _rows(engine, "SELECT id, seq, topic FROM call_events WHERE call_sid = 'CA2'") == [
+            (2, 1, None),
+            (7, 2, "delivery"),
+        ]
+
+        _downgrade(url, "0002")
+        after_calls = _rows(engine, "SELECT * FROM calls ORDER BY sid")
+        after_events = _rows(engine, "SELECT * FROM call_events ORDER BY id")
+        # The same rows, with CA3's kept event and CA2's new step (its row changed with it).
+        for row, old in zip(after_calls, before_calls, strict=True):
+            if row[0] == "CA2":
+                assert (row[7], row[5]) == ("delivery", "2026-11-26 09:10:00")
+                assert row[:5] + row[6:7] + row[8:] == old[:5] + old[6:7] + old[8:]
+            else:
+                assert row == old
+        assert after_events[:5] == before_events
+        assert [(e[0], e[1], e[3]) for e in after_events[5:]] == [
+            (6, "CA3", "migrated"),
+            (7, "CA2", "main_menu"),
+        ]
+    finally:
+        engine.dispose()
