@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.twiml.voice_response import Conference, Dial, Gather, VoiceResponse
 
-from hotline.sim.rest.http_client import http_client_from_env
+from hotline.twilio_rest.http import http_client_from_env
 
 AUTH_TOKEN = "session-auth-token"
 

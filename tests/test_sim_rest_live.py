@@ -16,13 +16,13 @@ from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.simulator import DEFAULT_ACCOUNT_SID, CallResult, Simulator
 from hotline.sim.engine.transport import WSGITransport
 from hotline.sim.model import CalleeBehaviour, CallEnd, DialOutcome
-from hotline.sim.rest.http_client import (
+from hotline.sim.rest.server import RestServer
+from hotline.twilio_rest.http import (
     InProcessHttpClient,
     LocalHttpClient,
     register_in_process,
     unregister_in_process,
 )
-from hotline.sim.rest.server import RestServer
 from tests.test_sim_engine import ScriptCaller
 
 TOKEN = "rest-live-token"

@@ -16,7 +16,7 @@ import pytest
 
 from hotline.sim.frontends.call_builder import Dialled, PartyCall, PhoneCall
 from hotline.sim.model import QueueBehaviour
-from hotline.sim.rest.http_client import API_URL_VARIABLE
+from hotline.twilio_rest.http import API_URL_VARIABLE
 
 if TYPE_CHECKING:
     from hotline.sim.run.connection import Target

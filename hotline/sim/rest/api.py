@@ -27,7 +27,8 @@ from hotline.sim.rest.messages import messages
 from hotline.sim.rest.params import EXTENSION, switchboard
 from hotline.sim.rest.queues import queues
 from hotline.sim.rest.switchboard import RestError, Switchboard
-from hotline.sim.rest.wire import API_VERSION, JSON, error_body, not_served
+from hotline.sim.rest.wire import API_VERSION, JSON, error_body
+from hotline.twilio_rest.http import not_served
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from hotline.sim.rest.http_client import WSGIApp
+from hotline.twilio_rest.http import WSGIApp
 
 
 class _QuietHandler(WSGIRequestHandler):

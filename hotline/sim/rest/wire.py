@@ -22,11 +22,6 @@ API_VERSION = "2010-04-01"
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000  # error 20007 above it
 
-#: What the stand-in serves, named in every 404 it gives for something else.
-SERVED = (
-    f"api.twilio.com/{API_VERSION}/Accounts/{{AccountSid}}/ Calls, Queues (Members), "
-    "Conferences (Participants) and Messages, as .json"
-)
 
 T = TypeVar("T")
 JSON = dict[str, Any]
@@ -59,15 +54,6 @@ def error_body(status: int, code: int, message: str) -> JSON:
 def not_found(path: str) -> RestError:
     """Twilio's 404 for a path that names nothing (error 20404)."""
     return RestError(404, 20404, f"The requested resource {path} was not found")
-
-
-def not_served(host: str, path: str) -> JSON:
-    """The 404 body for a URL the stand-in does not serve (another host, path or format)."""
-    message = (
-        f"The requested resource {host}{path} was not found: this stand-in for Twilio's REST "
-        f"API serves only {SERVED}"
-    )
-    return error_body(404, 20404, message)
 
 
 @dataclass(frozen=True)

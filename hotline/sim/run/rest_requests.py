@@ -16,10 +16,10 @@ from urllib.parse import urljoin
 from hotline.sim.engine.call import CallState
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.model import Who
-from hotline.sim.rest.http_client import InProcessHttpClient
 from hotline.sim.scripts.caller import Failure
 from hotline.sim.scripts.model import RestRequest
 from hotline.sim.scripts.rest_requests import PLACEHOLDER
+from hotline.twilio_rest.http import InProcessHttpClient
 
 _SHOWN = 300
 #: Form parameters that name a URL: a path there is made absolute on the app's public URL.

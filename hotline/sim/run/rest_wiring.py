@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from hotline.sim.engine.simulator import Simulator
-from hotline.sim.rest.http_client import API_URL_VARIABLE, register_in_process
 from hotline.sim.rest.server import RestServer
+from hotline.twilio_rest.http import API_URL_VARIABLE, register_in_process
 
 #: The name the replay's stand-in is registered under: ``inprocess://hotline-sim``.
 IN_PROCESS_NAME = "hotline-sim"

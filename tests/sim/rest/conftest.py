@@ -10,7 +10,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from hotline.sim.rest.api import create_rest_app
-from hotline.sim.rest.http_client import InProcessHttpClient
+from hotline.twilio_rest.http import InProcessHttpClient
 from tests.sim.rest.switchboard_double import ACCOUNT_SID, SwitchboardDouble
 
 AUTH_TOKEN = "rest-stand-in-token"

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from twilio.rest import Client
 
 from hotline.sim.rest.api import create_rest_app
-from hotline.sim.rest.http_client import InProcessHttpClient
+from hotline.twilio_rest.http import InProcessHttpClient
 from tests.sim.rest.conftest import AUTH_TOKEN, refusal
 from tests.sim.rest.switchboard_double import ACCOUNT_SID, SwitchboardDouble
 

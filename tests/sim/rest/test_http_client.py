@@ -9,7 +9,8 @@ from flask import Flask
 from twilio.rest import Client
 
 from hotline.sim.rest.api import create_rest_app
-from hotline.sim.rest.http_client import (
+from hotline.sim.rest.server import RestServer
+from hotline.twilio_rest.http import (
     InProcessHttpClient,
     LocalHttpClient,
     http_client_from_env,
@@ -17,7 +18,6 @@ from hotline.sim.rest.http_client import (
     register_in_process,
     unregister_in_process,
 )
-from hotline.sim.rest.server import RestServer
 from tests.sim.rest.conftest import AUTH_TOKEN, refusal
 from tests.sim.rest.switchboard_double import ACCOUNT_SID, SwitchboardDouble
 

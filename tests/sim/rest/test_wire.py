@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from hotline.sim.rest.switchboard import RestError
-from hotline.sim.rest.wire import JSON, Paging, error_body, list_page, not_served, rfc2822
+from hotline.sim.rest.wire import JSON, Paging, error_body, list_page, rfc2822
+from hotline.twilio_rest.http import not_served
 
 PATH = "/2010-04-01/Accounts/AC1/Things.json"
 

@@ -31,8 +31,6 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from hotline.sim.rest.wire import not_served
-
 #: The variable ``http_client_from_env`` reads.
 API_URL_VARIABLE = "TWILIO_API_URL"
 _IN_PROCESS_SCHEME = "inprocess"
@@ -175,3 +173,24 @@ class LocalHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio has no 
             method, local, params, data, headers, auth, timeout, allow_redirects
         )
         return response
+
+
+#: What a stand-in for Twilio's REST API serves, named in every 404 it gives for something else.
+SERVED = (
+    "api.twilio.com/2010-04-01/Accounts/{AccountSid}/ Calls, Queues (Members), "
+    "Conferences (Participants) and Messages, as .json"
+)
+
+
+def not_served(host: str, path: str) -> dict[str, object]:
+    """Twilio's 404 body for a URL a stand-in does not serve (another host, path or format)."""
+    message = (
+        f"The requested resource {host}{path} was not found: this stand-in for Twilio's REST "
+        f"API serves only {SERVED}"
+    )
+    return {
+        "code": 20404,
+        "message": message,
+        "more_info": "https://www.twilio.com/docs/errors/20404",
+        "status": 404,
+    }

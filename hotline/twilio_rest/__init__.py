@@ -1,0 +1,1 @@
+"""The one place hotline reaches Twilio's REST API: twilio's ``Client``, and where it sends it."""
