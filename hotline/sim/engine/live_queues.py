@@ -88,11 +88,16 @@ class LiveQueues(Account):
     def take_member(self, dialer: CallState, name: str) -> CallState | None:
         """The caller at the front of ``name``, taken out for ``dialer`` (None: nobody waits)."""
         queue = self._queue(name)
-        if not queue.members:
-            return None
-        member = queue.members.pop(0)
-        queue.waits.append(self.world.elapsed - member.since)
-        return member.call
+        for member in queue.members:
+            actor = member.call.actor
+            if actor is not None and actor.pending:
+                # Something already happened to this caller at this instant (hung up, moved
+                # through the REST API): they are leaving the queue, not waiting in it.
+                continue
+            queue.members.remove(member)
+            queue.waits.append(self.world.elapsed - member.since)
+            return member.call
+        return None
 
     def await_member(self, dialer: CallState, name: str) -> None:
         """``dialer`` waits for a caller to join ``name`` (told with ``PartyLeft``)."""

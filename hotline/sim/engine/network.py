@@ -104,7 +104,7 @@ class Network(LiveQueues, LiveConferences):
         """Redirect a live call to new TwiML, or end it, at this instant."""
         call = self._call(sid)
         status = call.final_status or call.main.status
-        if call.final_status or call.actor is None:
+        if call.final_status or call.actor is None or _hanging_up(call):
             raise RestError(400, 21220, "Call is not in-progress. Cannot redirect.")
         if update.status in _ENDING:
             if update.status == "completed" or status in ("queued", "ringing"):
@@ -148,3 +148,8 @@ class Network(LiveQueues, LiveConferences):
     def messages(self) -> Sequence[MessageRecord]:
         """Every message sent so far, newest first."""
         return list(reversed(self.sent_messages))
+
+
+def _hanging_up(call: CallState) -> bool:
+    """Whether ``call`` was hung up at this very instant (it ends at its next turn)."""
+    return call.actor is not None and any(isinstance(e, CallOver) for e in call.actor.pending)
