@@ -616,3 +616,24 @@ def test_a_redirect_right_after_a_hang_up_is_refused() -> None:
     assert errors == [(400, 21220)]
     assert result.duration == 10.0
     assert not [h for h in hits_of(app) if h.path == "/moved"]
+
+
+def test_an_agent_moved_through_rest_mid_talk_posts_its_dial_action_and_frees_the_caller() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    agent = session.place_call(ScriptCaller(), AGENT, HOTLINE, after=30.0, voice_url="/agent")
+    move = CallUpdate(url="http://localhost/moved")
+    session.at(45.0, lambda: session.network.update_call(agent, move) and None)
+    buyer_result, agent_result = session.run()
+    # Twilio requests the Dial action when the call is moved to new TwiML (answer ignored).
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"]
+    assert [(h.params["DialCallStatus"], h.params["DialCallDuration"]) for h in posted] == [
+        ("completed", "15")
+    ]
+    assert posted[0].now == datetime(2001, 3, 5, 10, 0, 45)
+    assert agent_result.heard() == ["You were moved to the seller."]
+    # The caller's talk ended with the agent's move: its Enqueue action says bridged.
+    assert buyer_result.queues[0].result == "bridged"
+    assert buyer_result.heard()[-1] == "Thank you for waiting."
