@@ -637,3 +637,26 @@ def test_an_agent_moved_through_rest_mid_talk_posts_its_dial_action_and_frees_th
     # The caller's talk ended with the agent's move: its Enqueue action says bridged.
     assert buyer_result.queues[0].result == "bridged"
     assert buyer_result.heard()[-1] == "Thank you for waiting."
+
+
+def test_a_caller_moved_through_rest_while_bridged_posts_redirected_from_bridged() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    buyer = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    session.place_call(ScriptCaller(), AGENT, HOTLINE, after=30.0, voice_url="/agent")
+    move = CallUpdate(url="http://localhost/moved")
+    session.at(50.0, lambda: session.network.update_call(buyer, move) and None)
+    buyer_result, agent_result = session.run()
+    # Twilio's QueueResult for a queued, then bridged call transferred out; before, the action
+    # was never posted and the stay in the queue was not recorded.
+    done = [h for h in hits_of(app) if h.path == "/queue-done"]
+    assert [(h.params["QueueResult"], h.params["QueueTime"]) for h in done] == [
+        ("redirected-from-bridged", "30")
+    ]
+    assert [v.result for v in buyer_result.queues] == ["redirected-from-bridged"]
+    assert buyer_result.heard()[-1] == "You were moved to the seller."
+    assert "Thank you for waiting." not in buyer_result.heard()
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"]
+    assert [h.params["DialCallDuration"] for h in posted] == ["20"]
+    assert agent_result.heard() == ["Call over."]

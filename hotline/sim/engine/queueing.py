@@ -101,6 +101,18 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
                     twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
                 )
             raise
+        except Redirected:
+            # Moved through the REST API while bridged: Twilio's "redirected-from-bridged"
+            # ("the queued and then successfully bridged session was transferred out"); the
+            # action is requested as the bridge ends, and the call plays what it was given.
+            moved = "redirected-from-bridged"
+            _leave_queue(call, name, queue_sid, moved, start, waited)
+            if action:
+                outcome = _queue_outcome(call, moved, queue_sid, start, waited)
+                call.requests.post_after_hangup(
+                    twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
+                )
+            raise
         _leave_queue(call, name, queue_sid, result, start, waited)
     else:
         _leave_queue(call, name, queue_sid, result, start)
