@@ -660,3 +660,38 @@ def test_a_caller_moved_through_rest_while_bridged_posts_redirected_from_bridged
     posted = [h for h in hits_of(app) if h.path == "/agent-done"]
     assert [h.params["DialCallDuration"] for h in posted] == ["20"]
     assert agent_result.heard() == ["Call over."]
+
+
+def test_the_calls_resource_times_and_durations_follow_twilios_call_resource() -> None:
+    routes = _redirect_routes()
+    routes["/outbound"] = twiml(lambda r: r.say("This is the hotline calling you back."))
+    app = twiml_app(routes)
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    callees = {
+        BUYER: [CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=4.0, talk=30.0)],
+        "+48601100299": [CalleeBehaviour(DialOutcome.BUSY, ring_seconds=2.0)],
+    }
+    session = sim.session(AT, callees=callees)
+    queued = []
+
+    def call_back() -> None:
+        for to in (BUYER, "+48601100299"):
+            request = OutboundCall(to=to, from_=HOTLINE, url="http://localhost/outbound")
+            queued.append(session.network.create_call(request))
+
+    session.at(60.0, call_back)
+    session.run()
+    dialled = datetime(2001, 3, 5, 10, 1, 0)
+    assert [(r.status, r.start_time) for r in queued] == [("queued", None), ("queued", None)]
+    records = {r.to: r for r in session.network.calls()}
+    answered, busy = records[BUYER], records["+48601100299"]
+    # start_time: when it was dialled (before: when answered); duration: seconds connected.
+    assert (answered.start_time, answered.duration) == (dialled, 3)  # 4 s ringing, 7 words
+    assert answered.end_time == datetime(2001, 3, 5, 10, 1, 6, 800000)
+    # "empty for busy, failed, unanswered": before, 0 s and an end_time.
+    assert (busy.status, busy.start_time, busy.end_time, busy.duration) == (
+        "busy",
+        dialled,
+        None,
+        None,
+    )
