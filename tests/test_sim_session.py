@@ -695,3 +695,17 @@ def test_the_calls_resource_times_and_durations_follow_twilios_call_resource() -
         None,
         None,
     )
+
+
+def test_the_wait_url_hears_the_callers_place_in_the_shared_queue() -> None:
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    first = session.place_call(ScriptCaller(hang_up_at=30.0), BUYER, HOTLINE)
+    second = session.place_call(ScriptCaller(hang_up_at=10.0), "+48601100201", HOTLINE, after=5.0)
+    session.run()
+    waits = [h.params for h in hits_of(app) if h.path == "/wait"]
+    places = {(p["CallSid"], p["QueuePosition"], p["CurrentQueueSize"]) for p in waits}
+    # Before: every caller was told position 1 of 1, whoever waited in front of them.
+    assert (second, "2", "2") in places
+    assert (first, "1", "1") in places

@@ -85,6 +85,14 @@ class LiveQueues(Account):
                 queue.waits.append(self.world.elapsed - member.since)
                 return
 
+    def place_in(self, call: CallState, name: str) -> tuple[int, int]:
+        """``call``'s position in ``name`` (1: the front) and how many wait in it."""
+        members = self._queue(name).members
+        for position, member in enumerate(members, 1):
+            if member.call is call:
+                return position, len(members)
+        return 1, max(1, len(members))
+
     def take_member(self, dialer: CallState, name: str) -> CallState | None:
         """The caller at the front of ``name``, taken out for ``dialer`` (None: nobody waits)."""
         queue = self._queue(name)

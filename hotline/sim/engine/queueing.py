@@ -54,7 +54,7 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     taken: Dequeued | None = None
     try:
         try:
-            result = _wait_in_queue(call, verb, doc, behaviour, queue_sid, start)
+            result = _wait_in_queue(call, name, verb, doc, behaviour, queue_sid, start)
         except AgentAnswered:
             result = "bridged"
         except Dequeued as dequeued:
@@ -131,6 +131,7 @@ def leave(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
 
 def _wait_in_queue(
     call: CallState,
+    name: str,
     verb: Verb,
     doc: Document,
     behaviour: QueueBehaviour,
@@ -162,13 +163,14 @@ def _wait_in_queue(
         while True:
             play_segments(call, [music], wait_leg)
     while True:
-        position = str(behaviour.ahead + 1)
+        # In a session the queue is shared: the callers really in it count, in front and in all.
+        place, size = (1, 1) if call.network is None else call.network.place_in(call, name)
         extra = {
-            "QueuePosition": position,
+            "QueuePosition": str(behaviour.ahead + place),
             "QueueSid": queue_sid,
             "QueueTime": str(int(call.clock.elapsed - start)),
             "AvgQueueTime": str(round(behaviour.avg_wait)),
-            "CurrentQueueSize": position,
+            "CurrentQueueSize": str(behaviour.ahead + size),
             "MaxQueueSize": "100",
         }
         method = twiml.method(verb, "waitUrlMethod")
