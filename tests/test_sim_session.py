@@ -506,3 +506,206 @@ def test_conference_beeps_silent_waits_announcements_mutes_and_removals() -> Non
         "participant-leave",
     ]
     assert buyer.finished == datetime(2001, 3, 5, 10, 1, 0)
+
+
+# -- two things happening to a call at the same virtual second --------------------------------
+
+
+def test_a_caller_hung_up_through_rest_as_an_agent_dials_is_not_taken() -> None:
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    buyer = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    hang_up = CallUpdate(status="completed")
+    session.at(20.0, lambda: session.network.update_call(buyer, hang_up) and None)
+    session.place_call(ScriptCaller(), AGENT, HOTLINE, after=20.0, voice_url="/agent")
+    buyer_result, agent_result = session.run()
+    # The hang-up came first: the agent finds nobody waiting, the buyer never talks to them.
+    assert buyer_result.duration == 20.0
+    assert buyer_result.bridged == ()
+    assert [v.result for v in buyer_result.queues] == ["hangup"]
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"]
+    assert [h.params["DialCallStatus"] for h in posted] == ["no-answer"]
+    assert agent_result.bridged == ()
+
+
+def test_a_caller_dequeued_then_hung_up_at_the_same_second_frees_the_agent() -> None:
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    buyer = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    session.place_call(ScriptCaller(), AGENT, HOTLINE, after=20.0, voice_url="/agent")
+    hang_up = CallUpdate(status="completed")
+    session.at(20.0, lambda: session.network.update_call(buyer, hang_up) and None)
+    buyer_result, agent_result = session.run()
+    # The agent took the buyer first; the hang-up still ends the buyer's call, and the agent's
+    # Dial with it (before, the hang-up was lost and the two talked until the max duration).
+    assert buyer_result.duration == 20.0
+    assert "Status=completed" in buyer_result.reason
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"]
+    assert [(h.params["DialCallStatus"], h.params["DialCallDuration"]) for h in posted] == [
+        ("completed", "0")
+    ]
+    assert agent_result.duration < 25.0
+
+
+def test_a_call_created_through_rest_can_be_canceled_at_once() -> None:
+    routes = _redirect_routes()
+    routes["/outbound"] = twiml(lambda r: r.say("This is the hotline calling you back."))
+    app = twiml_app(routes)
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    callees = {BUYER: [CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=4.0, talk=30.0)]}
+    session = sim.session(AT, callees=callees)
+    seen = []
+
+    def call_and_cancel() -> None:
+        request = OutboundCall(to=BUYER, from_=HOTLINE, url="http://localhost/outbound")
+        created = session.network.create_call(request)
+        # Before: 400 / 21220 (the queued call had no turn yet, so it looked over).
+        seen.append(session.network.update_call(created.sid, CallUpdate(status="canceled")))
+
+    session.at(10.0, call_and_cancel)
+    session.run()
+    assert [r.status for r in seen] == ["queued"]
+    (result,) = session.outbound_results()
+    assert result.duration == 0.0
+    assert session.network.calls()[0].status == "canceled"
+    assert not [h for h in hits_of(app) if h.path == "/outbound"]
+
+
+def test_a_call_placed_later_is_not_in_the_calls_resource_before_it_rings() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    session.place_call(ScriptCaller(hang_up_at=5.0), BUYER, HOTLINE)
+    later = session.place_call(ScriptCaller(hang_up_at=5.0), AGENT, HOTLINE, after=30.0)
+    listed: list[list[str]] = []
+    errors: list[tuple[int, int]] = []
+
+    def look() -> None:
+        listed.append([record.sid for record in session.network.calls()])
+        try:
+            session.network.update_call(later, CallUpdate(url="http://localhost/moved"))
+        except RestError as error:
+            errors.append((error.status, error.code))
+
+    session.at(10.0, look)
+    session.run()
+    # Before: listed as ringing, created 20 s in the future, and refused as "not in-progress".
+    assert len(listed[0]) == 1 and later not in listed[0]
+    assert errors == [(404, 20404)]
+
+
+def test_a_redirect_right_after_a_hang_up_is_refused() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    sid = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    errors: list[tuple[int, int]] = []
+
+    def hang_up_then_move() -> None:
+        session.network.update_call(sid, CallUpdate(status="completed"))
+        try:
+            session.network.update_call(sid, CallUpdate(url="http://localhost/moved"))
+        except RestError as error:
+            errors.append((error.status, error.code))
+
+    session.at(10.0, hang_up_then_move)
+    (result,) = session.run()
+    # Before: the redirect replaced the hang-up, and the call went on to the new TwiML.
+    assert errors == [(400, 21220)]
+    assert result.duration == 10.0
+    assert not [h for h in hits_of(app) if h.path == "/moved"]
+
+
+def test_an_agent_moved_through_rest_mid_talk_posts_its_dial_action_and_frees_the_caller() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    agent = session.place_call(ScriptCaller(), AGENT, HOTLINE, after=30.0, voice_url="/agent")
+    move = CallUpdate(url="http://localhost/moved")
+    session.at(45.0, lambda: session.network.update_call(agent, move) and None)
+    buyer_result, agent_result = session.run()
+    # Twilio requests the Dial action when the call is moved to new TwiML (answer ignored).
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"]
+    assert [(h.params["DialCallStatus"], h.params["DialCallDuration"]) for h in posted] == [
+        ("completed", "15")
+    ]
+    assert posted[0].now == datetime(2001, 3, 5, 10, 0, 45)
+    assert agent_result.heard() == ["You were moved to the seller."]
+    # The caller's talk ended with the agent's move: its Enqueue action says bridged.
+    assert buyer_result.queues[0].result == "bridged"
+    assert buyer_result.heard()[-1] == "Thank you for waiting."
+
+
+def test_a_caller_moved_through_rest_while_bridged_posts_redirected_from_bridged() -> None:
+    app = twiml_app(_redirect_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    buyer = session.place_call(ScriptCaller(), BUYER, HOTLINE)
+    session.place_call(ScriptCaller(), AGENT, HOTLINE, after=30.0, voice_url="/agent")
+    move = CallUpdate(url="http://localhost/moved")
+    session.at(50.0, lambda: session.network.update_call(buyer, move) and None)
+    buyer_result, agent_result = session.run()
+    # Twilio's QueueResult for a queued, then bridged call transferred out; before, the action
+    # was never posted and the stay in the queue was not recorded.
+    done = [h for h in hits_of(app) if h.path == "/queue-done"]
+    assert [(h.params["QueueResult"], h.params["QueueTime"]) for h in done] == [
+        ("redirected-from-bridged", "30")
+    ]
+    assert [v.result for v in buyer_result.queues] == ["redirected-from-bridged"]
+    assert buyer_result.heard()[-1] == "You were moved to the seller."
+    assert "Thank you for waiting." not in buyer_result.heard()
+    posted = [h for h in hits_of(app) if h.path == "/agent-done"]
+    assert [h.params["DialCallDuration"] for h in posted] == ["20"]
+    assert agent_result.heard() == ["Call over."]
+
+
+def test_the_calls_resource_times_and_durations_follow_twilios_call_resource() -> None:
+    routes = _redirect_routes()
+    routes["/outbound"] = twiml(lambda r: r.say("This is the hotline calling you back."))
+    app = twiml_app(routes)
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    callees = {
+        BUYER: [CalleeBehaviour(DialOutcome.ANSWER, ring_seconds=4.0, talk=30.0)],
+        "+48601100299": [CalleeBehaviour(DialOutcome.BUSY, ring_seconds=2.0)],
+    }
+    session = sim.session(AT, callees=callees)
+    queued = []
+
+    def call_back() -> None:
+        for to in (BUYER, "+48601100299"):
+            request = OutboundCall(to=to, from_=HOTLINE, url="http://localhost/outbound")
+            queued.append(session.network.create_call(request))
+
+    session.at(60.0, call_back)
+    session.run()
+    dialled = datetime(2001, 3, 5, 10, 1, 0)
+    assert [(r.status, r.start_time) for r in queued] == [("queued", None), ("queued", None)]
+    records = {r.to: r for r in session.network.calls()}
+    answered, busy = records[BUYER], records["+48601100299"]
+    # start_time: when it was dialled (before: when answered); duration: seconds connected.
+    assert (answered.start_time, answered.duration) == (dialled, 3)  # 4 s ringing, 7 words
+    assert answered.end_time == datetime(2001, 3, 5, 10, 1, 6, 800000)
+    # "empty for busy, failed, unanswered": before, 0 s and an end_time.
+    assert (busy.status, busy.start_time, busy.end_time, busy.duration) == (
+        "busy",
+        dialled,
+        None,
+        None,
+    )
+
+
+def test_the_wait_url_hears_the_callers_place_in_the_shared_queue() -> None:
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    session = sim.session(AT)
+    first = session.place_call(ScriptCaller(hang_up_at=30.0), BUYER, HOTLINE)
+    second = session.place_call(ScriptCaller(hang_up_at=10.0), "+48601100201", HOTLINE, after=5.0)
+    session.run()
+    waits = [h.params for h in hits_of(app) if h.path == "/wait"]
+    places = {(p["CallSid"], p["QueuePosition"], p["CurrentQueueSize"]) for p in waits}
+    # Before: every caller was told position 1 of 1, whoever waited in front of them.
+    assert (second, "2", "2") in places
+    assert (first, "1", "1") in places

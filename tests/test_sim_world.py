@@ -142,3 +142,61 @@ def test_a_call_clock_counts_from_the_call_start() -> None:
     with pytest.raises(ValueError, match="cannot go back"):
         clock.advance(-1)
     world.close()
+
+
+class Moved(Exception):
+    """A second interrupt, delivered at the same instant as ``Wake``."""
+
+
+def test_two_interrupts_at_the_same_instant_are_both_raised_in_order() -> None:
+    world = World(START)
+    seen: list[tuple[str, float]] = []
+
+    def sleeper() -> None:
+        for _ in range(3):
+            try:
+                world.sleep_until(world.elapsed + 100.0)
+            except (Wake, Moved) as error:
+                seen.append((type(error).__name__, world.elapsed))
+
+    actor = world.spawn("sleeper", sleeper)
+    world.sleep_until(5.0)
+    world.interrupt(actor, Wake())
+    world.interrupt(actor, Moved())  # lost before: the second replaced the first
+    world.drain()
+    assert seen == [("Wake", 5.0), ("Moved", 5.0)]
+
+
+def test_an_interrupt_for_an_actor_not_started_waits_for_its_start() -> None:
+    world = World(START)
+    seen: list[tuple[str, float]] = []
+
+    def late() -> None:
+        seen.append(("started", world.elapsed))
+        try:
+            world.sleep_until(world.elapsed + 10.0)
+        except Wake:
+            seen.append(("woken", world.elapsed))
+
+    actor = world.spawn("late", late, delay=30.0)
+    world.sleep_until(2.0)
+    world.interrupt(actor, Wake())
+    world.drain()
+    # Before: started at 2 s (its start moved to the interrupt) and died of Wake unstarted.
+    assert seen == [("started", 30.0), ("woken", 30.0)]
+    assert actor.error is None
+
+
+def test_an_interrupt_for_the_first_actor_after_its_part_stops_nobody_early() -> None:
+    world = World(START)
+    seen: list[float] = []
+
+    def poker() -> None:
+        world.sleep_until(5.0)
+        world.interrupt(world.first, Wake())  # the first actor is draining by now
+        world.sleep_until(20.0)
+        seen.append(world.elapsed)
+
+    world.spawn("poker", poker)
+    world.drain()
+    assert seen == [20.0]  # before: told WorldOver at 5 s

@@ -93,6 +93,9 @@ class Network(Protocol):
     def left_queue(self, call: CallState, name: str) -> None:
         """The call is no longer in queue ``name``."""
 
+    def place_in(self, call: CallState, name: str) -> tuple[int, int]:
+        """The call's position in queue ``name`` (1: the front) and the queue's size."""
+
     def take_member(self, dialer: CallState, name: str) -> CallState | None:
         """The front member of queue ``name`` for ``dialer`` to talk to, if anyone waits."""
 

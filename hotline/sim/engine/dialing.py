@@ -3,7 +3,8 @@
 Each dialled target rings as its ``CalleeBehaviour`` says (``callees.py``); the first to answer
 and accept its whisper is bridged to the caller, and the Dial's action gets the outcome. A
 caller who hangs up during the Dial still has it posted, as Twilio requests the action "after
-the dialed call ends": ``canceled`` while it rings, ``completed`` once a callee picked up.
+the dialed call ends": ``canceled`` while it rings, ``completed`` once a callee picked up; so
+does a call moved to new TwiML through the REST API (the action's answer is ignored).
 ``dial`` also hands ``<Dial><Queue>`` to ``dial_queue.py`` and ``<Dial><Conference>`` to
 ``conferencing.py``; what all of them share is in ``dial_attempt.py``.
 """
@@ -19,7 +20,7 @@ from hotline.sim.engine.conferencing import dial_conference, room_for
 from hotline.sim.engine.dial_attempt import Attempt, announce_ring, callee_leg, run_url
 from hotline.sim.engine.dial_queue import dial_queue
 from hotline.sim.engine.gathering import CalleeHungUp
-from hotline.sim.engine.interrupts import CallOver
+from hotline.sim.engine.interrupts import CallOver, Redirected
 from hotline.sim.engine.twiml import Document, Verb
 from hotline.sim.model import CallEnd, UnsupportedTwiML, WebhookFailed, Who
 
@@ -67,6 +68,16 @@ def dial(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
                 call.requests.post_after_hangup(
                     twiml.method(verb), target, leg.request_params(outcome)
                 )
+        raise
+    except Redirected:
+        # Given new TwiML through the REST API: Twilio still requests the action (the dialled
+        # leg ends with the move) and ignores its answer, as its changelog of 2021-05-24 says.
+        outcome = attempt.outcome(call)
+        if attempt.answered is None:
+            call.emit(Who.TWILIO, "no-bridge", outcome["DialCallStatus"])
+        if action:
+            target = urljoin(doc.url, action)
+            call.requests.post_after_hangup(twiml.method(verb), target, leg.request_params(outcome))
         raise
     if action:
         return call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)

@@ -85,14 +85,27 @@ class LiveQueues(Account):
                 queue.waits.append(self.world.elapsed - member.since)
                 return
 
+    def place_in(self, call: CallState, name: str) -> tuple[int, int]:
+        """``call``'s position in ``name`` (1: the front) and how many wait in it."""
+        members = self._queue(name).members
+        for position, member in enumerate(members, 1):
+            if member.call is call:
+                return position, len(members)
+        return 1, max(1, len(members))
+
     def take_member(self, dialer: CallState, name: str) -> CallState | None:
         """The caller at the front of ``name``, taken out for ``dialer`` (None: nobody waits)."""
         queue = self._queue(name)
-        if not queue.members:
-            return None
-        member = queue.members.pop(0)
-        queue.waits.append(self.world.elapsed - member.since)
-        return member.call
+        for member in queue.members:
+            actor = member.call.actor
+            if actor is not None and actor.pending:
+                # Something already happened to this caller at this instant (hung up, moved
+                # through the REST API): they are leaving the queue, not waiting in it.
+                continue
+            queue.members.remove(member)
+            queue.waits.append(self.world.elapsed - member.since)
+            return member.call
+        return None
 
     def await_member(self, dialer: CallState, name: str) -> None:
         """``dialer`` waits for a caller to join ``name`` (told with ``PartyLeft``)."""

@@ -31,6 +31,8 @@ from hotline.sim.rest.switchboard import (
 )
 
 _ENDING = ("completed", "canceled")
+#: The final statuses of a call that never connected.
+_UNCONNECTED = ("busy", "failed", "no-answer", "canceled")
 
 
 class Network(LiveQueues, LiveConferences):
@@ -69,25 +71,26 @@ class Network(LiveQueues, LiveConferences):
 
     def record_of(self, call: CallState) -> CallRecord:
         """The call as the Calls resource shows it now."""
+        # Twilio's Call resource: start_time is "empty if the call has not yet been dialed";
+        # end_time "empty if the call did not complete successfully"; duration, the seconds it
+        # was connected, "empty for busy, failed, unanswered, or ongoing calls".
         start = call.clock.start
-        answered = (
-            start + timedelta(seconds=call.answered_at) if call.answered_at is not None else None
-        )
-        ended = start + timedelta(seconds=call.ended_at) if call.ended_at is not None else None
-        duration = None
-        if call.ended_at is not None:
+        status = call.final_status or call.main.status
+        ended = duration = None
+        if call.ended_at is not None and status not in _UNCONNECTED:
+            ended = start + timedelta(seconds=call.ended_at)
             since = call.answered_at if call.answered_at is not None else call.ended_at
             duration = round(call.ended_at - since)
         return CallRecord(
             sid=call.sid,
             from_=call.main.params["From"],
             to=call.main.params["To"],
-            status=call.final_status or call.main.status,
+            status=status,
             direction=call.direction,
             created=start,
             updated=self.now(),
             parent_call_sid=call.main.params.get("ParentCallSid"),
-            start_time=answered,
+            start_time=None if status == "queued" else start,
             end_time=ended,
             duration=duration,
         )
@@ -104,7 +107,7 @@ class Network(LiveQueues, LiveConferences):
         """Redirect a live call to new TwiML, or end it, at this instant."""
         call = self._call(sid)
         status = call.final_status or call.main.status
-        if call.final_status or call.actor is None:
+        if call.final_status or call.actor is None or _hanging_up(call):
             raise RestError(400, 21220, "Call is not in-progress. Cannot redirect.")
         if update.status in _ENDING:
             if update.status == "completed" or status in ("queued", "ringing"):
@@ -148,3 +151,8 @@ class Network(LiveQueues, LiveConferences):
     def messages(self) -> Sequence[MessageRecord]:
         """Every message sent so far, newest first."""
         return list(reversed(self.sent_messages))
+
+
+def _hanging_up(call: CallState) -> bool:
+    """Whether ``call`` was hung up at this very instant (it ends at its next turn)."""
+    return call.actor is not None and any(isinstance(e, CallOver) for e in call.actor.pending)

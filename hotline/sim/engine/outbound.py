@@ -87,10 +87,10 @@ def dial_out(sim: CallSettings, network: Network, request: OutboundCall) -> Call
     network.register(call)
 
     def body() -> None:
-        call.actor = network.world.current
         network.results[call.sid] = _ring_and_play(sim, callback, call, callee, ring, request)
 
-    network.world.spawn(f"outbound {call.sid}", body)
+    # The call can be updated (canceled) from the instant it is created, before its turn comes.
+    call.actor = network.world.spawn(f"outbound {call.sid}", body)
     return call
 
 

@@ -54,7 +54,7 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     taken: Dequeued | None = None
     try:
         try:
-            result = _wait_in_queue(call, verb, doc, behaviour, queue_sid, start)
+            result = _wait_in_queue(call, name, verb, doc, behaviour, queue_sid, start)
         except AgentAnswered:
             result = "bridged"
         except Dequeued as dequeued:
@@ -101,6 +101,18 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
                     twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
                 )
             raise
+        except Redirected:
+            # Moved through the REST API while bridged: Twilio's "redirected-from-bridged"
+            # ("the queued and then successfully bridged session was transferred out"); the
+            # action is requested as the bridge ends, and the call plays what it was given.
+            moved = "redirected-from-bridged"
+            _leave_queue(call, name, queue_sid, moved, start, waited)
+            if action:
+                outcome = _queue_outcome(call, moved, queue_sid, start, waited)
+                call.requests.post_after_hangup(
+                    twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
+                )
+            raise
         _leave_queue(call, name, queue_sid, result, start, waited)
     else:
         _leave_queue(call, name, queue_sid, result, start)
@@ -119,6 +131,7 @@ def leave(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
 
 def _wait_in_queue(
     call: CallState,
+    name: str,
     verb: Verb,
     doc: Document,
     behaviour: QueueBehaviour,
@@ -150,13 +163,14 @@ def _wait_in_queue(
         while True:
             play_segments(call, [music], wait_leg)
     while True:
-        position = str(behaviour.ahead + 1)
+        # In a session the queue is shared: the callers really in it count, in front and in all.
+        place, size = (1, 1) if call.network is None else call.network.place_in(call, name)
         extra = {
-            "QueuePosition": position,
+            "QueuePosition": str(behaviour.ahead + place),
             "QueueSid": queue_sid,
             "QueueTime": str(int(call.clock.elapsed - start)),
             "AvgQueueTime": str(round(behaviour.avg_wait)),
-            "CurrentQueueSize": position,
+            "CurrentQueueSize": str(behaviour.ahead + size),
             "MaxQueueSize": "100",
         }
         method = twiml.method(verb, "waitUrlMethod")

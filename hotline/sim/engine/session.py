@@ -114,11 +114,12 @@ class Session:
             params=with_twins(params or {}),
         )
         url = self.sim.url(voice_url) if voice_url else self.sim.voice_url
-        self.network.register(call)
         self._placed.append(call)
 
         def body() -> None:
             call.actor = self.world.current
+            # The call exists (for the REST API) from its first ring, not from when it was planned.
+            self.network.register(call)
             self.network.results[call.sid] = run_call(
                 self.sim, self.sim, call, lambda c: c.fetch(url, self.sim.voice_method, c.main)
             )

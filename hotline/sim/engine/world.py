@@ -39,9 +39,12 @@ class Actor:
 
     name: str
     go: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
-    pending: BaseException | None = None  # raised in the actor when it next runs
+    # Raised in the actor when it next runs, one at a time in the order they came: two things
+    # that happen to a call at the same instant (a dequeue, then a hang-up) both reach it.
+    pending: list[BaseException] = field(default_factory=list)
     ticket: int = 0  # the heap entry that counts; older ones are stale
     alive: bool = True
+    started: bool = False  # its body has begun (the first actor's has, from the start)
     error: BaseException | None = None  # what ended its thread, when it was not a clean end
 
 
@@ -52,7 +55,7 @@ class World:
         self.clock = VirtualClock(start)
         self._heap: list[tuple[float, int, int, Actor]] = []
         self._order = itertools.count()
-        self.first = Actor("first")
+        self.first = Actor("first", started=True)
         self._current = self.first
         self._actors: list[Actor] = [self.first]
         # Held by the running actor; an outside thread (the REST stand-in served on a socket)
@@ -103,11 +106,20 @@ class World:
         return actor
 
     def interrupt(self, actor: Actor, error: BaseException) -> None:
-        """Raise ``error`` in ``actor`` at its next turn, which comes now if it is waiting."""
+        """Raise ``error`` in ``actor`` at its next turn, which comes now if it is waiting.
+
+        Several interrupts are raised one after the other, in the order they came (the next at
+        the actor's next wait), except ``WorldOver``, which comes before anything else. An actor
+        not started yet starts when it was due, and hears the interrupt at its first wait (a
+        ``WorldOver`` stops it now, before it begins).
+        """
         if not actor.alive:
             return
-        actor.pending = error
-        if actor is not self._current:
+        if isinstance(error, WorldOver):
+            actor.pending[:] = [error]
+        else:
+            actor.pending.append(error)
+        if actor is not self._current and (actor.started or isinstance(error, WorldOver)):
             self._schedule(actor, self.clock.elapsed)
 
     def drain(self) -> list[Actor]:
@@ -116,6 +128,9 @@ class World:
         while any(a.alive for a in self._actors if a is not me):
             self._schedule(me, _NEVER)
             self._pass_baton(me)
+            me.pending.clear()  # this actor's own part is over: nothing is raised in it any more
+            if self._anyone_due():
+                continue  # woken early (an interrupt for it): the others still have turns due
             # Back at _NEVER: whoever is left waits for something that cannot come any more.
             for actor in self._actors:
                 if actor is not me and actor.alive:
@@ -161,6 +176,13 @@ class World:
         actor.ticket = next(self._order)
         heapq.heappush(self._heap, (at, actor.ticket, actor.ticket, actor))
 
+    def _anyone_due(self) -> bool:
+        """Whether an actor still has a turn due before the end of time."""
+        return any(
+            at != _NEVER and actor.alive and ticket == actor.ticket
+            for at, _, ticket, actor in self._heap
+        )
+
     def _next(self) -> tuple[float, Actor]:
         while self._heap:
             at, _, ticket, actor = heapq.heappop(self._heap)
@@ -192,17 +214,18 @@ class World:
         actor.go.release()
 
     def _deliver(self, me: Actor) -> None:
-        if me.pending is not None:
-            error, me.pending = me.pending, None
-            raise error
+        if me.pending:
+            raise me.pending.pop(0)
 
     def _run_actor(self, actor: Actor, body: Callable[[], object]) -> None:
         actor.go.acquire()
         self._lock.acquire()
         self._owner = threading.get_ident()
         self._current = actor
+        actor.started = True
         try:
-            self._deliver(actor)
+            if actor.pending and isinstance(actor.pending[0], WorldOver):
+                self._deliver(actor)  # stopped before it began: nothing of it plays
             body()
         except WorldOver:
             pass
@@ -210,6 +233,7 @@ class World:
             actor.error = error
         finally:
             actor.alive = False
+            actor.pending.clear()
             self._hand_to(self._wake_next())
 
 

@@ -41,9 +41,9 @@ class CallRecord:
     created: datetime
     updated: datetime
     parent_call_sid: str | None = None
-    start_time: datetime | None = None  # answered at
-    end_time: datetime | None = None
-    duration: int | None = None  # seconds, once ended
+    start_time: datetime | None = None  # when it was dialled (None while queued)
+    end_time: datetime | None = None  # None unless it ended connected
+    duration: int | None = None  # seconds connected, once ended (None if it never connected)
     queue_time: int = 0
     answered_by: str | None = None
 
