@@ -15,6 +15,9 @@ from playwright.sync_api import Page
 from hotline.store.database import head_revision
 from tests.browser import CHROMIUM_ENV, ServedApp, chromium_path, require_chromium, under_ci
 
+# The inner run needs none of these: fewer imports (hypothesis's costs a second when alone).
+NO_PLUGINS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:hotline_sim")
+
 
 def test_chromium_loads_the_health_json_from_a_served_app(
     page: Page, served_app: ServedApp
@@ -78,7 +81,7 @@ def test_the_browser_fixture_skips_a_test_when_the_path_points_nowhere(
     monkeypatch.delenv("CI", raising=False)
     pytester.makeconftest('pytest_plugins = ["tests.browser"]')
     pytester.makepyfile("def test_needs_a_browser(browser):\n    assert False\n")
-    result = pytester.runpytest_inprocess("-ra", "-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-ra", *NO_PLUGINS)
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(
         [f"SKIPPED [[]1[]] *: no Chromium executable at {nowhere}: install Debian's (apt-get*"]
