@@ -25,6 +25,9 @@ AUTH_TOKEN = "test-auth-token"
 API_TOKEN = "test-api-token"
 HOTLINE_NUMBER = "+442071000000"  # English prompts in the shipped config
 POLISH_NUMBER = "+48221000000"
+# Fixtures of their own module: browser (Debian's Chromium via Playwright), page, served_app;
+# pytester runs pytest inside a test (the browser fixture's skip is checked that way).
+pytest_plugins = ["tests.browser", "pytester"]
 
 
 def shipped_config() -> dict[str, Any]:
