@@ -120,7 +120,7 @@ def test_two_agents_never_take_the_same_caller() -> None:
 
 # -- the network as the REST API reaches it (rest.switchboard.Switchboard) --------------------
 
-from hotline.sim.model import CalleeBehaviour, DialOutcome  # noqa: E402
+from hotline.sim.model import CalleeBehaviour, DialOutcome, QueueBehaviour  # noqa: E402
 from hotline.sim.rest.switchboard import CallUpdate, OutboundCall, RestError  # noqa: E402
 
 
@@ -709,3 +709,17 @@ def test_the_wait_url_hears_the_callers_place_in_the_shared_queue() -> None:
     # Before: every caller was told position 1 of 1, whoever waited in front of them.
     assert (second, "2", "2") in places
     assert (first, "1", "1") in places
+
+
+def test_a_scripted_queue_agent_bridge_posts_the_enqueue_action_when_the_caller_hangs_up() -> None:
+    # Twilio requests the action "once the bridged parties disconnect", whoever hangs up first.
+    app = twiml_app(_queue_routes())
+    sim = Simulator(WSGITransport(app), AUTH_TOKEN)
+    queues = {"support": QueueBehaviour(agent_after=10.0, talk=60.0)}
+    result = sim.place_call(ScriptCaller(hang_up_at=30.0), AT, BUYER, HOTLINE, queues=queues)
+    assert result.ended is CallEnd.CALLER_HANGUP
+    done = [h for h in hits_of(app) if h.path == "/queue-done"]
+    assert [(h.params["QueueResult"], h.params["CallStatus"]) for h in done] == [
+        ("bridged", "completed")
+    ]
+    assert done[0].now == datetime(2001, 3, 5, 10, 0, 30)

@@ -117,7 +117,21 @@ def enqueue(call: CallState, verb: Verb, doc: Document, leg: Leg) -> Step:
     else:
         _leave_queue(call, name, queue_sid, result, start)
     if result == "bridged" and taken is None:
-        call.bridge(f"queue:{name}", behaviour.talk, float("inf"))
+        try:
+            call.bridge(f"queue:{name}", behaviour.talk, float("inf"))
+        except (CallOver, Redirected) as ended:
+            # Twilio requests the action once the bridged parties disconnect, whoever left first
+            # (moved by REST: redirected-from-bridged); the call is past it, its answer ignored.
+            taken_out = isinstance(ended, Redirected)
+            if action:
+                if not taken_out:
+                    call.main.status = "completed"
+                done = "redirected-from-bridged" if taken_out else result
+                outcome = _queue_outcome(call, done, queue_sid, start, waited)
+                call.requests.post_after_hangup(
+                    twiml.method(verb), urljoin(doc.url, action), call.main.request_params(outcome)
+                )
+            raise
     outcome = _queue_outcome(call, result, queue_sid, start, waited)
     if action:
         return call.fetch(urljoin(doc.url, action), twiml.method(verb), leg, outcome)
