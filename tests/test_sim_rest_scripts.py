@@ -6,14 +6,17 @@ import json
 import re
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
+from hotline.sim.frontends.call_builder import PhoneCall
 from hotline.sim.frontends.replay import replay
-from hotline.sim.model import ScriptError
+from hotline.sim.model import ExpectationFailed, ScriptError
+from hotline.sim.run.connection import Target
 from hotline.sim.scripts.reader import parse_script
 from tests.sim_session_apps import AUTH_TOKEN, create_callback_line
 
@@ -253,3 +256,25 @@ def test_a_script_runs_a_conference_through_the_rest_api(tmp_path: Path) -> None
         e for e in call["transcript"] if e["kind"] == "conference" and e["text"].startswith("left")
     ]
     assert [e["at"][11:19] for e in left] == ["09:00:50"]
+
+
+CALLBACK_TARGET = Target(
+    auth_token=AUTH_TOKEN, app="tests.sim_session_apps:create_callback_line", account_sid=ACCOUNT
+)
+
+
+@pytest.mark.parametrize("hotline_sim_target", [CALLBACK_TARGET])
+def test_the_dial_fixture_gives_the_app_the_rest_stand_in(
+    dial: Callable[..., PhoneCall], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)  # the app builds its Client from it
+    call = dial(
+        at="2026-03-30T10:00:00+02:00",
+        from_="+48601100200",
+        dialled={"+48600300400": "answer"},
+    )
+    call.hears("We texted you.")
+    call.message_sent(to="+48601100200", body="call you back")
+    call.call_placed(to="+48600300400", status="completed", heard="asked for a call back")
+    with pytest.raises(ExpectationFailed, match="message"):
+        call.message_sent(body="never sent")
