@@ -267,7 +267,6 @@ CALLBACK_TARGET = Target(
 def test_the_dial_fixture_gives_the_app_the_rest_stand_in(
     dial: Callable[..., PhoneCall], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)  # the app builds its Client from it
     call = dial(
         at="2026-03-30T10:00:00+02:00",
         from_="+48601100200",

@@ -16,6 +16,7 @@ import pytest
 
 from hotline.sim.frontends.call_builder import Dialled, PartyCall, PhoneCall
 from hotline.sim.model import QueueBehaviour
+from hotline.twilio_rest.client import ACCOUNT_SID_ENV
 from hotline.twilio_rest.http import API_URL_VARIABLE
 
 if TYPE_CHECKING:
@@ -49,11 +50,11 @@ def hotline_sim_target(pytestconfig: pytest.Config) -> Target:
 def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
     """Place a simulated call: ``call = dial(at="2026-03-30T10:00:00+02:00", from_="+48...")``.
 
-    Apps built for the calls reach the REST stand-in (``$TWILIO_API_URL``, set while the test
-    runs and put back after it).
+    Apps built for the calls reach the REST stand-in (``$TWILIO_API_URL``, and
+    ``$TWILIO_ACCOUNT_SID`` when unset, are set while the test runs and put back after it).
     """
     calls: list[PhoneCall] = []
-    saved = os.environ.get(API_URL_VARIABLE)
+    saved = {name: os.environ.get(name) for name in (API_URL_VARIABLE, ACCOUNT_SID_ENV)}
 
     def place(
         at: datetime | str,
@@ -85,10 +86,11 @@ def dial(hotline_sim_target: Target) -> Iterator[Callable[..., PhoneCall]]:
     yield place
     for call in calls:
         call.close()
-    if saved is None:
-        os.environ.pop(API_URL_VARIABLE, None)
-    else:
-        os.environ[API_URL_VARIABLE] = saved
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _when(at: datetime | str) -> datetime:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import delete, text
 
+from hotline.sim.engine.simulator import DEFAULT_ACCOUNT_SID
 from hotline.store.database import get_store, upgrade_schema
 from hotline.store.models import Base
 
@@ -39,7 +40,8 @@ class HotlineTarget:
     """hotline as a WSGI app on a temporary SQLite store; ``reset()`` empties it between calls.
 
     Signature checks stay on: the target uses ``$TWILIO_AUTH_TOKEN`` (or a simulator token when it
-    is unset) and ``$HOTLINE_API_TOKEN`` likewise, exposed as ``auth_token`` and ``api_token``.
+    is unset) and ``$HOTLINE_API_TOKEN`` and ``$TWILIO_ACCOUNT_SID`` likewise, exposed as
+    ``auth_token``, ``api_token`` and ``account_sid``.
     """
 
     def __init__(self, config_path: str | os.PathLike[str]) -> None:
@@ -57,6 +59,8 @@ class HotlineTarget:
         os.environ.pop("HOTLINE_DATABASE_URL", None)  # the replay never touches a real database
         self.auth_token = os.environ.setdefault("TWILIO_AUTH_TOKEN", SIM_AUTH_TOKEN)
         self.api_token = os.environ.setdefault("HOTLINE_API_TOKEN", SIM_API_TOKEN)
+        # The account of the calls, and of the REST requests hotline makes (to the stand-in).
+        self.account_sid = os.environ.setdefault("TWILIO_ACCOUNT_SID", DEFAULT_ACCOUNT_SID)
         shutil.copyfile(migrated_database(), database)
         self.app = create_app(data)
         # Requests are signed for the address Twilio would use, so the app's check agrees.

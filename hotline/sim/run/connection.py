@@ -23,6 +23,7 @@ from hotline.sim.engine.transport import Transport, WSGIApp, WSGITransport
 from hotline.sim.model import AppUnusable, ScriptError
 from hotline.sim.run import rest_wiring
 from hotline.sim.scripts.model import NEEDS, CallScript
+from hotline.twilio_rest.client import ACCOUNT_SID_ENV
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -53,7 +54,8 @@ class Target:
     voice_method: str = "POST"
     strict: bool = False
     rest_port: int | None = None  # with ``url``: serve the REST stand-in on this local port
-    account_sid: str | None = None  # None: the app's own (``account_sid`` attribute), else ours
+    # None: $TWILIO_ACCOUNT_SID, else the app's own (``account_sid`` attribute), else ours
+    account_sid: str | None = None
 
     def describe(self) -> str:
         """Say what is being called, for the progress line."""
@@ -112,7 +114,8 @@ class Target:
             # of this replay apart from those of earlier ones.
             salt = secrets.token_hex(8)
         else:
-            rest_wiring.in_process()  # before the app is built: it may build its Client then
+            # Before the app is built: it may build its Client then.
+            rest_wiring.in_process(self.account_sid)
             if self.app:
                 app = load_app(self.app)
             else:
@@ -121,7 +124,12 @@ class Target:
         # An app built for the simulator may say which tokens and public URL it expects.
         auth_token = self.auth_token or getattr(app, "auth_token", None) or ""
         api_token = self.api_token or getattr(app, "api_token", None)
-        account_sid = self.account_sid or getattr(app, "account_sid", None) or DEFAULT_ACCOUNT_SID
+        account_sid = (
+            self.account_sid
+            or os.environ.get(ACCOUNT_SID_ENV)
+            or getattr(app, "account_sid", None)
+            or DEFAULT_ACCOUNT_SID
+        )
         base_url = self.base_url or self.url or getattr(app, "base_url", None) or "http://localhost"
         return Connection(
             transport,

@@ -15,8 +15,9 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hotline.sim.engine.simulator import Simulator
+from hotline.sim.engine.simulator import DEFAULT_ACCOUNT_SID, Simulator
 from hotline.sim.rest.server import RestServer
+from hotline.twilio_rest.client import ACCOUNT_SID_ENV
 from hotline.twilio_rest.http import API_URL_VARIABLE, register_in_process
 
 #: The name the replay's stand-in is registered under: ``inprocess://hotline-sim``.
@@ -39,10 +40,19 @@ def _dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> It
     return _current[0].rest_app(environ, start_response)
 
 
-def in_process() -> str:
-    """Set ``$TWILIO_API_URL`` so apps built from now on in this process reach the stand-in."""
+def in_process(account_sid: str | None = None) -> str:
+    """Set ``$TWILIO_API_URL`` so apps built from now on in this process reach the stand-in.
+
+    ``account_sid``: the calls' account when it was given (``--account-sid``), put in
+    ``$TWILIO_ACCOUNT_SID``; else that variable keeps its value, or gets the simulator's own
+    account: either way an app building its Client from the environment and the simulator agree.
+    """
     url = register_in_process(IN_PROCESS_NAME, _dispatch)
     os.environ[API_URL_VARIABLE] = url
+    if account_sid is not None:
+        os.environ[ACCOUNT_SID_ENV] = account_sid
+    else:
+        os.environ.setdefault(ACCOUNT_SID_ENV, DEFAULT_ACCOUNT_SID)
     return url
 
 
