@@ -28,6 +28,8 @@ def _signed_app(name: str) -> Flask:
 
     @app.before_request
     def _check_signature() -> None:
+        if request.path.startswith("/api/"):
+            return  # the app's own API (its own token), not a Twilio webhook
         signature = request.headers.get("X-Twilio-Signature", "")
         if not validator.validate(request.url, request.form.to_dict(), signature):
             abort(403)
@@ -186,5 +188,45 @@ def create_callback_line() -> Flask:
         response = VoiceResponse()
         response.say("A buyer asked for a call back.")
         return _twiml(response)
+
+    return app
+
+
+CONSOLE_TOKEN = "console-token"
+
+
+def create_console_line() -> Flask:
+    """Callers wait in queue 'support'; a console's JSON API moves one out through REST."""
+    app = _signed_app("sim_console_line")
+    client = Client(
+        os.environ["TWILIO_ACCOUNT_SID"], AUTH_TOKEN, http_client=http_client_from_env()
+    )
+
+    @app.post("/voice")
+    def voice() -> Response:
+        response = VoiceResponse()
+        response.enqueue("support", wait_url="/wait")
+        return _twiml(response)
+
+    @app.post("/wait")
+    def wait() -> Response:
+        response = VoiceResponse()
+        response.say("Please wait.")
+        return _twiml(response)
+
+    @app.post("/moved")
+    def moved() -> Response:
+        response = VoiceResponse()
+        response.say("An agent moved you.")
+        return _twiml(response)
+
+    @app.post("/api/take")
+    def take() -> tuple[dict[str, str], int]:
+        if request.headers.get("Authorization") != f"Bearer {CONSOLE_TOKEN}":
+            return {"message": "who are you?"}, 401
+        call = (request.get_json(silent=True) or {}).get("call", "")
+        (queue,) = [q for q in client.queues.list() if q.friendly_name == "support"]
+        client.queues(queue.sid).members(call).update(url=request.url_root + "moved")
+        return {"moved": call}, 200
 
     return app

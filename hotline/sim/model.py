@@ -171,6 +171,7 @@ EVENT_KINDS: dict[str, str] = {
     " answered 5xx (what it raised); detail = traceback (all of it)",
     "error": "why the call failed",
     "rest": "a REST request a script made ('POST Calls/CA....json → 200'); detail = its form",
+    "request": "a request a script made to the app's own API ('POST /api/... → 200')",
     "end": "how the call ended (a CallEnd value)",
 }
 

@@ -132,6 +132,8 @@ class CallState:
     ) -> None:
         self.sim = sim
         self.caller = caller
+        #: Told every event after the caller (a session's triggers: ``Session.when``).
+        self.listeners: list[Callable[[Event], None]] = []
         self.clock = clock
         self.from_ = from_
         self.book = book if book is not None else CalleeBook(callees)
@@ -255,6 +257,8 @@ class CallState:
         event = Event(self.clock.now, who, kind, text, url, detail if detail is not None else {})
         self.transcript.append(event)
         self.caller.hear(event)
+        for listener in self.listeners:
+            listener(event)
 
     def new_sid(self, prefix: str) -> str:
         """Return the next SID of this call: 34 characters like Twilio's, derived from the seed."""

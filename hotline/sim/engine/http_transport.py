@@ -46,17 +46,24 @@ class HTTPTransport:
         self._connections: dict[_Origin, http.client.HTTPConnection] = {}
 
     def request(
-        self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes | None = None,
     ) -> WebhookResponse:
         """Send one request (once) and read the whole answer; no answer raises ConnectionFailed."""
-        target, body = encode_request(method, url, params)
+        target, encoded = encode_request(method, url, params)
         parts = urlsplit(target)
         path = parts.path or "/"
         if parts.query:
             path = f"{path}?{parts.query}"
         sent = {"Host": parts.netloc, **headers}
-        if body:
-            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        if body is None:
+            body = encoded
+            if body:
+                sent["Content-Type"] = "application/x-www-form-urlencoded"
         origin = self._server
         if self._public is not None and parts.netloc and parts.netloc != self._public:
             origin = _origin(target)

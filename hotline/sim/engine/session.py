@@ -27,7 +27,7 @@ from hotline.sim.engine.status_callbacks import StatusSettings
 from hotline.sim.engine.verbs import HANDLERS
 from hotline.sim.engine.webhooks import CallSettings
 from hotline.sim.engine.world import CallClock, World
-from hotline.sim.model import CalleeBehaviour, Caller, QueueBehaviour
+from hotline.sim.model import CalleeBehaviour, Caller, Event, QueueBehaviour
 
 
 class SessionSettings(CallSettings, StatusSettings, Protocol):
@@ -130,6 +130,26 @@ class Session:
     def at(self, after: float, action: Callable[[], object], name: str = "action") -> None:
         """Run ``action`` at ``after`` seconds into the session (a REST request, say)."""
         self._plan(after, name, action, None)
+
+    def when(
+        self,
+        sid: str,
+        kind: str,
+        action: Callable[[], object],
+        delay: float = 0.0,
+        name: str = "action",
+    ) -> None:
+        """Run ``action`` ``delay`` s after the placed call ``sid`` first has an event of ``kind``
+        (``model.EVENT_KINDS``: "enqueue", "bridge", "conference"...); never, if it has none."""
+        call = self.placed(sid)
+        fired: list[bool] = []
+
+        def listener(event: Event) -> None:
+            if event.kind == kind and not fired:
+                fired.append(True)
+                self.world.spawn(name, action, delay)
+
+        call.listeners.append(listener)
 
     def _plan(
         self, after: float, name: str, body: Callable[[], object], call: CallState | None

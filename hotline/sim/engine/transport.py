@@ -65,9 +65,18 @@ class Transport(Protocol):
     shares_clock: bool
 
     def request(
-        self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes | None = None,
     ) -> WebhookResponse:
-        """Send ``params`` form-encoded (POST body, or query string for GET) to ``url``."""
+        """Send ``params`` form-encoded (POST body, or query string for GET) to ``url``.
+
+        ``body``: send these bytes instead (``params`` empty), typed by ``headers``'
+        ``Content-Type`` (a JSON API request).
+        """
         ...
 
     def get_json(self, url: str, headers: Mapping[str, str] | None = None) -> Any:
@@ -130,10 +139,16 @@ class WSGITransport:
         self._remote_addr = remote_addr
 
     def request(
-        self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes | None = None,
     ) -> WebhookResponse:
         """Run the app on one request and collect its whole answer."""
-        target, body = encode_request(method, url, params)
+        target, encoded = encode_request(method, url, params)
+        body = encoded if body is None else body
         errors = io.StringIO()
         environ = self._environ(method, target, body, headers, errors)
         captured: list[Any] = []

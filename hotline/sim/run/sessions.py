@@ -20,10 +20,12 @@ from hotline.sim.engine.network import Network
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.model import SimError
 from hotline.sim.rest.switchboard import MessageRecord
+from hotline.sim.run.app_requests import AppAnswer
+from hotline.sim.run.app_requests import send as app_send
 from hotline.sim.run.rest_requests import RestAnswer, send
 from hotline.sim.scripts.caller import Failure, ScriptedCaller
 from hotline.sim.scripts.checks import check_outcome, with_hint
-from hotline.sim.scripts.model import CallScript, Location, RestRequest
+from hotline.sim.scripts.model import AppRequest, CallScript, Location, RestRequest
 from hotline.sim.scripts.rest_checks import PlacedCall, check_messages, check_outbound
 
 _NEVER_ENDED = SimError("the call never ended: another call of the session crashed")
@@ -113,6 +115,18 @@ def play_session(
             answers.append(send(sim, request, sids, session.placed(main_sid)))
 
         session.at(request.at, make, name=f"REST {request.describe()}")
+    asked: list[AppAnswer] = []
+    for app_request in script.requests:
+
+        def ask(app_request: AppRequest = app_request) -> None:
+            main = session.placed(main_sid)
+            asked.append(app_send(sim, app_request, sids, main, api_token))
+
+        label = f"request {app_request.describe()}"
+        if app_request.at is not None:
+            session.at(app_request.at, ask, name=label)
+        elif app_request.on is not None:  # a party the script names (checked when it was read)
+            session.when(sids[app_request.party], app_request.on, ask, app_request.after, label)
     network = session.network
     error: Exception | None = None
     try:
@@ -152,7 +166,7 @@ def play_session(
     if error is not None and crash is None:  # a call the app placed crashed
         crash = crash_failure(script.where, error, "a call the app placed")
     messages = tuple(network.sent_messages)
-    refused = [answer.failure() for answer in answers]
+    refused = [answer.failure() for answer in answers] + [answer.failure() for answer in asked]
     rest_failure = (
         next((failure for failure in refused if failure is not None), None)
         or check_messages(script.expect.messages, messages)

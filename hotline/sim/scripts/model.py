@@ -257,6 +257,34 @@ class RestRequest:
 
 
 @dataclass(frozen=True)
+class AppRequest:
+    """A request the script makes to the app's own JSON API during the call: an agent's click in
+    a console, another system acting on the calls.
+
+    Sent at ``at`` seconds after the main call starts, or ``after`` seconds after the call named
+    ``party`` ("" the main call) first has an event of kind ``on`` ("enqueue", "bridge"...).
+    ``path`` and the JSON's texts may hold ``{CallSid}`` and ``{CallSid:PARTY}``. ``token``: the
+    Bearer token (``None``: the run's API token). ``status``: the answer expected (``None``: 2xx).
+    """
+
+    where: Location
+    method: str
+    path: str
+    json: Mapping[str, object] | None = None
+    at: float | None = None
+    on: str | None = None
+    party: str = ""
+    after: float = 0.0
+    token: str | None = None
+    status: int | None = None
+
+    def describe(self) -> str:
+        """The request as a tester wrote it."""
+        when = f"at {self.at:g}s" if self.at is not None else f"on {self.on}"
+        return f"{self.method} {self.path} {when}"
+
+
+@dataclass(frozen=True)
 class CallScript:
     """One scripted call: when, from and to whom, how dialled numbers behave, steps and checks."""
 
@@ -277,6 +305,7 @@ class CallScript:
     needs: frozenset[str] = frozenset()  # keys of NEEDS
     parties: tuple[Party, ...] = ()  # other calls placed in the same session
     rest: tuple[RestRequest, ...] = ()  # REST requests the script makes during the session
+    requests: tuple[AppRequest, ...] = ()  # requests to the app's own API during the session
     # Extra params of every request of the call: what Twilio adds (FromCity...:
     # engine.call_details) and a client's custom parameters.
     params: Mapping[str, str] = field(default_factory=dict)
@@ -289,7 +318,9 @@ class CallScript:
     @property
     def needs_session(self) -> bool:
         """Whether the call is played as a session of several calls (not a lone call)."""
-        return bool(self.parties or self.params or self.rest or self.expect.needs_network)
+        return bool(
+            self.parties or self.params or self.rest or self.requests or self.expect.needs_network
+        )
 
     def party_call(self, party: Party) -> CallScript:
         """``party`` as a call script of its own, starting ``party.after`` s into this call."""

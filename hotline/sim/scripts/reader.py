@@ -20,10 +20,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.sim.model import ScriptError
+from hotline.sim.scripts.app_requests import read_requests
 from hotline.sim.scripts.callees import parse_ring, read_dialled, read_queues
 from hotline.sim.scripts.caller_steps import read_step
 from hotline.sim.scripts.expectations import read_expect
-from hotline.sim.scripts.model import NEEDS, CallScript, Party
+from hotline.sim.scripts.model import NEEDS, AppRequest, CallScript, Party
 from hotline.sim.scripts.parties import read_parties
 from hotline.sim.scripts.rest_requests import read_rest
 from hotline.sim.scripts.sourcemap import SourceMap
@@ -46,7 +47,7 @@ _CALL_KEYS = (
     "needs",
     "params",
 )
-_CALL_PARTS = ("dialled", "queues", "steps", "expect", "parties", "rest")
+_CALL_PARTS = ("dialled", "queues", "steps", "expect", "parties", "rest", "requests")
 #: What [defaults] may give every call (not a call's own: its name and parties).
 _DEFAULT_KEYS = (
     *(key for key in _CALL_KEYS if key != "name"),
@@ -54,7 +55,7 @@ _DEFAULT_KEYS = (
     "queues",
 )
 #: Parts written as arrays of tables: [[steps]], [[parties]].
-_ARRAY_PARTS = ("steps", "parties", "rest")
+_ARRAY_PARTS = ("steps", "parties", "rest", "requests")
 
 
 def load_script(path: Path) -> list[CallScript]:
@@ -203,6 +204,16 @@ class _Reader(ValueReader):
         if "parties" in entry:
             parties = read_parties(self, entry["parties"], key_path("parties"))
         rest = read_rest(self, entry["rest"], key_path("rest")) if "rest" in entry else ()
+        requests: tuple[AppRequest, ...] = ()
+        if "requests" in entry:
+            requests = read_requests(self, entry["requests"], key_path("requests"))
+        named = {party.name for party in parties}
+        for i, request in enumerate(requests):
+            if request.party and request.party not in named:
+                raise self.fail(
+                    key_path("requests") + (i, "party"),
+                    f"party: no party named {request.party!r} in this call",
+                )
         return CallScript(
             name=name,
             where=self.where(path),
@@ -221,6 +232,7 @@ class _Reader(ValueReader):
             needs=needs,
             parties=parties,
             rest=rest,
+            requests=requests,
             params=params,
         )
 

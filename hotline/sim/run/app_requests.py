@@ -1,0 +1,91 @@
+"""Send a script's ``[[requests]]`` to the app's own JSON API, at their second or on their event.
+
+The request goes through the call's transport (in process, or over the socket of a running
+server) with the Bearer token the script names or the run's API token; what the app answered is
+written to the main call's transcript (``request``) and checked once the session has ended.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from hotline.sim.engine.call import CallState
+from hotline.sim.engine.simulator import Simulator
+from hotline.sim.model import ConnectionFailed, Who
+from hotline.sim.scripts.app_requests import CALL_PLACEHOLDER
+from hotline.sim.scripts.caller import Failure
+from hotline.sim.scripts.model import AppRequest
+
+_SHOWN = 300
+
+
+@dataclass(frozen=True)
+class AppAnswer:
+    """What the app answered one request (``status`` 0: it could not be sent)."""
+
+    request: AppRequest
+    sent: str  # "POST /api/agents/anna/take"
+    status: int
+    body: str
+    at: datetime | None = None
+
+    def failure(self) -> Failure | None:
+        """The request did not get the answer the script expects."""
+        wanted = self.request.status
+        if self.status and (self.status == wanted or (wanted is None and self.status < 300)):
+            return None
+        expected = f"expected {wanted}" if wanted is not None else "expected 2xx"
+        shown = self.body if len(self.body) <= _SHOWN else self.body[:_SHOWN] + "…"
+        got = f"answered {self.status}" if self.status else "was not sent"
+        return Failure(self.request.where, f"{self.sent} {got} ({expected}): {shown}", self.at)
+
+
+def send(
+    sim: Simulator,
+    request: AppRequest,
+    sids: Mapping[str, str],
+    main: CallState,
+    api_token: str | None,
+) -> AppAnswer:
+    """Send ``request`` now; ``sids``: the CallSid of each party by name, "" for the main call."""
+    try:
+        path = _resolved(request.path, sids)
+        body = None
+        if request.json is not None:
+            payload = {
+                name: _resolved(value, sids) if isinstance(value, str) else value
+                for name, value in request.json.items()
+            }
+            body = json.dumps(payload).encode()
+    except LookupError as missing:
+        answer = AppAnswer(request, f"{request.method} {request.path}", 0, str(missing.args[0]))
+        main.emit(Who.TWILIO, "request", f"{answer.sent}: {answer.body}")
+        return answer
+    sent = f"{request.method} {path}"
+    token = request.token if request.token is not None else api_token
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    try:
+        response = sim.transport.request(request.method, sim.url(path), {}, headers, body=body)
+    except ConnectionFailed as exc:
+        answer = AppAnswer(request, sent, 0, exc.what, main.clock.now)
+    else:
+        text = response.body.decode("utf-8", errors="replace")
+        answer = AppAnswer(request, sent, response.status, text, main.clock.now)
+    main.emit(Who.TWILIO, "request", f"{sent} → {answer.status or answer.body}")
+    return answer
+
+
+def _resolved(text: str, sids: Mapping[str, str]) -> str:
+    def one(found: re.Match[str]) -> str:
+        name = found.group(1) or ""
+        if name not in sids:
+            raise LookupError(f"no party named {name!r} in this call")
+        return sids[name]
+
+    return CALL_PLACEHOLDER.sub(one, text)
