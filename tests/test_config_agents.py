@@ -11,6 +11,7 @@ from hotline.config.agents import AGENT_ID_MAX, AGENT_NAME_MAX, Agent
 from hotline.config.settings import load_settings
 from hotline.config.values import DATABASE_URL_ENV
 from hotline.errors import ConfigError
+from hotline.store.models import AgentStateRow, QueueEntryRow
 from tests.conftest import ROOT, shipped_config
 
 SOURCE = "<config mapping>"
@@ -181,3 +182,8 @@ def test_agents_must_be_a_list_of_tables() -> None:
     data["agents"] = {"id": "anna"}
     with pytest.raises(ConfigError, match=r"agents: expected a list of tables \(\[\[agents\]\]\)"):
         load_settings(data)
+
+
+def test_the_agent_id_limit_matches_the_store() -> None:
+    assert AgentStateRow.__table__.c.agent_id.type.length == AGENT_ID_MAX
+    assert QueueEntryRow.__table__.c.taken_by.type.length == AGENT_ID_MAX
