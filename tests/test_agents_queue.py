@@ -29,10 +29,14 @@ def _at(seconds: int) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def _enter(store: Store, sid: str, at: datetime, order: str | None = "1234567") -> None:
-    context = CallerContext(
-        from_number="+48601100200", language="en", topic="order_status", order_id=order
-    )
+def _enter(
+    store: Store,
+    sid: str,
+    at: datetime,
+    order: str | None = "1234567",
+    number: str = "+48601100200",
+) -> None:
+    context = CallerContext(from_number=number, language="en", topic="order_status", order_id=order)
     with store.engine.begin() as conn:
         queue_entries.enter(conn, sid, "warehouse", context, at)
 
@@ -68,29 +72,38 @@ def _state(store: Store, agent: str) -> AgentStatus:
         return presence.status_of(conn, agent, _at(100), WRAP_UP)
 
 
-def test_callers_in_line_with_their_order_s_earlier_threads(any_store: Store) -> None:
+def test_callers_in_line_with_their_earlier_threads(any_store: Store) -> None:
     with any_store.engine.connect() as conn:
         assert agents_queue.in_line(conn, "warehouse", T0) == []
+    threads = [  # call, order, buyer's number
+        ("CAold", "1234567", "+48601999999"),  # 1: CA1's order, from another number
+        ("CA1", "1234567", "+48601100200"),  # 2: CA1's own
+        ("CAweb", None, "+48601300400"),  # 3: from CA2's number, no order
+        ("CAx", "7654321", "+48601555555"),  # 4: nobody's here
+    ]
     with any_store.sessions() as session, session.begin():
-        for sid in ("CAold", "CA1"):  # an earlier call's thread, and the caller's own
+        for sid, order, number in threads:
             open_thread(
                 session,
                 call_sid=sid,
                 party=Party.WAREHOUSE,
                 seller_id=None,
-                order_id="1234567",
+                order_id=order,
                 topic="delivery_problem",
-                buyer_phone="+48601100200",
+                buyer_phone=number,
                 question="where is it",
                 now=T0 - timedelta(days=2),
             )
     _enter(any_store, "CA1", T0)
-    _enter(any_store, "CA2", _at(30), order=None)
+    _enter(any_store, "CA2", _at(30), order=None, number="+48601300400")
+    _enter(any_store, "CA3", _at(40), order=None, number="+48601300401")
     with any_store.engine.connect() as conn:
-        first, second = agents_queue.in_line(conn, "warehouse", _at(90))
+        first, second, third = agents_queue.in_line(conn, "warehouse", _at(90))
     assert (first.entry.call_sid, first.waiting_seconds) == ("CA1", 90)
     assert [t.id for t in first.threads] == [1]
-    assert (second.entry.call_sid, second.waiting_seconds, second.threads) == ("CA2", 60, ())
+    assert (second.entry.call_sid, second.waiting_seconds) == ("CA2", 60)
+    assert [t.id for t in second.threads] == [3]
+    assert (third.entry.call_sid, third.threads) == ("CA3", ())
     shown = first.as_dict()
     assert shown["from_number"] == "+48******200"
     assert (shown["topic"], shown["order"], shown["transferred"], shown["ringing_agent"]) == (

@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, or_, select
 
 from hotline.agents import presence
 from hotline.agents.presence import Outcome
@@ -40,9 +40,10 @@ EARLIER_THREADS_SHOWN = 10
 
 @dataclass(frozen=True)
 class EarlierThread:
-    """A Message Center thread about the caller's order, opened before (by any call)."""
+    """A Message Center thread opened before about the caller's order or from their number."""
 
     id: int
+    order_id: str | None
     party: str
     topic: str | None
     status: str
@@ -51,7 +52,7 @@ class EarlierThread:
 
 @dataclass(frozen=True)
 class WaitingCaller:
-    """A caller in line: their entry, how long they have waited, their order's earlier threads."""
+    """A caller in line: their entry, how long they have waited, their earlier threads."""
 
     entry: QueueEntry
     waiting_seconds: int  # since they last entered the queue
@@ -79,6 +80,7 @@ class WaitingCaller:
                 {
                     "id": t.id,
                     "reference": reference(t.id),
+                    "order": t.order_id,
                     "party": t.party,
                     "topic": t.topic,
                     "status": t.status,
@@ -191,22 +193,30 @@ def _candidates(store: Store, queue: str) -> list[str]:
 def _earlier_threads(
     conn: Connection, entries: list[QueueEntry]
 ) -> dict[str, tuple[EarlierThread, ...]]:
-    """Each entry's order's threads (not the call's own), newest first, by CallSid."""
+    """Each entry's earlier threads: of its order, or from its caller's number (the warehouse
+    topics reach the queue without asking for an order); never the call's own; newest first."""
     orders = {e.order_id for e in entries if e.order_id}
-    if not orders:
+    numbers = {e.from_number for e in entries if e.from_number}
+    if not orders and not numbers:
         return {}
     t = _THREADS.c
     rows = conn.execute(
-        select(t.id, t.call_sid, t.order_id, t.party, t.topic, t.status, t.created_at)
-        .where(t.order_id.in_(sorted(orders)))
+        select(
+            t.id, t.call_sid, t.order_id, t.buyer_phone, t.party, t.topic, t.status, t.created_at
+        )
+        .where(or_(t.order_id.in_(sorted(orders)), t.buyer_phone.in_(sorted(numbers))))
         .order_by(t.id.desc())
     ).all()
     found: dict[str, tuple[EarlierThread, ...]] = {}
     for e in entries:
         mine = [
-            EarlierThread(r.id, r.party, r.topic, r.status, r.created_at)
+            EarlierThread(r.id, r.order_id, r.party, r.topic, r.status, r.created_at)
             for r in rows
-            if r.order_id == e.order_id and r.call_sid != e.call_sid
+            if r.call_sid != e.call_sid
+            and (
+                (e.order_id is not None and r.order_id == e.order_id)
+                or (e.from_number is not None and r.buyer_phone == e.from_number)
+            )
         ]
         found[e.call_sid] = tuple(mine[:EARLIER_THREADS_SHOWN])
     return found
