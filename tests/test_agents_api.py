@@ -3,8 +3,11 @@ states set by clicks, the queue as a real call fills it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.request import Request, urlopen
 
 import pytest
 from flask import Flask
@@ -12,10 +15,11 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 
 from hotline import create_app
-from hotline.agents.roster import token_digest
+from hotline.agents.roster import DEMO_TOKEN, token_digest
 from hotline.store import agent_states
 from hotline.store.database import get_store
 from tests.conftest import API_TOKEN, CallActions
+from tests.live_server import serve_hotline
 
 ANNA, BEN = "anna-token", "ben-token"
 OPEN = "2026-11-26T10:00:00+01:00"
@@ -219,3 +223,17 @@ def test_agents_tokens_work_without_the_operators(
     assert "HOTLINE_API_TOKEN" in refused.get_json()["error"]
     get_store(app).engine.dispose()
     get_store(bare).engine.dispose()
+
+
+def test_two_gunicorn_workers_see_the_same_state(tmp_path: Path) -> None:
+    with serve_hotline(tmp_path, workers=2) as server:
+        demo = {"Authorization": f"Bearer {DEMO_TOKEN}", "Content-Type": "application/json"}
+        body = json.dumps({"state": "available"}).encode()
+        request = Request(f"{server.url}/api/agents/demo/state", body, demo, method="POST")
+        with urlopen(request, timeout=30) as answer:
+            assert json.load(answer)["changed"] is True
+        states = set()
+        for _ in range(20):  # each on a connection of its own: either worker may answer
+            with urlopen(Request(f"{server.url}/api/agents/demo", headers=demo), timeout=30) as a:
+                states.add(json.load(a)["state"])
+        assert states == {"available"}
