@@ -1,4 +1,4 @@
-"""Callers' places in the agents' queues: one row per call, every change a conditional UPDATE.
+"""Callers' places in the agents' queues: one row per call, every write conditional.
 
 Each write says in its ``WHERE`` what it expects the row to be (waiting, or ringing for this very
 claim, ...), and its row count says whether it was so: two agents claiming one caller, a Twilio
@@ -9,7 +9,8 @@ again) alike. Every function works inside the caller's transaction (a ``Connecti
 
 Statuses: ``waiting`` -> ``ringing`` (claimed: an agent is being rung) -> ``taken`` (talking with
 an agent); ``ringing`` -> ``waiting`` (the agent did not answer); ``taken`` -> ``waiting`` (put
-back by an agent, keeping the place); any but ``left`` -> ``left`` (the caller left the queue).
+back by an agent, keeping the place); ``waiting`` or ``ringing`` -> ``left`` (the caller left the
+queue), ``left`` -> ``waiting`` (entered again, keeping the place).
 """
 
 from __future__ import annotations
