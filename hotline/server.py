@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from rich.console import Console
 
+from hotline.agents.roster import DEMO_TOKEN
 from hotline.config.settings import load_settings
 from hotline.errors import HotlineError
 from hotline.web import security
@@ -121,9 +122,21 @@ def banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -
     console.print(
         f"  API:                {(public or local)}/api/threads  (Bearer $HOTLINE_API_TOKEN)"
     )
+    guard = app.extensions[security.EXTENSION]
+    agents = len(guard.roster.agents)
+    console.print(
+        f"  Agents:             {agents} configured; {(public or local)}/api/queue, "
+        f"{(public or local)}/api/agents  (Bearer $HOTLINE_API_TOKEN, or an agent's own token)"
+    )
+    for agent in guard.roster.with_demo_token():
+        console.print(
+            f"  Demo agent:         id [cyan]{agent.id}[/], token [cyan]{DEMO_TOKEN}[/] "
+            f"({agent.name}; the shipped demo token: replace its token_sha256 before anyone "
+            "else can reach this server)"
+        )
     if checks:
         shared_key = " and SharedKey-signed ones ($TWILIO_WEBHOOK_SHARED_KEY)"
-        has_shared_key = app.extensions[security.EXTENSION].shared_key_validator is not None
+        has_shared_key = guard.shared_key_validator is not None
         console.print(
             "  Signature checks:   [green]on[/] ($TWILIO_AUTH_TOKEN"
             + (shared_key if has_shared_key else "")

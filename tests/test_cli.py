@@ -212,3 +212,15 @@ def test_replay_takes_the_top_level_config_from_another_folder(
     monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restore it after
     main(["--config", str(ROOT / "config.toml"), "replay", str(ROOT / "tests/calls/readme")])
     assert capsys.readouterr().out.rstrip().endswith("1 passed, 0 failed")
+
+
+@pytest.mark.parametrize("demo", [True, False], ids=["shipped demo agent", "own tokens"])
+def test_the_serve_banner_says_how_the_demo_agent_logs_in(
+    config: dict[str, Any], capsys: pytest.CaptureFixture[str], demo: bool
+) -> None:
+    if not demo:
+        config["agents"][0]["token_sha256"] = "0" * 64
+    banner(create_app(config), None, True, "127.0.0.1", 5000)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Agents: 1 configured; http://127.0.0.1:5000/api/queue" in out
+    assert ("Demo agent: id demo, token demo-agent-token (Demo Agent;" in out) is demo

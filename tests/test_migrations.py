@@ -1,4 +1,5 @@
-"""Migration 0003 (the call's state moves into its events) up and down, on SQLite and PostgreSQL.
+"""Migrations up and down on SQLite and PostgreSQL: 0003 (the call's state moves into its
+events), 0004 (the agents' tables).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -14,13 +15,16 @@ from typing import Any
 
 import pytest
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from hotline.store.callstate import CallState
 from hotline.store.callstore import CallWork
 from hotline.store.database import MIGRATIONS, Store, upgrade_schema
+from hotline.store.models import Base
 
 ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
 T0 = datetime(2026, 11, 26, 9, 0)  # naive UTC, as the tables keep times
@@ -180,5 +184,59 @@ def test_0003_moves_each_calls_state_into_its_events_and_back(url: str) -> None:
             (6, "CA3", "migrated"),
             (7, "CA2", "main_menu"),
         ]
+    finally:
+        engine.dispose()
+
+
+AGENT_TABLES = {"agent_states", "agent_events", "queue_entries", "transfers"}
+
+
+def test_0004_adds_the_agents_tables_as_the_models_have_them_and_drops_them_again(
+    url: str,
+) -> None:
+    upgrade_schema(url, "0003")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO call_events (call_sid, seq, at, step, decision, language, "
+                    "started_at, call_step) VALUES ('CA1', 1, :at, 'incoming', 'main_menu', "
+                    "'en', :at, 'main_menu')"
+                ),
+                {"at": T0},
+            )
+        assert not AGENT_TABLES & set(inspect(engine).get_table_names())
+
+        upgrade_schema(url)
+        assert AGENT_TABLES <= set(inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            # Columns, types, indexes and constraints as the models declare them.
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO queue_entries (call_sid, queue, status, first_entered_at, "
+                    "entered_at, claims, transferred) VALUES ('CA1', 'warehouse', 'waiting', "
+                    ":at, :at, 0, false)"
+                ),
+                {"at": T0},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO agent_states (agent_id, state, since, version) "
+                    "VALUES ('anna', 'available', :at, 1)"
+                ),
+                {"at": T0},
+            )
+
+        _downgrade(url, "0003")
+        inspect_after = inspect(engine)
+        assert not AGENT_TABLES & set(inspect_after.get_table_names())
+        assert _rows(engine, "SELECT call_sid, seq, step FROM call_events") == [
+            ("CA1", 1, "incoming")
+        ]
+        upgrade_schema(url)  # and up again, on a database that had them
+        assert _rows(engine, "SELECT count(*) FROM queue_entries") == [(0,)]
     finally:
         engine.dispose()

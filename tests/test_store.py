@@ -34,6 +34,10 @@ TABLES = {
     "threads",
     "thread_messages",
     "outbox",
+    "agent_states",
+    "agent_events",
+    "queue_entries",
+    "transfers",
 }
 
 

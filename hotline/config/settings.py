@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.config import values
+from hotline.config.agents import Agent, agents
 from hotline.config.reader import Section
 from hotline.errors import ConfigError
 from hotline.rules import phones
@@ -84,9 +85,12 @@ class Settings:
     max_tries: int
     min_speech_confidence: float
     recent_order_days: int
+    wrap_up_seconds: int
+    service_level_seconds: int
     number_languages: Mapping[str, str] = field(default_factory=dict)
     sellers: tuple[Seller, ...] = ()
     orders: tuple[Order, ...] = ()
+    agents: tuple[Agent, ...] = ()
 
     def flows_folder(self) -> Path:
         """``flows_dir``, checked: a ``ConfigError`` naming ``hotline.flows_dir`` when absent."""
@@ -205,9 +209,13 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         max_tries=calls.integer("max_tries", 3, 1, 10),
         min_speech_confidence=calls.number("min_speech_confidence", 0.3, 0.0, 1.0),
         recent_order_days=calls.integer("recent_order_days", 90, 1, 3650),
+        # 0: wrap-up lasts until the agent says they are ready.
+        wrap_up_seconds=calls.integer("wrap_up_seconds", 60, 0, 3600),
+        service_level_seconds=calls.integer("service_level_seconds", 30, 1, 3600),
         number_languages=number_languages,
         sellers=tuple(_seller(s, tz, region, hours) for s in root.table_list("sellers")),
         orders=tuple(_order(o, region) for o in root.table_list("orders")),
+        agents=agents(root, region),
     )
     for section in (main, security, store, calls, numbers, root):
         section.finish()

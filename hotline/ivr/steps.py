@@ -20,6 +20,8 @@ from hotline.ivr.wording import spell_digits
 from hotline.messages.threads import open_thread, reference
 from hotline.rules import handoff
 from hotline.rules.routing import Party, Topic, party_for
+from hotline.store import queue_entries
+from hotline.store.queue_entries import CallerContext
 
 MAX_PASS_THROUGH = 20  # steps entered in one turn; more means the flow loops on itself
 MENU_TIMEOUT = 6
@@ -134,6 +136,19 @@ class Turn(TurnBase):
 
     def _enter_enqueue(self, step: Step, attempt: int, notice: str | None) -> None:
         self.say(self.prompt(step.prompts["prompt"]))
+        # The agents' view of the caller, written with this step's row (one transaction); a
+        # retry of this webhook finds it there and writes nothing more.
+        call = self.call
+        context = CallerContext(
+            from_number=call.from_number,
+            language=call.language,
+            topic=call.topic,
+            order_id=call.order_id,
+            seller_id=call.seller_id,
+            question=call.question,
+        )
+        connection = self.store.session().connection()
+        queue_entries.enter(connection, call.sid, self.settings.queue, context, self.now)
         self.response.enqueue(
             self.settings.queue,
             action=self.url("/voice/queue/done", step=step.name),
@@ -208,9 +223,16 @@ class Turn(TurnBase):
         self.enter(step.links["on_success" if took else "on_failure"])
 
     def queue_result(self, name: str | None, result: str) -> None:
-        """The caller left the queue: bridged calls end, the rest hear goodbye."""
+        """The caller left the queue: bridged calls end, the rest hear goodbye.
+
+        A caller moved out of the queue by Twilio's REST API hears nothing from here: Twilio
+        ignores this answer and plays what the call was given.
+        """
         self.call.queue_result = result
         self.trail.append(f"queue<QueueResult={result}>")
+        queue_entries.leave(self.store.session().connection(), self.call.sid, result, self.now)
+        if result in queue_entries.REDIRECTED:
+            return
         if result == "bridged":
             self.call.outcome = "agent_took_call"
         if result in ("bridged", "hangup") or name is None or name not in self.flow.steps:

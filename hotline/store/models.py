@@ -1,5 +1,5 @@
 """hotline's tables as SQLAlchemy models: sellers, orders, call events (with the call's state),
-threads, outbox."""
+threads, outbox, and the agents' tables: their states and events, queue entries, transfers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -172,3 +173,85 @@ class OutboxRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AgentStateRow(Base):
+    """An agent's state now: one row per agent who ever changed state (none: offline).
+
+    ``version`` counts the agent's changes: a change is written only over the version it was
+    decided on, so two workers deciding at once cannot both win.
+    """
+
+    __tablename__ = "agent_states"
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    call_sid: Mapped[str | None] = mapped_column(String(64))  # the call they ring for or talk on
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class AgentEventRow(Base):
+    """One change of an agent's state: from, to, when, who caused it and why."""
+
+    __tablename__ = "agent_events"
+    __table_args__ = (Index("ix_agent_events_agent_id_at", "agent_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by: Mapped[str] = mapped_column(String(64))  # the agent's id, "operator", "twilio", "clock"...
+    why: Mapped[str] = mapped_column(Text)
+    call_sid: Mapped[str | None] = mapped_column(String(64))
+
+
+class QueueEntryRow(Base):
+    """A caller's place in an agents' queue, one per call, with what the IVR learnt of them.
+
+    ``first_entered_at`` orders the queue and never changes (a caller put back keeps their
+    place); ``entered_at`` is the latest entry. ``status``: waiting, ringing (claimed: an agent
+    is being rung for them), taken (talking with an agent), left. ``claims`` counts the claims,
+    and a claim's later steps are written only while it is still the latest one.
+    """
+
+    __tablename__ = "queue_entries"
+    __table_args__ = (
+        UniqueConstraint("call_sid", name="uq_queue_entries_call_sid"),
+        Index("ix_queue_entries_queue_status_first", "queue", "status", "first_entered_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = mapped_column(String(64))
+    queue: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    first_entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What the IVR learnt, as the call's state had it when the caller first entered.
+    from_number: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str | None] = mapped_column(String(8))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    seller_id: Mapped[str | None] = mapped_column(String(64))
+    question: Mapped[str | None] = mapped_column(Text)
+    claims: Mapped[int] = mapped_column(Integer, default=0)
+    taken_by: Mapped[str | None] = mapped_column(String(64))  # the agent of the latest claim
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first agent talked
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[str | None] = mapped_column(String(32))  # Twilio's QueueResult, the latest
+    transferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_summary: Mapped[str | None] = mapped_column(Text)
+
+
+class TransferRow(Base):
+    """An agent's transfer of a call: who, when, what kind, to whom, the summary, the outcome."""
+
+    __tablename__ = "transfers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    agent_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # warm, cold, queue, thread
+    target: Mapped[str | None] = mapped_column(String(64))  # a seller's or an agent's id
+    summary: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,4 +1,5 @@
-"""Request checks: Twilio's signature on every webhook, a bearer token on the JSON API."""
+"""Request checks: Twilio's signature on every webhook, a bearer token on the JSON API (the
+operator's ``$HOTLINE_API_TOKEN``, or for the agents' part an agent's own token)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import hmac
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import TypeVar
 from urllib.parse import quote
 
-from flask import Flask, Request, abort, current_app, jsonify, request
+from flask import Flask, Request, Response, abort, current_app, g, jsonify, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hotline.agents.roster import Roster
 from hotline.config.settings import Settings
 from hotline.errors import ConfigError
 from hotline.web.signature import twilio_signature
@@ -53,6 +56,7 @@ class Guard:
         self.shared_key_validator = RequestValidator(shared_key) if checks and shared_key else None
         self.public_base_url = settings.public_base_url
         self.api_token = api_token
+        self.roster = Roster.from_settings(settings)
 
     def public_url(self, req: Request) -> str:
         """The URL Twilio requested, as Twilio signed it (public base URL or the proxied URL)."""
@@ -188,3 +192,61 @@ def require_api_token(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who calls the API: the operator (``agent_id`` None), who acts for anyone, or an agent."""
+
+    agent_id: str | None
+
+    @property
+    def name(self) -> str:
+        """Who, for logs and agents' events: the agent's id or ``operator``."""
+        return self.agent_id if self.agent_id is not None else "operator"
+
+    def may_act_for(self, agent_id: str) -> bool:
+        """Whether this actor may see and change ``agent_id``'s things."""
+        return self.agent_id is None or self.agent_id == agent_id
+
+
+def require_agent_or_operator(view: F) -> F:
+    """Decorator for the agents' API: 401 unless the bearer token is the operator's or an
+    agent's; the view finds who in ``current_actor()``."""
+
+    @wraps(view)
+    def wrapped(*args: object, **kwargs: object) -> object:
+        guard = get_guard()
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        offered = token.strip()
+        actor = None
+        if scheme.lower() == "bearer" and offered:
+            if guard.api_token is not None and hmac.compare_digest(
+                offered.encode(), guard.api_token.encode()
+            ):
+                actor = Actor(None)
+            elif (agent := guard.roster.holder_of(offered)) is not None:
+                actor = Actor(agent.id)
+        if actor is None:
+            if guard.api_token is None and not guard.roster.agents:
+                message = f"the API is disabled: set ${API_TOKEN_ENV} on the server"
+                return _refusal(message, 401)
+            response = _refusal("missing or wrong bearer token (the operator's or an agent's)", 401)
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        g.hotline_actor = actor
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def current_actor() -> Actor:
+    """Who calls this request (set by ``require_agent_or_operator``)."""
+    actor: Actor = g.hotline_actor
+    return actor
+
+
+def _refusal(message: str, status: int) -> Response:
+    response = jsonify(error=message)
+    response.status_code = status
+    return response

@@ -1,0 +1,1 @@
+"""The warehouse agents: who they are, their states, the queue they take callers from."""

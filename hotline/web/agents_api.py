@@ -1,0 +1,124 @@
+"""The agents' JSON API: their states and the queue they take callers from.
+
+``Authorization: Bearer <token>``: the operator's ``$HOTLINE_API_TOKEN`` acts for any agent; an
+agent's own token only for themselves (403 otherwise). Errors are JSON with a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import Connection
+
+from hotline.agents import presence
+from hotline.agents import queue as agents_queue
+from hotline.agents.presence import AgentStatus
+from hotline.agents.states import AgentState, Cause, Verdict
+from hotline.config.agents import Agent
+from hotline.rules import phones
+from hotline.store.database import Store, get_store
+from hotline.web.security import current_actor, get_guard, require_agent_or_operator
+from hotline.web.webhook import settings, utc_now
+
+log = logging.getLogger(__name__)
+bp = Blueprint("agents_api", __name__, url_prefix="/api")
+_STATES = ", ".join(s.value for s in AgentState)
+
+
+@bp.get("/agents")
+@require_agent_or_operator
+def list_agents() -> Response:
+    """The agents and their states (an agent sees only themselves)."""
+    actor = current_actor()
+    agents = [a for a in get_guard().roster.agents.values() if actor.may_act_for(a.id)]
+    conf = settings()
+    with _reading() as conn:
+        found = presence.statuses(conn, [a.id for a in agents], utc_now(), conf.wrap_up_seconds)
+    return jsonify(agents=[_agent_view(a, s) for a, s in zip(agents, found, strict=True)])
+
+
+@bp.get("/agents/<agent_id>")
+@require_agent_or_operator
+def get_agent(agent_id: str) -> Response | tuple[Response, int]:
+    """One agent and their state."""
+    agent = _agent_for_actor(agent_id)
+    if not isinstance(agent, Agent):
+        return agent
+    with _reading() as conn:
+        status = presence.status_of(conn, agent.id, utc_now(), settings().wrap_up_seconds)
+    return jsonify(_agent_view(agent, status))
+
+
+@bp.post("/agents/<agent_id>/state")
+@require_agent_or_operator
+def set_state(agent_id: str) -> Response | tuple[Response, int]:
+    """The agent's click: ``{"state": "available"}`` (log in, ready), ``"offline"`` (log off)."""
+    agent = _agent_for_actor(agent_id)
+    if not isinstance(agent, Agent):
+        return agent
+    body = request.get_json(silent=True)
+    wanted = body.get("state") if isinstance(body, dict) else None
+    if wanted not in {s.value for s in AgentState}:
+        message = f'expected a JSON body like {{"state": "available"}}; states: {_STATES}'
+        return jsonify(error=message), 400
+    actor = current_actor()
+    outcome = presence.change_state(
+        _store(),
+        agent.id,
+        AgentState(wanted),
+        Cause.AGENT,
+        by=actor.name,
+        why=f"set by {'the agent' if actor.agent_id else 'the operator'}",
+        now=utc_now(),
+        wrap_up_seconds=settings().wrap_up_seconds,
+    )
+    if outcome.decision.verdict is Verdict.REFUSED:
+        return jsonify(error=outcome.decision.reason, agent=_agent_view(agent, outcome.status)), 409
+    if outcome.changed:
+        log.info("agent %s is %s (set by %s)", agent.id, wanted, actor.name)
+    return jsonify(agent=_agent_view(agent, outcome.status), changed=outcome.changed)
+
+
+@bp.get("/queue")
+@require_agent_or_operator
+def get_queue() -> Response:
+    """The callers waiting for an agent, first entered first, with what the IVR learnt."""
+    queue = settings().queue
+    with _reading() as conn:
+        callers = agents_queue.in_line(conn, queue, utc_now())
+    return jsonify(queue=queue, callers=[c.as_dict() for c in callers])
+
+
+def _store() -> Store:
+    return get_store(current_app)
+
+
+def _reading() -> Connection:
+    """A connection for reading, outside any write lock."""
+    return _store().engine.execution_options(hotline_read_only=True).connect()
+
+
+def _agent_for_actor(agent_id: str) -> Agent | tuple[Response, int]:
+    """The agent, or the refusal: 403 for another agent's id, 404 for an unknown one."""
+    actor = current_actor()
+    if not actor.may_act_for(agent_id):
+        message = f"agent {actor.agent_id} may act only for themselves, not for {agent_id}"
+        return jsonify(error=message), 403
+    agent = get_guard().roster.get(agent_id)
+    if agent is None:
+        return jsonify(error=f"no agent {agent_id}"), 404
+    return agent
+
+
+def _agent_view(agent: Agent, status: AgentStatus) -> dict[str, Any]:
+    """An agent as the API shows them (a phone number masked)."""
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "rings": phones.mask(agent.phone) if agent.phone else f"client:{agent.client}",
+        "state": status.state.value,
+        "since": status.since.isoformat() if status.since else None,
+        "call": status.call_sid,
+    }
