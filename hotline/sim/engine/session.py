@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -48,8 +48,7 @@ class _Planned:
     after: float
     name: str
     body: Callable[[], object]
-    call: CallState | None = None
-    order: int = field(default=0)
+    order: int = 0
 
 
 class Session:
@@ -124,12 +123,12 @@ class Session:
                 self.sim, self.sim, call, lambda c: c.fetch(url, self.sim.voice_method, c.main)
             )
 
-        self._plan(after, f"call {call.sid}", body, call)
+        self._plan(after, f"call {call.sid}", body)
         return call.sid
 
     def at(self, after: float, action: Callable[[], object], name: str = "action") -> None:
         """Run ``action`` at ``after`` seconds into the session (a REST request, say)."""
-        self._plan(after, name, action, None)
+        self._plan(after, name, action)
 
     def when(
         self,
@@ -151,12 +150,10 @@ class Session:
 
         call.listeners.append(listener)
 
-    def _plan(
-        self, after: float, name: str, body: Callable[[], object], call: CallState | None
-    ) -> None:
+    def _plan(self, after: float, name: str, body: Callable[[], object]) -> None:
         if self._ran:
             raise RuntimeError("the session has run: open a new one")
-        self._planned.append(_Planned(after, name, body, call, len(self._planned)))
+        self._planned.append(_Planned(after, name, body, len(self._planned)))
 
     def run(self) -> list[CallResult]:
         """Play every call and action to its end; return the calls' results in placing order."""
