@@ -8,6 +8,7 @@ PORT   ?= 5000
 # and checks with a local one (the simulator uses the same variable).
 export TWILIO_AUTH_TOKEN ?= local-demo-auth-token
 export HOTLINE_API_TOKEN ?= local-demo-api-token
+export HOTLINE_SECRET_KEY ?= local-demo-session-secret
 
 .PHONY: run test lint typecheck pytest replay bench bench-sim clean
 
@@ -31,6 +32,10 @@ endif
 ifeq ($(origin HOTLINE_API_TOKEN),file)
 	@echo "HOTLINE_API_TOKEN is not set: the API takes the demo token '$(HOTLINE_API_TOKEN)'."
 	@echo "Before exposing this server: HOTLINE_API_TOKEN=<a secret> make run"
+endif
+ifeq ($(origin HOTLINE_SECRET_KEY),file)
+	@echo "HOTLINE_SECRET_KEY is not set: the console's sessions are signed with a demo secret."
+	@echo "Before exposing this server: HOTLINE_SECRET_KEY=<32 random characters> make run"
 endif
 	$(BIN)/hotline db upgrade
 	$(BIN)/hotline serve --host $(HOST) --port $(PORT)

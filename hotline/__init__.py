@@ -19,6 +19,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     """
     from flask import Flask
 
+    from hotline.agents import console
     from hotline.config.settings import load_settings
     from hotline.errors import ConfigError
     from hotline.ivr.flow_file import load_flow
@@ -44,5 +45,6 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     app.register_blueprint(api.bp)
     app.register_blueprint(agents_api.bp)
     app.register_blueprint(health.bp)
+    console.init_app(app, settings)  # /agent, and the session secret it signs with
     store.sync_directory(the_store, settings)
     return app

@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from rich.console import Console
 
+from hotline.agents import login
 from hotline.agents.roster import DEMO_TOKEN
 from hotline.config.settings import load_settings
 from hotline.errors import HotlineError
@@ -128,6 +129,15 @@ def banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -
         f"  Agents:             {agents} configured; {(public or local)}/api/queue, "
         f"{(public or local)}/api/agents  (Bearer $HOTLINE_API_TOKEN, or an agent's own token)"
     )
+    if login.sessions_on(app):
+        console.print(
+            f"  Console:            [cyan]{(public or local)}/agent[/]  "
+            "(an agent signs in with their id and token)"
+        )
+    else:
+        console.print(
+            f"  Console:            off: set ${login.SECRET_KEY_ENV} (the same for every worker)"
+        )
     for agent in guard.roster.with_demo_token():
         console.print(
             f"  Demo agent:         id [cyan]{agent.id}[/], token [cyan]{DEMO_TOKEN}[/] "

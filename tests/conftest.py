@@ -27,6 +27,7 @@ from hotline.store.models import Base
 ROOT = Path(__file__).resolve().parent.parent
 AUTH_TOKEN = "test-auth-token"
 API_TOKEN = "test-api-token"
+SECRET_KEY = "test-session-secret-key-0123456789"
 HOTLINE_NUMBER = "+442071000000"  # English prompts in the shipped config
 POLISH_NUMBER = "+48221000000"
 # Fixtures of their own module: browser (Debian's Chromium via Playwright), page, served_app;
@@ -128,6 +129,7 @@ def config(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The shipped config pointed at this test's database, with the tokens set in the env."""
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.setenv("HOTLINE_API_TOKEN", API_TOKEN)
+    monkeypatch.setenv("HOTLINE_SECRET_KEY", SECRET_KEY)
     monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
     monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
     data = shipped_config()

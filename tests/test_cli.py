@@ -224,3 +224,13 @@ def test_the_serve_banner_says_how_the_demo_agent_logs_in(
     out = " ".join(capsys.readouterr().out.split())
     assert "Agents: 1 configured; http://127.0.0.1:5000/api/queue" in out
     assert ("Demo agent: id demo, token demo-agent-token (Demo Agent;" in out) is demo
+    assert "Console: http://127.0.0.1:5000/agent (an agent signs in with their id and token)" in out
+
+
+def test_the_serve_banner_says_the_console_is_off_without_a_session_secret(
+    config: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOTLINE_SECRET_KEY")
+    banner(create_app(config), None, True, "127.0.0.1", 5000)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Console: off: set $HOTLINE_SECRET_KEY (the same for every worker)" in out

@@ -1,5 +1,6 @@
 """Request checks: Twilio's signature on every webhook, a bearer token on the JSON API (the
-operator's ``$HOTLINE_API_TOKEN``, or for the agents' part an agent's own token)."""
+operator's ``$HOTLINE_API_TOKEN``, or for the agents' part an agent's own token, or the agent's
+console session with its CSRF token on every POST)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from flask import Flask, Request, Response, abort, current_app, g, jsonify, requ
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hotline.agents import login
 from hotline.agents.roster import Roster
 from hotline.config.settings import Settings
 from hotline.errors import ConfigError
@@ -27,6 +29,7 @@ SHARED_KEY_ENV = "TWILIO_WEBHOOK_SHARED_KEY"
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 _URL_SAFE = "/:@!$&'()*+,;=-._~"
 API_TOKEN_ENV = "HOTLINE_API_TOKEN"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXTENSION = "hotline.security"
 
 log = logging.getLogger(__name__)
@@ -212,7 +215,8 @@ class Actor:
 
 def require_agent_or_operator(view: F) -> F:
     """Decorator for the agents' API: 401 unless the bearer token is the operator's or an
-    agent's; the view finds who in ``current_actor()``."""
+    agent's, or (no Authorization header) the request has an agent's console session; 403 for
+    a console POST without the session's CSRF token. The view finds who in ``current_actor()``."""
 
     @wraps(view)
     def wrapped(*args: object, **kwargs: object) -> object:
@@ -226,6 +230,15 @@ def require_agent_or_operator(view: F) -> F:
             ):
                 actor = Actor(None)
             elif (agent := guard.roster.holder_of(offered)) is not None:
+                actor = Actor(agent.id)
+        elif "Authorization" not in request.headers:
+            # The console's own calls: the agent's signed session cookie, and on a POST the
+            # session's CSRF token (a cookie alone is what a forged cross-site request has).
+            agent = login.signed_in_agent(guard.roster.agents)
+            if agent is not None:
+                if request.method not in _SAFE_METHODS and not login.csrf_ok(request):
+                    message = f"missing or wrong CSRF token (send the {login.CSRF_HEADER} header)"
+                    return _refusal(message, 403)
                 actor = Actor(agent.id)
         if actor is None:
             if guard.api_token is None and not guard.roster.agents:

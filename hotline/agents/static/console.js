@@ -1,0 +1,162 @@
+// The agents' console: keeps the agent's state and the queue fresh by polling the JSON API
+// every two seconds, and sends the buttons' clicks to it. Every request carries the session
+// cookie; every POST the session's CSRF token in a header. Text is set with textContent only.
+"use strict";
+
+(function () {
+  const POLL_MS = 2000;
+  const root = document.getElementById("console");
+  if (!root) return;
+  const agent = root.dataset.agent;
+  const base = root.dataset.api; // the API's path, behind any prefix a proxy adds
+  const meta = (name) => document.querySelector(`meta[name="${name}"]`).content;
+  const csrf = { header: meta("csrf-header"), token: meta("csrf-token") };
+  const announce = document.getElementById("announce");
+  let myCall = null;
+
+  async function api(method, path, body) {
+    const headers = { Accept: "application/json" };
+    if (method !== "GET") {
+      headers["Content-Type"] = "application/json";
+      headers[csrf.header] = csrf.token;
+    }
+    const response = await fetch(base + path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 401) {
+      window.location.assign(root.dataset.login); // the session ended (signed out, token changed)
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = { error: `${response.status} ${response.statusText} (not JSON)` };
+    }
+    return { status: response.status, ok: response.ok, data };
+  }
+
+  function say(text) {
+    announce.textContent = text;
+  }
+
+  function answerText(what, answer) {
+    if (answer.ok) return `${what}: done (${JSON.stringify(answer.data)})`;
+    const why = (answer.data && answer.data.error) || JSON.stringify(answer.data);
+    return `${what}: refused, ${answer.status}: ${why}`;
+  }
+
+  function waited(seconds) {
+    return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s`;
+  }
+
+  function showState(agentView) {
+    const state = document.getElementById("state");
+    state.dataset.state = agentView.state;
+    state.textContent = agentView.state.replace("_", " ");
+    myCall = agentView.call;
+    document.getElementById("state-call").textContent = myCall ? ` (call ${myCall})` : "";
+    document.getElementById("my-call").hidden = !myCall;
+  }
+
+  function fill(card, caller, position) {
+    const field = (name) => card.querySelector(`[data-field="${name}"]`);
+    card.dataset.call = caller.call;
+    const heading = card.querySelector("h3");
+    heading.id = `caller-${caller.call}`;
+    field("position").textContent = String(position);
+    field("topic").textContent = caller.topic || "no topic";
+    field("status").textContent = caller.ringing_agent ? `ringing ${caller.ringing_agent}` : "";
+    field("waiting").textContent = waited(caller.waiting_seconds);
+    field("from_number").textContent = caller.from_number || "unknown";
+    field("order").textContent = caller.order || "—";
+    field("seller").textContent = caller.seller || "—";
+    field("question").textContent = caller.question || "—";
+    field("transferred").textContent = caller.transferred
+      ? `yes: ${caller.last_summary || "no summary"}`
+      : "no";
+    const threads = field("threads");
+    threads.replaceChildren();
+    const list = caller.earlier_threads.length ? caller.earlier_threads : [null];
+    for (const t of list) {
+      const item = document.createElement("li");
+      item.textContent = t ? `${t.reference} (${t.topic || "no topic"}, ${t.party}, ${t.status})` : "none";
+      threads.append(item);
+    }
+    const take = card.querySelector("button.take-this");
+    take.dataset.call = caller.call;
+    take.setAttribute("aria-describedby", heading.id);
+  }
+
+  function showQueue(callers) {
+    const list = document.getElementById("callers");
+    const template = document.getElementById("caller-template");
+    const cards = new Map([...list.children].map((card) => [card.dataset.call, card]));
+    // Cards are kept (and refilled) by call, so a focused button keeps its focus across polls.
+    const wanted = callers.map((caller, i) => {
+      let card = cards.get(caller.call);
+      if (!card) card = template.content.firstElementChild.cloneNode(true);
+      fill(card, caller, i + 1);
+      return card;
+    });
+    for (const [call, card] of cards) {
+      if (!callers.some((c) => c.call === call)) card.remove();
+    }
+    wanted.forEach((card, i) => {
+      if (list.children[i] !== card) list.insertBefore(card, list.children[i] || null);
+    });
+    document.getElementById("queue-count").textContent = String(callers.length);
+    document.getElementById("queue-empty").hidden = callers.length > 0;
+  }
+
+  async function poll() {
+    try {
+      const [me, queue] = await Promise.all([
+        api("GET", `/agents/${encodeURIComponent(agent)}`),
+        api("GET", "/queue"),
+      ]);
+      if (me.ok) showState(me.data);
+      if (queue.ok) showQueue(queue.data.callers);
+    } catch (error) {
+      say(`Cannot reach the server (${error}); trying again.`);
+    } finally {
+      window.setTimeout(poll, POLL_MS);
+    }
+  }
+
+  async function setState(state, label) {
+    const answer = await api("POST", `/agents/${encodeURIComponent(agent)}/state`, { state });
+    if (answer.data && answer.data.agent) showState(answer.data.agent);
+    say(answer.ok ? `${label}: you are ${answer.data.agent.state.replace("_", " ")}.` : answerText(label, answer));
+  }
+
+  async function take(call) {
+    const body = call ? { call } : {};
+    const answer = await api("POST", `/agents/${encodeURIComponent(agent)}/take`, body);
+    say(answerText(call ? `Take caller ${call}` : "Take next", answer));
+  }
+
+  for (const form of document.querySelectorAll("form.state-form")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const button = form.querySelector("button");
+      setState(button.dataset.state, button.textContent.trim());
+    });
+  }
+  document.getElementById("take-next").addEventListener("click", () => take(null));
+  document.getElementById("callers").addEventListener("click", (event) => {
+    const button = event.target.closest("button.take-this");
+    if (button) take(button.dataset.call);
+  });
+  document.getElementById("transfer-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!myCall) return say("Transfer: you have no call to transfer.");
+    const form = event.target;
+    const body = { kind: form.kind.value, to: form.to.value.trim(), summary: form.summary.value.trim() };
+    const answer = await api("POST", `/calls/${encodeURIComponent(myCall)}/transfer`, body);
+    say(answerText(`Transfer (${body.kind})`, answer));
+  });
+  window.setTimeout(poll, POLL_MS);
+})();
