@@ -24,7 +24,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.errors import ConfigError
     from hotline.ivr.flow_file import load_flow
     from hotline.store import database as store
-    from hotline.web import agents_api, api, health, limits, security, voice
+    from hotline.web import agents_api, api, health, limits, metrics_api, security, voice
     from hotline.web.form import WebhookRequest
 
     settings = load_settings(config)
@@ -44,6 +44,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     voice.init_app(app, settings, flow)
     app.register_blueprint(api.bp)
     app.register_blueprint(agents_api.bp)
+    app.register_blueprint(metrics_api.bp)
     app.register_blueprint(health.bp)
     console.init_app(app, settings)  # /agent, and the session secret it signs with
     store.sync_directory(the_store, settings)

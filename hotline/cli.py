@@ -11,11 +11,13 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, ScriptInfo
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from hotline.agents.figures_tables import queue_tables
 from hotline.config.settings import CONFIG_ENV, load_settings
 from hotline.errors import ConfigError, HotlineError
 from hotline.server import serve
@@ -165,6 +167,42 @@ def threads(seller: str | None, party: str | None, limit: int) -> None:
         console.print(table)
     else:
         console.print("no threads yet")
+
+
+@cli.group()
+def metrics() -> None:
+    """Figures from the store."""
+
+
+@metrics.command("queue", with_appcontext=False)
+@click.option("--from", "from_text", metavar="DATE|TIME", help="Start (default: today).")
+@click.option(
+    "--to", "to_text", metavar="DATE|TIME", help="End, excluded (default: from's day's end)."
+)
+def metrics_queue(from_text: str | None, to_text: str | None) -> None:
+    """The agents' queue figures per local day and hour (times in the operator's timezone)."""
+    from datetime import UTC, datetime
+
+    from hotline.agents.figures import read_report
+    from hotline.rules.local_periods import SpanError, parse_span
+    from hotline.store.database import Store
+
+    settings = load_settings(None)
+    today = datetime.now(UTC).astimezone(settings.timezone).date()
+    try:
+        start, end = parse_span(from_text, to_text, settings.timezone, today)
+    except SpanError as exc:
+        raise click.BadParameter(str(exc)) from None
+    store = Store(settings.store_url)
+    try:
+        store.require_current_schema()
+        report = read_report(store, settings, start, end)
+    finally:
+        store.engine.dispose()
+    for shown in queue_tables(report, settings.queue):
+        # A table at its natural width, even in a pipe (rich would squeeze it into 80 columns).
+        natural = Measurement.get(console, console.options.update_width(1000), shown).maximum
+        Console(soft_wrap=True, width=max(console.width, natural)).print(shown)
 
 
 def _add_sim_commands() -> None:
