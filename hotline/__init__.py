@@ -24,7 +24,17 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.errors import ConfigError
     from hotline.ivr.flow_file import load_flow
     from hotline.store import database as store
-    from hotline.web import agents_api, api, health, limits, metrics_api, security, voice
+    from hotline.twilio_rest import client as twilio_rest
+    from hotline.web import (
+        agent_voice,
+        agents_api,
+        api,
+        health,
+        limits,
+        metrics_api,
+        security,
+        voice,
+    )
     from hotline.web.form import WebhookRequest
 
     settings = load_settings(config)
@@ -42,6 +52,8 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     security.init_app(app, settings)
     the_store = store.init_app(app, settings)  # refuses a missing or unmigrated database
     voice.init_app(app, settings, flow)
+    agent_voice.init_app(app)
+    twilio_rest.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(agents_api.bp)
     app.register_blueprint(metrics_api.bp)

@@ -1,5 +1,5 @@
 """Migrations up and down on SQLite and PostgreSQL: 0003 (the call's state moves into its
-events), 0004 (the agents' tables).
+events), 0004 (the agents' tables), 0005 (the conference of a claim).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -238,5 +238,32 @@ def test_0004_adds_the_agents_tables_as_the_models_have_them_and_drops_them_agai
         ]
         upgrade_schema(url)  # and up again, on a database that had them
         assert _rows(engine, "SELECT count(*) FROM queue_entries") == [(0,)]
+    finally:
+        engine.dispose()
+
+
+def test_0005_adds_the_claims_conference_and_drops_it_again(url: str) -> None:
+    upgrade_schema(url, "0004")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO queue_entries (call_sid, queue, status, first_entered_at, "
+                    "entered_at, claims, transferred) VALUES ('CA1', 'warehouse', 'waiting', "
+                    ":at, :at, 0, false)"
+                ),
+                {"at": T0},
+            )
+        upgrade_schema(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+            assert _rows(engine, "SELECT call_sid, conference FROM queue_entries") == [
+                ("CA1", None)
+            ]
+        _downgrade(url, "0004")
+        columns = {c["name"] for c in inspect(engine).get_columns("queue_entries")}
+        assert "conference" not in columns
+        assert _rows(engine, "SELECT call_sid FROM queue_entries") == [("CA1",)]
     finally:
         engine.dispose()

@@ -63,7 +63,22 @@ PLACEHOLDERS = frozenset(
         "reopens",
         "time",
         "date",
+        "summary",
     }
+)
+# Spoken on the agents' calls (hotline/agents): needed by a flow that puts callers in a queue.
+AGENT_PROMPTS = (
+    "agent_whisper",
+    "agent_whisper_order",
+    "agent_whisper_question",
+    "agent_whisper_summary",
+    "agent_caller_gone",
+    "agent_call_over",
+    "transfer_hold",
+    "seller_screen",
+    "seller_screen_summary",
+    "seller_screen_gone",
+    "whisper_summary",
 )
 
 

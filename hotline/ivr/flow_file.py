@@ -17,6 +17,7 @@ from typing import Any
 
 from hotline.errors import FlowError
 from hotline.ivr.flow import (
+    AGENT_PROMPTS,
     BRANCH_TESTS,
     GLOBAL_PROMPTS,
     KIND_LINKS,
@@ -99,6 +100,8 @@ def check_flow(flow: Flow) -> list[str]:
         needed.update(REOPENS_PROMPTS)
     for step in flow.steps.values():
         needed.update(step.prompts.values())
+    if any(step.kind == "enqueue" for step in flow.steps.values()):
+        needed.update(AGENT_PROMPTS)
     needed.update(
         f"topic_{t.value}" for t in Topic if any(_uses_topic(s) for s in flow.steps.values())
     )

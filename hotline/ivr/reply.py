@@ -56,6 +56,10 @@ class Reply:
         """``<Number>`` inside a ``Dial``."""
         self._add("number", phone, attrs)
 
+    def conference(self, name: str, **attrs: Any) -> None:
+        """``<Conference>`` room ``name`` inside a ``Dial``."""
+        self._add("conference", name, attrs)
+
     def gather(self, **attrs: Any) -> Reply:
         """``<Gather>``; returns the verbs it holds (its prompts), to fill."""
         return self._nest("gather", attrs)

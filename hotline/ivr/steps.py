@@ -20,7 +20,7 @@ from hotline.ivr.wording import spell_digits
 from hotline.messages.threads import open_thread, reference
 from hotline.rules import handoff
 from hotline.rules.routing import Party, Topic, party_for
-from hotline.store import queue_entries
+from hotline.store import queue_entries, transfers
 from hotline.store.queue_entries import CallerContext
 
 MAX_PASS_THROUGH = 20  # steps entered in one turn; more means the flow loops on itself
@@ -220,6 +220,13 @@ class Turn(TurnBase):
         self.trail.append(f"{name}<DialCallStatus={status.value}>")
         took = handoff.seller_took_call(status, self.call.seller_accepted)
         self.call.outcome = "seller_took_call" if took else None
+        # A caller an agent transferred cold: the transfer's outcome is this handoff's.
+        connection = self.store.session().connection()
+        cold = transfers.pending_of(connection, self.call.sid, "cold")
+        if cold is not None:
+            answered = status in (handoff.DialStatus.COMPLETED, handoff.DialStatus.ANSWERED)
+            outcome = "accepted" if took else "declined" if answered else status.value
+            transfers.settle(connection, cold.id, outcome, self.now)
         self.enter(step.links["on_success" if took else "on_failure"])
 
     def queue_result(self, name: str | None, result: str) -> None:

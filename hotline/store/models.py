@@ -240,6 +240,8 @@ class QueueEntryRow(Base):
     result: Mapped[str | None] = mapped_column(String(32))  # Twilio's QueueResult, the latest
     transferred: Mapped[bool] = mapped_column(Boolean, default=False)
     last_summary: Mapped[str | None] = mapped_column(Text)
+    # The opaque conference name (hl-<random>) of the latest claim: where agent and caller talk.
+    conference: Mapped[str | None] = mapped_column(String(64))
 
 
 class TransferRow(Base):

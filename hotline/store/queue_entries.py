@@ -68,6 +68,7 @@ class QueueEntry:
     result: str | None
     transferred: bool
     last_summary: str | None
+    conference: str | None
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,12 @@ def entry(conn: Connection, call_sid: str) -> QueueEntry | None:
     return None if row is None else QueueEntry(**row._asdict())
 
 
+def entry_by_id(conn: Connection, entry_id: int) -> QueueEntry | None:
+    """The entry with this id, if any."""
+    row = conn.execute(select(_ENTRIES).where(_ENTRIES.c.id == entry_id)).first()
+    return None if row is None else QueueEntry(**row._asdict())
+
+
 def in_line(conn: Connection, queue: str, limit: int = 500) -> list[QueueEntry]:
     """The callers in ``queue`` (waiting, or being rung for) in the order of their first entry."""
     c = _ENTRIES.c
@@ -198,6 +205,19 @@ def connect(conn: Connection, claim: Claim, now: datetime) -> bool:
         _claimed(claim).values(status=TAKEN, answered_at=func.coalesce(c.answered_at, now))
     )
     return taken.rowcount == 1
+
+
+def set_conference(conn: Connection, claim: Claim, name: str) -> bool:
+    """Name the conference of ``claim`` (still ringing); ``False`` when the claim is stale."""
+    return conn.execute(_claimed(claim).values(conference=name)).rowcount == 1
+
+
+def talking_with(conn: Connection, call_sid: str, agent_id: str) -> QueueEntry | None:
+    """The call's entry if ``agent_id`` is talking with the caller (taken by them), else None."""
+    found = entry(conn, call_sid)
+    if found is None or found.status != TAKEN or found.taken_by != agent_id:
+        return None
+    return found
 
 
 def release(conn: Connection, claim: Claim) -> bool:

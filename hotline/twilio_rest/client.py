@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from twilio.rest import Client
 
@@ -29,3 +30,22 @@ def rest_client(environ: Mapping[str, str] | None = None) -> Client:
             f"${' and $'.join(missing)}: set them to your Twilio account's SID and auth token"
         )
     return Client(env[ACCOUNT_SID_ENV], env[AUTH_TOKEN_ENV], http_client=http_client_from_env(env))
+
+
+EXTENSION = "hotline.twilio_rest"
+
+
+def init_app(app: Any) -> None:
+    """Give ``app`` (a Flask app) a place for its Client, built at its first REST request.
+
+    Built late: an app whose agents never take a call needs no Twilio account at all.
+    """
+    app.extensions[EXTENSION] = {}
+
+
+def client_of(app: Any) -> Client:
+    """``app``'s Client, built from the environment at first use (ConfigError: what is missing)."""
+    kept: dict[str, Client] = app.extensions[EXTENSION]
+    if "client" not in kept:
+        kept["client"] = rest_client()
+    return kept["client"]

@@ -12,13 +12,17 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import Connection
 
-from hotline.agents import presence
+from hotline.agents import presence, taking, transfers, warm
 from hotline.agents import queue as agents_queue
 from hotline.agents.presence import AgentStatus
+from hotline.agents.queue import TakeResult
 from hotline.agents.states import AgentState, Cause, Verdict
+from hotline.agents.transfers import Kind, TransferRefused
 from hotline.config.agents import Agent
 from hotline.rules import phones
+from hotline.store import queue_entries
 from hotline.store.database import Store, get_store
+from hotline.web import agent_voice
 from hotline.web.security import current_actor, get_guard, require_agent_or_operator
 from hotline.web.webhook import settings, utc_now
 
@@ -89,6 +93,82 @@ def get_queue() -> Response:
     with _reading() as conn:
         callers = agents_queue.in_line(conn, queue, utc_now())
     return jsonify(queue=queue, callers=[c.as_dict() for c in callers])
+
+
+@bp.post("/agents/<agent_id>/take")
+@require_agent_or_operator
+def take(agent_id: str) -> Response | tuple[Response, int]:
+    """Take the next caller (or ``{"call": CallSid}``): claim them and ring the agent."""
+    agent = _agent_for_actor(agent_id)
+    if not isinstance(agent, Agent):
+        return agent
+    body = request.get_json(silent=True)
+    wanted = body.get("call") if isinstance(body, dict) else None
+    if wanted is not None and not isinstance(wanted, str):
+        return jsonify(error='expected a JSON body like {"call": "CA..."} or none'), 400
+    d = agent_voice.desk()
+    ringing = taking.take_and_ring(
+        d.store,
+        d.client,
+        d.settings,
+        agent,
+        d.links,
+        by=current_actor().name,
+        now=d.now,
+        call_sid=wanted or None,
+    )
+    result = ringing.take
+    if result.result is not TakeResult.TAKEN or result.claim is None:
+        return jsonify(error=result.reason, result=result.result.value), 409
+    log.info("agent %s takes caller %s", agent.id, result.claim.call_sid)
+    return jsonify(
+        result=result.result.value, call=result.claim.call_sid, agent_call=ringing.agent_call
+    )
+
+
+@bp.post("/calls/<call_sid>/transfer")
+@require_agent_or_operator
+def transfer(call_sid: str) -> Response | tuple[Response, int]:
+    """Hand the caller on: ``{"kind": "warm"|"cold"|"queue"|"thread", "to", "summary"}``."""
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    kind, to, summary = body.get("kind"), body.get("to"), body.get("summary", "")
+    if kind not in {k.value for k in Kind} or not isinstance(summary, str):
+        message = (
+            'expected a JSON body like {"kind": "warm", "to": "acme", "summary": "..."}; '
+            f"kinds: {', '.join(k.value for k in Kind)}"
+        )
+        return jsonify(error=message), 400
+    if to is not None and not isinstance(to, str):
+        return jsonify(error="\"to\" is a seller's or an agent's id"), 400
+    with _reading() as conn:
+        entry = queue_entries.entry(conn, call_sid)
+    if entry is None or entry.status != queue_entries.TAKEN or entry.taken_by is None:
+        return jsonify(error=f"no agent is talking with caller {call_sid}"), 409
+    actor = current_actor()
+    if not actor.may_act_for(entry.taken_by):
+        message = (
+            f"agent {actor.agent_id} may act only for themselves: {entry.taken_by} has this caller"
+        )
+        return jsonify(error=message), 403
+    d = agent_voice.desk()
+    try:
+        if kind == Kind.WARM.value:
+            made = warm.start(
+                d, call_sid=call_sid, agent_id=entry.taken_by, target=to, summary=summary
+            )
+        else:
+            made = transfers.transfer(
+                d,
+                call_sid=call_sid,
+                agent_id=entry.taken_by,
+                kind=Kind(kind),
+                target=to,
+                summary=summary,
+            )
+    except TransferRefused as refused:
+        return jsonify(error=str(refused)), refused.status
+    return jsonify(transfer=made.as_dict())
 
 
 def _store() -> Store:

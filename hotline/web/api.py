@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from hotline.messages.threads import thread_as_dict
 from hotline.rules import phones
+from hotline.store import transfers
 from hotline.store.database import db_session
 from hotline.store.models import CallEventRow, ThreadRow
 from hotline.web.security import require_api_token
@@ -62,6 +63,7 @@ def get_call(sid: str) -> Response | tuple[Response, int]:
         queue_result=call.queue_result,
         thread=call.thread_id,
         outcome=call.outcome,
+        transfers=[t.as_dict() for t in transfers.of_call(db_session().connection(), sid)],
         events=[
             {"at": e.at.isoformat(), "step": e.step, "input": e.input, "decision": e.decision}
             for e in events

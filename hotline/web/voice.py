@@ -21,6 +21,7 @@ from hotline.ivr.flow import Flow
 from hotline.ivr.reply import Reply
 from hotline.ivr.steps import Turn
 from hotline.rules import phones
+from hotline.store import transfers
 from hotline.store.directory import Directory
 from hotline.web.security import require_twilio_signature
 from hotline.web.webhook import (
@@ -110,6 +111,14 @@ def _whisper_prompt(turn: Turn, leg: Reply) -> None:
     gather.say(
         turn.prompt(step.prompts[role]), voice=language.voice, language=language.say_language
     )
+    # A caller an agent transferred cold: the seller hears the agent's summary too.
+    cold = transfers.pending_of(turn.store.session().connection(), turn.call.sid, "cold")
+    if cold is not None and cold.summary:
+        gather.say(
+            turn.prompt("whisper_summary", summary=cold.summary),
+            voice=language.voice,
+            language=language.say_language,
+        )
     leg.hangup()  # no key: hang up the seller's leg, so a voicemail never "answers"
 
 

@@ -25,8 +25,18 @@ from hotline.store.models import Base
 
 SIM_AUTH_TOKEN = "hotline-sim-auth-token"
 SIM_API_TOKEN = "hotline-sim-api-token"
-# The directory (sellers, orders) comes from the config and stays; what calls write is cleared.
-_CALL_TABLES = ("outbox", "thread_messages", "threads", "call_events")
+# The directory (sellers, orders) comes from the config and stays; what calls write is cleared,
+# the agents' states and the queue included (each script starts with every agent offline).
+_CALL_TABLES = (
+    "outbox",
+    "thread_messages",
+    "threads",
+    "call_events",
+    "transfers",
+    "queue_entries",
+    "agent_events",
+    "agent_states",
+)
 # Built once: a replay resets the store before every call, and building them each time cost more
 # than running them (SQLAlchemy caches their compiled form by statement object).
 _DELETES = tuple(delete(Base.metadata.tables[name]) for name in _CALL_TABLES)

@@ -1,0 +1,206 @@
+"""An agent hands a caller on, four ways, each with a summary and recorded in ``transfers``:
+
+- **cold** to a seller: the caller's call is redirected into the IVR's seller handoff
+  (``/voice/agent/cold``), the seller hears the summary in the whisper, and the handoff's own
+  fallbacks (the seller's number, a thread) apply; its outcome is the handoff's result.
+- **queue**: the caller goes back to the queue in the place of their first entry, marked
+  transferred with the summary, which the next agent hears (``/voice/agent/requeue``).
+- **thread**: a Message Center thread for the seller (or the warehouse) holding the caller's
+  question and the summary; the caller hears its reference, then goodbye (``/voice/agent/thread``).
+- **warm** to a seller: see ``warm``; the agent stays on the call.
+
+Only the agent talking with the caller may transfer them (the operator acts for that agent).
+After cold, queue and thread the agent is in wrap-up: their conference ends as the caller leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+from twilio.base.exceptions import TwilioException
+from twilio.rest import Client
+
+from hotline.agents import presence
+from hotline.agents.calls import Links
+from hotline.agents.states import AgentState, Cause
+from hotline.config.settings import Seller, Settings
+from hotline.errors import HotlineError
+from hotline.ivr.flow import Flow
+from hotline.messages.threads import open_thread
+from hotline.rules.routing import Party
+from hotline.store import queue_entries, transfers
+from hotline.store.database import Store
+from hotline.store.directory import Directory
+from hotline.store.models import MessageRow
+from hotline.store.queue_entries import QueueEntry
+from hotline.store.transfers import Transfer
+
+log = logging.getLogger(__name__)
+WAREHOUSE = Party.WAREHOUSE.value
+MAX_SUMMARY = 500
+
+
+class Kind(StrEnum):
+    """The ways an agent hands a caller on."""
+
+    WARM = "warm"
+    COLD = "cold"
+    QUEUE = "queue"
+    THREAD = "thread"
+
+
+class TransferRefused(HotlineError):
+    """A transfer that cannot be made: ``status`` is the API's answer, the message says why."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Desk:
+    """What a transfer works with: the store, the REST client, the app's settings and links."""
+
+    store: Store
+    client: Callable[[], Client]
+    settings: Settings
+    flow: Flow
+    directory: Directory
+    links: Links
+    now: datetime
+
+
+def transfer(
+    desk: Desk, *, call_sid: str, agent_id: str, kind: Kind, target: str | None, summary: str
+) -> Transfer:
+    """Hand the caller ``call_sid`` on from ``agent_id`` cold, to the queue or to a thread (warm:
+    ``warm.start``); raises ``TransferRefused``."""
+    summary = tidy(summary)
+    entry = talking_entry(desk, call_sid, agent_id)
+    if kind is Kind.WARM:
+        raise TransferRefused("a warm transfer is made by hotline.agents.warm", 500)
+    if kind is Kind.COLD:
+        seller = seller_for(desk, entry, target)
+        with desk.store.engine.begin() as conn:
+            made = record_for(conn, desk, entry, agent_id, kind, seller.id, summary)
+        return _redirect(desk, entry, agent_id, made, "/voice/agent/cold")
+    if kind is Kind.QUEUE:
+        with desk.store.engine.begin() as conn:
+            if not queue_entries.put_back(conn, call_sid, agent_id, summary, desk.now):
+                raise TransferRefused(f"caller {call_sid} could not be put back in the queue")
+            made = record_for(conn, desk, entry, agent_id, kind, target, summary, "requeued")
+        return _redirect(desk, entry, agent_id, made, "/voice/agent/requeue")
+    owner = None if target == WAREHOUSE else desk.directory.seller(target or entry.seller_id)
+    if target and target != WAREHOUSE and owner is None:
+        raise TransferRefused(f"no seller {target} (a thread goes to a seller or 'warehouse')", 400)
+    with desk.store.engine.begin() as conn:
+        thread_id = _open_thread(conn, desk, entry, owner, summary)
+        name = owner.id if owner else WAREHOUSE
+        made = record_for(conn, desk, entry, agent_id, kind, name, summary, "thread_opened")
+    return _redirect(desk, entry, agent_id, made, "/voice/agent/thread", thread=thread_id)
+
+
+def tidy(summary: str) -> str:
+    """The summary on one line, cut to a length a whisper can read."""
+    return " ".join(summary.split())[:MAX_SUMMARY]
+
+
+def talking_entry(desk: Desk, call_sid: str, agent_id: str) -> QueueEntry:
+    """The caller's entry, if ``agent_id`` is talking with them; else a refusal."""
+    with desk.store.engine.connect() as conn:
+        entry = queue_entries.talking_with(conn, call_sid, agent_id)
+    if entry is None:
+        raise TransferRefused(f"agent {agent_id} is not talking with caller {call_sid}")
+    return entry
+
+
+def seller_for(desk: Desk, entry: QueueEntry, target: str | None) -> Seller:
+    """The seller ``target`` names (default: the caller's order's seller), or a refusal."""
+    seller = desk.directory.seller(target or entry.seller_id)
+    if seller is None:
+        wanted = f"no seller {target}" if target else "the caller has no seller (no order)"
+        raise TransferRefused(f"{wanted}: name one in 'to'", 400)
+    return seller
+
+
+def record_for(
+    conn: Connection,
+    desk: Desk,
+    entry: QueueEntry,
+    agent_id: str,
+    kind: Kind,
+    target: str | None,
+    summary: str,
+    outcome: str = transfers.PENDING,
+) -> Transfer:
+    """Record the transfer (see ``store.transfers.record``)."""
+    made = transfers.record(
+        conn,
+        call_sid=entry.call_sid,
+        agent_id=agent_id,
+        kind=kind.value,
+        target=target,
+        summary=summary,
+        now=desk.now,
+        outcome=outcome,
+    )
+    log.info("agent %s: %s transfer of %s to %s", agent_id, kind, entry.call_sid, target or "-")
+    return made
+
+
+def _redirect(
+    desk: Desk, entry: QueueEntry, agent_id: str, made: Transfer, path: str, **query: int
+) -> Transfer:
+    """Send the caller to ``path`` (REST Calls update); the agent is done with them."""
+    try:
+        desk.client().calls(entry.call_sid).update(
+            url=desk.links.url(path, transfer=made.id, **query), method="POST"
+        )
+    except (TwilioException, HotlineError) as exc:
+        with desk.store.engine.begin() as conn:
+            transfers.settle(conn, made.id, "failed", desk.now)
+        raise TransferRefused(f"Twilio refused to move the caller: {exc}", 502) from exc
+    with desk.store.engine.begin() as conn:
+        presence.change_in(
+            conn,
+            agent_id,
+            AgentState.WRAP_UP,
+            Cause.HOTLINE,
+            by="hotline",
+            why=f"{made.kind} transfer",
+            now=desk.now,
+            wrap_up_seconds=desk.settings.wrap_up_seconds,
+            about_call=entry.call_sid,
+        )
+        found = transfers.get(conn, made.id)
+    return found or made
+
+
+def _open_thread(
+    conn: Connection, desk: Desk, entry: QueueEntry, seller: Seller | None, summary: str
+) -> int:
+    """A thread with the caller's question and the agent's summary as a note."""
+    with Session(bind=conn) as session:
+        thread = open_thread(
+            session,
+            call_sid=entry.call_sid,
+            party=Party.SELLER if seller else Party.WAREHOUSE,
+            seller_id=seller.id if seller else None,
+            order_id=entry.order_id,
+            topic=entry.topic,
+            buyer_phone=entry.from_number,
+            question=entry.question or "",
+            now=desk.now,
+        )
+        if summary:
+            thread.messages.append(
+                MessageRow(author="agent", kind="note", body=summary, created_at=desk.now)
+            )
+        session.flush()
+        return int(thread.id)

@@ -1,0 +1,121 @@
+"""Agents' transfers of calls in the store: one row each (who, when, kind, target, summary), and
+its outcome, written once.
+
+A transfer is recorded ``pending`` as the agent asks for it; what became of it (the seller took
+the call, declined, was busy; the caller was put back in line; a thread was opened) is settled
+once: ``settle`` writes only over ``pending``, so a retried callback, or a late one after another
+outcome, changes nothing. Works inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert, select, update
+
+from hotline.store.models import TransferRow
+
+_TRANSFERS: Table = TransferRow.__table__  # type: ignore[assignment]
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A transfer as stored."""
+
+    id: int
+    call_sid: str
+    agent_id: str
+    kind: str
+    target: str | None
+    summary: str
+    at: datetime
+    outcome: str | None
+    outcome_at: datetime | None
+
+    @property
+    def pending(self) -> bool:
+        """Whether its outcome is still to come."""
+        return self.outcome == PENDING
+
+    def as_dict(self) -> dict[str, Any]:
+        """The transfer as the JSON API shows it."""
+        return {
+            "id": self.id,
+            "agent": self.agent_id,
+            "kind": self.kind,
+            "target": self.target,
+            "summary": self.summary,
+            "at": self.at.isoformat(),
+            "outcome": self.outcome,
+            "outcome_at": self.outcome_at.isoformat() if self.outcome_at else None,
+        }
+
+
+def record(
+    conn: Connection,
+    *,
+    call_sid: str,
+    agent_id: str,
+    kind: str,
+    target: str | None,
+    summary: str,
+    now: datetime,
+    outcome: str = PENDING,
+) -> Transfer:
+    """Write a transfer (``pending`` unless its outcome is already known)."""
+    done = None if outcome == PENDING else now
+    result = conn.execute(
+        insert(_TRANSFERS).values(
+            call_sid=call_sid,
+            agent_id=agent_id,
+            kind=kind,
+            target=target,
+            summary=summary,
+            at=now,
+            outcome=outcome,
+            outcome_at=done,
+        )
+    )
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has it
+    new_id = int(key[0])
+    return Transfer(new_id, call_sid, agent_id, kind, target, summary, now, outcome, done)
+
+
+def get(conn: Connection, transfer_id: int) -> Transfer | None:
+    """The transfer with this id."""
+    row = conn.execute(select(_TRANSFERS).where(_TRANSFERS.c.id == transfer_id)).first()
+    return None if row is None else Transfer(**row._asdict())
+
+
+def settle(conn: Connection, transfer_id: int, outcome: str, now: datetime) -> bool:
+    """Write the transfer's outcome if it is still pending; ``False``: it was settled before."""
+    c = _TRANSFERS.c
+    done = conn.execute(
+        update(_TRANSFERS)
+        .where(c.id == transfer_id, c.outcome == PENDING)
+        .values(outcome=outcome, outcome_at=now)
+    )
+    return done.rowcount == 1
+
+
+def pending_of(conn: Connection, call_sid: str, kind: str) -> Transfer | None:
+    """The call's latest pending transfer of ``kind``, if any."""
+    c = _TRANSFERS.c
+    row = conn.execute(
+        select(_TRANSFERS)
+        .where(c.call_sid == call_sid, c.kind == kind, c.outcome == PENDING)
+        .order_by(c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else Transfer(**row._asdict())
+
+
+def of_call(conn: Connection, call_sid: str) -> list[Transfer]:
+    """The call's transfers, oldest first."""
+    c = _TRANSFERS.c
+    rows = conn.execute(select(_TRANSFERS).where(c.call_sid == call_sid).order_by(c.id))
+    return [Transfer(**row._asdict()) for row in rows]

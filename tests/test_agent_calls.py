@@ -1,0 +1,374 @@
+"""The agents' calls through the Twilio contract: the take (REST Calls create), every
+``/voice/agent/...`` webhook signed in and its TwiML parsed out, the REST requests each one
+makes, and the transfers API (who may, what is recorded).
+
+The whole paths (a real caller queued, the agent's phone, the seller's) replay in the simulator
+(tests/calls/agents); here each webhook is taken alone, with a recorder standing in for Twilio's
+REST API that answers every request with the resource Twilio would (the fields hotline reads).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+
+from hotline import create_app
+from hotline.agents.roster import token_digest
+from hotline.store import agent_states, queue_entries, transfers
+from hotline.store.database import get_store
+from hotline.store.queue_entries import QueueEntry
+from hotline.twilio_rest.http import register_in_process, unregister_in_process
+from tests.conftest import API_TOKEN, CallActions
+
+ANNA, BEN = "anna-token", "ben-token"
+OPEN = "2026-11-26T10:00:00+01:00"
+ACCOUNT = "AC" + "0" * 32
+QUEUE_SID = "QU" + "1" * 32
+CONFERENCE_SID = "CF" + "2" * 32
+
+
+@dataclass
+class TwilioRecorder:
+    """Twilio's REST API as far as hotline uses it: records each request, answers a resource."""
+
+    requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
+    refuse: bool = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        form = parse_qs(environ["wsgi.input"].read(length).decode(), keep_blank_values=True)
+        form.update(parse_qs(environ.get("QUERY_STRING", "")))
+        self.requests.append((method, path, form))
+        status, body = (
+            ("400 Bad Request", {"code": 21220, "message": "no"})
+            if self.refuse
+            else (
+                "200 OK",
+                self._answer(path),
+            )
+        )
+        start_response(status, [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
+
+    def _answer(self, path: str) -> dict[str, Any]:
+        meta = {"page": 0, "page_size": 50, "next_page_uri": None, "uri": path}
+        if path.endswith("/Queues.json"):
+            return {**meta, "queues": [{"sid": QUEUE_SID, "friendly_name": "warehouse"}]}
+        if path.endswith("/Conferences.json"):
+            return {**meta, "conferences": [{"sid": CONFERENCE_SID, "status": "in-progress"}]}
+        return {"sid": "CA" + "9" * 32, "status": "queued"}
+
+    def posts(self, ending: str) -> list[dict[str, list[str]]]:
+        """The forms of the POSTs to a path ending in ``ending``."""
+        return [f for m, p, f in self.requests if m == "POST" and p.endswith(ending)]
+
+
+@pytest.fixture
+def twilio(monkeypatch: pytest.MonkeyPatch) -> Iterator[TwilioRecorder]:
+    recorder = TwilioRecorder()
+    monkeypatch.setenv("TWILIO_API_URL", register_in_process("agent-calls-test", recorder))
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT)
+    yield recorder
+    unregister_in_process("agent-calls-test")
+
+
+@pytest.fixture
+def agents_app(config: dict[str, Any], twilio: TwilioRecorder) -> Iterator[Flask]:
+    config["agents"] = [
+        {"id": "anna", "name": "Anna", "client": "anna", "token_sha256": token_digest(ANNA)},
+        {"id": "ben", "name": "Ben", "phone": "+48601100901", "token_sha256": token_digest(BEN)},
+    ]
+    application = create_app(config)
+    yield application
+    get_store(application).engine.dispose()
+
+
+@pytest.fixture
+def api(agents_app: Flask) -> FlaskClient:
+    return agents_app.test_client()
+
+
+@pytest.fixture
+def at_open() -> Iterator[None]:
+    with freeze_time(OPEN):
+        yield
+
+
+def _post(api: FlaskClient, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
+    return api.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def _queued(api: FlaskClient, sid: str = "CA00000000000000000000000000000001") -> CallActions:
+    """A caller through key 2, then 1, into the warehouse queue."""
+    caller = CallActions(api, sid=sid)
+    assert caller.press(caller.press(caller.start(), "2"), "1").first("Enqueue") is not None
+    return caller
+
+
+def _entry(app: Flask, sid: str) -> QueueEntry:
+    with get_store(app).engine.connect() as conn:
+        found = queue_entries.entry(conn, sid)
+    assert found is not None
+    return found
+
+
+def _state(app: Flask, agent: str) -> str:
+    with get_store(app).engine.connect() as conn:
+        stored = agent_states.read(conn, agent)
+    return stored.state if stored else "offline"
+
+
+def _taken(api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder) -> CallActions:
+    """Anna logged in, a caller queued, Anna took them and answered."""
+    caller = _queued(api)
+    assert _post(api, "/api/agents/anna/state", ANNA, {"state": "available"}).status_code == 200
+    assert _post(api, "/api/agents/anna/take", ANNA).status_code == 200
+    answer_url = twilio.posts("/Calls.json")[-1]["Url"][0]
+    agent = CallActions(api, sid="CA" + "9" * 32, from_="client:anna")
+    assert agent.post(_path(answer_url)).first("Conference") is not None
+    return caller
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def test_a_take_rings_the_agents_client_with_absolute_urls(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _queued(api)
+    _post(api, "/api/agents/anna/state", ANNA, {"state": "available"})
+    answer = _post(api, "/api/agents/anna/take", ANNA)
+    assert answer.status_code == 200
+    assert answer.get_json()["call"] == caller.sid
+    (create,) = twilio.posts("/Calls.json")
+    assert create["To"] == ["client:anna"]
+    assert create["From"] == ["+442071000000"]  # the number the caller called
+    assert create["Url"][0].startswith("http://localhost/voice/agent/answer?entry=")
+    assert create["StatusCallback"][0].startswith("http://localhost/voice/agent/status?")
+    entry = _entry(agents_app, caller.sid)
+    assert entry.status == "ringing" and entry.taken_by == "anna"
+    assert entry.conference is not None and entry.conference.startswith("hl-")
+    assert len(entry.conference) == 19  # hl- and 16 hex digits: nothing of the caller in it
+    assert _state(agents_app, "anna") == "ringing"
+
+
+@pytest.mark.parametrize(
+    ("token", "agent", "status"),
+    [(ANNA, "ben", 403), (BEN, "ben", 409), (API_TOKEN, "anna", 409)],
+    ids=["another agent", "not available", "operator, nobody waiting"],
+)
+def test_takes_refused(
+    api: FlaskClient, twilio: TwilioRecorder, at_open: None, token: str, agent: str, status: int
+) -> None:
+    _post(api, "/api/agents/anna/state", ANNA, {"state": "available"})
+    answer = _post(api, f"/api/agents/{agent}/take", token)
+    assert answer.status_code == status
+    assert answer.get_json()["error"]
+    assert twilio.posts("/Calls.json") == []
+
+
+def test_twilio_refusing_the_agents_call_gives_the_caller_back(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _queued(api)
+    _post(api, "/api/agents/anna/state", ANNA, {"state": "available"})
+    twilio.refuse = True
+    answer = _post(api, "/api/agents/anna/take", ANNA)
+    assert answer.status_code == 409
+    assert "could not ring anna" in answer.get_json()["error"]
+    assert _entry(agents_app, caller.sid).status == "waiting"
+    assert _state(agents_app, "anna") == "available"
+
+
+def test_the_agent_answers_hears_the_caller_and_meets_them_in_the_conference(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _queued(api)
+    _post(api, "/api/agents/anna/state", ANNA, {"state": "available"})
+    _post(api, "/api/agents/anna/take", ANNA)
+    answer_path = _path(twilio.posts("/Calls.json")[0]["Url"][0])
+    agent = CallActions(api, sid="CA" + "9" * 32, from_="client:anna")
+    twiml = agent.post(answer_path)
+    assert twiml.status == 200
+    assert "A caller about the order status." in twiml.said
+    conference = twiml.first("Conference")
+    entry = _entry(agents_app, caller.sid)
+    assert conference.text == entry.conference
+    assert conference.attrib["participantLabel"] == "agent"
+    assert conference.attrib["endConferenceOnExit"] == "true"
+    assert twiml.first("Dial").attrib["action"].startswith("http://localhost/voice/agent/left?")
+    (moved,) = twilio.posts(f"/Queues/{QUEUE_SID}/Members/{caller.sid}.json")
+    assert moved["Url"] == [f"http://localhost/voice/agent/join?entry={entry.id}"]
+    assert (entry.status, _state(agents_app, "anna")) == ("taken", "on_call")
+
+    again = agent.post(answer_path)  # Twilio retries the webhook: same answer, nobody moved twice
+    assert again.first("Conference").text == entry.conference
+    assert len(twilio.posts("/Members/" + caller.sid + ".json")) == 1
+
+    joined = caller.post(f"/voice/agent/join?entry={entry.id}")
+    assert joined.first("Conference").text == entry.conference
+    assert joined.first("Conference").attrib["participantLabel"] == "buyer"
+
+
+def test_a_caller_gone_before_the_agent_answers_is_said_and_frees_the_agent(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _queued(api)
+    _post(api, "/api/agents/anna/state", ANNA, {"state": "available"})
+    _post(api, "/api/agents/anna/take", ANNA)
+    caller.post("/voice/queue/done?step=warehouse_queue", QueueResult="hangup")
+    agent = CallActions(api, sid="CA" + "9" * 32, from_="client:anna")
+    twiml = agent.post(_path(twilio.posts("/Calls.json")[0]["Url"][0]))
+    assert "the caller hung up before you answered" in twiml.said
+    assert twiml.verbs[-1] == "Hangup"
+    assert _state(agents_app, "anna") == "available"
+
+
+@pytest.mark.parametrize("status", ["no-answer", "busy", "failed", "canceled"])
+def test_an_agent_not_answering_gives_the_caller_back(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None, status: str
+) -> None:
+    caller = _queued(api)
+    _post(api, "/api/agents/anna/state", ANNA, {"state": "available"})
+    _post(api, "/api/agents/anna/take", ANNA)
+    agent = CallActions(api, sid="CA" + "9" * 32, from_="client:anna")
+    callback = _path(twilio.posts("/Calls.json")[0]["StatusCallback"][0])
+    assert agent.post(callback, CallStatus=status).status == 200
+    assert _entry(agents_app, caller.sid).status == "waiting"
+    assert _state(agents_app, "anna") == "available"
+
+
+def test_webhooks_need_twilios_signature_and_never_answer_5xx(
+    api: FlaskClient, twilio: TwilioRecorder, at_open: None
+) -> None:
+    assert api.post("/voice/agent/answer?entry=1&claim=1&agent=anna").status_code == 403
+    agent = CallActions(api, sid="CA" + "9" * 32, from_="client:anna")
+    for path in ("/voice/agent/answer?entry=x", "/voice/agent/screen?transfer=77"):
+        twiml = agent.post(path)
+        assert twiml.status == 200
+        assert twiml.verbs[-1] == "Hangup"
+
+
+def test_a_transfer_back_to_the_queue_keeps_the_place_and_is_recorded(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _taken(api, agents_app, twilio)
+    first = _entry(agents_app, caller.sid).first_entered_at
+    body = {"kind": "queue", "summary": "needs a  return label"}
+    assert _post(api, f"/api/calls/{caller.sid}/transfer", BEN, body).status_code == 403
+    answer = _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body)
+    assert answer.status_code == 200
+    assert answer.get_json()["transfer"]["outcome"] == "requeued"
+    (moved,) = twilio.posts(f"/Calls/{caller.sid}.json")
+    assert moved["Url"][0].startswith("http://localhost/voice/agent/requeue?transfer=")
+    entry = _entry(agents_app, caller.sid)
+    assert (entry.status, entry.first_entered_at, entry.transferred) == ("waiting", first, True)
+    assert entry.last_summary == "needs a return label"
+    assert _state(agents_app, "anna") == "wrap_up"
+    back = caller.post(_path(moved["Url"][0]))
+    assert back.first("Enqueue").text == "warehouse"
+    record = api.get(f"/api/calls/{caller.sid}", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    (shown,) = record.get_json()["transfers"]
+    assert (shown["kind"], shown["agent"], shown["summary"]) == (
+        "queue",
+        "anna",
+        entry.last_summary,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"kind": "sideways", "summary": "x"}, 400),
+        ({"kind": "cold", "to": "nobody", "summary": "x"}, 400),
+        ({"kind": "warm", "summary": "x"}, 400),  # the caller has no seller: name one
+    ],
+)
+def test_transfers_refused(
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    body: dict[str, str],
+    status: int,
+) -> None:
+    caller = _taken(api, agents_app, twilio)
+    answer = _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body)
+    assert answer.status_code == status
+    assert answer.get_json()["error"]
+
+
+def test_a_cold_transfer_dials_the_seller_with_the_summary_in_the_whisper(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _taken(api, agents_app, twilio)
+    body = {"kind": "cold", "to": "acme", "summary": "charger fits?"}
+    assert _post(api, f"/api/calls/{caller.sid}/transfer", API_TOKEN, body).status_code == 200
+    cold = caller.post(_path(twilio.posts(f"/Calls/{caller.sid}.json")[0]["Url"][0]))
+    assert "connecting you to Acme Electronics" in cold.said
+    number = cold.first("Number")
+    assert number.text == "+48600300400"
+    whisper = caller.post(_path(number.attrib["url"]))
+    assert "The agent says: charger fits?" in whisper.said
+    caller.post(cold.first("Dial").attrib["action"], DialCallStatus="busy")
+    with get_store(agents_app).engine.connect() as conn:
+        (made,) = transfers.of_call(conn, caller.sid)
+    assert (made.kind, made.target, made.outcome) == ("cold", "acme", "busy")
+
+
+@pytest.mark.parametrize(("digits", "outcome"), [("1", "accepted"), ("2", "declined")])
+def test_a_warm_transfer_holds_the_caller_and_screens_the_seller(
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    digits: str,
+    outcome: str,
+) -> None:
+    caller = _taken(api, agents_app, twilio)
+    body = {"kind": "warm", "to": "acme", "summary": "warranty question"}
+    made = _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body).get_json()["transfer"]
+    buyer = f"/Conferences/{CONFERENCE_SID}/Participants/buyer.json"
+    (held,) = twilio.posts(buyer)
+    assert held["Hold"] == ["true"] and held["HoldMethod"] == ["POST"]
+    seller_call = twilio.posts("/Calls.json")[-1]
+    assert seller_call["To"] == ["+48600300400"]
+    seller = CallActions(api, sid="CA" + "8" * 32, from_="+442071000000", to="+48600300400")
+    screen = seller.post(_path(seller_call["Url"][0]))
+    assert "The agent says: warranty question. Press 1" in screen.said
+    assert screen.first("Gather").attrib["numDigits"] == "1"
+    answer = seller.post(_path(screen.gather_action), Digits=digits)
+    assert twilio.posts(buyer)[-1]["Hold"] == ["false"]  # the caller is back, either way
+    if digits == "1":
+        assert answer.first("Conference").attrib["participantLabel"] == "seller"
+    else:
+        assert answer.verbs[-1] == "Hangup"
+    # The seller's call ending afterwards changes nothing: the outcome is written once.
+    seller.post(_path(seller_call["StatusCallback"][0]), CallStatus="completed")
+    with get_store(agents_app).engine.connect() as conn:
+        stored = transfers.get(conn, made["id"])
+    assert stored is not None and stored.outcome == outcome
+
+
+def test_a_thread_transfer_says_the_reference_then_goodbye(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _taken(api, agents_app, twilio)
+    body = {"kind": "thread", "to": "warehouse", "summary": "address change"}
+    assert _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body).status_code == 200
+    said = caller.post(_path(twilio.posts(f"/Calls/{caller.sid}.json")[0]["Url"][0]))
+    assert "Our customer service will reply there." in said.said
+    assert said.verbs[-1] == "Hangup"
+    threads = api.get("/api/threads", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert "address change" in json.dumps(threads.get_json())
