@@ -317,3 +317,19 @@ def test_a_trail_from_a_server_gone_away_says_why() -> None:
 
     assert trail.problem == "GET /api/calls/CA1: connection refused"
     assert trail.events == ()
+
+
+def test_one_flow_file_reached_through_two_configs_is_one_flow(tmp_path: Path) -> None:
+    # tests/configs/agents.toml reaches flows/ as "../../flows": still the same flow file.
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "config.toml").read_text(encoding="utf-8")
+    beside = tmp_path / "config.toml"
+    beside.write_text(text.replace('flows_dir = "flows"', f'flows_dir = "{root}/flows"'))
+    deeper = tmp_path / "a" / "config.toml"
+    deeper.parent.mkdir()
+    deeper.write_text(text.replace('flows_dir = "flows"', f'flows_dir = "{root}/tests/../flows"'))
+    coverage = Coverage()
+    coverage.include(beside)
+    coverage.include(deeper)
+    (entry,) = coverage.flows.values()
+    assert entry.flow.path == root / "flows" / "hotline.toml"

@@ -13,6 +13,7 @@ fill them); such webhooks are counted as ``cut`` and shown as a warning.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -96,7 +97,11 @@ class Coverage:
         Raises ``HotlineError`` (``ConfigError``, ``FlowError``) when it cannot be loaded.
         """
         flow, _rules = _flow_of(config.resolve())
-        return self.flows.setdefault(flow.path, FlowCoverage(flow))
+        # One flow file reached through two configs ("flows", "../../flows") is one flow.
+        path = flow.path.resolve()
+        if path not in self.flows:
+            self.flows[path] = FlowCoverage(dataclasses.replace(flow, path=path))
+        return self.flows[path]
 
     def totals(self) -> dict[str, int]:
         """Steps reached and branches taken, out of how many, over every flow."""
