@@ -30,6 +30,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
         agents_api,
         api,
         health,
+        http_errors,
         limits,
         metrics_api,
         security,
@@ -52,6 +53,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     security.init_app(app, settings)
     the_store = store.init_app(app, settings)  # refuses a missing or unmigrated database
     voice.init_app(app, settings, flow)
+    http_errors.init_app(app)  # unknown /voice URLs answer TwiML, /api errors JSON
     agent_voice.init_app(app)
     twilio_rest.init_app(app)
     app.register_blueprint(api.bp)

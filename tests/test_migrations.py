@@ -1,5 +1,6 @@
 """Migrations up and down on SQLite and PostgreSQL: 0003 (the call's state moves into its
-events), 0004 (the agents' tables), 0005 (the conference of a claim).
+events), 0004 (the agents' tables), 0005 (the conference of a claim),
+0006 (the seller's call of a warm transfer).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -265,5 +266,29 @@ def test_0005_adds_the_claims_conference_and_drops_it_again(url: str) -> None:
         columns = {c["name"] for c in inspect(engine).get_columns("queue_entries")}
         assert "conference" not in columns
         assert _rows(engine, "SELECT call_sid FROM queue_entries") == [("CA1",)]
+    finally:
+        engine.dispose()
+
+
+def test_0006_adds_the_transfers_target_call_and_drops_it_again(url: str) -> None:
+    upgrade_schema(url, "0005")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO transfers (call_sid, agent_id, kind, target, summary, at, "
+                    "outcome) VALUES ('CA1', 'demo', 'warm', 'acme', 'a word', :at, 'pending')"
+                ),
+                {"at": T0},
+            )
+        upgrade_schema(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert _rows(engine, "SELECT call_sid, target_call FROM transfers") == [("CA1", None)]
+        _downgrade(url, "0005")
+        columns = {c["name"] for c in inspect(engine).get_columns("transfers")}
+        assert "target_call" not in columns
+        assert _rows(engine, "SELECT call_sid, outcome FROM transfers") == [("CA1", "pending")]
     finally:
         engine.dispose()

@@ -106,6 +106,8 @@ LEAVING = {
     **{(q.LEFT, r): q.LEFT for r in QUEUE_RESULTS},
     (q.WAITING, "bridged"): q.TAKEN,  # an agent's <Dial><Queue> took the caller
     (q.RINGING, "bridged"): q.TAKEN,
+    (q.WAITING, "bridging-in-process"): q.TAKEN,  # ... is taking them
+    (q.RINGING, "bridging-in-process"): q.TAKEN,
     # Moved out by the REST API: the claim's owner says what became of a claimed entry.
     (q.RINGING, "redirected"): q.RINGING,
     (q.RINGING, "redirected-from-bridged"): q.RINGING,

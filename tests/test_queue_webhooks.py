@@ -113,6 +113,8 @@ def test_a_retried_enqueue_webhook_writes_nothing_twice(
         ("error", "left", ["Say", "Hangup"]),
         ("", "left", ["Say", "Hangup"]),  # no QueueResult: taken as an error
         ("bridged", "taken", ["Hangup"]),
+        # An agent's <Dial><Queue> is connecting them: nothing said, nothing ended.
+        ("bridging-in-process", "taken", []),
         # Moved out by the REST API: Twilio ignores this answer, so it says nothing.
         ("redirected", "left", []),
         ("redirected-from-bridged", "left", []),

@@ -7,8 +7,9 @@
    presses 1 (``screen_answer``): they join the conference, the caller is unheld, and the agent
    may leave (their leaving no longer ends the conference). Any other key, silence, busy, no
    answer, a failed call: the caller is unheld, back with the agent (``give_back``).
-3. A caller who hangs up while held ends the conference; ``caller_left`` settles the transfer,
-   and a seller who answers later hears that the buyer is gone.
+3. A caller who hangs up while held ends the conference; ``caller_left`` settles the transfer
+   and cancels the seller's call still ringing; a seller who had answered hears that the buyer
+   is gone.
 
 The transfer's outcome is written once (``store.transfers.settle``): the first of the seller's
 key, the seller's call status and the caller's hang-up decides; later ones change nothing.
@@ -66,7 +67,7 @@ def start(
         _settle(desk, made.id, "caller_gone")
         raise TransferRefused(f"caller {entry.call_sid} is no longer in the call")
     try:
-        client.calls.create(
+        seller_call = client.calls.create(
             to=seller.phone,
             from_=calls.hotline_number(desk.store, entry.call_sid, desk.settings),
             url=desk.links.url("/voice/agent/screen", transfer=made.id),
@@ -78,6 +79,8 @@ def start(
     except (TwilioException, HotlineError) as exc:
         give_back(desk, made.id, "failed")
         raise TransferRefused(f"Twilio refused to ring the seller: {exc}", 502) from exc
+    with desk.store.engine.begin() as conn:
+        transfers.set_target_call(conn, made.id, str(seller_call.sid))
     return made
 
 
@@ -179,11 +182,27 @@ def give_back(desk: Desk, transfer_id: int, outcome: str) -> bool:
 
 
 def caller_left(desk: Desk, call_sid: str) -> None:
-    """The caller hung up (their conference ended): a warm transfer still pending is over."""
+    """The caller hung up (their conference ended): a warm transfer still pending is over, and
+    the seller's call, if it still rings, is canceled (answered, the screening says so)."""
     with desk.store.engine.begin() as conn:
         pending = transfers.pending_of(conn, call_sid, Kind.WARM.value)
-        if pending is not None:
-            transfers.settle(conn, pending.id, "caller_hung_up", desk.now)
+        if pending is None or not transfers.settle(conn, pending.id, "caller_hung_up", desk.now):
+            return
+    if pending.target_call is not None:
+        _cancel(desk.client(), pending.target_call)
+
+
+def _cancel(client: Client, call_sid: str) -> None:
+    """Stop the call ``call_sid`` if it is still ringing (Calls update ``Status=canceled``).
+
+    Twilio cancels only a call ``queued`` or ``ringing``; one already answered (the seller at the
+    screening) or over refuses it, which is fine: the screening tells the seller the buyer left.
+    """
+    try:
+        client.calls(call_sid).update(status="canceled")
+        log.info("warm transfer: the caller left, seller's call %s canceled", call_sid)
+    except (TwilioException, HotlineError) as exc:
+        log.info("seller's call %s not canceled (answered or over): %s", call_sid, exc)
 
 
 def _let_agent_leave(client: Client, conference: str) -> None:

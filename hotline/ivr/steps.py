@@ -233,12 +233,13 @@ class Turn(TurnBase):
         """The caller left the queue: bridged calls end, the rest hear goodbye.
 
         A caller moved out of the queue by Twilio's REST API hears nothing from here: Twilio
-        ignores this answer and plays what the call was given.
+        ignores this answer and plays what the call was given. Nor does one an agent's
+        ``<Dial><Queue>`` is still bridging (``bridging-in-process``): they are being connected.
         """
         self.call.queue_result = result
         self.trail.append(f"queue<QueueResult={result}>")
         queue_entries.leave(self.store.session().connection(), self.call.sid, result, self.now)
-        if result in queue_entries.REDIRECTED:
+        if result in queue_entries.REDIRECTED or result == queue_entries.BRIDGING:
             return
         if result == "bridged":
             self.call.outcome = "agent_took_call"

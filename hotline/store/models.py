@@ -257,3 +257,5 @@ class TransferRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The seller's call a warm transfer placed (canceled if the caller hangs up while it rings).
+    target_call: Mapped[str | None] = mapped_column(String(64))

@@ -25,8 +25,10 @@ from hotline.store.models import QueueEntryRow
 
 _ENTRIES: Table = QueueEntryRow.__table__  # type: ignore[assignment]
 WAITING, RINGING, TAKEN, LEFT = "waiting", "ringing", "taken", "left"
-# Twilio's QueueResult for a caller an agent's <Dial><Queue> took.
+# Twilio's QueueResult for a caller an agent's <Dial><Queue> took (or is taking: Twilio "has been
+# instructed to bridge the enqueued party").
 BRIDGED = "bridged"
+BRIDGING = "bridging-in-process"
 # Twilio's QueueResult for a caller moved out of the queue by its REST API: whoever moved them
 # (the hotline's own take, which claimed them first) says what became of the entry.
 REDIRECTED = ("redirected", "redirected-from-bridged")
@@ -121,14 +123,14 @@ def enter(
 def leave(conn: Connection, call_sid: str, result: str, now: datetime) -> str | None:
     """Record how the caller left the queue (Twilio's ``QueueResult``); the entry's status after.
 
-    ``bridged``: an agent's ``<Dial><Queue>`` took them. ``redirected``: the REST API moved them
-    out; a claimed entry stays as its claim has it, a waiting one has left. Anything else (they
-    hung up, ``<Leave>``, the queue was full, an error): they left, claimed or not. An entry
-    already taken or left stays so (a retry, or a result after an agent took the caller).
-    ``None``: the call has no entry.
+    ``bridged`` (or ``bridging-in-process``): an agent's ``<Dial><Queue>`` took them.
+    ``redirected``: the REST API moved them out; a claimed entry stays as its claim has it, a
+    waiting one has left. Anything else (they hung up, ``<Leave>``, the queue was full, an
+    error): they left, claimed or not. An entry already taken or left stays so (a retry, or a
+    result after an agent took the caller). ``None``: the call has no entry.
     """
     c = _ENTRIES.c
-    if result == BRIDGED:
+    if result in (BRIDGED, BRIDGING):
         conn.execute(
             _change(call_sid, WAITING, RINGING).values(
                 status=TAKEN, result=result, answered_at=func.coalesce(c.answered_at, now)

@@ -34,6 +34,7 @@ class Transfer:
     at: datetime
     outcome: str | None
     outcome_at: datetime | None
+    target_call: str | None = None  # the call placed to the target (a warm transfer's seller)
 
     @property
     def pending(self) -> bool:
@@ -83,6 +84,13 @@ def record(
     assert key is not None  # an INSERT of one row always has it
     new_id = int(key[0])
     return Transfer(new_id, call_sid, agent_id, kind, target, summary, now, outcome, done)
+
+
+def set_target_call(conn: Connection, transfer_id: int, call_sid: str) -> None:
+    """Keep the SID of the call the transfer placed to its target."""
+    conn.execute(
+        update(_TRANSFERS).where(_TRANSFERS.c.id == transfer_id).values(target_call=call_sid)
+    )
 
 
 def get(conn: Connection, transfer_id: int) -> Transfer | None:

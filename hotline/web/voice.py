@@ -13,7 +13,6 @@ from functools import lru_cache
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, request
-from werkzeug.exceptions import HTTPException
 
 from hotline.config.settings import Settings
 from hotline.ivr.caller_input import Caller
@@ -198,15 +197,8 @@ def _printable(value: str | None, longest: int) -> str:
 
 
 def init_app(app: Flask, conf: Settings, current: Flow) -> None:
-    """Register the webhooks; unknown /voice URLs and stray errors still answer TwiML."""
+    """Register the webhooks (unknown /voice URLs still answer TwiML: see ``http_errors``)."""
     app.extensions[SETTINGS] = conf
     app.extensions[FLOW] = current
     app.extensions[DIRECTORY] = Directory.from_settings(conf)
     app.register_blueprint(bp)
-
-    @app.errorhandler(HTTPException)
-    def _voice_http_error(exc: HTTPException) -> Response | HTTPException:
-        if request.path.startswith("/voice") and exc.code in (404, 405, 400):
-            log.warning("webhook %s answered %s: %s", request.path, exc.code, exc.description)
-            return twiml(apology(None, utc_now(), "goodbye"))
-        return exc
