@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
 
+from hotline.sim.engine.clock import wall_clock
 from hotline.sim.engine.world import CallClock, World, WorldOver
 
 START = datetime(2026, 3, 30, 10, 0, 0)
@@ -200,3 +202,102 @@ def test_an_interrupt_for_the_first_actor_after_its_part_stops_nobody_early() ->
     world.spawn("poker", poker)
     world.drain()
     assert seen == [20.0]  # before: told WorldOver at 5 s
+
+
+# -- paced: the virtual clock follows the wall clock ------------------------------------------
+# Small paces keep these fast; a broken wake-up costs seconds (1000 virtual s at 0.01), not a hang.
+
+
+def test_paced_a_wait_takes_its_real_time_and_the_clock_lands_on_the_instant_due() -> None:
+    world = World(START, pace=0.01)
+    seen: list[float] = []
+    world.spawn("b", lambda: seen.append(world.elapsed), delay=4.0)
+    started = wall_clock()
+    world.sleep_until(10.0)
+    waited = wall_clock() - started
+    world.drain()
+    assert seen == [4.0]  # actors still run at the very instant they were due
+    assert world.elapsed == 10.0
+    assert waited >= 10.0 * 0.01  # a lower bound only: a real wait happened
+
+
+def test_unpaced_nothing_waits_and_a_pace_must_be_positive() -> None:
+    assert World(START).pace is None
+    with pytest.raises(ValueError, match="more than 0"):
+        World(START, pace=0.0)
+
+
+def test_paced_an_outside_thread_interrupt_cuts_the_wait_short() -> None:
+    world = World(START, pace=0.01)
+    seen: list[tuple[str, float]] = []
+
+    def sleeper() -> None:
+        try:
+            world.sleep_until(1000.0)
+        except Wake:
+            seen.append(("woken", world.elapsed))
+
+    actor = world.spawn("sleeper", sleeper)
+
+    def outside() -> None:  # a browser's click reaching the REST stand-in, say
+        while world.elapsed == 0.0:  # until the sleeper sleeps and the clock follows the wall
+            time.sleep(0.001)
+        with world.entered():  # in while the world waits (paced, its lock is free)
+            world.interrupt(actor, Wake())
+
+    thread = threading.Thread(target=outside)
+    thread.start()
+    world.drain()  # the sleeper waits in real time, on the first actor's or its own thread
+    thread.join(timeout=10)
+    world.close()
+    assert len(seen) == 1 and seen[0][0] == "woken"
+    assert seen[0][1] < 1000.0
+
+
+def test_paced_an_outside_spawn_runs_at_once_and_unpacing_ends_the_wait() -> None:
+    world = World(START, pace=0.01)
+    ran: list[float] = []
+    first = world.current
+
+    def outside() -> None:
+        with world.entered():
+            world.spawn("from outside", lambda: world.interrupt(first, Wake()))
+
+    thread = threading.Thread(target=outside)
+    thread.start()
+    with pytest.raises(Wake):
+        world.sleep_until(1000.0)  # 10 real seconds, unless the outside spawn wakes it
+    ran.append(world.elapsed)
+    thread.join(timeout=10)
+    assert ran[0] < 1000.0
+
+    def unpace() -> None:
+        world.pace = None  # from another thread, while the world waits
+
+    thread = threading.Thread(target=unpace)
+    thread.start()
+    world.sleep_until(ran[0] + 1000.0)
+    thread.join(timeout=10)
+    assert world.elapsed == ran[0] + 1000.0 and world.pace is None
+    world.drain()
+    world.close()
+
+
+def test_a_world_runs_on_another_thread_than_the_one_that_made_it() -> None:
+    world = World(START, pace=0.001)
+    log: list[str] = []
+
+    def run() -> None:
+        world.run_here()
+        with world.entered():  # the running thread's own requests never wait for the lock
+            log.append("entered")
+        world.spawn("a", lambda: log.append(f"a at {world.elapsed}"), delay=2.0)
+        world.sleep_until(5.0)
+        world.drain()
+        world.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=10)
+    assert log == ["entered", "a at 2.0"]
+    assert world.elapsed == 5.0

@@ -4,7 +4,9 @@ call the app places through the REST API, requests another system makes at a giv
 ``Simulator.session(at)`` opens one; ``place_call`` adds a call starting ``after`` seconds into
 it, ``at`` runs an action at a second of it, ``run`` plays everything to its end and returns a
 ``CallResult`` per call placed. A single call (``Simulator.place_call``) is a session of one,
-played on the caller's own thread.
+played on the caller's own thread. A session may run on another thread than the one that
+opened it (a background thread, while a browser clicks in the foreground); paced (``pace``:
+real seconds per virtual second, see ``world.py``), its clock follows the wall clock.
 """
 
 from __future__ import annotations
@@ -61,9 +63,10 @@ class Session:
         callees: Mapping[str, Sequence[CalleeBehaviour]] | None = None,
         queues: Mapping[str, QueueBehaviour] | None = None,
         seed: str | None = None,
+        pace: float | None = None,
     ) -> None:
         self.sim = sim
-        self.world = World(at)
+        self.world = World(at, pace)
         self.book = CalleeBook(callees or {})
         self.queues = queues or {}
         self.network = Network(
@@ -163,6 +166,7 @@ class Session:
         planned = sorted(self._planned, key=lambda p: (p.after, p.order))
         if not planned:
             return []
+        self.world.run_here()
         first, rest = planned[0], planned[1:]
         self.sim.switchboard.network = self.network
         shared: AbstractContextManager[None] = (
@@ -188,6 +192,15 @@ class Session:
             if actor.error is not None:
                 raise actor.error
         return [self.network.results[call.sid] for call in self._placed]
+
+    @property
+    def pace(self) -> float | None:
+        """Real seconds per virtual second; ``None``: unpaced (settable from any thread)."""
+        return self.world.pace
+
+    @pace.setter
+    def pace(self, pace: float | None) -> None:
+        self.world.pace = pace
 
     def placed(self, sid: str) -> CallState:
         """The call placed with ``place_call`` that got ``sid`` (to write to its transcript)."""

@@ -61,7 +61,9 @@ class Simulator:
     Twilio's 12200 is; ``strict`` refuses it (``UnsupportedTwiML``). A ``status_callback`` URL
     receives the call's ``status_callback_events``. A call is cut short (as a caller hang-up)
     once it lasts ``max_duration`` virtual seconds, and fails with ``RunawayCall`` past
-    ``max_webhooks``.
+    ``max_webhooks``. ``pace`` (real seconds per virtual second) paces every session: the
+    virtual clock then follows the wall clock, for a person or a browser acting on the calls
+    meanwhile (``world.py``); ``None``, the default, runs as fast as it can.
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class Simulator:
         fallback_method: str = "POST",
         voice_method: str = "POST",
         strict: bool = False,
+        pace: float | None = None,
     ) -> None:
         unknown = set(status_callback_events) - set(STATUS_CALLBACK_EVENTS)
         if unknown:
@@ -103,6 +106,9 @@ class Simulator:
             raise ValueError(f"voice_method: GET or POST, got {voice_method!r}")
         self.voice_method = voice_method
         self.strict = strict
+        if pace is not None and not pace > 0:
+            raise ValueError(f"pace: real seconds per virtual second, more than 0 (got {pace})")
+        self.pace = pace
         self.app_time = AppTime()
         #: What the REST stand-in acts on: the session playing now (``rest_link.py``).
         self.switchboard = SessionSwitchboard(account_sid)
@@ -175,10 +181,12 @@ class Simulator:
         queues: Mapping[str, QueueBehaviour] | None = None,
         *,
         seed: str | None = None,
+        pace: float | None = None,
     ) -> Session:
         """Open a session: several calls and timed actions on one clock starting at ``at``.
 
         ``callees`` and ``queues`` are shared by every call of the session (and by the outbound
-        calls the app places through the REST API).
+        calls the app places through the REST API). ``pace``: this session's, else the
+        simulator's.
         """
-        return Session(self, at, callees, queues, seed)
+        return Session(self, at, callees, queues, seed, pace if pace is not None else self.pace)

@@ -9,9 +9,16 @@ up only in ``sleep_until`` (time passes on its call); another actor, or a REST r
 that sleep short with ``interrupt``: the exception is raised in the sleeping actor when its turn
 comes, at that same virtual instant.
 
-The first actor is the thread that created the world (a single call never starts a thread). A
-wait always has an end (a call's longest duration at the latest), so the baton always has
-somewhere to go; when the first actor finishes, ``drain`` lets the others run to their ends.
+The first actor is the thread that created the world (a single call never starts a thread), or
+the one that ``run_here`` names. A wait always has an end (a call's longest duration at the
+latest), so the baton always has somewhere to go; when the first actor finishes, ``drain`` lets
+the others run to their ends.
+
+Paced (``pace`` = real seconds per virtual second), the clock follows the wall clock instead of
+jumping: before it moves on to the next actor due, the world waits that long in real time with
+its lock released, so outside threads (a person's or a browser's requests reaching the REST
+stand-in) act meanwhile; what they schedule (``spawn``, ``interrupt``) ends the wait at once.
+Unpaced (the default), nothing waits: every replay runs as fast as it can.
 """
 
 from __future__ import annotations
@@ -24,9 +31,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hotline.sim.engine.clock import VirtualClock
+from hotline.sim.engine.clock import VirtualClock, wall_clock
 
 _NEVER = float("inf")
+# Paced, the clock is caught up with the wall clock at least this often (real seconds) while
+# nobody is due, so an outside thread's request sees a virtual time hardly behind the wall's.
+_PACE_STEP = 0.05
 
 
 class WorldOver(Exception):
@@ -51,7 +61,7 @@ class Actor:
 class World:
     """The simulation's clock and its actors; ``lock`` guards it against outside threads."""
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, pace: float | None = None) -> None:
         self.clock = VirtualClock(start)
         self._heap: list[tuple[float, int, int, Actor]] = []
         self._order = itertools.count()
@@ -64,6 +74,9 @@ class World:
         self._lock.acquire()
         self._owner = threading.get_ident()
         self._closed = False
+        self._pace = _checked_pace(pace)
+        self._pacing = False  # a paced wait is going on: the lock is free for outside threads
+        self._woken = threading.Condition(self._lock)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -76,6 +89,19 @@ class World:
     def elapsed(self) -> float:
         """Seconds since the simulation started."""
         return self.clock.elapsed
+
+    @property
+    def pace(self) -> float | None:
+        """Real seconds per virtual second (``None``: unpaced, time jumps to the next actor)."""
+        return self._pace
+
+    @pace.setter
+    def pace(self, pace: float | None) -> None:
+        # Set from any thread (a test ending a paced part early): a wait going on ends now.
+        with self.entered():
+            self._pace = _checked_pace(pace)
+            if self._pacing:
+                self._woken.notify()
 
     @property
     def current(self) -> Actor:
@@ -119,7 +145,9 @@ class World:
             actor.pending[:] = [error]
         else:
             actor.pending.append(error)
-        if actor is not self._current and (actor.started or isinstance(error, WorldOver)):
+        # While the world waits paced, the current actor waits too: it is woken like the others.
+        current = actor is self._current and not self._pacing
+        if not current and (actor.started or isinstance(error, WorldOver)):
             self._schedule(actor, self.clock.elapsed)
 
     def drain(self) -> list[Actor]:
@@ -144,6 +172,11 @@ class World:
             if actor is not me and actor.alive:
                 self.interrupt(actor, WorldOver("the simulation was stopped"))
         self.drain()
+
+    def run_here(self) -> None:
+        """The calling thread plays the first actor from now on (it did not make the world)."""
+        if not self._closed:
+            self._owner = threading.get_ident()
 
     @contextmanager
     def outside(self) -> Iterator[None]:
@@ -175,6 +208,8 @@ class World:
     def _schedule(self, actor: Actor, at: float) -> None:
         actor.ticket = next(self._order)
         heapq.heappush(self._heap, (at, actor.ticket, actor.ticket, actor))
+        if self._pacing:  # an outside thread's doing: the paced wait ends, the next due is new
+            self._woken.notify()
 
     def _anyone_due(self) -> bool:
         """Whether an actor still has a turn due before the end of time."""
@@ -202,10 +237,44 @@ class World:
         self._current = me
 
     def _wake_next(self) -> Actor:
+        if self._pace is not None:
+            self._keep_pace()
         at, actor = self._next()
         if at != _NEVER and at > self.clock.elapsed:
             self.clock.advance(at - self.clock.elapsed)
         return actor
+
+    def _due(self) -> float:
+        """When the next actor is due (``_NEVER``: nobody is), leaving the heap as it is."""
+        while self._heap:
+            at, _, ticket, actor = self._heap[0]
+            if actor.alive and ticket == actor.ticket:
+                return at
+            heapq.heappop(self._heap)  # stale: _next would drop it too
+        return _NEVER
+
+    def _keep_pace(self) -> None:
+        """Let the wall clock catch up with the next actor due, the lock free meanwhile.
+
+        The virtual clock follows the real time that passes, in steps of ``_PACE_STEP``; an
+        outside thread scheduling an actor (now) ends the wait, as does unpacing the world.
+        Nobody due (``_NEVER``): no wait, ``drain`` decides.
+        """
+        owner = self._owner
+        while self._pace is not None:
+            due = self._due()
+            if due == _NEVER or due <= self.clock.elapsed:
+                return
+            pace = self._pace
+            started = wall_clock()
+            self._pacing, self._owner = True, 0
+            try:
+                # A Condition's wait is the lock's own timed acquire: real time, never frozen.
+                self._woken.wait(min((due - self.clock.elapsed) * pace, _PACE_STEP))
+            finally:
+                self._pacing, self._owner = False, owner
+            passed = (wall_clock() - started) / pace
+            self.clock.advance(max(0.0, min(passed, due - self.clock.elapsed)))
 
     def _hand_to(self, actor: Actor) -> None:
         self._current = actor
@@ -235,6 +304,12 @@ class World:
             actor.alive = False
             actor.pending.clear()
             self._hand_to(self._wake_next())
+
+
+def _checked_pace(pace: float | None) -> float | None:
+    if pace is not None and not pace > 0:
+        raise ValueError(f"pace: real seconds per virtual second, more than 0 (got {pace})")
+    return pace
 
 
 class CallClock:
