@@ -9,6 +9,17 @@ PORT   ?= 5000
 export TWILIO_AUTH_TOKEN ?= local-demo-auth-token
 export HOTLINE_API_TOKEN ?= local-demo-api-token
 export HOTLINE_SECRET_KEY ?= local-demo-session-secret
+# With no Twilio account at all (none of these set), the server's REST requests (an agent taking
+# a caller) go to the simulator's stand-in that `hotline call --rest-port` serves, for the
+# simulator's own account: the demo works end to end without Twilio.
+DEMO_REST_PORT ?= 8765
+DEMO_CALL := TWILIO_AUTH_TOKEN=$(TWILIO_AUTH_TOKEN) $(BIN)/hotline call --url http://$(HOST):$(PORT) \
+	--rest-port $(DEMO_REST_PORT) --real-time --dialled client:demo_agent=answer
+ifeq ($(origin TWILIO_AUTH_TOKEN)$(origin TWILIO_ACCOUNT_SID)$(origin TWILIO_API_URL),fileundefinedundefined)
+DEMO_REST_ENV = TWILIO_API_URL=http://127.0.0.1:$(DEMO_REST_PORT) \
+	TWILIO_ACCOUNT_SID=$$($(BIN)/python -c \
+	'from hotline.sim.engine.simulator import DEFAULT_ACCOUNT_SID; print(DEFAULT_ACCOUNT_SID)')
+endif
 
 .PHONY: run test lint typecheck pytest replay bench bench-sim clean
 
@@ -37,8 +48,14 @@ ifeq ($(origin HOTLINE_SECRET_KEY),file)
 	@echo "HOTLINE_SECRET_KEY is not set: the console's sessions are signed with a demo secret."
 	@echo "Before exposing this server: HOTLINE_SECRET_KEY=<32 random characters> make run"
 endif
+ifdef DEMO_REST_ENV
+	@echo "No Twilio account set: REST requests go to the simulator's stand-in on 127.0.0.1:$(DEMO_REST_PORT)."
+	@echo "Place a demo caller in the warehouse queue (in a second terminal; press 2, then 1, then wait):"
+	@echo "  $(DEMO_CALL)"
+	@echo "then take them at http://$(HOST):$(PORT)/agent (demo / demo-agent-token: Available, Take next)."
+endif
 	$(BIN)/hotline db upgrade
-	$(BIN)/hotline serve --host $(HOST) --port $(PORT)
+	$(DEMO_REST_ENV) $(BIN)/hotline serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check hotline tests bench

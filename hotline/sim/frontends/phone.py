@@ -28,6 +28,7 @@ from hotline.sim.run.connection import Target
 from hotline.sim.scripts.reader import parse_ring
 
 _DIGITS = frozenset("0123456789*#")
+REAL_TIME = 1.0  # --real-time: one real second per virtual second
 
 
 @click.command()
@@ -58,6 +59,13 @@ _DIGITS = frozenset("0123456789*#")
     help="A detail Twilio adds to every request of the call: FromCity=WARSAW, FromCountry=PL,"
     " ToCity..., CallerName, ForwardedFrom.",
 )
+@click.option(
+    "--real-time",
+    is_flag=True,
+    help="Play the call at the wall clock's speed (prompts take their time, a queue's wait is"
+    " real): for a person acting on it meanwhile, e.g. an agent in the console taking the caller"
+    " [default: as fast as it can].",
+)
 def call(
     target: Target,
     at_text: str | None,
@@ -66,6 +74,7 @@ def call(
     dialled_specs: tuple[str, ...],
     queue_specs: tuple[str, ...],
     param_specs: tuple[str, ...],
+    real_time: bool,
 ) -> None:
     """Phone the app from the terminal: hear its prompts; type keys, say WORDS, wait or hangup."""
     at = _parse_at(at_text)
@@ -88,7 +97,7 @@ def call(
     except ScriptError as exc:
         raise Unusable(str(exc)) from exc
     try:
-        sim = connection.simulator(target.voice_path)
+        sim = connection.simulator(target.voice_path, pace=REAL_TIME if real_time else None)
         seed = connection.seed(f"{from_}|{to}|{at.isoformat()}")
         result = sim.place_call(phone, at, from_, to, dialled, queues, seed=seed, details=details)
     except SimError as exc:

@@ -177,12 +177,14 @@ class Connection:
         fallback_url: str | None = None,
         voice_method: str | None = None,
         strict: bool | None = None,
+        pace: float | None = None,
     ) -> Simulator:
         """A simulator calling this app; ``app_time``: a freeze shared with other calls.
 
         ``fallback_url``: the call's own Voice Fallback URL ("" none; ``None``: the connection's);
         ``voice_method``: the call's own Voice URL method (``None``: the connection's);
-        ``strict``: the call's own strictness (``None``: the connection's).
+        ``strict``: the call's own strictness (``None``: the connection's); ``pace``: real
+        seconds per virtual second (``None``: as fast as it can; see ``Simulator``).
         """
         fallback = self.fallback_url if fallback_url is None else fallback_url
         sim = Simulator(
@@ -194,6 +196,7 @@ class Connection:
             voice_method=voice_method or self.voice_method,
             strict=self.strict if strict is None else strict,
             account_sid=self.account_sid,
+            pace=pace,
         )
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections
