@@ -93,11 +93,16 @@ class _ActionUnreachable(WSGITransport):
     """The app, except that its Dial action gets no answer at all (the connection is refused)."""
 
     def request(
-        self, method: str, url: str, params: Mapping[str, str], headers: Mapping[str, str]
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        body: bytes | None = None,
     ) -> WebhookResponse:
         if url.endswith("/dialed"):
             raise ConnectionFailed(f"{method} {url}: connection refused", "connection refused")
-        return super().request(method, url, params, headers)
+        return super().request(method, url, params, headers, body=body)
 
 
 def test_an_action_after_the_hang_up_that_gets_no_answer_changes_nothing() -> None:
