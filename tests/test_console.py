@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 
 from hotline import create_app
+from hotline.agents.figures_panel import panel_texts
 from hotline.agents.login import CSRF_HEADER, SECRET_KEY_ENV
 from hotline.agents.roster import DEMO_TOKEN, token_digest
 from hotline.errors import ConfigError
@@ -206,3 +207,33 @@ def test_a_short_secret_is_refused_at_start(
     monkeypatch.setenv(SECRET_KEY_ENV, "short")
     with pytest.raises(ConfigError, match=rf"\${SECRET_KEY_ENV} is 5 characters long"):
         create_app(config)
+
+
+def _figures(page: str) -> dict[str, str]:
+    return dict(re.findall(r'data-figure="(\w+)">([^<]*)<', page))
+
+
+def test_the_console_shows_todays_queue_figures_and_long_waits_in_hours(
+    web: FlaskClient,
+) -> None:
+    with freeze_time("2026-11-26T09:00:00+01:00"):
+        sign_in(web)
+        empty = web.get("/agent/").get_data(as_text=True)
+    assert "Today in warehouse" in empty and "Answered within 30 s" in empty
+    assert _figures(empty) == {
+        "offered": "0",
+        "answered": "0",
+        "abandoned": "0",
+        "service_level": "—",
+        "average_speed_of_answer": "—",
+        "transfers": "0",
+    }
+    call = CallActions(web)
+    with freeze_time(OPEN):
+        call.press(call.press(call.start(), "2"), "2")
+    with freeze_time("2026-11-26T11:39:02+01:00"):
+        page = web.get("/agent/").get_data(as_text=True)
+        api = web.get("/api/metrics/queue")  # what console.js refreshes the panel from
+    assert "1 h 39 min" in page and "99 min" not in page  # the caller's wait
+    assert _figures(page)["offered"] == "1"
+    assert api.status_code == 200 and _figures(page) == panel_texts(api.get_json()["total"])

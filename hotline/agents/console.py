@@ -1,6 +1,7 @@
 """The agents' console at ``/agent``: sign in with the agent's id and token, the agent's state
-with its buttons, the callers in line (kept fresh by ``static/console.js`` polling the JSON API),
-take and transfer. Server-rendered; every POST carries the session's CSRF token (``login``).
+with its buttons, today's queue figures, the callers in line (kept fresh by ``static/console.js``
+polling the JSON API), take and transfer. Server-rendered; every POST carries the session's CSRF
+token (``login``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from hotline.agents import login, presence
 from hotline.agents import queue as agents_queue
+from hotline.agents.figures_panel import duration_text, todays_panel
 from hotline.agents.roster import Roster
 from hotline.agents.states import AgentState, Cause, Verdict
 from hotline.config.agents import Agent
@@ -50,14 +52,16 @@ class _Console:
     roster: Roster
     queue: str
     wrap_up_seconds: int
+    settings: Settings  # the queue figures' timezone and service level
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     """Sign sessions with ``$HOTLINE_SECRET_KEY`` and serve the console at ``/agent``."""
     login.init_app(app, settings)
     app.extensions[EXTENSION] = _Console(
-        Roster.from_settings(settings), settings.queue, settings.wrap_up_seconds
+        Roster.from_settings(settings), settings.queue, settings.wrap_up_seconds, settings
     )
+    app.add_template_filter(duration_text, "duration")
     app.register_blueprint(bp)
 
 
@@ -82,14 +86,18 @@ def console() -> BaseResponse | str:
         return redirect(url_for("console.login_form"))
     conf = _console()
     now = datetime.now(UTC)
-    with get_store(current_app).engine.execution_options(hotline_read_only=True).connect() as conn:
+    store = get_store(current_app)
+    with store.engine.execution_options(hotline_read_only=True).connect() as conn:
         status = presence.status_of(conn, agent.id, now, conf.wrap_up_seconds)
         callers = [c.as_dict() for c in agents_queue.in_line(conn, conf.queue, now)]
+    figures = todays_panel(store, conf.settings, now)
     return render_template(
         "agents/console.html",
         agent=agent,
         status=status,
         callers=callers,
+        figures=figures,
+        service_level_seconds=conf.settings.service_level_seconds,
         queue=conf.queue,
         kinds=TRANSFER_KINDS,
         agent_ids=sorted(conf.roster.agents),

@@ -1,6 +1,7 @@
-// The agents' console: keeps the agent's state and the queue fresh by polling the JSON API
-// every two seconds, and sends the buttons' clicks to it. Every request carries the session
-// cookie; every POST the session's CSRF token in a header. Text is set with textContent only.
+// The agents' console: keeps the agent's state, the queue and today's queue figures fresh by
+// polling the JSON API every two seconds, and sends the buttons' clicks to it. Every request
+// carries the session cookie; every POST the session's CSRF token in a header. Text is set with
+// textContent only.
 "use strict";
 
 (function () {
@@ -48,8 +49,31 @@
     return `${what}: refused, ${answer.status}: ${why}`;
   }
 
-  function waited(seconds) {
-    return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, "0")} s`;
+  // As figures_panel.duration_text: minutes and seconds, from an hour on hours and minutes.
+  function duration(seconds) {
+    const whole = Math.max(0, Math.floor(seconds));
+    if (whole < 3600) return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, "0")} s`;
+    return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
+  }
+
+  // As figures_panel.panel_texts, from the same JSON (GET /api/metrics/queue's "total").
+  function showFigures(total) {
+    const none = "\u2014";
+    const kinds = Object.entries(total.transfers).filter(([, kind]) => kind.made > 0);
+    const made = kinds.reduce((sum, [, kind]) => sum + kind.made, 0);
+    const level = total.service_level;
+    const speed = total.average_speed_of_answer_seconds;
+    const texts = {
+      offered: String(total.offered),
+      answered: String(total.answered),
+      abandoned: String(total.abandoned),
+      service_level: level === null ? none : `${Math.round(level * 100)} %`,
+      average_speed_of_answer: speed === null ? none : duration(speed),
+      transfers: kinds.length ? `${made} (${kinds.map(([name, kind]) => `${name} ${kind.made}`).join(", ")})` : String(made),
+    };
+    for (const [name, text] of Object.entries(texts)) {
+      document.querySelector(`[data-figure="${name}"]`).textContent = text;
+    }
   }
 
   function showState(agentView) {
@@ -69,7 +93,7 @@
     field("position").textContent = String(position);
     field("topic").textContent = caller.topic || "no topic";
     field("status").textContent = caller.ringing_agent ? `ringing ${caller.ringing_agent}` : "";
-    field("waiting").textContent = waited(caller.waiting_seconds);
+    field("waiting").textContent = duration(caller.waiting_seconds);
     field("from_number").textContent = caller.from_number || "unknown";
     field("order").textContent = caller.order || "—";
     field("seller").textContent = caller.seller || "—";
@@ -113,12 +137,14 @@
 
   async function poll() {
     try {
-      const [me, queue] = await Promise.all([
+      const [me, queue, figures] = await Promise.all([
         api("GET", `/agents/${encodeURIComponent(agent)}`),
         api("GET", "/queue"),
+        api("GET", "/metrics/queue"), // today, in the operator's timezone
       ]);
       if (me.ok) showState(me.data);
       if (queue.ok) showQueue(queue.data.callers);
+      if (figures.ok) showFigures(figures.data.total);
     } catch (error) {
       say(`Cannot reach the server (${error}); trying again.`);
     } finally {
