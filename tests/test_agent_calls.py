@@ -372,3 +372,49 @@ def test_a_thread_transfer_says_the_reference_then_goodbye(
     assert said.verbs[-1] == "Hangup"
     threads = api.get("/api/threads", headers={"Authorization": f"Bearer {API_TOKEN}"})
     assert "address change" in json.dumps(threads.get_json())
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"kind": "cold", "to": "acme"}, {"kind": "cold", "to": "acme"}),
+        ({"kind": "thread", "to": "warehouse"}, {"kind": "cold", "to": "acme"}),
+        ({"kind": "cold", "to": "acme"}, {"kind": "thread", "to": "warehouse"}),
+        ({"kind": "warm", "to": "acme"}, {"kind": "warm", "to": "acme"}),
+        ({"kind": "warm", "to": "acme"}, {"kind": "cold", "to": "acme"}),
+    ],
+)
+def test_a_caller_handed_on_is_not_handed_on_again(
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    first: dict[str, str],
+    second: dict[str, str],
+) -> None:
+    """A second click (or a second tab) while the first transfer is under way is refused: the
+    caller is moved once and one transfer is on the record."""
+    caller = _taken(api, agents_app, twilio)
+    path = f"/api/calls/{caller.sid}/transfer"
+    assert _post(api, path, ANNA, {**first, "summary": "one"}).status_code == 200
+    requests = len(twilio.requests)
+    again = _post(api, path, ANNA, {**second, "summary": "two"})
+    assert again.status_code == 409
+    assert "already" in again.get_json()["error"]
+    assert len(twilio.requests) == requests  # nobody moved, held or rung again
+    with get_store(agents_app).engine.connect() as conn:
+        assert [t.summary for t in transfers.of_call(conn, caller.sid)] == ["one"]
+
+
+def test_after_a_failed_transfer_the_agent_may_choose_again(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _taken(api, agents_app, twilio)
+    path = f"/api/calls/{caller.sid}/transfer"
+    twilio.refuse = True
+    assert _post(api, path, ANNA, {"kind": "cold", "to": "acme"}).status_code == 502
+    twilio.refuse = False
+    assert _post(api, path, ANNA, {"kind": "thread", "to": "warehouse"}).status_code == 200
+    with get_store(agents_app).engine.connect() as conn:
+        outcomes = [t.outcome for t in transfers.of_call(conn, caller.sid)]
+    assert outcomes == ["failed", "thread_opened"]
