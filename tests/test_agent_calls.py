@@ -41,6 +41,7 @@ class TwilioRecorder:
 
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     refuse: bool = False
+    refusal: str = "no"
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
@@ -49,7 +50,7 @@ class TwilioRecorder:
         form.update(parse_qs(environ.get("QUERY_STRING", "")))
         self.requests.append((method, path, form))
         status, body = (
-            ("400 Bad Request", {"code": 21220, "message": "no"})
+            ("400 Bad Request", {"code": 21220, "message": self.refusal})
             if self.refuse
             else (
                 "200 OK",
@@ -189,6 +190,25 @@ def test_twilio_refusing_the_agents_call_gives_the_caller_back(
     assert "could not ring anna" in answer.get_json()["error"]
     assert _entry(agents_app, caller.sid).status == "waiting"
     assert _state(agents_app, "anna") == "available"
+
+
+def test_twilios_refusal_naming_the_agents_number_is_logged_masked(
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Twilio's error messages name the number (21219: "The number +... is unverified"): the
+    log keeps its country code and last digits only."""
+    _queued(api)
+    _post(api, "/api/agents/ben/state", BEN, {"state": "available"})
+    twilio.refuse = True
+    twilio.refusal = "The number +48601100901 is unverified."
+    caplog.set_level("INFO")
+    assert _post(api, "/api/agents/ben/take", BEN).status_code == 409
+    assert "+48******901 is unverified" in caplog.text
+    assert "601100901" not in caplog.text
 
 
 def test_the_agent_answers_hears_the_caller_and_meets_them_in_the_conference(
