@@ -438,3 +438,21 @@ def test_after_a_failed_transfer_the_agent_may_choose_again(
     with get_store(agents_app).engine.connect() as conn:
         outcomes = [t.outcome for t in transfers.of_call(conn, caller.sid)]
     assert outcomes == ["failed", "thread_opened"]
+
+
+def test_twilio_refusing_a_move_back_to_the_queue_leaves_the_caller_with_the_agent(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    """The caller is still in the agent's conference: the store says so, and the agent may
+    try again (before, the entry said waiting, nobody could transfer them, another agent could
+    take a caller who was not in Twilio's queue)."""
+    caller = _taken(api, agents_app, twilio)
+    before = _entry(agents_app, caller.sid)
+    twilio.refuse = True
+    body = {"kind": "queue", "summary": "back you go"}
+    refused = _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body)
+    assert refused.status_code == 502 and "Twilio refused" in refused.get_json()["error"]
+    assert _entry(agents_app, caller.sid) == before
+    twilio.refuse = False
+    assert _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body).status_code == 200
+    assert _entry(agents_app, caller.sid).status == "waiting"

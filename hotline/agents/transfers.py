@@ -179,6 +179,8 @@ def _redirect(
     except (TwilioException, HotlineError) as exc:
         with desk.store.engine.begin() as conn:
             transfers.settle(conn, made.id, "failed", desk.now)
+            if made.kind == Kind.QUEUE.value:  # still in the agent's conference, not the queue
+                queue_entries.undo_put_back(conn, entry)
         raise TransferRefused(f"Twilio refused to move the caller: {exc}", 502) from exc
     with desk.store.engine.begin() as conn:
         presence.change_in(
