@@ -159,7 +159,7 @@ def refuse_demo_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
             f"{settings.source}: hotline.public_base_url is {settings.public_base_url}, but "
             f"{', '.join(found)} still {'is' if len(found) == 1 else 'are'} the demo's, known to "
             "anyone who read hotline's repository: set your own secrets (an agent's token_sha256: "
-            "printf %s \"$TOKEN\" | sha256sum) before this server is reachable by others"
+            'printf %s "$TOKEN" | sha256sum) before this server is reachable by others'
         )
 
 
