@@ -41,6 +41,7 @@ class TwilioRecorder:
 
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     refuse: bool = False
+    refusal: str = "no"
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
@@ -49,7 +50,7 @@ class TwilioRecorder:
         form.update(parse_qs(environ.get("QUERY_STRING", "")))
         self.requests.append((method, path, form))
         status, body = (
-            ("400 Bad Request", {"code": 21220, "message": "no"})
+            ("400 Bad Request", {"code": 21220, "message": self.refusal})
             if self.refuse
             else (
                 "200 OK",
@@ -189,6 +190,25 @@ def test_twilio_refusing_the_agents_call_gives_the_caller_back(
     assert "could not ring anna" in answer.get_json()["error"]
     assert _entry(agents_app, caller.sid).status == "waiting"
     assert _state(agents_app, "anna") == "available"
+
+
+def test_twilios_refusal_naming_the_agents_number_is_logged_masked(
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Twilio's error messages name the number (21219: "The number +... is unverified"): the
+    log keeps its country code and last digits only."""
+    _queued(api)
+    _post(api, "/api/agents/ben/state", BEN, {"state": "available"})
+    twilio.refuse = True
+    twilio.refusal = "The number +48601100901 is unverified."
+    caplog.set_level("INFO")
+    assert _post(api, "/api/agents/ben/take", BEN).status_code == 409
+    assert "+48******901 is unverified" in caplog.text
+    assert "601100901" not in caplog.text
 
 
 def test_the_agent_answers_hears_the_caller_and_meets_them_in_the_conference(
@@ -372,3 +392,67 @@ def test_a_thread_transfer_says_the_reference_then_goodbye(
     assert said.verbs[-1] == "Hangup"
     threads = api.get("/api/threads", headers={"Authorization": f"Bearer {API_TOKEN}"})
     assert "address change" in json.dumps(threads.get_json())
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"kind": "cold", "to": "acme"}, {"kind": "cold", "to": "acme"}),
+        ({"kind": "thread", "to": "warehouse"}, {"kind": "cold", "to": "acme"}),
+        ({"kind": "cold", "to": "acme"}, {"kind": "thread", "to": "warehouse"}),
+        ({"kind": "warm", "to": "acme"}, {"kind": "warm", "to": "acme"}),
+        ({"kind": "warm", "to": "acme"}, {"kind": "cold", "to": "acme"}),
+    ],
+)
+def test_a_caller_handed_on_is_not_handed_on_again(
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    first: dict[str, str],
+    second: dict[str, str],
+) -> None:
+    """A second click (or a second tab) while the first transfer is under way is refused: the
+    caller is moved once and one transfer is on the record."""
+    caller = _taken(api, agents_app, twilio)
+    path = f"/api/calls/{caller.sid}/transfer"
+    assert _post(api, path, ANNA, {**first, "summary": "one"}).status_code == 200
+    requests = len(twilio.requests)
+    again = _post(api, path, ANNA, {**second, "summary": "two"})
+    assert again.status_code == 409
+    assert "already" in again.get_json()["error"]
+    assert len(twilio.requests) == requests  # nobody moved, held or rung again
+    with get_store(agents_app).engine.connect() as conn:
+        assert [t.summary for t in transfers.of_call(conn, caller.sid)] == ["one"]
+
+
+def test_after_a_failed_transfer_the_agent_may_choose_again(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    caller = _taken(api, agents_app, twilio)
+    path = f"/api/calls/{caller.sid}/transfer"
+    twilio.refuse = True
+    assert _post(api, path, ANNA, {"kind": "cold", "to": "acme"}).status_code == 502
+    twilio.refuse = False
+    assert _post(api, path, ANNA, {"kind": "thread", "to": "warehouse"}).status_code == 200
+    with get_store(agents_app).engine.connect() as conn:
+        outcomes = [t.outcome for t in transfers.of_call(conn, caller.sid)]
+    assert outcomes == ["failed", "thread_opened"]
+
+
+def test_twilio_refusing_a_move_back_to_the_queue_leaves_the_caller_with_the_agent(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    """The caller is still in the agent's conference: the store says so, and the agent may
+    try again (before, the entry said waiting, nobody could transfer them, another agent could
+    take a caller who was not in Twilio's queue)."""
+    caller = _taken(api, agents_app, twilio)
+    before = _entry(agents_app, caller.sid)
+    twilio.refuse = True
+    body = {"kind": "queue", "summary": "back you go"}
+    refused = _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body)
+    assert refused.status_code == 502 and "Twilio refused" in refused.get_json()["error"]
+    assert _entry(agents_app, caller.sid) == before
+    twilio.refuse = False
+    assert _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body).status_code == 200
+    assert _entry(agents_app, caller.sid).status == "waiting"

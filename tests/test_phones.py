@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hotline.rules.phones import mask, normalise, normalise_or_none, spoken_groups
+from hotline.rules.phones import mask, mask_in_text, normalise, normalise_or_none, spoken_groups
 
 
 @pytest.mark.parametrize(
@@ -117,3 +117,26 @@ def test_spoken_groups(number: str, expected: list[str]) -> None:
 
 def test_spoken_groups_of_garbage_spells_it_out() -> None:
     assert spoken_groups("abc") == ["a b c"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "HTTP 400 error: The number +48601100901 is unverified.",
+            "HTTP 400 error: The number +48******901 is unverified.",
+        ),
+        (
+            "The 'To' number 4915112345678 is not valid",
+            "The 'To' number **********678 is not valid",
+        ),
+        # CallSids, account SIDs, error codes and URLs of them stay as they are.
+        (
+            "call CA00000000000000000000000000000001 error 21219 /Accounts/AC123456789/Calls.json",
+            "call CA00000000000000000000000000000001 error 21219 /Accounts/AC123456789/Calls.json",
+        ),
+        ("no number here", "no number here"),
+    ],
+)
+def test_mask_in_text(text: str, expected: str) -> None:
+    assert mask_in_text(text) == expected

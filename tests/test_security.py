@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from hotline import create_app
-from hotline.web.security import SHARED_KEY_ENV, SIGNATURE_SETTINGS_HEADER
+from hotline.agents.roster import token_digest
+from hotline.errors import ConfigError
+from hotline.web.security import DEMO_SECRETS, SHARED_KEY_ENV, SIGNATURE_SETTINGS_HEADER
 from tests.conftest import AUTH_TOKEN, CallActions
 
 FORM = {"CallSid": "CA1", "From": "+48601100200", "To": "+442071000000"}
@@ -75,6 +78,8 @@ def test_a_changed_query_breaks_the_signature(client: FlaskClient) -> None:
 
 def app_with(config: dict[str, Any], **hotline: Any) -> Flask:
     config["hotline"].update(hotline)
+    if hotline.get("public_base_url"):
+        config["agents"] = []  # the shipped demo agent's token is refused on a public address
     return create_app(config)
 
 
@@ -274,3 +279,45 @@ def test_a_refused_signature_never_logs_a_secret(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert AUTH_TOKEN not in logged
     assert SHARED_KEY not in logged
+
+
+def test_the_makefiles_demo_secrets_are_the_ones_refused() -> None:
+    makefile = (Path(__file__).parent.parent / "Makefile").read_text()
+    for name, value in DEMO_SECRETS.items():
+        assert f"export {name} ?= {value}\n" in makefile
+
+
+@pytest.mark.parametrize(
+    ("base_url", "demo", "refused"),
+    [
+        ("https://hotline.example.com", "TWILIO_AUTH_TOKEN", "$TWILIO_AUTH_TOKEN"),
+        ("https://hotline.example.com", "HOTLINE_API_TOKEN", "$HOTLINE_API_TOKEN"),
+        ("https://abc.ngrok.app", "HOTLINE_SECRET_KEY", "$HOTLINE_SECRET_KEY"),
+        ("http://203.0.113.5:5000", "agent", "agent demo's token"),
+        # One's own machine (make run's demo): the demo secrets are fine.
+        ("", "TWILIO_AUTH_TOKEN", None),
+        ("http://127.0.0.1:5000", "HOTLINE_API_TOKEN", None),
+        ("http://localhost:5000", "agent", None),
+        # A public address with the server's own secrets: fine.
+        ("https://hotline.example.com", None, None),
+    ],
+)
+def test_a_server_reachable_from_outside_refuses_the_demos_secrets(
+    config: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    base_url: str,
+    demo: str | None,
+    refused: str | None,
+) -> None:
+    config["hotline"]["public_base_url"] = base_url
+    own = {"id": "demo", "name": "Demo", "client": "demo", "token_sha256": token_digest("own")}
+    config["agents"] = [own] if demo != "agent" else config["agents"]
+    if demo in DEMO_SECRETS:
+        monkeypatch.setenv(demo, DEMO_SECRETS[demo])
+    if refused is None:
+        create_app(config)
+        return
+    with pytest.raises(ConfigError) as error:
+        create_app(config)
+    assert refused in str(error.value)
+    assert "demo" in str(error.value)

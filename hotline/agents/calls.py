@@ -21,6 +21,7 @@ from hotline.config.settings import Seller, Settings
 from hotline.errors import HotlineError
 from hotline.ivr.flow import Flow
 from hotline.ivr.wording import spell_digits
+from hotline.rules.phones import mask_in_text
 from hotline.store.callstore import CallWork
 from hotline.store.database import Store
 from hotline.store.queue_entries import QueueEntry
@@ -90,7 +91,9 @@ def set_hold(client: Client, conference: str, label: str, hold: bool, hold_url: 
             participant.update(hold=False)
         return True
     except TwilioException as exc:
-        log.warning("hold=%s of %s in conference %s failed: %s", hold, label, conference, exc)
+        log.warning(
+            "hold=%s of %s in conference %s failed: %s", hold, label, conference, mask_in_text(exc)
+        )
         return False
 
 

@@ -36,6 +36,7 @@ from hotline.config.settings import Settings
 from hotline.errors import HotlineError
 from hotline.ivr.flow import Flow
 from hotline.ivr.reply import Reply
+from hotline.rules.phones import mask_in_text
 from hotline.store import queue_entries
 from hotline.store.database import Store
 from hotline.store.directory import Directory
@@ -97,8 +98,10 @@ def take_and_ring(
             timeout=settings.dial_timeout,
         )
     except (TwilioException, HotlineError) as exc:
-        log.error("ringing agent %s for caller %s failed: %s", agent.id, claim.call_sid, exc)
-        _give_up(store, claim, settings, now, why=f"ringing failed: {exc}")
+        log.error(
+            "ringing agent %s for caller %s failed: %s", agent.id, claim.call_sid, mask_in_text(exc)
+        )
+        _give_up(store, claim, settings, now, why=f"ringing failed: {mask_in_text(exc)}")
         failed = Take(TakeResult.AGENT_NOT_AVAILABLE, reason=f"could not ring {agent.id}: {exc}")
         return Ringing(failed)
     log.info("ringing agent %s for caller %s (call %s)", agent.id, claim.call_sid, created.sid)
@@ -221,7 +224,7 @@ def _move_caller(
         )
         return True
     except (TwilioException, HotlineError) as exc:
-        log.warning("moving caller %s to the agent failed: %s", entry.call_sid, exc)
+        log.warning("moving caller %s to the agent failed: %s", entry.call_sid, mask_in_text(exc))
         return False
 
 

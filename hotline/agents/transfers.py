@@ -139,7 +139,21 @@ def record_for(
     summary: str,
     outcome: str = transfers.PENDING,
 ) -> Transfer:
-    """Record the transfer (see ``store.transfers.record``)."""
+    """Record the transfer (see ``store.transfers.record``); refused while the caller is being
+    handed on already (a second click, a second tab: the caller is moved once)."""
+    # In the transfer's own write transaction, so two requests at once cannot both pass.
+    before = transfers.under_way(conn, entry.call_sid, entry.claimed_at)
+    if before is not None:
+        raise TransferRefused(
+            f"caller {entry.call_sid} is already being handed on ({before.kind} transfer "
+            f"{before.id}: {before.outcome})"
+        )
+    status = presence.status_of(conn, agent_id, desk.now, desk.settings.wrap_up_seconds)
+    if status.state is not AgentState.ON_CALL or status.call_sid != entry.call_sid:
+        raise TransferRefused(
+            f"caller {entry.call_sid} was already handed on: agent {agent_id} is "
+            f"{status.state.value.replace('_', ' ')}"
+        )
     made = transfers.record(
         conn,
         call_sid=entry.call_sid,
@@ -165,6 +179,8 @@ def _redirect(
     except (TwilioException, HotlineError) as exc:
         with desk.store.engine.begin() as conn:
             transfers.settle(conn, made.id, "failed", desk.now)
+            if made.kind == Kind.QUEUE.value:  # still in the agent's conference, not the queue
+                queue_entries.undo_put_back(conn, entry)
         raise TransferRefused(f"Twilio refused to move the caller: {exc}", 502) from exc
     with desk.store.engine.begin() as conn:
         presence.change_in(

@@ -37,6 +37,7 @@ from hotline.errors import HotlineError
 from hotline.ivr.reply import Reply
 from hotline.ivr.wording import spell_digits
 from hotline.rules.handoff import seller_available
+from hotline.rules.phones import mask_in_text
 from hotline.store import queue_entries, transfers
 from hotline.store.queue_entries import QueueEntry
 from hotline.store.transfers import Transfer
@@ -202,7 +203,9 @@ def _cancel(client: Client, call_sid: str) -> None:
         client.calls(call_sid).update(status="canceled")
         log.info("warm transfer: the caller left, seller's call %s canceled", call_sid)
     except (TwilioException, HotlineError) as exc:
-        log.info("seller's call %s not canceled (answered or over): %s", call_sid, exc)
+        log.info(
+            "seller's call %s not canceled (answered or over): %s", call_sid, mask_in_text(exc)
+        )
 
 
 def _let_agent_leave(client: Client, conference: str) -> None:
@@ -212,7 +215,9 @@ def _let_agent_leave(client: Client, conference: str) -> None:
         if sid is not None:
             client.conferences(sid).participants(AGENT).update(end_conference_on_exit=False)
     except TwilioException as exc:
-        log.warning("letting the agent leave conference %s failed: %s", conference, exc)
+        log.warning(
+            "letting the agent leave conference %s failed: %s", conference, mask_in_text(exc)
+        )
 
 
 def _settle(desk: Desk, transfer_id: int, outcome: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
@@ -41,6 +42,16 @@ def mask(number: str | None) -> str:
         + "*" * (len(digits) - head - 3)
         + digits[-3:]
     )
+
+
+# A phone number in free text (Twilio's error messages name them): 7 to 15 digits, not part of
+# a longer word (a CallSid's digits follow letters, an error code is shorter).
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w+])\+?\d{7,15}(?!\w)")
+
+
+def mask_in_text(text: object) -> str:
+    """``text`` (an exception, a message) with every phone number in it masked, for logs."""
+    return _NUMBER_IN_TEXT.sub(lambda found: mask(found.group()), str(text))
 
 
 def _country_code(number: str) -> str:

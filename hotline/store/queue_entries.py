@@ -242,6 +242,23 @@ def put_back(conn: Connection, call_sid: str, agent_id: str, summary: str, now: 
     return back.rowcount == 1
 
 
+def undo_put_back(conn: Connection, before: QueueEntry) -> bool:
+    """Twilio refused to move the caller put back: they are still with the agent, as ``before``
+    says (``False``: the entry changed meanwhile, e.g. the caller hung up)."""
+    undone = conn.execute(
+        _change(before.call_sid, WAITING)
+        .where(_ENTRIES.c.claims == before.claims)
+        .values(
+            status=before.status,
+            entered_at=before.entered_at,
+            taken_by=before.taken_by,
+            transferred=before.transferred,
+            last_summary=before.last_summary,
+        )
+    )
+    return undone.rowcount == 1
+
+
 def _change(call_sid: str, *statuses: str) -> Update:
     """An UPDATE of the call's entry that writes only while its status is one of ``statuses``."""
     c = _ENTRIES.c

@@ -19,6 +19,7 @@ from hotline.store.models import TransferRow
 
 _TRANSFERS: Table = TransferRow.__table__  # type: ignore[assignment]
 PENDING = "pending"
+THREAD_OPENED = "thread_opened"
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,19 @@ def pending_of(conn: Connection, call_sid: str, kind: str) -> Transfer | None:
         .order_by(c.id.desc())
         .limit(1)
     ).first()
+    return None if row is None else Transfer(**row._asdict())
+
+
+def under_way(conn: Connection, call_sid: str, since: datetime | None) -> Transfer | None:
+    """The call's latest transfer (made at or after ``since``) that has handed the caller on or
+    is still doing so: pending, or the caller already sent to a thread."""
+    c = _TRANSFERS.c
+    query = select(_TRANSFERS).where(
+        c.call_sid == call_sid, c.outcome.in_((PENDING, THREAD_OPENED))
+    )
+    if since is not None:
+        query = query.where(c.at >= since)
+    row = conn.execute(query.order_by(c.id.desc()).limit(1)).first()
     return None if row is None else Transfer(**row._asdict())
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, Request, Response, abort, current_app, g, jsonify, request
 from twilio.request_validator import RequestValidator, get_signature_algorithm
@@ -29,6 +29,14 @@ SHARED_KEY_ENV = "TWILIO_WEBHOOK_SHARED_KEY"
 SIGNATURE_SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
 _URL_SAFE = "/:@!$&'()*+,;=-._~"
 API_TOKEN_ENV = "HOTLINE_API_TOKEN"
+# What `make run` sets when nothing is (Makefile): anyone who read the repository knows them, so
+# a server Twilio reaches from outside (a public base URL that is not this machine) refuses them.
+DEMO_SECRETS = {
+    AUTH_TOKEN_ENV: "local-demo-auth-token",
+    API_TOKEN_ENV: "local-demo-api-token",
+    login.SECRET_KEY_ENV: "local-demo-session-secret",
+}
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXTENSION = "hotline.security"
 
@@ -122,6 +130,7 @@ def init_app(app: Flask, settings: Settings) -> Guard:
             "reach this server can drive calls. Use this only on your own machine.",
             settings.source,
         )
+    refuse_demo_secrets(settings, os.environ)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -135,6 +144,23 @@ def init_app(app: Flask, settings: Settings) -> Guard:
     )
     app.extensions[EXTENSION] = guard
     return guard
+
+
+def refuse_demo_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
+    """ConfigError when a server reachable from outside still has a demo secret: one of `make
+    run`'s tokens, or an agent holding the shipped config's demo token."""
+    base = urlsplit(settings.public_base_url or "")
+    if not base.hostname or base.hostname in _LOOPBACK_HOSTS or base.hostname.startswith("127."):
+        return  # one's own machine: `make run`'s demo
+    found = [f"${name}" for name, demo in DEMO_SECRETS.items() if environ.get(name) == demo]
+    found += [f"agent {a.id}'s token" for a in Roster.from_settings(settings).with_demo_token()]
+    if found:
+        raise ConfigError(
+            f"{settings.source}: hotline.public_base_url is {settings.public_base_url}, but "
+            f"{', '.join(found)} still {'is' if len(found) == 1 else 'are'} the demo's, known to "
+            "anyone who read hotline's repository: set your own secrets (an agent's token_sha256: "
+            'printf %s "$TOKEN" | sha256sum) before this server is reachable by others'
+        )
 
 
 def get_guard() -> Guard:
