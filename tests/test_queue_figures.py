@@ -133,6 +133,11 @@ def test_average_speed_of_answer(calls: list[QueuedCall], asa: float | None) -> 
         ([answered(10, let_go_at=_at(40))], 1, 30.0),
         # An end recorded before the answer is not this handling's end.
         ([answered(10, talk=50, let_go_at=_at(1))], 1, 50.0),
+        # The conference with the agent ended (the Dial action): known without a status
+        # callback, and before the call's end (the caller still hears goodbye).
+        ([answered(10, talk_ended_at=_at(130))], 1, 120.0),
+        ([answered(10, talk=125, talk_ended_at=_at(130))], 1, 120.0),
+        ([answered(10, talk=300, talk_ended_at=_at(400), let_go_at=_at(70))], 1, 60.0),
         ([left("hangup")], 0, None),
     ],
 )
@@ -153,6 +158,7 @@ def _kind(figures: QueueFigures, kind: str) -> tuple[int, int, int, float | None
         ([None, None], (2, 0, 0, None, {})),  # no outcome yet: not counted either way
         (["accepted", "busy", None], (3, 2, 1, 0.5, {"accepted": 1, "busy": 1})),
         (["accepted", "accepted"], (2, 2, 2, 1.0, {"accepted": 2})),
+        (["pending", "accepted"], (2, 1, 1, 1.0, {"accepted": 1})),  # pending: no outcome yet
         (
             ["no-answer", "declined", "closed"],
             (3, 3, 0, 0.0, {"closed": 1, "declined": 1, "no-answer": 1}),
@@ -166,21 +172,48 @@ def test_warm_transfers_and_their_success(
     assert _kind(_figures([], transfers), "warm") == expected
 
 
+# A transfer back to the queue succeeds when an agent takes the caller again; the outcome
+# stored as the agent makes it (``requeued``) says only that the caller is back in line.
+@pytest.mark.parametrize(
+    ("outcome", "taken_again_at", "left_queue", "result"),
+    [
+        ("requeued", _at(100), None, "taken"),
+        ("requeued", None, None, None),  # still in line, or being rung for: not known yet
+        ("requeued", None, "hangup", "abandoned"),
+        ("requeued", None, "leave", "left"),
+        ("requeued", None, "error", "left"),
+        ("failed", None, None, "failed"),  # Twilio refused to move the caller
+        ("pending", None, None, None),
+        (None, None, None, None),
+    ],
+)
+def test_a_queue_transfer_s_result(
+    outcome: str | None, taken_again_at: datetime | None, left_queue: str | None, result: str | None
+) -> None:
+    made = TransferMade(T0, "queue", outcome, taken_again_at, left_queue)
+    assert made.result() == result
+    figures = _figures([], [made])
+    succeeded = 1 if result == "taken" else 0
+    assert _kind(figures, "queue")[1:3] == (0 if result is None else 1, succeeded)
+
+
 def test_every_kind_is_listed_and_counted_apart() -> None:
     transfers = [
-        TransferMade(T0, "cold", "connected"),
-        TransferMade(T0, "queue", "queued"),
-        TransferMade(T0, "queue", "taken"),
-        TransferMade(T0, "thread", "opened"),
+        TransferMade(T0, "cold", "accepted"),
+        TransferMade(T0, "queue", "requeued", taken_again_at=_at(10)),
+        TransferMade(T0, "queue", "requeued", left_queue="hangup"),
+        TransferMade(T0, "thread", "thread_opened"),
         TransferMade(T0, "thread", None),
         TransferMade(T0, "conference", "completed"),  # a kind of tomorrow: listed after the four
     ]
     figures = _figures([], transfers)
     assert [t.kind for t in figures.transfers] == ["warm", "cold", "queue", "thread", "conference"]
     assert _kind(figures, "warm") == (0, 0, 0, None, {})
-    assert _kind(figures, "cold") == (1, 1, 1, 1.0, {"connected": 1})
-    assert _kind(figures, "queue")[:4] == (2, 2, 2, 1.0)
+    assert _kind(figures, "cold") == (1, 1, 1, 1.0, {"accepted": 1})
+    assert _kind(figures, "queue") == (2, 2, 1, 0.5, {"abandoned": 1, "taken": 1})
     assert _kind(figures, "thread")[:4] == (1 + 1, 1, 1, 1.0)
+    # Only the outcomes the rules know as success count as one (a kind unknown to them: none).
+    assert _kind(figures, "conference")[:4] == (1, 1, 0, 0.0)
 
 
 def _local(text: str) -> datetime:

@@ -60,8 +60,17 @@ def _fill(store: Store) -> None:
     _step(store, "CA-talked", 3, _at(320), "status", "status completed")
     _step(store, "CA-talked", 4, _at(330), "status", "status completed")  # a retry
     _step(store, "CA-cold", 1, _at(900), "status", "status completed")
+    # The caller's Dial action as their conference with the agent ends (and a retry of it).
+    _step(store, "CA-talked", 5, _at(310), "agent/after", "goodbye")
+    _step(store, "CA-talked", 6, _at(311), "agent/after", "goodbye")
+    # Conferences taking the caller in: before the queue transfer (not again), after it.
+    _step(store, "CA-waits", 1, _at(130), "agent/join", "agent conference hl-1")
+    _step(store, "CA-waits", 2, _at(170), "agent/join", "agent conference hl-2")
+    _step(store, "CA-waits", 3, _at(175), "agent/join", "agent conference hl-2")
     _transfer(store, "CA-talked", "warm", _at(100), "accepted")  # the agent stays on a warm one
     _transfer(store, "CA-cold", "cold", _at(260), None)
+    _transfer(store, "CA-waits", "queue", _at(150), "requeued")  # taken again at 170
+    _transfer(store, "CA-hung-up", "queue", _at(80), "requeued")  # then hung up at 90
     _transfer(store, "CA-before", "thread", T0 - timedelta(seconds=1), "opened")
 
 
@@ -70,21 +79,25 @@ def test_the_span_s_calls_with_their_ends(any_store: Store) -> None:
     with any_store.engine.connect() as conn:
         calls = queued_calls(conn, "warehouse", T0, END)
     assert calls == [
-        QueuedCall("CA-talked", T0, "taken", _at(20), None, ended_at=_at(320), let_go_at=None),
-        QueuedCall("CA-hung-up", _at(60), "left", None, "hangup"),
-        QueuedCall("CA-waits", _at(120), "waiting"),
+        QueuedCall("CA-talked", T0, "taken", _at(20), None, _at(320), None, _at(310)),
+        QueuedCall("CA-hung-up", _at(60), "left", None, "hangup", let_go_at=_at(80)),
+        QueuedCall("CA-waits", _at(120), "waiting", let_go_at=_at(150)),
         QueuedCall("CA-cold", _at(180), "taken", _at(200), None, _at(900), let_go_at=_at(260)),
     ]
-    assert [c.handled_until() for c in calls] == [_at(320), None, None, _at(260)]
+    assert [c.handled_until() for c in calls] == [_at(310), None, None, _at(260)]
 
 
 def test_the_span_s_transfers(any_store: Store) -> None:
     _fill(any_store)
     with any_store.engine.connect() as conn:
-        assert transfers_made(conn, T0, END) == [
+        made = transfers_made(conn, T0, END)
+        assert made == [
+            TransferMade(_at(80), "queue", "requeued", left_queue="hangup"),
             TransferMade(_at(100), "warm", "accepted"),
+            TransferMade(_at(150), "queue", "requeued", taken_again_at=_at(170)),
             TransferMade(_at(260), "cold", None),
         ]
+        assert [t.result() for t in made] == ["abandoned", "accepted", "taken", None]
         assert transfers_made(conn, END, END + timedelta(hours=1)) == []
 
 

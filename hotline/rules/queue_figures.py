@@ -11,11 +11,17 @@ What each figure means (the README says the same to the operator):
 - service level: the share of offered calls answered within ``service_level_seconds`` (a call
   answered at exactly that many seconds is within it); abandonment rate: abandoned / offered;
 - average handle time: from the first agent's answer to the end of the agents' handling, the
-  earlier of the call's end (Twilio's status callback) and the agent letting the caller go by a
-  cold, back-to-the-queue or thread transfer; calls whose end is not known yet are left out
-  (``handled`` counts those it is taken over). Wrap-up is not part of it;
+  earliest of the call's end (Twilio's status callback), the end of the caller's conference with
+  the agent (Twilio's ``<Dial>`` action on the caller's call, ``/voice/agent/after``: the agent or
+  the caller hung up) and the agent letting the caller go by a cold, back-to-the-queue or thread
+  transfer; calls whose end is not known yet are left out (``handled`` counts those it is taken
+  over). Wrap-up is not part of it;
 - transfers, by kind, counted in the period they were made: how many, how many have an outcome
   yet, how many of those succeeded (``SUCCEEDED``), the success rate over those with an outcome.
+  A transfer back to the queue is judged by what became of the caller after it
+  (``TransferMade.result``): taken again by an agent, it succeeded (``taken``); gone from the
+  queue unanswered, it failed (``abandoned`` when they hung up, else ``left``); still in line,
+  it has no outcome yet. Twilio refusing to move the caller is ``failed``, as for any kind.
 
 A rate or an average with nothing to take it over is ``None``, not 0.
 """
@@ -34,9 +40,14 @@ from hotline.rules.local_periods import Period, local_days, local_hours
 TRANSFER_KINDS = ("warm", "cold", "queue", "thread")
 # The transfers after which the agent is no longer on the call (warm: they stay to introduce).
 LETTING_GO = frozenset({"cold", "queue", "thread"})
-# A transfer's outcomes that count as its success; any other outcome is a failure (its name
-# says why: busy, no-answer, declined, closed...); no outcome yet: not counted either way.
-SUCCEEDED = frozenset({"accepted", "connected", "completed", "queued", "taken", "opened"})
+# A transfer's outcomes that count as its success: the seller took the call (warm, cold), the
+# caller was taken again from the queue (``TransferMade.result``), the thread was opened. Any
+# other outcome is a failure (its name says why: busy, no-answer, declined, abandoned...); no
+# outcome yet (none, or ``pending``): not counted either way.
+SUCCEEDED = frozenset({"accepted", "taken", "thread_opened"})
+PENDING = "pending"
+# What the store records for a caller put back in the queue, until the rules judge it.
+REQUEUED = "requeued"
 # Twilio's QueueResult for a caller who hung up while waiting.
 HANGUP = "hangup"
 _Record = TypeVar("_Record")
@@ -53,13 +64,16 @@ class QueuedCall:
     result: str | None = None  # Twilio's QueueResult, the latest
     ended_at: datetime | None = None  # the call's end (status callback), when known
     let_go_at: datetime | None = None  # the first cold/queue/thread transfer of the call
+    talk_ended_at: datetime | None = None  # the caller's first agent conference ended
 
     def handled_until(self) -> datetime | None:
-        """When the agents' handling ended: the call's end or the agent letting go, if known."""
+        """When the agents' handling ended: the call's end, the conference's, or the agent
+        letting go, whichever came first, if any is known."""
         if self.answered_at is None:
             return None
         answered = self.answered_at.astimezone(UTC)
-        ends = [t.astimezone(UTC) for t in (self.ended_at, self.let_go_at) if t is not None]
+        known = (self.ended_at, self.talk_ended_at, self.let_go_at)
+        ends = [t.astimezone(UTC) for t in known if t is not None]
         return min((t for t in ends if t >= answered), default=None)
 
 
@@ -69,7 +83,23 @@ class TransferMade:
 
     at: datetime
     kind: str
-    outcome: str | None = None
+    outcome: str | None = None  # as stored
+    # A transfer back to the queue: when an agent's conference next took the caller in, and
+    # Twilio's QueueResult if the caller left the queue afterwards without that.
+    taken_again_at: datetime | None = None
+    left_queue: str | None = None
+
+    def result(self) -> str | None:
+        """What the transfer came to, for the figures (``None``: not known yet)."""
+        if self.outcome is None or self.outcome == PENDING:
+            return None
+        if self.kind != "queue" or self.outcome != REQUEUED:
+            return self.outcome
+        if self.taken_again_at is not None:
+            return "taken"
+        if self.left_queue is not None:
+            return "abandoned" if self.left_queue == HANGUP else "left"
+        return None  # still in line (or being rung for)
 
 
 @dataclass(frozen=True)
@@ -189,7 +219,7 @@ def transfer_figures(transfers: Iterable[TransferMade]) -> tuple[TransferFigures
         by_kind.setdefault(transfer.kind, []).append(transfer)
     figures = []
     for kind, made in by_kind.items():
-        outcomes = Counter(t.outcome for t in made if t.outcome is not None)
+        outcomes = Counter(r for r in (t.result() for t in made) if r is not None)
         figures.append(
             TransferFigures(
                 kind=kind,
