@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
@@ -42,6 +43,8 @@ class TwilioRecorder:
     requests: list[tuple[str, str, dict[str, list[str]]]] = field(default_factory=list)
     refuse: bool = False
     refusal: str = "no"
+    refusal_status: str = "400 Bad Request"
+    unreachable: bool = False  # the transport fails as requests does when Twilio is unreachable
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
@@ -49,8 +52,10 @@ class TwilioRecorder:
         form = parse_qs(environ["wsgi.input"].read(length).decode(), keep_blank_values=True)
         form.update(parse_qs(environ.get("QUERY_STRING", "")))
         self.requests.append((method, path, form))
+        if self.unreachable:
+            raise requests.ConnectionError("Failed to establish a new connection: refused")
         status, body = (
-            ("400 Bad Request", {"code": 21220, "message": self.refusal})
+            (self.refusal_status, {"code": 21220, "message": self.refusal})
             if self.refuse
             else (
                 "200 OK",
@@ -456,3 +461,84 @@ def test_twilio_refusing_a_move_back_to_the_queue_leaves_the_caller_with_the_age
     twilio.refuse = False
     assert _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body).status_code == 200
     assert _entry(agents_app, caller.sid).status == "waiting"
+    with get_store(agents_app).engine.connect() as conn:  # the refused one is not "requeued"
+        assert [t.outcome for t in transfers.of_call(conn, caller.sid)] == ["failed", "requeued"]
+
+
+def test_a_retried_press_of_1_joins_the_seller_again(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    """Twilio retries the seller's key (a timeout, a worker restarted): the retry gets the same
+    conference, not "the buyer is gone", and the transfer stays accepted."""
+    caller = _taken(api, agents_app, twilio)
+    body = {"kind": "warm", "to": "acme", "summary": "warranty question"}
+    made = _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body).get_json()["transfer"]
+    seller_call = twilio.posts("/Calls.json")[-1]
+    seller = CallActions(api, sid="CA" + "8" * 32, from_="+442071000000", to="+48600300400")
+    screen = seller.post(_path(seller_call["Url"][0]))
+    first = seller.post(_path(screen.gather_action), Digits="1")
+    again = seller.post(_path(screen.gather_action), Digits="1")
+    assert again.verbs == first.verbs
+    assert again.first("Conference").text == first.first("Conference").text
+    assert again.first("Conference").attrib == first.first("Conference").attrib
+    assert again.said == first.said
+    with get_store(agents_app).engine.connect() as conn:
+        stored = transfers.get(conn, made["id"])
+    assert stored is not None and stored.outcome == "accepted"
+
+
+def test_a_thread_transfer_retried_after_twilio_refused_uses_the_thread_once(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+) -> None:
+    """Twilio refuses to move the caller; the agent tries again: one thread for the caller,
+    the one they hear, with the agent's summary once."""
+    caller = _taken(api, agents_app, twilio)
+    path = f"/api/calls/{caller.sid}/transfer"
+    body = {"kind": "thread", "to": "warehouse", "summary": "address change"}
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+
+    def threads() -> list[dict[str, Any]]:
+        found = api.get("/api/threads", headers=headers).get_json()["threads"]
+        return [t for t in found if t["call_sid"] == caller.sid]
+
+    twilio.refuse = True
+    assert _post(api, path, ANNA, body).status_code == 502
+    assert threads() == []  # nobody notified of a thread the caller never heard of
+    twilio.refuse = False
+    assert _post(api, path, ANNA, body).status_code == 200
+    said = caller.post(_path(twilio.posts(f"/Calls/{caller.sid}.json")[-1]["Url"][0]))
+    (thread,) = threads()
+    assert " ".join(thread["reference"]) in said.said
+    notes = [m["body"] for m in thread["messages"] if m["kind"] == "note"]
+    assert notes == ["address change"]
+    with get_store(agents_app).engine.connect() as conn:
+        outcomes = [t.outcome for t in transfers.of_call(conn, caller.sid)]
+    assert outcomes == ["failed", "thread_opened"]
+
+
+@pytest.mark.parametrize("failure", ["503", "500", "unreachable"])
+def test_twilio_failing_a_warm_hold_is_said_and_leaves_the_caller_with_the_agent(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None, failure: str
+) -> None:
+    """Twilio's error (5xx, unreachable) while holding the caller is not their hanging up: the
+    agent hears Twilio refused, the record says failed, the agent still talks with the caller
+    and may try again."""
+    caller = _taken(api, agents_app, twilio)
+    before = _entry(agents_app, caller.sid)
+    path = f"/api/calls/{caller.sid}/transfer"
+    body = {"kind": "warm", "to": "acme", "summary": "warranty question"}
+    if failure == "unreachable":
+        twilio.unreachable = True
+    else:
+        twilio.refuse, twilio.refusal_status = True, f"{failure} Server Error"
+    refused = _post(api, path, ANNA, body)
+    assert refused.status_code == 502
+    assert "Twilio refused to hold the caller" in refused.get_json()["error"]
+    assert "no longer in the call" not in refused.get_json()["error"]
+    assert _entry(agents_app, caller.sid) == before
+    assert _state(agents_app, "anna") == "on_call"
+    twilio.refuse = twilio.unreachable = False
+    assert _post(api, path, ANNA, body).status_code == 200
+    with get_store(agents_app).engine.connect() as conn:
+        outcomes = [t.outcome for t in transfers.of_call(conn, caller.sid)]
+    assert outcomes == ["failed", "pending"]

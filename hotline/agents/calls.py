@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from twilio.base.exceptions import TwilioException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from hotline.config.settings import Seller, Settings
@@ -78,7 +78,9 @@ def conference_sid(client: Client, name: str) -> str | None:
 def set_hold(client: Client, conference: str, label: str, hold: bool, hold_url: str = "") -> bool:
     """Hold (or unhold) the participant ``label`` of the conference named ``conference``.
 
-    ``False`` when the conference or the participant is gone (the caller hung up meanwhile).
+    ``False`` when the conference or the participant is gone (the caller hung up meanwhile);
+    ``RestFailed`` when Twilio refused otherwise or could not be reached (the caller may still
+    be there: that is not their hanging up).
     """
     try:
         sid = conference_sid(client, conference)
@@ -90,11 +92,19 @@ def set_hold(client: Client, conference: str, label: str, hold: bool, hold_url: 
         else:
             participant.update(hold=False)
         return True
-    except TwilioException as exc:
-        log.warning(
-            "hold=%s of %s in conference %s failed: %s", hold, label, conference, mask_in_text(exc)
-        )
-        return False
+    except TwilioRestException as exc:
+        if exc.status == 404:  # Twilio's answer for a participant no longer in the conference
+            log.info("%s is no longer in conference %s", label, conference)
+            return False
+        raise _failed(hold, label, conference, exc) from exc
+    except (TwilioException, OSError) as exc:  # OSError: requests' errors, Twilio unreachable
+        raise _failed(hold, label, conference, exc) from exc
+
+
+def _failed(hold: bool, label: str, conference: str, exc: Exception) -> RestFailed:
+    what = mask_in_text(exc)
+    log.warning("hold=%s of %s in conference %s failed: %s", hold, label, conference, what)
+    return RestFailed(f"Twilio refused to {'hold' if hold else 'unhold'} the {label}: {what}")
 
 
 def caller_words(flow: Flow, entry: QueueEntry, seller: Seller | None, settings: Settings) -> str:

@@ -100,10 +100,12 @@ def transfer(
     if target and target != WAREHOUSE and owner is None:
         raise TransferRefused(f"no seller {target} (a thread goes to a seller or 'warehouse')", 400)
     with desk.store.engine.begin() as conn:
-        thread_id = _open_thread(conn, desk, entry, owner, summary)
         name = owner.id if owner else WAREHOUSE
-        made = record_for(conn, desk, entry, agent_id, kind, name, summary, "thread_opened")
-    return _redirect(desk, entry, agent_id, made, "/voice/agent/thread", thread=thread_id)
+        made = record_for(conn, desk, entry, agent_id, kind, name, summary)
+    # The thread is opened once Twilio has taken the caller: a refused move leaves no thread (nor
+    # a notification) for a caller who never heard its reference, so a retry or another way is
+    # clean. The caller's own webhook opens it too (whichever comes first; a call has one thread).
+    return _redirect(desk, entry, agent_id, made, "/voice/agent/thread")
 
 
 def tidy(summary: str) -> str:
@@ -176,13 +178,17 @@ def _redirect(
         desk.client().calls(entry.call_sid).update(
             url=desk.links.url(path, transfer=made.id, **query), method="POST"
         )
-    except (TwilioException, HotlineError) as exc:
+    except (TwilioException, HotlineError, OSError) as exc:  # OSError: Twilio unreachable
         with desk.store.engine.begin() as conn:
-            transfers.settle(conn, made.id, "failed", desk.now)
+            transfers.refused(conn, made.id, desk.now)
             if made.kind == Kind.QUEUE.value:  # still in the agent's conference, not the queue
                 queue_entries.undo_put_back(conn, entry)
         raise TransferRefused(f"Twilio refused to move the caller: {exc}", 502) from exc
     with desk.store.engine.begin() as conn:
+        if made.kind == Kind.THREAD.value:
+            with Session(bind=conn) as session:
+                open_transfer_thread(session, desk.directory, entry, made, desk.now)
+            transfers.settle(conn, made.id, transfers.THREAD_OPENED, desk.now)
         presence.change_in(
             conn,
             agent_id,
@@ -198,25 +204,27 @@ def _redirect(
     return found or made
 
 
-def _open_thread(
-    conn: Connection, desk: Desk, entry: QueueEntry, seller: Seller | None, summary: str
+def open_transfer_thread(
+    session: Session, directory: Directory, entry: QueueEntry, made: Transfer, now: datetime
 ) -> int:
-    """A thread with the caller's question and the agent's summary as a note."""
-    with Session(bind=conn) as session:
-        thread = open_thread(
-            session,
-            call_sid=entry.call_sid,
-            party=Party.SELLER if seller else Party.WAREHOUSE,
-            seller_id=seller.id if seller else None,
-            order_id=entry.order_id,
-            topic=entry.topic,
-            buyer_phone=entry.from_number,
-            question=entry.question or "",
-            now=desk.now,
+    """The caller's thread for the thread transfer ``made`` (opened now, or the one the call
+    already has), holding the caller's question and the agent's summary as a note, once."""
+    seller = None if made.target in (None, WAREHOUSE) else directory.seller(made.target)
+    thread = open_thread(
+        session,
+        call_sid=entry.call_sid,
+        party=Party.SELLER if seller else Party.WAREHOUSE,
+        seller_id=seller.id if seller else None,
+        order_id=entry.order_id,
+        topic=entry.topic,
+        buyer_phone=entry.from_number,
+        question=entry.question or "",
+        now=now,
+    )
+    noted = any(m.kind == "note" and m.body == made.summary for m in thread.messages)
+    if made.summary and not noted:
+        thread.messages.append(
+            MessageRow(author="agent", kind="note", body=made.summary, created_at=now)
         )
-        if summary:
-            thread.messages.append(
-                MessageRow(author="agent", kind="note", body=summary, created_at=desk.now)
-            )
-        session.flush()
-        return int(thread.id)
+    session.flush()
+    return int(thread.id)

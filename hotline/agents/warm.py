@@ -61,10 +61,15 @@ def start(
     with desk.store.engine.begin() as conn:
         made = record_for(conn, desk, entry, agent_id, Kind.WARM, seller.id, summary)
     hold_url = desk.links.url("/voice/agent/hold", transfer=made.id)
-    client = desk.client()
-    if entry.conference is None or not calls.set_hold(
-        client, entry.conference, BUYER, True, hold_url
-    ):
+    try:
+        client = desk.client()
+        held = entry.conference is not None and calls.set_hold(
+            client, entry.conference, BUYER, True, hold_url
+        )
+    except HotlineError as exc:  # refused (not "gone"), unreachable, or no account configured
+        give_back(desk, made.id, "failed")  # a 5xx may still have held them: unhold, if it can
+        raise TransferRefused(f"Twilio refused to hold the caller: {exc}", 502) from exc
+    if not held:
         _settle(desk, made.id, "caller_gone")
         raise TransferRefused(f"caller {entry.call_sid} is no longer in the call")
     try:
@@ -147,12 +152,15 @@ def screen_answer(desk: Desk, transfer_id: int, digits: str) -> Reply:
     if found is None or entry is None or entry.conference is None:
         reply.hangup()
         return reply
-    if not _settle(desk, transfer_id, "accepted"):
+    # A retry of the seller's 1 (Twilio retries a webhook it got no answer to) finds the
+    # transfer accepted by the first: it gets the same conference, and the REST updates again
+    # (each idempotent), in case the first was cut short before making them.
+    if not _settle(desk, transfer_id, "accepted") and _outcome(desk, transfer_id) != "accepted":
         reply.say(calls.words(desk.flow, entry, desk.settings, "seller_screen_gone"), **attrs)
         reply.hangup()
         return reply
     client = desk.client()
-    calls.set_hold(client, entry.conference, BUYER, False)
+    _unhold(client, entry.conference)
     _let_agent_leave(client, entry.conference)
     dial = reply.dial(action=desk.links.url("/voice/agent/screen/done"), method="POST")
     dial.conference(
@@ -177,7 +185,10 @@ def give_back(desk: Desk, transfer_id: int, outcome: str) -> bool:
         return False
     _, entry = _find(desk, transfer_id)
     if entry is not None and entry.conference is not None:
-        calls.set_hold(desk.client(), entry.conference, BUYER, False)
+        try:
+            _unhold(desk.client(), entry.conference)
+        except HotlineError as exc:  # no account configured: logged, the outcome stands
+            log.warning("warm transfer %s: the caller not unheld: %s", transfer_id, exc)
     log.info("warm transfer %s: %s, the caller is back with the agent", transfer_id, outcome)
     return True
 
@@ -208,6 +219,14 @@ def _cancel(client: Client, call_sid: str) -> None:
         )
 
 
+def _unhold(client: Client, conference: str) -> None:
+    """Take the caller off hold; Twilio refusing is logged (``set_hold``): nothing more to do."""
+    try:
+        calls.set_hold(client, conference, BUYER, False)
+    except calls.RestFailed:
+        pass
+
+
 def _let_agent_leave(client: Client, conference: str) -> None:
     """The agent's leaving no longer ends the conference: the seller and the caller talk on."""
     try:
@@ -223,6 +242,12 @@ def _let_agent_leave(client: Client, conference: str) -> None:
 def _settle(desk: Desk, transfer_id: int, outcome: str) -> bool:
     with desk.store.engine.begin() as conn:
         return transfers.settle(conn, transfer_id, outcome, desk.now)
+
+
+def _outcome(desk: Desk, transfer_id: int) -> str | None:
+    """The transfer's outcome as stored now."""
+    found, _ = _find(desk, transfer_id)
+    return found.outcome if found is not None else None
 
 
 def _find(desk: Desk, transfer_id: int) -> tuple[Transfer | None, QueueEntry | None]:

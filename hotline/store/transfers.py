@@ -111,6 +111,16 @@ def settle(conn: Connection, transfer_id: int, outcome: str, now: datetime) -> b
     return done.rowcount == 1
 
 
+def refused(conn: Connection, transfer_id: int, now: datetime) -> None:
+    """Twilio refused the move the transfer asked for: it ``failed``, whatever outcome was
+    written in advance (a queue transfer is recorded ``requeued`` before the caller is moved)."""
+    conn.execute(
+        update(_TRANSFERS)
+        .where(_TRANSFERS.c.id == transfer_id)
+        .values(outcome="failed", outcome_at=now)
+    )
+
+
 def pending_of(conn: Connection, call_sid: str, kind: str) -> Transfer | None:
     """The call's latest pending transfer of ``kind``, if any."""
     c = _TRANSFERS.c

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from hotline.agents import taking, warm
 from hotline.agents.calls import Links
-from hotline.agents.transfers import Desk
+from hotline.agents.transfers import Desk, open_transfer_thread
 from hotline.ivr.flow import Step
 from hotline.ivr.reply import Reply
 from hotline.ivr.steps import Turn
@@ -188,10 +188,15 @@ def thread() -> Response:
     """Into a thread: the caller hears its reference, then goodbye."""
 
     def work(turn: Turn) -> None:
-        thread_id = _number("thread")
-        found = transfers.get(turn.store.session().connection(), _number("transfer"))
-        warehouse = found is None or found.target == "warehouse"
-        if found is not None and not warehouse:
+        session = turn.store.session()
+        found = transfers.get(session.connection(), _number("transfer"))
+        entry = queue_entries.entry(session.connection(), found.call_sid) if found else None
+        if found is None or entry is None:
+            raise LookupError("no such thread transfer")
+        # Opened here too: Twilio may ask for this before the transfer's request has opened it.
+        thread_id = open_transfer_thread(session, turn.directory, entry, found, turn.now)
+        warehouse = found.target == "warehouse"
+        if not warehouse:
             turn.call.seller_id = found.target  # the prompt names the seller
         turn.call.thread_id = thread_id
         turn.call.outcome = "thread_opened"
