@@ -17,11 +17,6 @@ from hotline.sim.engine.world import World
 from hotline.sim.rest.switchboard import OutboundCall, RestError
 
 
-def not_found(what: str) -> RestError:
-    """Twilio's answer to a SID or name it does not know: 404, error 20404."""
-    return RestError(404, 20404, f"The requested resource {what} was not found")
-
-
 class Account:
     """The account a session's calls, queues, conferences and messages belong to."""
 

@@ -50,6 +50,12 @@ class QueueVisit:
     seconds: float
 
 
+def queue_sid_of(account_sid: str, name: str) -> str:
+    """The SID of the account's queue called ``name``: derived, so every call agrees on it."""
+    digest = hashlib.sha1(f"{account_sid}/queue/{name}".encode()).hexdigest()
+    return "QU" + digest[:32]
+
+
 class Stop(Enum):
     """How a run of TwiML stopped, when it did not just run out or jump to a new document."""
 
@@ -268,8 +274,7 @@ class CallState:
 
     def queue_sid(self, name: str) -> str:
         """Return the SID of the queue called ``name`` (the same for every call of the account)."""
-        digest = hashlib.sha1(f"{self.sim.account_sid}/queue/{name}".encode()).hexdigest()
-        return "QU" + digest[:32]
+        return queue_sid_of(self.sim.account_sid, name)
 
     # -- requests (webhooks.py) ---------------------------------------------------------------
 

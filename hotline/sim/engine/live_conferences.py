@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hotline.sim.engine.account import Account, not_found
+from hotline.sim.engine.account import Account
 from hotline.sim.engine.conference import Conference, end, participant_twiml, remove
 from hotline.sim.engine.conference import update as conference_update
 from hotline.sim.engine.world import World
@@ -21,6 +21,7 @@ from hotline.sim.rest.switchboard import (
     ParticipantRecord,
     ParticipantUpdate,
     RestError,
+    not_found,
 )
 
 

@@ -8,16 +8,15 @@ the instant the request is made.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hotline.sim.engine.account import Account, not_found
-from hotline.sim.engine.call import CallState
+from hotline.sim.engine.account import Account
+from hotline.sim.engine.call import CallState, queue_sid_of
 from hotline.sim.engine.interrupts import PartyLeft, Redirected
 from hotline.sim.engine.world import World
-from hotline.sim.rest.switchboard import MemberRecord, QueueRecord, RestError
+from hotline.sim.rest.switchboard import MemberRecord, QueueRecord, RestError, not_found
 
 #: Twilio's default for a queue's maximum size.
 DEFAULT_MAX_QUEUE = 1000
@@ -57,8 +56,7 @@ class LiveQueues(Account):
 
     def queue_sid(self, name: str) -> str:
         """The SID of the queue called ``name`` (the same for every call of the account)."""
-        digest = hashlib.sha1(f"{self.account_sid}/queue/{name}".encode()).hexdigest()
-        return "QU" + digest[:32]
+        return queue_sid_of(self.account_sid, name)
 
     def _queue(self, name: str) -> LiveQueue:
         queue = self._queues.get(name)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
-from hotline.sim.engine.account import not_found
 from hotline.sim.engine.call import CallState
 from hotline.sim.engine.callees import CalleeBook
 from hotline.sim.engine.interrupts import CallOver, Redirected
@@ -28,6 +27,7 @@ from hotline.sim.rest.switchboard import (
     MessageRecord,
     OutboundCall,
     RestError,
+    not_found,
 )
 
 _ENDING = ("completed", "canceled")

@@ -20,8 +20,8 @@ from hotline.sim.rest.params import (
     switchboard,
 )
 from hotline.sim.rest.resources import call_json
-from hotline.sim.rest.switchboard import CallRecord, CallUpdate, OutboundCall
-from hotline.sim.rest.wire import JSON, Paging, list_page, not_found
+from hotline.sim.rest.switchboard import CallRecord, CallUpdate, OutboundCall, not_found
+from hotline.sim.rest.wire import JSON, Paging, list_page
 
 calls = Blueprint("calls", __name__)
 

@@ -26,8 +26,9 @@ from hotline.sim.rest.switchboard import (
     NewParticipant,
     ParticipantRecord,
     ParticipantUpdate,
+    not_found,
 )
-from hotline.sim.rest.wire import JSON, Paging, list_page, not_found
+from hotline.sim.rest.wire import JSON, Paging, list_page
 
 conferences = Blueprint("conferences", __name__)
 

@@ -20,8 +20,8 @@ from hotline.sim.rest.params import (
     switchboard,
 )
 from hotline.sim.rest.resources import message_json
-from hotline.sim.rest.switchboard import MessageRecord
-from hotline.sim.rest.wire import JSON, Paging, list_page, not_found
+from hotline.sim.rest.switchboard import MessageRecord, not_found
+from hotline.sim.rest.wire import JSON, Paging, list_page
 
 messages = Blueprint("messages", __name__)
 

@@ -11,8 +11,8 @@ from flask import Blueprint, request
 
 from hotline.sim.rest.params import Params, bad, switchboard
 from hotline.sim.rest.resources import member_json, queue_json
-from hotline.sim.rest.switchboard import MemberRecord, QueueRecord
-from hotline.sim.rest.wire import JSON, Paging, list_page, not_found
+from hotline.sim.rest.switchboard import MemberRecord, QueueRecord, not_found
+from hotline.sim.rest.wire import JSON, Paging, list_page
 
 queues = Blueprint("queues", __name__)
 

@@ -29,6 +29,11 @@ class RestError(Exception):
         self.message = message
 
 
+def not_found(what: str) -> RestError:
+    """Twilio's answer to a SID, name or path it does not know: 404, error 20404."""
+    return RestError(404, 20404, f"The requested resource {what} was not found")
+
+
 @dataclass(frozen=True)
 class CallRecord:
     """A call as the Calls resource shows it."""

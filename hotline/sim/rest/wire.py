@@ -51,11 +51,6 @@ def error_body(status: int, code: int, message: str) -> JSON:
     }
 
 
-def not_found(path: str) -> RestError:
-    """Twilio's 404 for a path that names nothing (error 20404)."""
-    return RestError(404, 20404, f"The requested resource {path} was not found")
-
-
 @dataclass(frozen=True)
 class Paging:
     """What a list request asked for: ``PageSize``, ``Page`` and ``PageToken``."""
