@@ -10,38 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 
 from hotline.sim.engine.call import CallState
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.model import ConnectionFailed, Who
+from hotline.sim.run.answers import Answer
 from hotline.sim.scripts.app_requests import CALL_PLACEHOLDER
-from hotline.sim.scripts.caller import Failure
 from hotline.sim.scripts.model import AppRequest
-
-_SHOWN = 300
-
-
-@dataclass(frozen=True)
-class AppAnswer:
-    """What the app answered one request (``status`` 0: it could not be sent)."""
-
-    request: AppRequest
-    sent: str  # "POST /api/agents/anna/take"
-    status: int
-    body: str
-    at: datetime | None = None
-
-    def failure(self) -> Failure | None:
-        """The request did not get the answer the script expects."""
-        wanted = self.request.status
-        if self.status and (self.status == wanted or (wanted is None and self.status < 300)):
-            return None
-        expected = f"expected {wanted}" if wanted is not None else "expected 2xx"
-        shown = self.body if len(self.body) <= _SHOWN else self.body[:_SHOWN] + "…"
-        got = f"answered {self.status}" if self.status else "was not sent"
-        return Failure(self.request.where, f"{self.sent} {got} ({expected}): {shown}", self.at)
 
 
 def send(
@@ -50,7 +25,7 @@ def send(
     sids: Mapping[str, str],
     main: CallState,
     api_token: str | None,
-) -> AppAnswer:
+) -> Answer:
     """Send ``request`` now; ``sids``: the CallSid of each party by name, "" for the main call."""
     try:
         path = _resolved(request.path, sids)
@@ -62,7 +37,7 @@ def send(
             }
             body = json.dumps(payload).encode()
     except LookupError as missing:
-        answer = AppAnswer(request, f"{request.method} {request.path}", 0, str(missing.args[0]))
+        answer = Answer(request, f"{request.method} {request.path}", 0, str(missing.args[0]))
         main.emit(Who.TWILIO, "request", f"{answer.sent}: {answer.body}")
         return answer
     sent = f"{request.method} {path}"
@@ -73,10 +48,10 @@ def send(
     try:
         response = sim.transport.request(request.method, sim.url(path), {}, headers, body=body)
     except ConnectionFailed as exc:
-        answer = AppAnswer(request, sent, 0, exc.what, main.clock.now)
+        answer = Answer(request, sent, 0, exc.what, main.clock.now)
     else:
         text = response.body.decode("utf-8", errors="replace")
-        answer = AppAnswer(request, sent, response.status, text, main.clock.now)
+        answer = Answer(request, sent, response.status, text, main.clock.now)
     main.emit(Who.TWILIO, "request", f"{sent} → {answer.status or answer.body}")
     return answer
 

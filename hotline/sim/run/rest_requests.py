@@ -9,47 +9,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urljoin
 
 from hotline.sim.engine.call import CallState
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.model import Who
-from hotline.sim.scripts.caller import Failure
+from hotline.sim.run.answers import Answer
 from hotline.sim.scripts.model import RestRequest
 from hotline.sim.scripts.rest_requests import PLACEHOLDER
 from hotline.twilio_rest.http import InProcessHttpClient
 
-_SHOWN = 300
 #: Form parameters that name a URL: a path there is made absolute on the app's public URL.
 _URL_KEYS = ("Url", "Callback")
 
 
-@dataclass(frozen=True)
-class RestAnswer:
-    """What the stand-in answered one request (``status`` 0: it could not be sent)."""
-
-    request: RestRequest
-    sent: str  # "POST Calls/CA....json"
-    status: int
-    body: str
-    at: datetime | None = None  # the virtual instant it was sent
-
-    def failure(self) -> Failure | None:
-        """The request did not get the answer the script expects."""
-        wanted = self.request.status
-        if self.status and (self.status == wanted or (wanted is None and self.status < 300)):
-            return None
-        expected = f"expected {wanted}" if wanted is not None else "expected 2xx"
-        shown = self.body if len(self.body) <= _SHOWN else self.body[:_SHOWN] + "…"
-        got = f"answered {self.status}" if self.status else "was not sent"
-        return Failure(self.request.where, f"{self.sent} {got} ({expected}): {shown}", self.at)
-
-
-def send(
-    sim: Simulator, request: RestRequest, sids: Mapping[str, str], main: CallState
-) -> RestAnswer:
+def send(sim: Simulator, request: RestRequest, sids: Mapping[str, str], main: CallState) -> Answer:
     """Send ``request`` now; ``sids``: the CallSid of each party by name, "" for the main call."""
     try:
         path = _resolved(sim, request.path, sids)
@@ -59,7 +33,7 @@ def send(
         form: dict[str, object] = dict(data)
     except LookupError as missing:
         sent = f"{request.method} {request.path}"
-        answer = RestAnswer(request, sent, 0, str(missing.args[0]), main.clock.now)
+        answer = Answer(request, sent, 0, str(missing.args[0]), main.clock.now)
         main.emit(Who.TWILIO, "rest", f"{answer.sent}: {answer.body}")
         return answer
     url = f"https://api.twilio.com/2010-04-01/Accounts/{sim.account_sid}/{path}"
@@ -67,7 +41,7 @@ def send(
         request.method, url, data=form or None, auth=(sim.account_sid, sim.signer.token)
     )
     sent = f"{request.method} {path}"
-    answer = RestAnswer(request, sent, response.status_code, response.text, main.clock.now)
+    answer = Answer(request, sent, response.status_code, response.text, main.clock.now)
     main.emit(Who.TWILIO, "rest", f"{answer.sent} → {answer.status}", detail=dict(data))
     return answer
 

@@ -20,9 +20,9 @@ from hotline.sim.engine.network import Network
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.model import SimError
 from hotline.sim.rest.switchboard import MessageRecord
-from hotline.sim.run.app_requests import AppAnswer
+from hotline.sim.run.answers import Answer
 from hotline.sim.run.app_requests import send as app_send
-from hotline.sim.run.rest_requests import RestAnswer, send
+from hotline.sim.run.rest_requests import send
 from hotline.sim.scripts.caller import Failure, ScriptedCaller
 from hotline.sim.scripts.checks import check_outcome, with_hint
 from hotline.sim.scripts.model import AppRequest, CallScript, Location, RestRequest
@@ -107,7 +107,7 @@ def play_session(
             params=call.params or None,
         )
         parties.append((party, call, party_caller, sid))
-    answers: list[RestAnswer] = []
+    answers: list[Answer] = []
     sids = {"": main_sid, **{party.name: sid for party, _, _, sid in parties}}
     for request in script.rest:
 
@@ -115,7 +115,7 @@ def play_session(
             answers.append(send(sim, request, sids, session.placed(main_sid)))
 
         session.at(request.at, make, name=f"REST {request.describe()}")
-    asked: list[AppAnswer] = []
+    asked: list[Answer] = []
     for app_request in script.requests:
 
         def ask(app_request: AppRequest = app_request) -> None:
@@ -166,7 +166,7 @@ def play_session(
     if error is not None and crash is None:  # a call the app placed crashed
         crash = crash_failure(script.where, error, "a call the app placed")
     messages = tuple(network.sent_messages)
-    refused = [answer.failure() for answer in answers] + [answer.failure() for answer in asked]
+    refused = [answer.failure() for answer in [*answers, *asked]]
     rest_failure = (
         next((failure for failure in refused if failure is not None), None)
         or check_messages(script.expect.messages, messages)

@@ -64,12 +64,7 @@ def _request(reader: ValueReader, data: Any, path: KeyPath) -> AppRequest:
             if isinstance(value, str):
                 _check_placeholders(reader, value, path + ("json", name))
     token = reader.text(data["token"], path + ("token",), "token") if "token" in data else None
-    status = None
-    if "status" in data:
-        raw = data["status"]
-        if not isinstance(raw, int) or isinstance(raw, bool) or not 100 <= raw <= 599:
-            raise reader.fail(path + ("status",), f"status: expected an HTTP status, got {raw!r}")
-        status = raw
+    status = reader.http_status(data["status"], path + ("status",)) if "status" in data else None
     return AppRequest(
         reader.where(path), method.upper(), target, body, at, on, party, after, token, status
     )

@@ -58,12 +58,7 @@ def _request(reader: ValueReader, data: Any, path: KeyPath) -> RestRequest:
                 raise reader.fail(path + ("data", name), f"data: {name} must be a text")
             _check_placeholders(reader, value, path + ("data", name))
             form[name] = value
-    status = None
-    if "status" in data:
-        raw = data["status"]
-        if not isinstance(raw, int) or isinstance(raw, bool) or not 100 <= raw <= 599:
-            raise reader.fail(path + ("status",), f"status: expected an HTTP status, got {raw!r}")
-        status = raw
+    status = reader.http_status(data["status"], path + ("status",)) if "status" in data else None
     return RestRequest(reader.where(path), at, method.upper(), target, form, status)
 
 

@@ -108,6 +108,12 @@ class ValueReader:
             return value
         raise self.fail(path, f'voice_url: expected a path like "/voice", got {value!r}')
 
+    def http_status(self, value: Any, path: KeyPath) -> int:
+        """An HTTP status code a request is expected to get (100 to 599)."""
+        if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+            return value
+        raise self.fail(path, f"status: expected an HTTP status, got {value!r}")
+
     def params(self, value: Any, path: KeyPath) -> dict[str, str]:
         """Extra request parameters: a table of names to texts (whole numbers are written out)."""
         if not isinstance(value, dict):
