@@ -10,6 +10,7 @@ REST API that answers every request with the resource Twilio would (the fields h
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,14 +21,23 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
+from twilio.http import HttpClient
+from twilio.rest import Client
 
 from hotline import create_app
 from hotline.agents.roster import token_digest
 from hotline.store import agent_states, queue_entries, transfers
 from hotline.store.database import get_store
 from hotline.store.queue_entries import QueueEntry
-from hotline.twilio_rest.http import register_in_process, unregister_in_process
-from tests.conftest import API_TOKEN, CallActions
+from hotline.twilio_rest.client import EXTENSION as REST_EXTENSION
+from hotline.twilio_rest.http import (
+    InProcessHttpClient,
+    LocalHttpClient,
+    register_in_process,
+    unregister_in_process,
+)
+from tests.conftest import API_TOKEN, AUTH_TOKEN, CallActions
+from tests.live_server import free_port
 
 ANNA, BEN = "anna-token", "ben-token"
 OPEN = "2026-11-26T10:00:00+01:00"
@@ -189,12 +199,21 @@ def test_takes_refused(
     assert twilio.posts("/Calls.json") == []
 
 
+@pytest.mark.parametrize("failure", ["refused", "unreachable"])
 def test_twilio_refusing_the_agents_call_gives_the_caller_back(
-    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, at_open: None
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
 ) -> None:
     caller = _queued(api)
     _post(api, "/api/agents/anna/state", ANNA, {"state": "available"})
-    twilio.refuse = True
+    if failure == "refused":
+        twilio.refuse = True
+    else:
+        _unreachable(monkeypatch, agents_app)
     answer = _post(api, "/api/agents/anna/take", ANNA)
     assert answer.status_code == 409
     assert "could not ring anna" in answer.get_json()["error"]
@@ -547,3 +566,80 @@ def test_twilio_failing_a_warm_hold_is_said_and_leaves_the_caller_with_the_agent
     with get_store(agents_app).engine.connect() as conn:
         outcomes = [t.outcome for t in transfers.of_call(conn, caller.sid)]
     assert outcomes == ["failed", "pending"]
+
+
+class _SellersLineUnreachable(HttpClient):  # type: ignore[misc]  # twilio has no type hints
+    """The recorder for every request but new calls (the seller's), sent to a closed port."""
+
+    def __init__(self, recorder: TwilioRecorder, closed: str) -> None:
+        super().__init__(logging.getLogger(__name__), is_async=False)
+        self._recorder = InProcessHttpClient(recorder)
+        self._closed = LocalHttpClient(closed)
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        to = self._closed if method == "POST" and url.endswith("/Calls.json") else self._recorder
+        return to.request(method, url, *args, **kwargs)
+
+
+def _unreachable(monkeypatch: pytest.MonkeyPatch, app: Flask) -> str:
+    """Twilio's REST API at a loopback port nothing listens on, for the app's next Client."""
+    closed = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("TWILIO_API_URL", closed)
+    app.extensions[REST_EXTENSION].clear()  # built again at the next request, from the env
+    return closed
+
+
+def _after_refusal(app: Flask, caller: CallActions, before: QueueEntry) -> list[str]:
+    """The caller is still with the agent; the transfers' outcomes."""
+    assert _entry(app, caller.sid) == before
+    assert _state(app, "anna") == "on_call"
+    with get_store(app).engine.connect() as conn:
+        return [t.outcome for t in transfers.of_call(conn, caller.sid)]
+
+
+@pytest.mark.parametrize("kind", ["warm", "cold", "queue", "thread"])
+def test_twilio_unreachable_during_a_transfer_is_a_502_and_the_caller_stays(
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """A network error (no HTTP answer at all) is Twilio refusing, said in a JSON 502: the
+    transfer is failed and the agent still talks with the caller."""
+    caller = _taken(api, agents_app, twilio)
+    before = _entry(agents_app, caller.sid)
+    _unreachable(monkeypatch, agents_app)
+    body = {"kind": kind, "to": "acme", "summary": "warranty question"}
+    refused = _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body)
+    assert refused.status_code == 502, refused.get_data(as_text=True)
+    assert "could not be reached (ConnectionError)" in refused.get_json()["error"]
+    assert _after_refusal(agents_app, caller, before) == ["failed"]
+
+
+def test_the_sellers_line_unreachable_in_a_warm_transfer_gives_the_caller_back(
+    api: FlaskClient,
+    agents_app: Flask,
+    twilio: TwilioRecorder,
+    at_open: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The caller held, then ringing the seller fails on the network: a JSON 502, the
+    transfer failed, the caller unheld and with the agent, who may try again."""
+    caller = _taken(api, agents_app, twilio)
+    before = _entry(agents_app, caller.sid)
+    closed = _unreachable(monkeypatch, agents_app)
+    client = Client(ACCOUNT, AUTH_TOKEN, http_client=_SellersLineUnreachable(twilio, closed))
+    agents_app.extensions[REST_EXTENSION]["client"] = client
+    body = {"kind": "warm", "to": "acme", "summary": "warranty question"}
+    path = f"/api/calls/{caller.sid}/transfer"
+    refused = _post(api, path, ANNA, body)
+    assert refused.status_code == 502, refused.get_data(as_text=True)
+    assert refused.get_json()["error"].startswith("Twilio refused to ring the seller: ")
+    buyer = f"/Conferences/{CONFERENCE_SID}/Participants/buyer.json"
+    assert [form["Hold"] for form in twilio.posts(buyer)] == [["true"], ["false"]]
+    assert _after_refusal(agents_app, caller, before) == ["failed"]
+    agents_app.extensions[REST_EXTENSION].clear()
+    monkeypatch.setenv("TWILIO_API_URL", register_in_process("agent-calls-test", twilio))
+    assert _post(api, path, ANNA, body).status_code == 200

@@ -14,7 +14,7 @@ from freezegun import freeze_time
 
 from hotline import create_app
 from hotline.agents.figures_panel import panel_texts
-from hotline.agents.login import CSRF_HEADER, SECRET_KEY_ENV
+from hotline.agents.login import COOKIE_NAME, CSRF_HEADER, SECRET_KEY_ENV
 from hotline.agents.roster import DEMO_TOKEN, token_digest
 from hotline.errors import ConfigError
 from hotline.store.database import get_store
@@ -142,6 +142,32 @@ def test_sign_out_needs_the_csrf_token_and_ends_the_session(web: FlaskClient) ->
     assert answer.status_code == 302 and answer.headers["Location"] == "/agent/login"
     assert web.get("/agent/").status_code == 302
     assert web.get("/api/queue").status_code == 401
+
+
+def test_a_copied_cookie_is_signed_out_with_the_session_it_was_copied_from(
+    web: FlaskClient, two_agents: Flask
+) -> None:
+    """A signed cookie cannot be taken back: sign-out bumps the agent's session generation, so
+    a copy kept from before (another tab, another machine, a stolen one) is over too."""
+    csrf = sign_in(web)
+    cookie = web.get_cookie(COOKIE_NAME)
+    assert cookie is not None
+    copy = two_agents.test_client()
+    copy.set_cookie(COOKIE_NAME, cookie.value)
+    assert copy.get("/agent/").status_code == 200
+    assert copy.get("/api/queue").status_code == 200
+    other = two_agents.test_client()
+    sign_in(other, "ben", BEN)  # another agent's session is not theirs to end
+    assert web.post("/agent/logout", data={"csrf_token": csrf}).status_code == 302
+    assert copy.get("/agent/").status_code == 302
+    assert copy.get("/api/queue").status_code == 401
+    refused = copy.post(
+        "/api/agents/demo/state", json={"state": "available"}, headers={CSRF_HEADER: csrf}
+    )
+    assert refused.status_code == 401
+    assert other.get("/api/queue").status_code == 200
+    sign_in(copy)  # signing in again makes a session of the new generation
+    assert copy.get("/api/queue").status_code == 200
 
 
 def test_the_state_buttons_work_without_javascript(web: FlaskClient) -> None:

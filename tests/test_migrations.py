@@ -1,6 +1,6 @@
 """Migrations up and down on SQLite and PostgreSQL: 0003 (the call's state moves into its
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
-0006 (the seller's call of a warm transfer).
+0006 (the seller's call of a warm transfer), 0007b (the agents' console session generations).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
+from hotline.store import agent_sessions
 from hotline.store.callstate import CallState
 from hotline.store.callstore import CallWork
 from hotline.store.database import MIGRATIONS, Store, upgrade_schema
@@ -290,5 +291,21 @@ def test_0006_adds_the_transfers_target_call_and_drops_it_again(url: str) -> Non
         columns = {c["name"] for c in inspect(engine).get_columns("transfers")}
         assert "target_call" not in columns
         assert _rows(engine, "SELECT call_sid, outcome FROM transfers") == [("CA1", "pending")]
+    finally:
+        engine.dispose()
+
+
+def test_0007b_adds_the_agents_session_generations_and_drops_them_again(url: str) -> None:
+    upgrade_schema(url, "0006")
+    engine = create_engine(url)
+    try:
+        upgrade_schema(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        with engine.begin() as conn:
+            assert agent_sessions.end_sessions(conn, "demo") == 1
+        assert _rows(engine, "SELECT agent_id, generation FROM agent_sessions") == [("demo", 1)]
+        _downgrade(url, "0006")
+        assert "agent_sessions" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()

@@ -35,6 +35,7 @@ TABLES = {
     "thread_messages",
     "outbox",
     "agent_states",
+    "agent_sessions",
     "agent_events",
     "queue_entries",
     "transfers",

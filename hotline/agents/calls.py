@@ -35,6 +35,19 @@ class RestFailed(HotlineError):
     """A request to Twilio's REST API failed (refused, unreachable, or no account configured)."""
 
 
+#: What a REST request through the Client may raise: Twilio's answer (``TwilioException``), no
+#: account configured (``HotlineError``), or Twilio not reached at all: requests' errors (a
+#: refused connection, a timeout, DNS) are ``OSError``s, and none of them is a ``TwilioException``.
+REST_ERRORS: tuple[type[Exception], ...] = (TwilioException, HotlineError, OSError)
+
+
+def why(exc: Exception) -> str:
+    """A REST failure in a few words, phone numbers masked (an agent reads it in the console)."""
+    if isinstance(exc, OSError):  # requests' own text is a page of pool and socket details
+        return f"Twilio's REST API could not be reached ({type(exc).__name__})"
+    return mask_in_text(exc)
+
+
 @dataclass(frozen=True)
 class Links:
     """Absolute URLs of this app's webhooks, on ``base`` (e.g. ``https://hotline.example.com``)."""
@@ -97,12 +110,12 @@ def set_hold(client: Client, conference: str, label: str, hold: bool, hold_url: 
             log.info("%s is no longer in conference %s", label, conference)
             return False
         raise _failed(hold, label, conference, exc) from exc
-    except (TwilioException, OSError) as exc:  # OSError: requests' errors, Twilio unreachable
+    except REST_ERRORS as exc:
         raise _failed(hold, label, conference, exc) from exc
 
 
 def _failed(hold: bool, label: str, conference: str, exc: Exception) -> RestFailed:
-    what = mask_in_text(exc)
+    what = why(exc)
     log.warning("hold=%s of %s in conference %s failed: %s", hold, label, conference, what)
     return RestFailed(f"Twilio refused to {'hold' if hold else 'unhold'} the {label}: {what}")
 

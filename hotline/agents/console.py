@@ -130,7 +130,7 @@ def sign_in() -> BaseResponse | tuple[str, int]:
             "agents/login.html", csrf_token=login.csrf_token(), error=error, agent_id=agent_id
         )
         return page, 401
-    login.sign_in(agent)
+    login.sign_in(agent, get_store(current_app))
     log.info("agent %s signed in to the console", agent.id)
     return redirect(url_for("console.console"))
 
@@ -139,7 +139,7 @@ def sign_in() -> BaseResponse | tuple[str, int]:
 def sign_out() -> BaseResponse:
     """End the session; back to the sign-in form."""
     _require_csrf()
-    login.sign_out()
+    login.sign_out(_console().roster.agents, get_store(current_app))
     return redirect(url_for("console.login_form"))
 
 
@@ -170,7 +170,7 @@ def set_state() -> BaseResponse | tuple[str, int]:
 
 
 def _agent() -> Agent | None:
-    return login.signed_in_agent(_console().roster.agents)
+    return login.signed_in_agent(_console().roster.agents, get_store(current_app))
 
 
 def _require_csrf() -> None:

@@ -5,7 +5,9 @@ The cookie is Flask's session, signed with ``$HOTLINE_SECRET_KEY``: every gunico
 every machine behind a load balancer) must sign with the same key, so it is a setting, never
 generated per process. Without it the console is off (its pages say how to turn it on) and the
 API takes bearer tokens only. The session names the agent and a fingerprint of their token: a
-token changed in the config signs out every session opened with the old one.
+token changed in the config signs out every session opened with the old one. It also carries the
+agent's session generation (``store.agent_sessions``) it was signed in under: a sign-out bumps
+it, so a copy of the cookie kept from before is signed out too (a cookie alone cannot be revoked).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from flask import Flask, Request, session
 from hotline.config.agents import Agent
 from hotline.config.settings import Settings
 from hotline.errors import ConfigError
+from hotline.store import agent_sessions
+from hotline.store.database import Store
 
 SECRET_KEY_ENV = "HOTLINE_SECRET_KEY"
 SECRET_KEY_SHORTEST = 16
@@ -30,6 +34,7 @@ COOKIE_NAME = "hotline_session"
 _AGENT = "agent"
 _TOKEN = "token"
 _CSRF = "csrf"
+_GENERATION = "generation"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -56,21 +61,44 @@ def sessions_on(app: Flask) -> bool:
     return bool(app.secret_key)
 
 
-def sign_in(agent: Agent) -> None:
-    """Start ``agent``'s session: a new CSRF token, the agent and their token's fingerprint."""
+def sign_in(agent: Agent, store: Store) -> None:
+    """Start ``agent``'s session: a new CSRF token, the agent, their token's fingerprint and
+    their current session generation."""
+    with store.engine.connect() as conn:
+        generation = agent_sessions.generation(conn, agent.id)
     session.clear()
     session[_AGENT] = agent.id
     session[_TOKEN] = _fingerprint(agent)
+    session[_GENERATION] = generation
     session[_CSRF] = secrets.token_urlsafe(32)
 
 
-def sign_out() -> None:
-    """End the session (the cookie is emptied)."""
+def sign_out(agents: Mapping[str, Agent], store: Store) -> None:
+    """End the session: the cookie is emptied, and every copy of it (and every other session
+    of the agent signed in before now) is signed out with it."""
+    agent = signed_in_agent(agents, store)
+    if agent is not None:
+        with store.engine.begin() as conn:
+            agent_sessions.end_sessions(conn, agent.id)
     session.clear()
 
 
-def signed_in_agent(agents: Mapping[str, Agent]) -> Agent | None:
-    """The agent this session belongs to, if still configured with the same token."""
+def signed_in_agent(agents: Mapping[str, Agent], store: Store) -> Agent | None:
+    """The agent this session belongs to, if still configured with the same token and not
+    signed out since (its generation is the agent's current one)."""
+    agent = _named_agent(agents)
+    if agent is None:
+        return None
+    with store.engine.connect() as conn:
+        current = agent_sessions.generation(conn, agent.id)
+    generation = session.get(_GENERATION)
+    if type(generation) is not int or generation != current:
+        return None
+    return agent
+
+
+def _named_agent(agents: Mapping[str, Agent]) -> Agent | None:
+    """The agent the session names, if still configured with the same token."""
     agent_id = session.get(_AGENT)
     agent = agents.get(agent_id) if isinstance(agent_id, str) else None
     if agent is None:

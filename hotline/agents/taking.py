@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
-from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from hotline.agents import calls, presence
@@ -33,7 +32,6 @@ from hotline.agents.queue import Take, TakeResult
 from hotline.agents.states import AgentState, Cause
 from hotline.config.agents import Agent
 from hotline.config.settings import Settings
-from hotline.errors import HotlineError
 from hotline.ivr.flow import Flow
 from hotline.ivr.reply import Reply
 from hotline.rules.phones import mask_in_text
@@ -97,7 +95,7 @@ def take_and_ring(
             status_callback_method="POST",
             timeout=settings.dial_timeout,
         )
-    except (TwilioException, HotlineError) as exc:
+    except calls.REST_ERRORS as exc:
         log.error(
             "ringing agent %s for caller %s failed: %s", agent.id, claim.call_sid, mask_in_text(exc)
         )
@@ -223,7 +221,7 @@ def _move_caller(
             url=links.url("/voice/agent/join", entry=entry.id), method="POST"
         )
         return True
-    except (TwilioException, HotlineError) as exc:
+    except calls.REST_ERRORS as exc:
         log.warning("moving caller %s to the agent failed: %s", entry.call_sid, mask_in_text(exc))
         return False
 

@@ -23,11 +23,10 @@ from enum import StrEnum
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
-from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from hotline.agents import presence
-from hotline.agents.calls import Links
+from hotline.agents.calls import REST_ERRORS, Links, why
 from hotline.agents.states import AgentState, Cause
 from hotline.config.settings import Seller, Settings
 from hotline.errors import HotlineError
@@ -178,12 +177,12 @@ def _redirect(
         desk.client().calls(entry.call_sid).update(
             url=desk.links.url(path, transfer=made.id, **query), method="POST"
         )
-    except (TwilioException, HotlineError, OSError) as exc:  # OSError: Twilio unreachable
+    except REST_ERRORS as exc:  # refused, or not reached (a network error)
         with desk.store.engine.begin() as conn:
             transfers.refused(conn, made.id, desk.now)
             if made.kind == Kind.QUEUE.value:  # still in the agent's conference, not the queue
                 queue_entries.undo_put_back(conn, entry)
-        raise TransferRefused(f"Twilio refused to move the caller: {exc}", 502) from exc
+        raise TransferRefused(f"Twilio refused to move the caller: {why(exc)}", 502) from exc
     with desk.store.engine.begin() as conn:
         if made.kind == Kind.THREAD.value:
             with Session(bind=conn) as session:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 
-from twilio.base.exceptions import TwilioException
 from twilio.rest import Client
 
 from hotline.agents import calls
@@ -82,9 +81,9 @@ def start(
             status_callback_method="POST",
             timeout=desk.settings.dial_timeout,
         )
-    except (TwilioException, HotlineError) as exc:
+    except calls.REST_ERRORS as exc:  # refused, or not reached (a network error)
         give_back(desk, made.id, "failed")
-        raise TransferRefused(f"Twilio refused to ring the seller: {exc}", 502) from exc
+        raise TransferRefused(f"Twilio refused to ring the seller: {calls.why(exc)}", 502) from exc
     with desk.store.engine.begin() as conn:
         transfers.set_target_call(conn, made.id, str(seller_call.sid))
     return made
@@ -213,7 +212,7 @@ def _cancel(client: Client, call_sid: str) -> None:
     try:
         client.calls(call_sid).update(status="canceled")
         log.info("warm transfer: the caller left, seller's call %s canceled", call_sid)
-    except (TwilioException, HotlineError) as exc:
+    except calls.REST_ERRORS as exc:
         log.info(
             "seller's call %s not canceled (answered or over): %s", call_sid, mask_in_text(exc)
         )
@@ -233,7 +232,7 @@ def _let_agent_leave(client: Client, conference: str) -> None:
         sid = calls.conference_sid(client, conference)
         if sid is not None:
             client.conferences(sid).participants(AGENT).update(end_conference_on_exit=False)
-    except TwilioException as exc:
+    except calls.REST_ERRORS as exc:
         log.warning(
             "letting the agent leave conference %s failed: %s", conference, mask_in_text(exc)
         )

@@ -1,5 +1,6 @@
 """hotline's tables as SQLAlchemy models: sellers, orders, call events (with the call's state),
-threads, outbox, and the agents' tables: their states and events, queue entries, transfers."""
+threads, outbox, and the agents' tables: their states, events and console sessions, queue
+entries, transfers."""
 
 from __future__ import annotations
 
@@ -188,6 +189,15 @@ class AgentStateRow(Base):
     since: Mapped[datetime] = mapped_column(UTCDateTime())
     call_sid: Mapped[str | None] = mapped_column(String(64))  # the call they ring for or talk on
     version: Mapped[int] = mapped_column(Integer)
+
+
+class AgentSessionRow(Base):
+    """An agent's console sessions: ``generation`` is bumped by a sign-out, which ends every
+    session (every copy of the cookie) signed in under an older one. No row: generation 0."""
+
+    __tablename__ = "agent_sessions"
+    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
 
 
 class AgentEventRow(Base):

@@ -21,6 +21,7 @@ from hotline.agents import login
 from hotline.agents.roster import Roster
 from hotline.config.settings import Settings
 from hotline.errors import ConfigError
+from hotline.store.database import get_store
 from hotline.web.signature import twilio_signature
 
 AUTH_TOKEN_ENV = "TWILIO_AUTH_TOKEN"
@@ -260,7 +261,7 @@ def require_agent_or_operator(view: F) -> F:
         elif "Authorization" not in request.headers:
             # The console's own calls: the agent's signed session cookie, and on a POST the
             # session's CSRF token (a cookie alone is what a forged cross-site request has).
-            agent = login.signed_in_agent(guard.roster.agents)
+            agent = login.signed_in_agent(guard.roster.agents, get_store(current_app))
             if agent is not None:
                 if request.method not in _SAFE_METHODS and not login.csrf_ok(request):
                     message = f"missing or wrong CSRF token (send the {login.CSRF_HEADER} header)"

@@ -20,7 +20,7 @@ from hotline.sim.engine.lifecycle import CallResult
 from hotline.sim.engine.live_conferences import LiveConferences
 from hotline.sim.engine.live_queues import LiveQueues
 from hotline.sim.engine.world import World
-from hotline.sim.model import CallEnd, QueueBehaviour
+from hotline.sim.model import CallEnd, QueueBehaviour, Transcript
 from hotline.sim.rest.switchboard import (
     CallRecord,
     CallUpdate,
@@ -60,6 +60,10 @@ class Network(LiveQueues, LiveConferences):
     def register(self, call: CallState) -> None:
         """Count ``call`` as one of the network's calls, reachable by its SID."""
         self._calls[call.sid] = call
+
+    def transcript(self, sid: str) -> Transcript:
+        """What has happened on the call ``sid`` so far (its transcript, as it grows)."""
+        return self._call(sid).transcript
 
     def _call(self, sid: str) -> CallState:
         call = self._calls.get(sid)

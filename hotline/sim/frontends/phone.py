@@ -1,33 +1,27 @@
-"""``hotline call``: phone the app from the terminal, a person playing the caller."""
+"""``hotline call``: phone the app from the terminal, a person playing the caller (or, with
+``--as-agent``, the agent who takes a scripted caller: ``agent_phone``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 import click
 from rich.console import Console
-from rich.text import Text
 
 from hotline.sim.engine.call_details import CALL_DETAILS
+from hotline.sim.frontends.agent_phone import AgentSide, play_as_agent
 from hotline.sim.frontends.options import Unusable, target_options
+from hotline.sim.frontends.terminal_phone import TerminalPhone, ask_at_terminal, parse_answer
 from hotline.sim.model import (
     CalleeBehaviour,
-    CallerInput,
-    Event,
-    InputKind,
-    Prompt,
     QueueBehaviour,
     ScriptError,
     SimError,
-    Who,
 )
-from hotline.sim.report.console import describe
 from hotline.sim.run import rest_wiring
 from hotline.sim.run.connection import Target
 from hotline.sim.scripts.reader import parse_ring
 
-_DIGITS = frozenset("0123456789*#")
 REAL_TIME = 1.0  # --real-time: one real second per virtual second
 
 
@@ -66,6 +60,29 @@ REAL_TIME = 1.0  # --real-time: one real second per virtual second
     " real): for a person acting on it meanwhile, e.g. an agent in the console taking the caller"
     " [default: as fast as it can].",
 )
+@click.option(
+    "--as-agent",
+    "agent_id",
+    metavar="AGENT",
+    help="Play agent AGENT instead of the caller: the caller presses --caller-keys, you type"
+    " the agent's commands (available, take, warm/cold/thread/requeue with a summary, hangup,"
+    " ready; 'help' lists them), sent to the app's JSON API; your phone answers by itself.",
+)
+@click.option(
+    "--agent-token",
+    envvar="HOTLINE_AGENT_TOKEN",
+    default=None,
+    help="With --as-agent: the agent's own token [env: HOTLINE_AGENT_TOKEN; default: the"
+    " operator's --api-token].",
+)
+@click.option(
+    "--caller-keys",
+    default="2,1",
+    show_default=True,
+    metavar="ANSWER[,ANSWER...]",
+    help="With --as-agent: the caller's answer at each prompt in turn (keys, 'say WORDS' or"
+    " 'wait'), then silence. The default reaches the warehouse agents' queue.",
+)
 def call(
     target: Target,
     at_text: str | None,
@@ -75,17 +92,26 @@ def call(
     queue_specs: tuple[str, ...],
     param_specs: tuple[str, ...],
     real_time: bool,
+    agent_id: str | None,
+    agent_token: str | None,
+    caller_keys: str,
 ) -> None:
-    """Phone the app from the terminal: hear its prompts; type keys, say WORDS, wait or hangup."""
+    """Phone the app from the terminal: hear its prompts; type keys, say WORDS, wait or hangup
+    (or, with --as-agent, be the agent who takes the caller)."""
     at = _parse_at(at_text)
     details = dict(map(_parse_param, param_specs))
     dialled = {number: rings for number, rings in map(_parse_dialled, dialled_specs)}
     queues = dict(map(_parse_queue, queue_specs))
+    side = _agent_side(agent_id, (agent_token or target.api_token, target.api_token), caller_keys)
     console = Console(highlight=False)
     phone = TerminalPhone(console)
+    how = (
+        f"The caller answers {', '.join(side.caller_keys)}; you are agent {side.agent_id}."
+        if side is not None
+        else "At a prompt type keys (1, 12#), 'say WORDS', 'wait' or 'hangup'."
+    )
     console.print(
-        f"Calling {to} from {from_} at {at:%Y-%m-%d %H:%M:%S%z} ({target.describe()}). "
-        "At a prompt type keys (1, 12#), 'say WORDS', 'wait' or 'hangup'.",
+        f"Calling {to} from {from_} at {at:%Y-%m-%d %H:%M:%S%z} ({target.describe()}). {how}",
         style="bold",
         soft_wrap=True,
     )
@@ -99,7 +125,15 @@ def call(
     try:
         sim = connection.simulator(target.voice_path, pace=REAL_TIME if real_time else None)
         seed = connection.seed(f"{from_}|{to}|{at.isoformat()}")
-        result = sim.place_call(phone, at, from_, to, dialled, queues, seed=seed, details=details)
+        if side is not None:
+            call_of = (at, from_, to)
+            result = play_as_agent(
+                sim, console, ask_at_terminal, side, call_of, dialled, queues, seed, details
+            )
+        else:
+            result = sim.place_call(
+                phone, at, from_, to, dialled, queues, seed=seed, details=details
+            )
     except SimError as exc:
         raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
     finally:
@@ -114,77 +148,20 @@ def call(
     )
 
 
-class TerminalPhone:
-    """A ``Caller`` played by a person at the terminal."""
-
-    def __init__(self, console: Console, ask: Callable[[str], str] | None = None) -> None:
-        self.console = console
-        self.ask = ask or _ask
-        self._shown_early: list[str] = []  # prompt texts printed at the prompt, not again later
-        self._shown_since_prompt = 0
-        self._last_at = datetime.min
-
-    def hear(self, event: Event) -> None:
-        """Print what happens as it happens."""
-        if event.who is Who.APP and event.kind == "say":
-            if self._shown_early and self._shown_early[0] == event.text:
-                self._shown_early.pop(0)
-                return
-            self._shown_since_prompt += 1
-        style = {Who.APP: "bold cyan", Who.CALLER: "green", Who.CALLEE: "magenta"}.get(
-            event.who, "dim"
-        )
-        self._last_at = event.at
-        line = f"{event.at:%H:%M:%S}  {event.who.value:<7} {describe(event)}"
-        self.console.print(Text(line, style=style), soft_wrap=True)
-
-    def respond(self, prompt: Prompt) -> CallerInput:
-        """Show the prompt (the engine asks before playing it) and read the tester's answer."""
-        early = list(prompt.heard[self._shown_since_prompt :])
-        for text in early:
-            line = f"{self._last_at:%H:%M:%S}  {'app':<7} says {text!r}"
-            self.console.print(Text(line, style="bold cyan"), soft_wrap=True)
-        self._shown_early = early
-        self._shown_since_prompt = 0
-        listens = " or ".join(sorted(prompt.input))
-        while True:
-            try:
-                typed = self.ask(f"[{prompt.verb}: {listens}, timeout {prompt.timeout:g} s] > ")
-            except (EOFError, KeyboardInterrupt, click.Abort):
-                return CallerInput(InputKind.HANGUP, after=0.0)
-            answer = _parse_answer(typed)
-            if answer is not None:
-                return answer
-            self.console.print(
-                "Type keys (1, 12#), 'say WORDS', 'wait' or 'hangup'.", style="yellow"
-            )
-
-    def hangs_up_during(self, text: str, elapsed: float) -> bool:
-        """A person at the terminal hangs up at a prompt, never mid-sentence."""
-        return False
-
-    def hangs_up_at(self) -> float | None:
-        """A person at the terminal hangs up by typing it, never at a set moment."""
+def _agent_side(
+    agent_id: str | None, tokens: tuple[str | None, str | None], keys: str
+) -> AgentSide | None:
+    """``--as-agent``'s agent and the caller's scripted answers (``None``: the caller is you)."""
+    if agent_id is None:
         return None
-
-
-def _parse_answer(typed: str) -> CallerInput | None:
-    text = typed.strip()
-    word, _, rest = text.partition(" ")
-    if text in ("", "wait", "silence"):
-        return CallerInput(InputKind.SILENCE)
-    if text in ("hangup", "hang up", "bye", "q"):
-        return CallerInput(InputKind.HANGUP, after=0.0)
-    if word == "say" and rest.strip():
-        # At a <Record> the engine takes speech as the recording (its transcription).
-        return CallerInput(InputKind.SPEECH, speech=rest.strip())
-    if set(text) <= _DIGITS:
-        return CallerInput(InputKind.DIGITS, digits=text)
-    return None
-
-
-def _ask(question: str) -> str:
-    return str(click.prompt(question, default="", show_default=False, prompt_suffix=""))
+    answers = tuple(answer.strip() for answer in keys.split(","))
+    bad = [answer for answer in answers if parse_answer(answer) is None]
+    if bad or not answers:
+        raise click.BadParameter(
+            f"{bad[0] if bad else keys!r}: expected keys (1, 12#), 'say WORDS' or 'wait'",
+            param_hint="--caller-keys",
+        )
+    return AgentSide(agent_id.strip(), tokens[0], tokens[1], answers)
 
 
 def _parse_at(text: str | None) -> datetime:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 
 from hotline.sim.engine.call import CallState
 from hotline.sim.engine.simulator import Simulator
@@ -45,8 +46,14 @@ def send(
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if token:
         headers["Authorization"] = f"Bearer {token}"
+    # A running server may call the REST stand-in (served on a port, in another thread) while it
+    # answers, as for a webhook: the world lets that thread in for as long as the request is out.
+    outside: AbstractContextManager[None] = (
+        nullcontext() if sim.transport.shares_clock else main.clock.world.outside()
+    )
     try:
-        response = sim.transport.request(request.method, sim.url(path), {}, headers, body=body)
+        with outside:
+            response = sim.transport.request(request.method, sim.url(path), {}, headers, body=body)
     except ConnectionFailed as exc:
         answer = Answer(request, sent, 0, exc.what, main.clock.now)
     else:
