@@ -1,6 +1,6 @@
 """Migrations up and down on SQLite and PostgreSQL: 0003 (the call's state moves into its
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
-0006 (the seller's call of a warm transfer), 0007b (the agents' console session generations).
+0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -295,7 +295,7 @@ def test_0006_adds_the_transfers_target_call_and_drops_it_again(url: str) -> Non
         engine.dispose()
 
 
-def test_0007b_adds_the_agents_session_generations_and_drops_them_again(url: str) -> None:
+def test_0007_adds_the_agents_session_generations_and_drops_them_again(url: str) -> None:
     upgrade_schema(url, "0006")
     engine = create_engine(url)
     try:

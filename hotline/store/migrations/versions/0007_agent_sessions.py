@@ -4,7 +4,7 @@ The console's session is a signed cookie; it carries the generation it was signe
 a sign-out bumps the agent's generation, so every copy of that cookie is signed out with it.
 Downgrade drops the table (every session then stands until it is cleared, as before).
 
-Revision ID: 0007b
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007b"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
