@@ -62,7 +62,10 @@ def test_the_terminals_agent_takes_the_caller_and_transfers_warm_to_the_seller()
     assert re.search(r"POST /api/agents/demo/state → 200", output)
     assert "enters queue warehouse" in output
     assert '"result":"taken"' in output
-    assert "[you] app     says 'A caller about the order status.'" in output
+    assert (
+        "[you] app     says 'A caller about the order status. Order 1 2 3 4 5 6 7 from Acme Electronics.'"
+        in output
+    )
     assert '"state":"on_call"' in output
     assert "[+48600300400] app     says 'The agent says: Asks about the warranty." in output
     assert "[+48600300400] caller  presses 1" in output
