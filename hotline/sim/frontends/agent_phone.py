@@ -132,6 +132,7 @@ class _Desk:
     main_sid: str
     _turns: int = 0  # the caller's events that wake a wait, so far
     _shown: dict[str, int] = field(default_factory=dict)  # events shown of each app's call
+    _conferenced: dict[str, bool] = field(default_factory=dict)  # the agent's calls: in one now?
     _typed: int = 0
 
     def run(self) -> None:
@@ -189,7 +190,7 @@ class _Desk:
         while world.elapsed < until and not self._over():
             if seconds is None and self._turns != turns:
                 turns, woken = self._turns, world.elapsed
-            if woken is not None and world.elapsed >= woken + SETTLE:
+            if woken is not None and world.elapsed >= woken + SETTLE and not self._joining():
                 return
             world.sleep_until(min(until, world.elapsed + _STEP))
             self._show_app_calls()
@@ -224,11 +225,19 @@ class _Desk:
             for event in events[self._shown.get(record.sid, 0) :]:
                 print_event(self.console, event, f"[{who}]")
                 self._heard(event)
+                if record.to == self.rings and event.kind == "conference":
+                    self._conferenced[record.sid] = event.text.startswith("joined")
             self._shown[record.sid] = len(events)
 
     def _heard(self, event: Event) -> None:
         if event.kind in WAKES:
             self._turns += 1
+
+    def _joining(self) -> bool:
+        """Whether the agent's answered call is still on its way into the conference (the
+        caller's details are being said to them): a wait lasts until they are in it."""
+        leg = self._agent_leg()
+        return leg is not None and leg not in self._conferenced
 
     def _tokens(self) -> tuple[str | None, str | None]:
         return self.side.token, self.side.operator_token or self.side.token
