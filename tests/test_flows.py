@@ -14,7 +14,7 @@ from hotline.cli import cli
 from hotline.errors import FlowError
 from hotline.ivr.flow import KIND_PROMPTS, PLACEHOLDERS, Flow
 from hotline.ivr.flow_file import check_flow, load_flow, parse_flow
-from hotline.rules.routing import Topic
+from hotline.rules.routing import Party, Topic
 from tests.conftest import ROOT
 
 FLOWS = ROOT / "flows"
@@ -269,6 +269,19 @@ PARSE_ERRORS = [
         id="branch-unknown-test",
     ),
     pytest.param(
+        lambda d: _steps(d)["bye"].update(party="seller"),
+        "x.toml: steps.bye.party: a thread step's party is 'seller' or 'warehouse', got 'seller'"
+        " on a hangup step",
+        id="party-on-a-non-thread-step",
+    ),
+    pytest.param(
+        lambda d: _steps(d).update(
+            note={"kind": "thread", "ask": "a", "done": "d", "next": "bye", "party": "buyer"}
+        ),
+        "x.toml: steps.note.party: a thread step's party is 'seller' or 'warehouse', got 'buyer'",
+        id="thread-party-unknown",
+    ),
+    pytest.param(
         lambda d: _steps(d)["menu"].update(tries=0),
         "x.toml: steps.menu.tries: expected a whole number from 1 to 10, got 0",
         id="tries-out-of-range",
@@ -296,6 +309,11 @@ def test_parse_flow_refuses(mutate: Mutation, message: str) -> None:
     with pytest.raises(FlowError) as caught:
         parse_flow(_edit(mutate), X)
     assert str(caught.value) == message
+
+
+def test_shipped_thread_steps_name_their_party(shipped: Flow) -> None:
+    parties = {s.name: s.party for s in shipped.steps.values() if s.kind == "thread"}
+    assert parties == {"seller_thread": Party.SELLER, "warehouse_thread": Party.WAREHOUSE}
 
 
 def test_load_flow_missing_file(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from hotline.rules.routing import Topic
+from hotline.rules.routing import Party, Topic
 
 # What each kind of step needs from the flow file: the prompts it speaks and the steps it leads to.
 KIND_PROMPTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -106,6 +106,7 @@ class Step:
     test: str | None = None
     repeat_key: str | None = None
     topic: Topic | None = None
+    party: Party | None = None  # a thread step's: whose thread (else the call's topic decides)
 
     def option_for_key(self, key: str) -> Option | None:
         """The option chosen by ``key``, if any."""

@@ -31,10 +31,10 @@ from hotline.ivr.flow import (
     Step,
 )
 from hotline.ivr.speech import normalise_speech
-from hotline.rules.routing import Topic
+from hotline.rules.routing import Party, Topic
 
 _STEP_KEYS = frozenset(
-    {"kind", "tries", "test", "repeat_key", "options", "set_topic"}
+    {"kind", "tries", "test", "repeat_key", "options", "set_topic", "party"}
     | set(OPTIONAL_PROMPTS)
     | {p for prompts in KIND_PROMPTS.values() for p in prompts}
     | {link for links in KIND_LINKS.values() for link in links}
@@ -183,6 +183,12 @@ def _step(name: str, raw: Any, path: Path) -> Step:
     keys = [o.key for o in options]
     if len(set(keys)) != len(keys):
         raise FlowError(f"{where}.options: a key is used twice ({', '.join(keys)})")
+    party = raw.get("party")
+    if party is not None and (kind != "thread" or party not in tuple(Party)):
+        raise FlowError(
+            f"{where}.party: a thread step's party is 'seller' or 'warehouse', got {party!r}"
+            + ("" if kind == "thread" else f" on a {kind} step")
+        )
     return Step(
         name=name,
         kind=kind,
@@ -193,6 +199,7 @@ def _step(name: str, raw: Any, path: Path) -> Step:
         test=test,
         repeat_key=raw.get("repeat_key"),
         topic=_topic(raw.get("set_topic"), f"{where}.set_topic"),
+        party=Party(party) if party is not None else None,
     )
 
 

@@ -262,7 +262,11 @@ class Turn(TurnBase):
 
     def _open_thread(self, step: Step) -> None:
         topic = Topic(self.call.topic) if self.call.topic else Topic.AGENT
-        party = party_for(topic)
+        # The step names its party (a seller's thread after a cold transfer of a warehouse
+        # caller, say); a seller's thread needs the call's seller, else it is the warehouse's.
+        party = step.party or party_for(topic)
+        if party is Party.SELLER and self.call.seller_id is None:
+            party = Party.WAREHOUSE
         thread = open_thread(
             self.store.session(),
             call_sid=self.call.sid,
