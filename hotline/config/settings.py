@@ -17,7 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.config import values
-from hotline.config.agents import Agent, agents
+from hotline.config.agents import SHA256_HEX, Agent, agents
+from hotline.config.message_center import MessageCenter, message_center
 from hotline.config.reader import Section
 from hotline.errors import ConfigError
 from hotline.rules import phones
@@ -49,16 +50,31 @@ class Seller:
     name: str
     phone: str
     hours: Schedule | None = None
+    token_sha256: str | None = None  # lower-case hex; None: no Message Center credential
 
 
 @dataclass(frozen=True)
 class Order:
-    """An order in the directory: who bought it (by phone) and from which seller."""
+    """An order in the directory: who bought it (by phone) and from which seller(s).
+
+    ``seller`` is the one the hotline rings about it (the first); ``sellers`` all of them, more
+    than one for a combined order (items from several sellers).
+    """
 
     id: str
     seller: str
     buyer_phone: str
     placed: date | None = None
+    sellers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.sellers:
+            object.__setattr__(self, "sellers", (self.seller,))
+
+    @property
+    def combined(self) -> bool:
+        """Whether the order has items from several sellers."""
+        return len(self.sellers) > 1
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,13 @@ class Settings:
     sellers: tuple[Seller, ...] = ()
     orders: tuple[Order, ...] = ()
     agents: tuple[Agent, ...] = ()
+    message_center: MessageCenter | None = None
+
+    @property
+    def routing(self) -> MessageCenter:
+        """The Message Center's tables (always set by ``load_settings``)."""
+        assert self.message_center is not None
+        return self.message_center
 
     def flows_folder(self) -> Path:
         """``flows_dir``, checked: a ``ConfigError`` naming ``hotline.flows_dir`` when absent."""
@@ -216,6 +239,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         sellers=tuple(_seller(s, tz, region, hours) for s in root.table_list("sellers")),
         orders=tuple(_order(o, region) for o in root.table_list("orders")),
         agents=agents(root, region),
+        message_center=message_center(root),
     )
     for section in (main, security, store, calls, numbers, root):
         section.finish()
@@ -232,9 +256,22 @@ def _seller(section: Section, tz: ZoneInfo, region: str, hotline_hours: Schedule
         name=section.text("name", longest=SELLER_NAME_MAX),
         phone=values.phone(section, "phone", region),
         hours=hours,
+        token_sha256=_token_hash(section),
     )
     section.finish()
     return seller
+
+
+def _token_hash(section: Section) -> str | None:
+    if "token_sha256" not in section.data:
+        section.raw("token_sha256", None)
+        return None
+    token_hash = section.text("token_sha256")
+    if not SHA256_HEX.fullmatch(token_hash):
+        raise section.fail(
+            "token_sha256", "the SHA-256 of the seller's token as 64 hex digits", token_hash
+        )
+    return token_hash.lower()
 
 
 def _order(section: Section, region: str) -> Order:
@@ -247,14 +284,38 @@ def _order(section: Section, region: str) -> Order:
     if len(order_id) > ORDER_ID_MAX:
         raise section.fail("id", f"an order number of at most {ORDER_ID_MAX} digits", order_id)
     placed = section.raw("placed", None)
+    sellers = _order_sellers(section)
     order = Order(
         id=order_id,
-        seller=section.text("seller"),
+        seller=sellers[0],
         buyer_phone=values.phone(section, "buyer_phone", region),
         placed=None if placed is None else values.date_value(section, "placed", placed),
+        sellers=sellers,
     )
     section.finish()
     return order
+
+
+def _order_sellers(section: Section) -> tuple[str, ...]:
+    """``seller = "a"``, or ``sellers = ["a", "b"]`` for a combined order: exactly one."""
+    if "sellers" in section.data:
+        if "seller" in section.data:
+            raise section.fail("sellers", "either seller or sellers, not both")
+        given = section.raw("sellers", None)
+        if (
+            not isinstance(given, list)
+            or not given
+            or not all(isinstance(s, str) and s for s in given)
+            or len(set(given)) != len(given)
+        ):
+            raise section.fail("sellers", 'a list of different seller ids like ["a", "b"]', given)
+        return tuple(given)
+    if "seller" not in section.data:
+        raise ConfigError(
+            f"{section.source}: {section.key('seller')}: missing; expected a seller id (or, for "
+            f'an order with items from several sellers, {section.key("sellers")} = ["a", "b"])'
+        )
+    return (section.text("seller"),)
 
 
 def _check_directory(settings: Settings, root: Section) -> None:
@@ -264,10 +325,27 @@ def _check_directory(settings: Settings, root: Section) -> None:
             raise ConfigError(f"{root.source}: sellers[{i}].id: duplicate seller id {seller_id!r}")
     order_ids = [o.id for o in settings.orders]
     for i, order in enumerate(settings.orders):
-        if order.seller not in seller_ids:
-            raise ConfigError(
-                f"{root.source}: orders[{i}].seller: expected one of the sellers' ids "
-                f"({', '.join(seller_ids) or 'none defined'}), got {order.seller!r}"
-            )
+        for seller in order.sellers:
+            if seller not in seller_ids:
+                key = "sellers" if order.combined else "seller"
+                raise ConfigError(
+                    f"{root.source}: orders[{i}].{key}: expected one of the sellers' ids "
+                    f"({', '.join(seller_ids) or 'none defined'}), got {seller!r}"
+                )
         if order_ids.index(order.id) != i:
             raise ConfigError(f"{root.source}: orders[{i}].id: duplicate order number {order.id!r}")
+    _check_tokens(settings, root)
+
+
+def _check_tokens(settings: Settings, root: Section) -> None:
+    """A token names its holder: no two sellers, nor a seller and an agent, share one."""
+    holders = {agent.token_sha256: f"agent {agent.id!r}" for agent in settings.agents}
+    for i, seller in enumerate(settings.sellers):
+        if seller.token_sha256 is None:
+            continue
+        if seller.token_sha256 in holders:
+            raise ConfigError(
+                f"{root.source}: sellers[{i}].token_sha256: the same token as "
+                f"{holders[seller.token_sha256]}; give each seller a token of their own"
+            )
+        holders[seller.token_sha256] = f"seller {seller.id!r}"
