@@ -6,7 +6,9 @@
   ├── ``FlowError``             a flows/*.toml file is malformed or refers to a missing step/prompt
   ├── ``StoreError``            the database is missing, not at the newest schema, cannot be
   │                             opened, or its SQLite file left its path while in use
-  └── ``NotAllowed``            a party tried to act on a thread it is not assigned to
+  ├── ``NotAllowed``            a party tried to act on a thread it is not assigned to (403)
+  └── ``Invalid``               a request names an unknown code, order or seller, or its text
+                                is empty or too long (400; the message names what)
 """
 
 from __future__ import annotations
@@ -30,3 +32,7 @@ class StoreError(HotlineError):
 
 class NotAllowed(HotlineError):
     """The acting party may not do this (e.g. reply to a thread assigned to someone else)."""
+
+
+class Invalid(HotlineError):
+    """A request is malformed or names something unknown; the message says what (a 400)."""

@@ -76,7 +76,10 @@ def test_shipped_directory() -> None:
         ("3456789", "acme", "+48601500600"),
         ("4567890", "greenleaf", "+48601500600"),
         ("5678901", "greenleaf", "+48601700800"),
+        ("6789012", "acme", "+48601900100"),  # combined: acme's and greenleaf's items
     ]
+    assert settings.orders[-1].sellers == ("acme", "greenleaf")
+    assert settings.orders[-1].combined and not settings.orders[0].combined
 
 
 def test_empty_mapping_gives_the_defaults() -> None:

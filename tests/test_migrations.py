@@ -1,6 +1,7 @@
 """Migrations up and down on SQLite and PostgreSQL: 0003 (the call's state moves into its
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
-0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations).
+0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations),
+0008 (the Message Center: old threads brought in).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -307,5 +308,127 @@ def test_0007_adds_the_agents_session_generations_and_drops_them_again(url: str)
         assert _rows(engine, "SELECT agent_id, generation FROM agent_sessions") == [("demo", 1)]
         _downgrade(url, "0006")
         assert "agent_sessions" not in inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_0008_brings_old_threads_into_the_message_center_and_back(url: str) -> None:
+    upgrade_schema(url, "0007")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO sellers (id, name, phone) VALUES ('acme', 'Acme', '+48600300400')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO orders (id, seller_id, buyer_phone) "
+                    "VALUES ('1234567', 'acme', '+48601100200')"
+                )
+            )
+            for sid, party, seller, topic in [  # ids 1 and 2 (a fresh database)
+                ("CA1", "seller", "acme", "product"),
+                ("CA2", "warehouse", None, "agent"),
+            ]:
+                conn.execute(
+                    text(
+                        "INSERT INTO threads (call_sid, party, seller_id, order_id, topic, "
+                        "buyer_phone, status, created_at) VALUES (:sid, :party, :seller, "
+                        "'1234567', :topic, '+48601100200', 'open', :at)"
+                    ),
+                    dict(sid=sid, party=party, seller=seller, topic=topic, at=T0),
+                )
+            for thread, author, kind, body in [  # ids 1, 2, 3
+                (1, "buyer", "message", "Is it waterproof?"),
+                (2, "buyer", "message", "Where is it?"),
+                (2, "agent", "note", "the agent's summary"),
+            ]:
+                conn.execute(
+                    text(
+                        "INSERT INTO thread_messages (thread_id, author, kind, body, "
+                        "created_at) VALUES (:thread, :author, :kind, :body, :at)"
+                    ),
+                    dict(thread=thread, author=author, kind=kind, body=body, at=T0),
+                )
+            for kind, recipient, thread in [
+                ("thread_opened", "acme", 1),
+                ("thread_forwarded_2", "warehouse", 1),
+                ("thread_opened", "warehouse", 2),
+            ]:
+                conn.execute(
+                    text(
+                        "INSERT INTO outbox (kind, recipient, thread_id, payload, created_at) "
+                        "VALUES (:kind, :recipient, :thread, '{}', :at)"
+                    ),
+                    dict(kind=kind, recipient=recipient, thread=thread, at=T0),
+                )
+
+        upgrade_schema(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert _rows(
+            engine,
+            "SELECT id, kind, reason, topic, party, due_at, buyer_key_hash, combined "
+            "FROM threads ORDER BY id",
+        ) == [
+            (1, "message", None, "product_details", "seller", "2026-11-27 09:00:00", None, False),
+            (
+                2,
+                "message",
+                None,
+                "order_preparation",
+                "warehouse",
+                "2026-11-27 09:00:00",
+                None,
+                False,
+            ),
+        ]
+        assert _rows(engine, "SELECT id, author, author_id FROM thread_messages ORDER BY id") == [
+            (1, "buyer", None),
+            (2, "buyer", None),
+            (3, "warehouse", None),
+        ]
+        assert _rows(engine, "SELECT kind, message_id FROM outbox ORDER BY id") == [
+            ("thread_opened", None),
+            ("thread_forwarded", None),
+            ("thread_opened", None),
+        ]
+        assert _rows(engine, "SELECT order_id, seller_id FROM order_sellers") == [
+            ("1234567", "acme")
+        ]
+        # The old threads work as Message Center threads: the API reads them, the rules apply.
+        store = Store(url)
+        try:
+            from hotline.messages.conversation import Author, write
+            from hotline.messages.threads import thread_as_dict
+            from hotline.store.models import ThreadRow
+
+            with store.session() as session:
+                thread = session.get_one(ThreadRow, 1)
+                write(session, thread, Author("seller", "acme"), "Yes.", T0.replace(tzinfo=UTC))
+                shown = thread_as_dict(thread)
+                assert (shown["assigned"], shown["kind"], shown["unanswered"]) == (
+                    "seller",
+                    "message",
+                    False,
+                )
+        finally:
+            store.engine.dispose()
+
+        _downgrade(url, "0007")
+        columns = {c["name"] for c in inspect(engine).get_columns("threads")}
+        assert not {"kind", "reason", "due_at", "buyer_key_hash", "combined"} & columns
+        assert "order_sellers" not in inspect(engine).get_table_names()
+        assert _rows(engine, "SELECT id, topic FROM threads ORDER BY id") == [
+            (1, "product"),
+            (2, "order_status"),  # "agent" and "order_status" both became order_preparation
+        ]
+        kinds = _rows(engine, "SELECT kind FROM outbox ORDER BY id")
+        assert kinds[0] == ("thread_opened",) and kinds[2] == ("thread_opened",)
+        assert kinds[1][0].startswith("thread_forwarded_")
+        assert kinds[3][0].startswith("thread_answered_")
+        upgrade_schema(url)  # and up again
     finally:
         engine.dispose()

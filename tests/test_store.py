@@ -31,6 +31,7 @@ TABLES = {
     "call_events",
     "sellers",
     "orders",
+    "order_sellers",
     "threads",
     "thread_messages",
     "outbox",
@@ -130,9 +131,9 @@ def test_sync_directory_loads_the_shipped_directory(store: Store, settings: Sett
 def test_sync_directory_is_idempotent(store: Store, settings: Settings) -> None:
     assert _counts(store) == (0, 0)
     sync_directory(store, settings)
-    assert _counts(store) == (3, 5)
+    assert _counts(store) == (3, 6)
     sync_directory(store, settings)
-    assert _counts(store) == (3, 5)
+    assert _counts(store) == (3, 6)
 
 
 def test_sync_directory_with_nothing_to_change_takes_no_write_lock(
@@ -146,7 +147,7 @@ def test_sync_directory_with_nothing_to_change_takes_no_write_lock(
         writer.execute("BEGIN IMMEDIATE")  # another process is writing
         sync_directory(store, settings)  # would wait for the lock, then fail
         writer.execute("ROLLBACK")
-    assert _counts(store) == (3, 5)
+    assert _counts(store) == (3, 6)
 
 
 def test_sync_directory_updates_a_changed_seller(store: Store, settings: Settings) -> None:
@@ -159,7 +160,7 @@ def test_sync_directory_updates_a_changed_seller(store: Store, settings: Setting
     with store.session() as session:
         assert session.get_one(SellerRow, "acme").name == "Acme Electronics Ltd"
         assert session.get_one(SellerRow, "bookworm").name == "Bookworm Books"
-    assert _counts(store) == (3, 5)
+    assert _counts(store) == (3, 6)
 
 
 def test_utc_datetime_round_trips_aware_datetimes(store: Store) -> None:

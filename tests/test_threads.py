@@ -1,4 +1,5 @@
-"""Message Center threads: open (idempotent per call), reply, forward, who may respond."""
+"""Message Center threads: open from a call (idempotent per call), write (the one-party rule),
+forward with a note and back, the thread as the API shows it."""
 
 from __future__ import annotations
 
@@ -6,31 +7,27 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
-from hotline.errors import NotAllowed
-from hotline.messages.threads import (
-    NO_QUESTION,
-    forward,
-    may_respond,
-    open_thread,
-    reference,
-    reply,
-    thread_as_dict,
-)
+from hotline.config.settings import load_settings
+from hotline.errors import Invalid, NotAllowed
+from hotline.messages.conversation import Author, may_respond, write
+from hotline.messages.forwarding import forward
+from hotline.messages.threads import NO_QUESTION, open_thread, reference, thread_as_dict
 from hotline.rules.routing import Party
-from hotline.store.database import Store, get_store
+from hotline.store.database import Store, sync_directory
 from hotline.store.models import MessageRow, OutboxRow, ThreadRow
+from tests.conftest import ROOT
 
 NOW = datetime(2026, 6, 10, 10, 30, tzinfo=UTC)
 CALL_SID = "CA00000000000000000000000000000001"
 
 
 @pytest.fixture
-def store(app: Flask) -> Store:
-    """The app's migrated store (the shipped directory is loaded)."""
-    return get_store(app)
+def store(any_store: Store) -> Store:
+    """A migrated store on SQLite, then PostgreSQL, with the shipped directory loaded."""
+    sync_directory(any_store, load_settings(ROOT / "config.toml"))
+    return any_store
 
 
 def _open(
@@ -48,7 +45,7 @@ def _open(
             party=party,
             seller_id=seller_id,
             order_id="1234567",
-            topic="product",
+            topic="product_details",
             buyer_phone="+48601100200",
             question=question,
             now=NOW,
@@ -69,7 +66,7 @@ def test_open_thread_writes_thread_first_message_and_outbox(store: Store) -> Non
             "seller",
             "acme",
             "1234567",
-            "product",
+            "product_details",
         )
         assert (thread.call_sid, thread.buyer_phone, thread.status) == (
             CALL_SID,
@@ -87,7 +84,7 @@ def test_open_thread_writes_thread_first_message_and_outbox(store: Store) -> Non
         assert json.loads(outbox[0].payload) == {
             "thread": thread_id,
             "order": "1234567",
-            "topic": "product",
+            "topic": "product_details",
         }
 
 
@@ -122,26 +119,27 @@ def test_different_calls_open_different_threads(store: Store) -> None:
 
 
 @pytest.mark.parametrize(
-    ("thread_party", "thread_seller", "party", "seller_id", "expected"),
+    ("thread_party", "thread_seller", "role", "seller_id", "expected"),
     [
-        ("seller", "acme", Party.SELLER, "acme", True),
-        ("seller", "acme", Party.SELLER, "greenleaf", False),
-        ("seller", "acme", Party.SELLER, None, False),
-        ("seller", "acme", Party.WAREHOUSE, None, False),
-        ("warehouse", "acme", Party.WAREHOUSE, None, True),
-        ("warehouse", "acme", Party.SELLER, "acme", False),
-        ("warehouse", None, Party.WAREHOUSE, None, True),
+        ("seller", "acme", "seller", "acme", True),
+        ("seller", "acme", "seller", "greenleaf", False),
+        ("seller", "acme", "seller", None, False),
+        ("seller", "acme", "warehouse", None, False),
+        ("warehouse", "acme", "warehouse", None, True),
+        ("warehouse", "acme", "seller", "acme", False),
+        ("warehouse", None, "warehouse", None, True),
+        ("seller", None, "seller", None, False),
     ],
 )
 def test_may_respond(
     thread_party: str,
     thread_seller: str | None,
-    party: Party,
+    role: str,
     seller_id: str | None,
     expected: bool,
 ) -> None:
     thread = ThreadRow(party=thread_party, seller_id=thread_seller)
-    assert may_respond(thread, party, seller_id) is expected
+    assert may_respond(thread, role, seller_id) is expected
 
 
 def test_assigned_seller_replies(store: Store) -> None:
@@ -149,86 +147,102 @@ def test_assigned_seller_replies(store: Store) -> None:
     later = NOW + timedelta(hours=2)
     with store.session() as session:
         thread = session.get_one(ThreadRow, thread_id)
-        reply(
-            session, thread, party=Party.SELLER, seller_id="acme", body="Yes, it does.", now=later
-        )
+        write(session, thread, Author("seller", "acme"), "Yes, it does.", later)
     with store.session() as session:
         thread = session.get_one(ThreadRow, thread_id)
-        assert [(m.author, m.kind, m.body, m.created_at) for m in thread.messages] == [
-            ("buyer", "message", "Does it work with USB-C?", NOW),
-            ("seller", "message", "Yes, it does.", later),
+        assert [(m.author, m.author_id, m.kind, m.body, m.created_at) for m in thread.messages] == [
+            ("buyer", None, "message", "Does it work with USB-C?", NOW),
+            ("seller", "acme", "message", "Yes, it does.", later),
         ]
+        kinds = session.scalars(select(OutboxRow.kind).order_by(OutboxRow.id)).all()
+        assert kinds == ["thread_opened", "thread_answered"]
 
 
 @pytest.mark.parametrize(
-    ("party", "seller_id"),
-    [(Party.WAREHOUSE, None), (Party.SELLER, "greenleaf"), (Party.SELLER, None)],
+    "author",
+    [Author("warehouse", "demo"), Author("seller", "greenleaf"), Author("seller", None)],
 )
-def test_others_may_not_reply(store: Store, party: Party, seller_id: str | None) -> None:
+def test_others_may_not_reply(store: Store, author: Author) -> None:
     thread_id = _open(store)
     with store.session() as session:
         thread = session.get_one(ThreadRow, thread_id)
-        with pytest.raises(NotAllowed, match=f"thread {thread_id} is assigned to the seller"):
-            reply(session, thread, party=party, seller_id=seller_id, body="Hi", now=NOW)
+        with pytest.raises(NotAllowed, match=f"thread {thread_id} "):
+            write(session, thread, author, "Hi", NOW)
     assert _count(store, MessageRow) == 1
+    assert _count(store, OutboxRow) == 1
+
+
+def test_the_buyer_may_always_write(store: Store) -> None:
+    thread_id = _open(store)
+    with store.session() as session:
+        thread = session.get_one(ThreadRow, thread_id)
+        write(session, thread, Author("buyer"), "Any news?", NOW)
+        outbox = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+        assert [(o.kind, o.recipient) for o in outbox][-1] == ("buyer_replied", "acme")
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [("", "non-empty"), ("   ", "non-empty"), ("x" * 2001, "2001 characters"), ("a\x00b", "NUL")],
+)
+def test_bad_text_is_refused(store: Store, text: str, error: str) -> None:
+    thread_id = _open(store)
+    with store.session() as session:
+        thread = session.get_one(ThreadRow, thread_id)
+        with pytest.raises(Invalid, match=error):
+            write(session, thread, Author("buyer"), text, NOW)
+        write(session, thread, Author("buyer"), "x" * 2000, NOW)  # the longest allowed
 
 
 def test_seller_cannot_reply_to_another_sellers_thread(store: Store) -> None:
     acme = _open(store, call_sid="CA1", seller_id="acme")
     greenleaf = _open(store, call_sid="CA2", seller_id="greenleaf")
     with store.session() as session:
-        reply(
+        write(
             session,
             session.get_one(ThreadRow, greenleaf),
-            party=Party.SELLER,
-            seller_id="greenleaf",
-            body="Ours.",
-            now=NOW,
+            Author("seller", "greenleaf"),
+            "Ours.",
+            NOW,
         )
         with pytest.raises(NotAllowed):
-            reply(
-                session,
-                session.get_one(ThreadRow, acme),
-                party=Party.SELLER,
-                seller_id="greenleaf",
-                body="Not ours.",
-                now=NOW,
+            write(
+                session, session.get_one(ThreadRow, acme), Author("seller", "greenleaf"), "No.", NOW
             )
 
 
 def test_forward_seller_to_warehouse_with_a_note(store: Store) -> None:
     thread_id = _open(store)
     later = NOW + timedelta(minutes=5)
+    note = "This is about delivery, not the product."
     with store.session() as session:
         thread = session.get_one(ThreadRow, thread_id)
-        forward(
-            session,
-            thread,
-            by=Party.SELLER,
-            seller_id="acme",
-            to=Party.WAREHOUSE,
-            note="This is about delivery, not the product.",
-            now=later,
-        )
+        forward(session, thread, Author("seller", "acme"), "warehouse", note, later)
     with store.session() as session:
         thread = session.get_one(ThreadRow, thread_id)
         assert thread.party == "warehouse"
         assert thread.seller_id == "acme"
         assert [(m.author, m.kind, m.body) for m in thread.messages] == [
             ("buyer", "message", "Does it work with USB-C?"),
-            ("seller", "note", "This is about delivery, not the product."),
+            ("seller", "note", note),
         ]
         outbox = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
-        assert [o.recipient for o in outbox] == ["acme", "warehouse"]
+        assert [(o.kind, o.recipient) for o in outbox] == [
+            ("thread_opened", "acme"),
+            ("thread_forwarded", "warehouse"),
+        ]
         assert outbox[1].thread_id == thread_id
+        assert outbox[1].message_id == thread.messages[1].id
         assert outbox[1].created_at == later
         assert json.loads(outbox[1].payload) == {
             "thread": thread_id,
-            "note": "This is about delivery, not the product.",
+            "order": "1234567",
+            "from": "seller",
+            "note": note,
         }
-        with pytest.raises(NotAllowed, match="assigned to the warehouse, not to seller"):
-            reply(session, thread, party=Party.SELLER, seller_id="acme", body="Hi", now=later)
-        reply(session, thread, party=Party.WAREHOUSE, body="On its way.", now=later)
+        with pytest.raises(NotAllowed, match="assigned to the warehouse, not to the seller"):
+            write(session, thread, Author("seller", "acme"), "Hi", later)
+        write(session, thread, Author("warehouse", "demo"), "On its way.", later)
         assert [m.author for m in thread.messages] == ["buyer", "seller", "warehouse"]
 
 
@@ -236,19 +250,13 @@ def test_forward_back_and_forth(store: Store) -> None:
     thread_id = _open(store)
     with store.session() as session:
         thread = session.get_one(ThreadRow, thread_id)
-        forward(
-            session,
-            thread,
-            by=Party.SELLER,
-            seller_id="acme",
-            to=Party.WAREHOUSE,
-            note="yours",
-            now=NOW,
-        )
-        forward(session, thread, by=Party.WAREHOUSE, to=Party.SELLER, note="no, yours", now=NOW)
+        due = thread.due_at
+        forward(session, thread, Author("seller", "acme"), "warehouse", "yours", NOW)
+        forward(session, thread, Author("warehouse", "demo"), "seller", "no, yours", NOW)
         assert thread.party == "seller"
-        assert may_respond(thread, Party.SELLER, "acme")
-        assert not may_respond(thread, Party.WAREHOUSE)
+        assert thread.due_at == due  # the clock is not reset
+        assert may_respond(thread, "seller", "acme")
+        assert not may_respond(thread, "warehouse")
     with store.session() as session:
         assert session.scalars(select(OutboxRow.recipient).order_by(OutboxRow.id)).all() == [
             "acme",
@@ -262,19 +270,18 @@ def test_only_the_assignee_may_forward(store: Store) -> None:
     with store.session() as session:
         thread = session.get_one(ThreadRow, thread_id)
         with pytest.raises(NotAllowed):
-            forward(session, thread, by=Party.WAREHOUSE, to=Party.WAREHOUSE, note="x", now=NOW)
+            forward(session, thread, Author("warehouse", "demo"), "seller", "x", NOW)
         with pytest.raises(NotAllowed):
-            forward(
-                session,
-                thread,
-                by=Party.SELLER,
-                seller_id="greenleaf",
-                to=Party.WAREHOUSE,
-                note="x",
-                now=NOW,
-            )
+            forward(session, thread, Author("seller", "greenleaf"), "warehouse", "x", NOW)
+        with pytest.raises(NotAllowed, match="already assigned to the seller"):
+            forward(session, thread, Author("seller", "acme"), "seller", "x", NOW)
+        with pytest.raises(NotAllowed):
+            forward(session, thread, Author("buyer"), "warehouse", "x", NOW)
+        with pytest.raises(Invalid, match='"to" must be'):
+            forward(session, thread, Author("seller", "acme"), "buyer", "x", NOW)
         assert thread.party == "seller"
     assert _count(store, OutboxRow) == 1
+    assert _count(store, MessageRow) == 1
 
 
 def test_cannot_forward_to_a_seller_when_there_is_none(store: Store) -> None:
@@ -282,7 +289,7 @@ def test_cannot_forward_to_a_seller_when_there_is_none(store: Store) -> None:
     with store.session() as session:
         thread = session.get_one(ThreadRow, thread_id)
         with pytest.raises(NotAllowed, match="has no seller to forward to"):
-            forward(session, thread, by=Party.WAREHOUSE, to=Party.SELLER, note="x", now=NOW)
+            forward(session, thread, Author("warehouse", "demo"), "seller", "x", NOW)
         assert thread.party == "warehouse"
 
 
@@ -293,16 +300,24 @@ def test_thread_as_dict(store: Store) -> None:
         assert thread_as_dict(thread) == {
             "id": thread_id,
             "reference": reference(thread_id),
+            "kind": "message",
+            "topic": "product_details",
+            "reason": None,
+            "assigned": "seller",
             "party": "seller",
             "seller": "acme",
             "order": "1234567",
-            "topic": "product",
+            "combined": False,
             "status": "open",
             "call_sid": CALL_SID,
             "created_at": "2026-06-10T10:30:00+00:00",
+            "due_at": "2026-06-11T10:30:00+00:00",
+            "unanswered": True,
             "messages": [
                 {
+                    "id": thread.messages[0].id,
                     "author": "buyer",
+                    "author_id": None,
                     "kind": "message",
                     "body": "Does it work with USB-C?",
                     "at": "2026-06-10T10:30:00+00:00",

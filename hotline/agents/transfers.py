@@ -28,6 +28,7 @@ from twilio.rest import Client
 from hotline.agents import presence
 from hotline.agents.calls import REST_ERRORS, Links, why
 from hotline.agents.states import AgentState, Cause
+from hotline.config.message_center import MessageCenter
 from hotline.config.settings import Seller, Settings
 from hotline.errors import HotlineError
 from hotline.ivr.flow import Flow
@@ -186,7 +187,9 @@ def _redirect(
     with desk.store.engine.begin() as conn:
         if made.kind == Kind.THREAD.value:
             with Session(bind=conn) as session:
-                open_transfer_thread(session, desk.directory, entry, made, desk.now)
+                open_transfer_thread(
+                    session, desk.directory, desk.settings.routing, entry, made, desk.now
+                )
             transfers.settle(conn, made.id, transfers.THREAD_OPENED, desk.now)
         presence.change_in(
             conn,
@@ -204,7 +207,12 @@ def _redirect(
 
 
 def open_transfer_thread(
-    session: Session, directory: Directory, entry: QueueEntry, made: Transfer, now: datetime
+    session: Session,
+    directory: Directory,
+    routing: MessageCenter,
+    entry: QueueEntry,
+    made: Transfer,
+    now: datetime,
 ) -> int:
     """The caller's thread for the thread transfer ``made`` (opened now, or the one the call
     already has), holding the caller's question and the agent's summary as a note, once."""
@@ -213,17 +221,27 @@ def open_transfer_thread(
         session,
         call_sid=entry.call_sid,
         party=Party.SELLER if seller else Party.WAREHOUSE,
-        seller_id=seller.id if seller else None,
+        # The order's seller whoever answers: a warehouse thread counts for them too.
+        seller_id=seller.id if seller else entry.seller_id,
         order_id=entry.order_id,
-        topic=entry.topic,
+        topic=routing.topic_for_call(entry.topic),
         buyer_phone=entry.from_number,
         question=entry.question or "",
         now=now,
+        summary=f"Opened from a phone call by agent {made.agent_id}'s transfer.",
+        response_hours=routing.response_hours,
     )
     noted = any(m.kind == "note" and m.body == made.summary for m in thread.messages)
     if made.summary and not noted:
+        # The agent's summary is the warehouse's note: the seller sees it, the buyer never.
         thread.messages.append(
-            MessageRow(author="agent", kind="note", body=made.summary, created_at=now)
+            MessageRow(
+                author="warehouse",
+                author_id=made.agent_id,
+                kind="note",
+                body=made.summary,
+                created_at=now,
+            )
         )
     session.flush()
     return int(thread.id)

@@ -23,7 +23,7 @@ CLIENT_IDENTITY_MAX = 256
 # An id is part of URLs (/api/agents/<id>): nothing that needs escaping there.
 _AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _CLIENT_IDENTITY = re.compile(r"[A-Za-z0-9_]+")
-_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _agent(section: Section, region: str) -> Agent:
             f"+48601100200 or, instead, {section.key('client')} = a Twilio Client identity"
         )
     token_hash = section.text("token_sha256")
-    if not _SHA256_HEX.fullmatch(token_hash):
+    if not SHA256_HEX.fullmatch(token_hash):
         raise section.fail(
             "token_sha256", "the SHA-256 of the agent's token as 64 hex digits", token_hash
         )

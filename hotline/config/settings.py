@@ -11,13 +11,19 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.config import values
 from hotline.config.agents import Agent, agents
+from hotline.config.directory import ORDER_ID_MAX as ORDER_ID_MAX
+from hotline.config.directory import SELLER_ID_MAX as SELLER_ID_MAX
+from hotline.config.directory import SELLER_NAME_MAX as SELLER_NAME_MAX
+from hotline.config.directory import Order as Order
+from hotline.config.directory import Seller as Seller
+from hotline.config.directory import check_directory, order, seller
+from hotline.config.message_center import MessageCenter, message_center
 from hotline.config.reader import Section
 from hotline.errors import ConfigError
 from hotline.rules import phones
@@ -27,38 +33,12 @@ CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG = "config.toml"  # in the current folder
 MAPPING_SOURCE = "<config mapping>"  # what errors name when the config is not a file
 
-# The lengths of the store's columns (hotline/store/models.py), checked here so that a long
-# value fails at start-up with its key rather than at the first write (PostgreSQL) or never
-# (SQLite).
-SELLER_ID_MAX = 64
-SELLER_NAME_MAX = 200
-ORDER_ID_MAX = 32  # the language's length is checked in hotline/config/values.py
 # Twilio's limit on a queue's friendly name.
 QUEUE_NAME_MAX = 64
 # The largest request body served. A Twilio webhook's form is a few KB (a long SpeechResult
 # included); 64 KiB leaves ample room, and bounds what any request can make a worker read.
 MAX_REQUEST_BYTES = 64 * 1024
 MIN_REQUEST_BYTES = 8 * 1024  # below this, a real webhook with long speech could be refused
-
-
-@dataclass(frozen=True)
-class Seller:
-    """A seller in the directory; ``hours`` is ``None`` when they keep the hotline's hours."""
-
-    id: str
-    name: str
-    phone: str
-    hours: Schedule | None = None
-
-
-@dataclass(frozen=True)
-class Order:
-    """An order in the directory: who bought it (by phone) and from which seller."""
-
-    id: str
-    seller: str
-    buyer_phone: str
-    placed: date | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +71,13 @@ class Settings:
     sellers: tuple[Seller, ...] = ()
     orders: tuple[Order, ...] = ()
     agents: tuple[Agent, ...] = ()
+    message_center: MessageCenter | None = None
+
+    @property
+    def routing(self) -> MessageCenter:
+        """The Message Center's tables (always set by ``load_settings``)."""
+        assert self.message_center is not None
+        return self.message_center
 
     def flows_folder(self) -> Path:
         """``flows_dir``, checked: a ``ConfigError`` naming ``hotline.flows_dir`` when absent."""
@@ -213,61 +200,12 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         wrap_up_seconds=calls.integer("wrap_up_seconds", 60, 0, 3600),
         service_level_seconds=calls.integer("service_level_seconds", 30, 1, 3600),
         number_languages=number_languages,
-        sellers=tuple(_seller(s, tz, region, hours) for s in root.table_list("sellers")),
-        orders=tuple(_order(o, region) for o in root.table_list("orders")),
+        sellers=tuple(seller(s, tz, region, hours) for s in root.table_list("sellers")),
+        orders=tuple(order(o, region) for o in root.table_list("orders")),
         agents=agents(root, region),
+        message_center=message_center(root),
     )
     for section in (main, security, store, calls, numbers, root):
         section.finish()
-    _check_directory(settings, root)
+    check_directory(root, settings.sellers, settings.orders, settings.agents)
     return settings
-
-
-def _seller(section: Section, tz: ZoneInfo, region: str, hotline_hours: Schedule) -> Seller:
-    hours = None
-    if "hours" in section.data:
-        hours = values.schedule(section.table("hours"), tz, base=hotline_hours)
-    seller = Seller(
-        id=section.text("id", longest=SELLER_ID_MAX),
-        name=section.text("name", longest=SELLER_NAME_MAX),
-        phone=values.phone(section, "phone", region),
-        hours=hours,
-    )
-    section.finish()
-    return seller
-
-
-def _order(section: Section, region: str) -> Order:
-    order_id = section.raw("id", None)
-    if isinstance(order_id, int) and not isinstance(order_id, bool):
-        order_id = str(order_id)
-    # isascii: str.isdigit() also passes "²" and other scripts' digits, which no keypad sends.
-    if not isinstance(order_id, str) or not (order_id.isascii() and order_id.isdigit()):
-        raise section.fail("id", "an order number made of digits", order_id)
-    if len(order_id) > ORDER_ID_MAX:
-        raise section.fail("id", f"an order number of at most {ORDER_ID_MAX} digits", order_id)
-    placed = section.raw("placed", None)
-    order = Order(
-        id=order_id,
-        seller=section.text("seller"),
-        buyer_phone=values.phone(section, "buyer_phone", region),
-        placed=None if placed is None else values.date_value(section, "placed", placed),
-    )
-    section.finish()
-    return order
-
-
-def _check_directory(settings: Settings, root: Section) -> None:
-    seller_ids = [s.id for s in settings.sellers]
-    for i, seller_id in enumerate(seller_ids):
-        if seller_ids.index(seller_id) != i:
-            raise ConfigError(f"{root.source}: sellers[{i}].id: duplicate seller id {seller_id!r}")
-    order_ids = [o.id for o in settings.orders]
-    for i, order in enumerate(settings.orders):
-        if order.seller not in seller_ids:
-            raise ConfigError(
-                f"{root.source}: orders[{i}].seller: expected one of the sellers' ids "
-                f"({', '.join(seller_ids) or 'none defined'}), got {order.seller!r}"
-            )
-        if order_ids.index(order.id) != i:
-            raise ConfigError(f"{root.source}: orders[{i}].id: duplicate order number {order.id!r}")

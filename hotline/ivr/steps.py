@@ -267,16 +267,20 @@ class Turn(TurnBase):
         party = step.party or party_for(topic)
         if party is Party.SELLER and self.call.seller_id is None:
             party = Party.WAREHOUSE
+        routing = self.settings.routing
         thread = open_thread(
             self.store.session(),
             call_sid=self.call.sid,
             party=party,
-            seller_id=self.call.seller_id if party is Party.SELLER else None,
+            # The order's seller whoever answers: a warehouse thread counts for them too.
+            seller_id=self.call.seller_id,
             order_id=self.call.order_id,
-            topic=topic.value,
+            topic=routing.topic_for_call(topic.value),
             buyer_phone=self.call.from_number,
             question=self.call.question or "",
             now=self.now,
+            summary=call_summary(topic, self.call.order_id, self.call.dial_status),
+            response_hours=routing.response_hours,
         )
         self.call.thread_id = thread.id
         self.call.outcome = "thread_opened"
@@ -286,3 +290,13 @@ class Turn(TurnBase):
     def _use_order(self, order: Order) -> None:
         self.call.order_id = order.id
         self.call.seller_id = order.seller
+
+
+def call_summary(topic: Topic, order_id: str | None, dial_status: str | None) -> str:
+    """The system message of a thread opened from a call: what the call was about, and why."""
+    parts = [f"Opened from a phone call about {topic.value.replace('_', ' ')}"]
+    if order_id:
+        parts.append(f"order {order_id}")
+    if dial_status:
+        parts.append(f"the seller's phone: {dial_status}")
+    return "; ".join(parts) + "."

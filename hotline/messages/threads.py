@@ -1,23 +1,45 @@
-"""Message Center threads: open one for a buyer's question, reply, forward, who may respond.
+"""Opening Message Center threads: from a call (the IVR, an agent's transfer) or from a buyer
+through the API (a message with a topic, or a Discussion with a reason), and showing them.
 
-Opening is idempotent per call: a Twilio retry of the same webhook (or a second visit to the step)
-finds the thread the call already opened instead of writing a second one.
+Opening from a call is idempotent per call: a Twilio retry of the same webhook (or a second visit
+to the step) finds the thread the call already opened instead of writing a second one. A thread
+from a call is an ordinary thread: the buyer's spoken question is the buyer's first message, the
+call's summary a system message after it.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.errors import NotAllowed
+from hotline.config.message_center import MessageCenter
+from hotline.config.settings import Order
+from hotline.errors import Invalid
+from hotline.messages import outbox
+from hotline.messages.conversation import (
+    BUYER,
+    MESSAGE,
+    NOTE,
+    SELLER,
+    SYSTEM,
+    WAREHOUSE,
+    assignee_recipient,
+    check_text,
+)
+from hotline.messages.routes import route
 from hotline.rules.routing import Party
-from hotline.store.models import MessageRow, OutboxRow, ThreadRow
+from hotline.store.models import MessageRow, ThreadRow
 
 NO_QUESTION = "(the buyer left no question in words)"
+PRODUCT_MAX = 200
+RESPONSE_HOURS = 24  # the default 24 h mark (config: message_center.response_hours)
 
 
 def open_thread(
@@ -31,8 +53,11 @@ def open_thread(
     buyer_phone: str | None,
     question: str,
     now: datetime,
+    summary: str | None = None,
+    response_hours: int = RESPONSE_HOURS,
 ) -> ThreadRow:
-    """Open a thread holding ``question`` for ``party`` and queue a notification in the outbox.
+    """Open a thread holding ``question`` (then ``summary`` as a system message) for ``party``
+    and queue a notification in the outbox. ``topic`` is a message-topic code.
 
     Returns the existing thread when the call already opened one.
     """
@@ -40,11 +65,11 @@ def open_thread(
         existing = session.scalar(select(ThreadRow).where(ThreadRow.call_sid == call_sid))
         if existing is not None:
             return existing
-    recipient = seller_id if party is Party.SELLER and seller_id else Party.WAREHOUSE.value
     try:
         with session.begin_nested():
             thread = ThreadRow(
                 call_sid=call_sid,
+                kind="message",
                 party=party.value,
                 seller_id=seller_id,
                 order_id=order_id,
@@ -52,22 +77,27 @@ def open_thread(
                 buyer_phone=buyer_phone,
                 status="open",
                 created_at=now,
+                due_at=now + timedelta(hours=response_hours),
+                combined=False,
             )
-            thread.messages.append(
-                MessageRow(
-                    author="buyer", kind="message", body=question or NO_QUESTION, created_at=now
+            first = MessageRow(
+                author=BUYER, kind=MESSAGE, body=question or NO_QUESTION, created_at=now
+            )
+            thread.messages.append(first)
+            if summary:
+                thread.messages.append(
+                    MessageRow(author=SYSTEM, kind=MESSAGE, body=summary, created_at=now)
                 )
-            )
             session.add(thread)
             session.flush()
-            session.add(
-                OutboxRow(
-                    kind="thread_opened",
-                    recipient=recipient,
-                    thread_id=thread.id,
-                    payload=json.dumps({"thread": thread.id, "order": order_id, "topic": topic}),
-                    created_at=now,
-                )
+            outbox.notify(
+                session,
+                kind=outbox.THREAD_OPENED,
+                recipient=assignee_recipient(thread),
+                thread_id=thread.id,
+                message_id=first.id,
+                payload={"thread": thread.id, "order": order_id, "topic": topic},
+                now=now,
             )
             session.flush()
     except IntegrityError:
@@ -79,79 +109,165 @@ def open_thread(
     return thread
 
 
-def may_respond(thread: ThreadRow, party: Party, seller_id: str | None = None) -> bool:
-    """Only the assigned party responds: the thread's seller, or the warehouse."""
-    if thread.party != party.value:
-        return False
-    return party is Party.WAREHOUSE or thread.seller_id == seller_id
+@dataclass(frozen=True)
+class Opened:
+    """A thread opened for a buyer, and the secret of the buyer's link (shown this once)."""
+
+    thread: ThreadRow
+    buyer_secret: str
+
+    @property
+    def buyer_link(self) -> str:
+        """The path of the buyer's page for this thread."""
+        return buyer_link(self.thread.id, self.buyer_secret)
 
 
-def reply(
+def open_conversation(
     session: Session,
-    thread: ThreadRow,
+    routing: MessageCenter,
+    order: Order,
     *,
-    party: Party,
-    body: str,
+    text: str,
     now: datetime,
-    seller_id: str | None = None,
-) -> MessageRow:
-    """Add ``party``'s reply to ``thread``; raises ``NotAllowed`` unless it is assigned to them."""
-    if not may_respond(thread, party, seller_id):
-        raise NotAllowed(
-            f"thread {thread.id} is assigned to the {thread.party}, not to {party.value}"
-        )
-    message = MessageRow(author=party.value, kind="message", body=body, created_at=now)
-    thread.messages.append(message)
-    session.flush()
-    return message
+    topic: str | None = None,
+    reason: str | None = None,
+    seller: str | None = None,
+    product: str | None = None,
+) -> Opened:
+    """Open the buyer's thread about ``order``: a message with ``topic`` or a Discussion with
+    ``reason``, routed by the operator's table; ``text`` is the buyer's first message.
 
-
-def forward(
-    session: Session,
-    thread: ThreadRow,
-    *,
-    by: Party,
-    to: Party,
-    note: str,
-    now: datetime,
-    seller_id: str | None = None,
-) -> ThreadRow:
-    """Hand a wrongly routed thread to the other party with a note; only the assignee may."""
-    if not may_respond(thread, by, seller_id):
-        raise NotAllowed(f"thread {thread.id} is assigned to the {thread.party}, not to {by.value}")
-    if to is Party.SELLER and thread.seller_id is None:
-        raise NotAllowed(f"thread {thread.id} has no seller to forward to")
-    thread.party = to.value
-    thread.messages.append(MessageRow(author=by.value, kind="note", body=note, created_at=now))
-    recipient = thread.seller_id if to is Party.SELLER and thread.seller_id else to.value
-    session.add(
-        OutboxRow(
-            kind=f"thread_forwarded_{len(thread.messages)}",
-            recipient=recipient,
-            thread_id=thread.id,
-            payload=json.dumps({"thread": thread.id, "note": note}),
-            created_at=now,
-        )
+    A Discussion starts with a system message stating the reason and the product. ``Invalid``
+    (nothing written) for an unknown code, a missing or foreign seller, or bad text.
+    """
+    found = route(routing, order, topic=topic, reason=reason, seller=seller)
+    text = check_text(text)
+    if product is not None and (
+        not isinstance(product, str) or not product.strip() or len(product) > PRODUCT_MAX
+    ):
+        raise Invalid(f'"product" must be a non-empty string of at most {PRODUCT_MAX} characters')
+    if product is not None:
+        check_text(product, "product")
+    secret = secrets.token_urlsafe(24)
+    thread = ThreadRow(
+        kind=found.kind,
+        reason=reason,
+        party=found.party.value,
+        seller_id=found.seller_id,
+        order_id=order.id,
+        topic=topic,
+        buyer_phone=order.buyer_phone,
+        status="open",
+        created_at=now,
+        due_at=now + timedelta(hours=routing.response_hours),
+        buyer_key_hash=key_hash(secret),
+        combined=found.combined,
     )
+    if reason is not None:
+        about = product or f"the items of order {order.id}"
+        opening = f"Discussion opened: {reason.replace('_', ' ')}. Product: {about}."
+        thread.messages.append(
+            MessageRow(author=SYSTEM, kind=MESSAGE, body=opening, created_at=now)
+        )
+    first = MessageRow(author=BUYER, kind=MESSAGE, body=text, created_at=now)
+    thread.messages.append(first)
+    session.add(thread)
     session.flush()
-    return thread
+    kind = outbox.DISCUSSION_OPENED if reason is not None else outbox.THREAD_OPENED
+    outbox.notify(
+        session,
+        kind=kind,
+        recipient=assignee_recipient(thread),
+        thread_id=thread.id,
+        message_id=first.id,
+        payload={"thread": thread.id, "order": order.id, "topic": topic, "reason": reason},
+        now=now,
+    )
+    for told in found.told:
+        # Told only that a Discussion was opened on their order: not which, nor what it says.
+        outbox.notify(
+            session,
+            kind=outbox.DISCUSSION_OPENED_ELSEWHERE,
+            recipient=told,
+            thread_id=thread.id,
+            message_id=first.id,
+            payload={"order": order.id, "reason": reason},
+            now=now,
+        )
+    return Opened(thread, secret)
 
 
-def thread_as_dict(thread: ThreadRow) -> dict[str, object]:
-    """A thread as the JSON API shows it."""
+def key_hash(secret: str) -> str:
+    """The SHA-256 (hex) of a buyer's link secret, as the store keeps it."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def buyer_link(thread_id: int, secret: str) -> str:
+    """The path of the buyer's page for a thread."""
+    return f"/t/{thread_id}/{secret}"
+
+
+def buyer_key_ok(thread: ThreadRow, secret: str) -> bool:
+    """Whether ``secret`` is the buyer's link secret of ``thread`` (constant time)."""
+    if thread.buyer_key_hash is None or not secret:
+        return False
+    try:
+        offered = key_hash(secret).encode()
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(offered, thread.buyer_key_hash.encode())
+
+
+def issue_buyer_key(session: Session, thread: ThreadRow) -> str:
+    """A new link secret for the buyer of ``thread`` (any earlier link stops working)."""
+    secret = secrets.token_urlsafe(24)
+    thread.buyer_key_hash = key_hash(secret)
+    session.flush()
+    return secret
+
+
+def unanswered(thread: ThreadRow) -> bool:
+    """Whether the buyer's latest message has had no response by the seller or warehouse yet."""
+    waiting = False
+    for message in thread.messages:
+        if message.kind != MESSAGE:
+            continue
+        if message.author == BUYER:
+            waiting = True
+        elif message.author in (SELLER, WAREHOUSE):
+            waiting = False
+    return waiting
+
+
+def thread_as_dict(thread: ThreadRow, *, for_buyer: bool = False) -> dict[str, object]:
+    """A thread as the JSON API shows it (``for_buyer``: without the forwards' notes)."""
     return {
         "id": thread.id,
         "reference": reference(thread.id),
-        "party": thread.party,
+        "kind": thread.kind,
+        "topic": thread.topic,
+        "reason": thread.reason,
+        "assigned": thread.party,
+        "party": thread.party,  # the name before the Message Center; kept for old clients
         "seller": thread.seller_id,
         "order": thread.order_id,
-        "topic": thread.topic,
+        "combined": thread.combined,
         "status": thread.status,
         "call_sid": thread.call_sid,
         "created_at": thread.created_at.isoformat(),
+        "due_at": thread.due_at.isoformat() if thread.due_at else None,
+        "unanswered": unanswered(thread),
         "messages": [
-            {"author": m.author, "kind": m.kind, "body": m.body, "at": m.created_at.isoformat()}
+            {
+                "id": m.id,
+                "author": m.author,
+                "author_id": m.author_id,
+                "kind": m.kind,
+                "body": m.body,
+                "at": m.created_at.isoformat(),
+            }
             for m in thread.messages
+            if not (for_buyer and m.kind == NOTE)
         ],
     }
 

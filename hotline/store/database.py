@@ -33,7 +33,7 @@ from sqlalchemy.orm import (
 from hotline.config.settings import Seller, Settings
 from hotline.errors import StoreError
 from hotline.store import sqlite_file
-from hotline.store.models import OrderRow, SellerRow
+from hotline.store.models import OrderRow, OrderSellerRow, SellerRow
 from hotline.store.write_lock import WriteLockedConnection, begin_immediate
 
 EXTENSION = "hotline.store"
@@ -184,10 +184,15 @@ def sync_directory(store: Store, settings: Settings) -> None:
         OrderRow(id=o.id, seller_id=o.seller, buyer_phone=o.buyer_phone, placed=o.placed)
         for o in settings.orders
     ]
+    links = {(o.id, seller) for o in settings.orders for seller in o.sellers}
     for attempt in (1, 2):
         with Session(store.engine.execution_options(hotline_read_only=True)) as session:
             stale = _differing(session, SellerRow, sellers) + _differing(session, OrderRow, orders)
-        if not stale:
+            stored = set(session.execute(select(OrderSellerRow.order_id, OrderSellerRow.seller_id)))
+        configured = {o.id for o in settings.orders}
+        # An order's sellers are the config's: links of configured orders it no longer lists go.
+        gone = {(o, s) for o, s in stored - links if o in configured}
+        if not stale and links <= stored and not gone:
             return
         try:
             with store.session() as session:
@@ -195,6 +200,11 @@ def sync_directory(store: Store, settings: Settings) -> None:
                     session.merge(row)
                     if isinstance(row, SellerRow):
                         session.flush()
+                session.flush()
+                for order_id, seller_id in gone:
+                    session.delete(session.get_one(OrderSellerRow, (order_id, seller_id)))
+                for order_id, seller_id in links - stored:
+                    session.add(OrderSellerRow(order_id=order_id, seller_id=seller_id))
             return
         except IntegrityError:
             if attempt == 2:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -92,6 +93,14 @@ class OrderRow(Base):
     seller: Mapped[SellerRow] = relationship()
 
 
+class OrderSellerRow(Base):
+    """One seller of an order's items: one row for an order, several for a combined order."""
+
+    __tablename__ = "order_sellers"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"), primary_key=True)
+
+
 class CallEventRow(Base):
     """One webhook step of a call, and the call's state after it: the call is its latest row.
 
@@ -132,30 +141,44 @@ class CallEventRow(Base):
 
 
 class ThreadRow(Base):
-    """A Message Center thread: a buyer's question for the seller or the warehouse."""
+    """A Message Center thread (``kind`` "message") or Discussion (``kind`` "discussion", with a
+    ``reason``) between a buyer and the party it is assigned to (``party``: seller|warehouse).
+
+    ``seller_id`` is the seller of the thread's order whoever is assigned (NULL: a combined
+    order's delivery Discussion, which no seller sees, or no order). ``due_at`` is the 24 h mark;
+    ``buyer_key_hash`` the SHA-256 of the buyer's link secret (NULL until one is issued).
+    """
 
     __tablename__ = "threads"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    party: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str] = mapped_column(String(16))  # the assignee: seller | warehouse
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"))
     order_id: Mapped[str | None] = mapped_column(String(32))
     topic: Mapped[str | None] = mapped_column(String(32))
     buyer_phone: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16), default="message", server_default="message")
+    reason: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    buyer_key_hash: Mapped[str | None] = mapped_column(String(64))
+    combined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     messages: Mapped[list[MessageRow]] = relationship(
         back_populates="thread", order_by="MessageRow.id", cascade="all, delete-orphan"
     )
 
 
 class MessageRow(Base):
-    """A message in a thread (the buyer's question, a reply, or a forwarding note)."""
+    """A message in a thread, never edited or deleted: ``author`` is the role (buyer, seller,
+    warehouse, system), ``author_id`` the seller's or agent's id (NULL: the buyer, the system,
+    the operator), ``kind`` "message" or "note" (a forward's note, never shown to the buyer)."""
 
     __tablename__ = "thread_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), index=True)
     author: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16), default="message")  # message | note
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -163,14 +186,20 @@ class MessageRow(Base):
 
 
 class OutboxRow(Base):
-    """A notification waiting to be sent (e.g. "a new thread for seller X")."""
+    """A notification waiting to be sent (e.g. "a new thread for seller X"): one per kind,
+    thread, message that caused it and recipient, so a retry never writes a second."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("kind", "thread_id", name="uq_outbox_kind_thread"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "kind", "thread_id", "message_id", "recipient", name="uq_outbox_kind_thread_message"
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("thread_messages.id"))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -194,7 +194,9 @@ def thread() -> Response:
         if found is None or entry is None:
             raise LookupError("no such thread transfer")
         # Opened here too: Twilio may ask for this before the transfer's request has opened it.
-        thread_id = open_transfer_thread(session, turn.directory, entry, found, turn.now)
+        thread_id = open_transfer_thread(
+            session, turn.directory, turn.settings.routing, entry, found, turn.now
+        )
         warehouse = found.target == "warehouse"
         if not warehouse:
             turn.call.seller_id = found.target  # the prompt names the seller
