@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from hotline.errors import NotAllowed
 from hotline.messages.threads import (
+    BUYER_THREAD_OPENED,
     NO_QUESTION,
     forward,
     may_respond,
@@ -56,6 +57,10 @@ def _open(
         return thread.id
 
 
+# The notifications of the thread's parties (not the buyer's SMS).
+_TO_PARTIES = OutboxRow.kind != BUYER_THREAD_OPENED
+
+
 def _count(store: Store, table: type[ThreadRow] | type[MessageRow] | type[OutboxRow]) -> int:
     with store.session() as session:
         return session.scalar(select(func.count()).select_from(table)) or 0
@@ -81,8 +86,10 @@ def test_open_thread_writes_thread_first_message_and_outbox(store: Store) -> Non
             ("buyer", "message", "Does it work with USB-C?")
         ]
         outbox = session.scalars(select(OutboxRow)).all()
-        assert [(o.kind, o.recipient, o.thread_id, o.sent_at) for o in outbox] == [
-            ("thread_opened", "acme", thread_id, None)
+        assert [(o.kind, o.recipient, o.thread_id, o.sent_at, o.status) for o in outbox] == [
+            ("thread_opened", "acme", thread_id, None, "pending"),
+            # the buyer who called is told the thread's reference by SMS
+            ("buyer_thread_opened", "+48601100200", thread_id, None, "pending"),
         ]
         assert json.loads(outbox[0].payload) == {
             "thread": thread_id,
@@ -94,7 +101,7 @@ def test_open_thread_writes_thread_first_message_and_outbox(store: Store) -> Non
 def test_warehouse_thread_notifies_the_warehouse(store: Store) -> None:
     _open(store, party=Party.WAREHOUSE, seller_id=None)
     with store.session() as session:
-        assert session.scalars(select(OutboxRow.recipient)).all() == ["warehouse"]
+        assert session.scalars(select(OutboxRow.recipient)).all() == ["warehouse", "+48601100200"]
 
 
 def test_open_thread_without_question_says_so(store: Store) -> None:
@@ -109,7 +116,7 @@ def test_opening_twice_for_one_call_returns_the_same_thread(store: Store) -> Non
     assert second == first
     assert _count(store, ThreadRow) == 1
     assert _count(store, MessageRow) == 1
-    assert _count(store, OutboxRow) == 1
+    assert _count(store, OutboxRow) == 2  # the assignee's and the buyer's
 
 
 def test_different_calls_open_different_threads(store: Store) -> None:
@@ -118,7 +125,7 @@ def test_different_calls_open_different_threads(store: Store) -> None:
     third = _open(store, call_sid=None)
     fourth = _open(store, call_sid=None)
     assert len({first, second, third, fourth}) == 4
-    assert _count(store, OutboxRow) == 4
+    assert _count(store, OutboxRow) == 6  # a buyer's SMS only for the threads opened by calls
 
 
 @pytest.mark.parametrize(
@@ -218,7 +225,7 @@ def test_forward_seller_to_warehouse_with_a_note(store: Store) -> None:
             ("buyer", "message", "Does it work with USB-C?"),
             ("seller", "note", "This is about delivery, not the product."),
         ]
-        outbox = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+        outbox = session.scalars(select(OutboxRow).where(_TO_PARTIES).order_by(OutboxRow.id)).all()
         assert [o.recipient for o in outbox] == ["acme", "warehouse"]
         assert outbox[1].thread_id == thread_id
         assert outbox[1].created_at == later
@@ -250,7 +257,8 @@ def test_forward_back_and_forth(store: Store) -> None:
         assert may_respond(thread, Party.SELLER, "acme")
         assert not may_respond(thread, Party.WAREHOUSE)
     with store.session() as session:
-        assert session.scalars(select(OutboxRow.recipient).order_by(OutboxRow.id)).all() == [
+        recipients = select(OutboxRow.recipient).where(_TO_PARTIES).order_by(OutboxRow.id)
+        assert session.scalars(recipients).all() == [
             "acme",
             "warehouse",
             "acme",
@@ -274,7 +282,7 @@ def test_only_the_assignee_may_forward(store: Store) -> None:
                 now=NOW,
             )
         assert thread.party == "seller"
-    assert _count(store, OutboxRow) == 1
+    assert _count(store, OutboxRow) == 2  # the seller's and the buyer's, no forward's
 
 
 def test_cannot_forward_to_a_seller_when_there_is_none(store: Store) -> None:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.config import values
 from hotline.config.agents import Agent, agents
+from hotline.config.jobs import JobSettings, job_settings, seller_email
 from hotline.config.reader import Section
 from hotline.errors import ConfigError
 from hotline.rules import phones
@@ -49,6 +50,7 @@ class Seller:
     name: str
     phone: str
     hours: Schedule | None = None
+    email: str | None = None  # where the seller's notifications are mailed
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class Settings:
     sellers: tuple[Seller, ...] = ()
     orders: tuple[Order, ...] = ()
     agents: tuple[Agent, ...] = ()
+    jobs: JobSettings = JobSettings()
 
     def flows_folder(self) -> Path:
         """``flows_dir``, checked: a ``ConfigError`` naming ``hotline.flows_dir`` when absent."""
@@ -216,6 +219,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         sellers=tuple(_seller(s, tz, region, hours) for s in root.table_list("sellers")),
         orders=tuple(_order(o, region) for o in root.table_list("orders")),
         agents=agents(root, region),
+        jobs=job_settings(root, base_dir, region),
     )
     for section in (main, security, store, calls, numbers, root):
         section.finish()
@@ -232,6 +236,7 @@ def _seller(section: Section, tz: ZoneInfo, region: str, hotline_hours: Schedule
         name=section.text("name", longest=SELLER_NAME_MAX),
         phone=values.phone(section, "phone", region),
         hours=hours,
+        email=seller_email(section),
     )
     section.finish()
     return seller

@@ -18,6 +18,8 @@ from hotline.rules.routing import Party
 from hotline.store.models import MessageRow, OutboxRow, ThreadRow
 
 NO_QUESTION = "(the buyer left no question in words)"
+# The outbox row of the SMS telling a buyer who called the reference of the thread opened for them.
+BUYER_THREAD_OPENED = "buyer_thread_opened"
 
 
 def open_thread(
@@ -32,7 +34,8 @@ def open_thread(
     question: str,
     now: datetime,
 ) -> ThreadRow:
-    """Open a thread holding ``question`` for ``party`` and queue a notification in the outbox.
+    """Open a thread holding ``question`` for ``party`` and queue its notifications in the outbox:
+    one for the assignee and, for a thread opened from a call, an SMS to the buyer.
 
     Returns the existing thread when the call already opened one.
     """
@@ -69,6 +72,17 @@ def open_thread(
                     created_at=now,
                 )
             )
+            if call_sid is not None and buyer_phone:
+                # The buyer who called gets the thread's reference by SMS (hotline.jobs).
+                session.add(
+                    OutboxRow(
+                        kind=BUYER_THREAD_OPENED,
+                        recipient=buyer_phone,
+                        thread_id=thread.id,
+                        payload=json.dumps({"thread": thread.id, "order": order_id}),
+                        created_at=now,
+                    )
+                )
             session.flush()
     except IntegrityError:
         # Another worker handled a retry of the same webhook at the same moment.
