@@ -116,6 +116,14 @@ def job_settings(root: Section, base_dir: Path, region: str) -> JobSettings:
     )
     for section in (scheduler, notifications, mail, sms):
         section.finish()
+    if settings.notifications.sending_timeout_seconds < 2 * settings.mail.timeout_seconds:
+        # A claim must outlast a send that is still waiting on the server, or a second sender
+        # would take the row over while the first may yet succeed.
+        raise notifications.fail(
+            "sending_timeout_seconds",
+            f"at least twice mail.timeout_seconds ({2 * settings.mail.timeout_seconds})",
+            settings.notifications.sending_timeout_seconds,
+        )
     return settings
 
 

@@ -55,7 +55,8 @@ def _follow_or_lead(context: JobContext, stop: threading.Event) -> None:
     election = election_for(context.store, lease)
     every = lease / 3
     scheduler: BackgroundScheduler | None = None
-    logger.info("scheduler %s started on %s; standing by", election.holder, context.store.name)
+    was_leading: bool | None = None
+    logger.info("scheduler %s started on %s", election.holder, context.store.name)
     try:
         while not stop.is_set():
             leading = election.try_lead(datetime.now(UTC))
@@ -64,9 +65,12 @@ def _follow_or_lead(context: JobContext, stop: threading.Event) -> None:
                 scheduler = build_scheduler(context)
                 scheduler.start()
             elif not leading and scheduler is not None:
-                logger.warning("scheduler %s lost the lead: standing by", election.holder)
+                logger.warning("scheduler %s lost the lead", election.holder)
                 scheduler.shutdown(wait=True)
                 scheduler = None
+            if not leading and was_leading is not False:
+                logger.info("scheduler %s stands by: another one leads", election.holder)
+            was_leading = leading
             stop.wait(every)
     finally:
         if scheduler is not None:
