@@ -4,6 +4,9 @@ and the simulator's REST stand-in for Twilio's Messages API (reached through $TW
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,6 +42,7 @@ class MailBox:
     mails: list[tuple[list[str], Message]] = field(default_factory=list)
     refusal: str | None = None  # e.g. "451 4.3.0 try again later" or "550 5.1.1 no such user"
     tried: int = 0
+    holding: bool = False  # keeps a received mail's "250" back (the sender waits for it)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.tried += 1
@@ -46,6 +50,8 @@ class MailBox:
             return self.refusal
         assert isinstance(envelope.content, bytes)
         self.mails.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        while self.holding:
+            await asyncio.sleep(0.05)
         return "250 OK"
 
 
@@ -65,12 +71,18 @@ def smtp_server() -> Iterator[tuple[MailBox, int]]:
 class Messages(SwitchboardDouble):
     """The stand-in's records of messages; refuses new ones (503) while ``refusing``."""
 
-    refusing = False
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusing = False
+        self.holding = threading.Event()  # set: a message is kept, its answer held back
 
     def send_message(self, to: str, from_: str, body: str, **kwargs: Any) -> MessageRecord:
         if self.refusing:
             raise RestError(503, 20003, "Service unavailable, try again")
-        return super().send_message(to, from_, body, **kwargs)
+        message = super().send_message(to, from_, body, **kwargs)
+        while self.holding.is_set():
+            time.sleep(0.05)
+        return message
 
 
 @pytest.fixture

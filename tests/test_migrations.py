@@ -1,6 +1,6 @@
 """Migrations up and down on SQLite and PostgreSQL: 0003 (the call's state moves into its
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
-0006 (the seller's call of a warm transfer).
+0006 (the seller's call of a warm transfer), 0008s (the outbox's delivery, the scheduler's lease).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -290,5 +290,39 @@ def test_0006_adds_the_transfers_target_call_and_drops_it_again(url: str) -> Non
         columns = {c["name"] for c in inspect(engine).get_columns("transfers")}
         assert "target_call" not in columns
         assert _rows(engine, "SELECT call_sid, outcome FROM transfers") == [("CA1", "pending")]
+    finally:
+        engine.dispose()
+
+
+def test_0008s_adds_the_outbox_delivery_and_the_lease_and_drops_them_again(url: str) -> None:
+    upgrade_schema(url, "0006")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for kind, sent in (("thread_opened", None), ("thread_forwarded_2", T0)):
+                conn.execute(
+                    text(
+                        "INSERT INTO outbox (kind, recipient, payload, created_at, sent_at) "
+                        "VALUES (:kind, 'acme', '{}', :at, :sent)"
+                    ),
+                    {"kind": kind, "at": T0, "sent": sent},
+                )
+        upgrade_schema(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        # a row sent before is sent; the other is pending: the scheduler will deliver it
+        assert _rows(engine, "SELECT kind, status, tries FROM outbox ORDER BY id") == [
+            ("thread_opened", "pending", 0),
+            ("thread_forwarded_2", "sent", 0),
+        ]
+        assert inspect(engine).has_table("scheduler_lease")
+        _downgrade(url, "0006")
+        columns = {c["name"] for c in inspect(engine).get_columns("outbox")}
+        assert not columns & {"status", "tries", "next_attempt_at", "last_error", "sent_ref"}
+        assert not inspect(engine).has_table("scheduler_lease")
+        assert _rows(engine, "SELECT kind FROM outbox ORDER BY id") == [
+            ("thread_opened",),
+            ("thread_forwarded_2",),
+        ]
     finally:
         engine.dispose()
