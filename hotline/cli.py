@@ -216,6 +216,8 @@ def scheduler() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # APScheduler logs every run at INFO; its warnings and errors are what an operator needs.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     run_scheduler(load_settings(None))
 
 
@@ -253,7 +255,9 @@ def outbox(status: str | None, limit: int) -> None:
             row.last_error or "",
         )
     if rows:
-        console.print(table)
+        # At its natural width, even in a pipe (rich would squeeze it into 80 columns).
+        natural = Measurement.get(console, console.options.update_width(1000), table).maximum
+        Console(soft_wrap=True, width=max(console.width, natural)).print(table)
     else:
         console.print("no notifications" + (f" {status}" if status else ""))
 

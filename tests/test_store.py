@@ -38,6 +38,7 @@ TABLES = {
     "agent_events",
     "queue_entries",
     "transfers",
+    "scheduler_lease",
 }
 
 
