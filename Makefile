@@ -55,6 +55,10 @@ ifdef DEMO_REST_ENV
 	@echo "then take them at http://$(HOST):$(PORT)/agent (demo / demo-agent-token: Available, Take next)."
 endif
 	$(BIN)/hotline db upgrade
+	@echo "Starting the scheduler beside the server (sellers' mail goes to instance/mail/: [mail] mode = \"folder\")."
+# One shell: the scheduler in the background, stopped (SIGTERM) whenever the server stops.
+	$(DEMO_REST_ENV) $(BIN)/hotline scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT; trap 'exit 130' INT TERM; \
 	$(DEMO_REST_ENV) $(BIN)/hotline serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test

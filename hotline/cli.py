@@ -1,4 +1,5 @@
-"""The ``hotline`` command: migrate, check flows, list threads, replay calls; serve (server.py)."""
+"""The ``hotline`` command: migrate, check flows, list threads and notifications, run the
+scheduler, replay calls; serve (server.py)."""
 
 from __future__ import annotations
 
@@ -203,6 +204,62 @@ def metrics_queue(from_text: str | None, to_text: str | None) -> None:
         # A table at its natural width, even in a pipe (rich would squeeze it into 80 columns).
         natural = Measurement.get(console, console.options.update_width(1000), shown).maximum
         Console(soft_wrap=True, width=max(console.width, natural)).print(shown)
+
+
+@cli.command(with_appcontext=False)
+def scheduler() -> None:
+    """Run the scheduler (notifications); several elect one leader through the database."""
+    import logging
+
+    from hotline.jobs.process import run_scheduler
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # APScheduler logs every run at INFO; its warnings and errors are what an operator needs.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    run_scheduler(load_settings(None))
+
+
+@cli.command(with_appcontext=False)
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "sending", "sent", "failed", "skipped"]),
+    help="Only rows in this state.",
+)
+@click.option("--limit", default=50, show_default=True, type=int)
+def outbox(status: str | None, limit: int) -> None:
+    """The notifications: what is queued, sent, failed (newest first)."""
+    from hotline.rules.phones import mask
+    from hotline.store import outbox as rows_of
+    from hotline.store.database import Store
+
+    store = Store(load_settings(None).store_url)
+    try:
+        store.require_current_schema()
+        rows = rows_of.rows(store, status, limit)
+    finally:
+        store.engine.dispose()
+    table = Table("id", "kind", "to", "thread", "status", "tries", "next / sent (UTC)", "error")
+    for row in rows:
+        when = row.sent_at if row.status == "sent" else row.next_attempt_at
+        to = mask(row.recipient) if row.recipient.startswith("+") else row.recipient
+        table.add_row(
+            str(row.id),
+            row.kind,
+            to,
+            str(row.thread_id or "-"),
+            row.status,
+            str(row.tries),
+            f"{when:%Y-%m-%d %H:%M:%S}" if when else "-",
+            row.last_error or "",
+        )
+    if rows:
+        # At its natural width, even in a pipe (rich would squeeze it into 80 columns).
+        natural = Measurement.get(console, console.options.update_width(1000), table).maximum
+        Console(soft_wrap=True, width=max(console.width, natural)).print(table)
+    else:
+        console.print("no notifications" + (f" {status}" if status else ""))
 
 
 def _add_sim_commands() -> None:

@@ -62,6 +62,34 @@ def test_threads_table_lists_the_question(app: Flask, config_file: Path) -> None
     assert "no threads yet" in threads_output(config_file, "--seller", "bookworm")
 
 
+def test_outbox_lists_the_notifications_with_the_buyers_number_masked(
+    app: Flask, config_file: Path
+) -> None:
+    def outbox_output(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--config", str(config_file), "outbox", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "no notifications" in outbox_output()
+    with get_store(app).session() as session:
+        open_thread(
+            session,
+            call_sid="CA1",
+            party=Party.SELLER,
+            seller_id="acme",
+            order_id="1234567",
+            topic="product",
+            buyer_phone="+48601100200",
+            question="Is it waterproof?",
+            now=datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
+        )
+    output = outbox_output()
+    assert "thread_opened" in output and "buyer_thread_opened" in output
+    assert "+48******200" in output and "+48601100200" not in output
+    assert output.count("pending") == 2
+    assert "no notifications failed" in outbox_output("--status", "failed")
+
+
 def test_bad_config_is_one_clear_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,7 +1,8 @@
 """Migrations up and down on SQLite and PostgreSQL: 0003 (the call's state moves into its
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
 0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations),
-0008 (the Message Center: old threads brought in).
+0008 (the Message Center: old threads brought in), 0009 (the outbox's delivery, the scheduler's
+lease).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -430,5 +431,39 @@ def test_0008_brings_old_threads_into_the_message_center_and_back(url: str) -> N
         assert kinds[1][0].startswith("thread_forwarded_")
         assert kinds[3][0].startswith("thread_answered_")
         upgrade_schema(url)  # and up again
+    finally:
+        engine.dispose()
+
+
+def test_0009_adds_the_outbox_delivery_and_the_lease_and_drops_them_again(url: str) -> None:
+    upgrade_schema(url, "0008")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for kind, sent in (("thread_opened", None), ("thread_forwarded", T0)):
+                conn.execute(
+                    text(
+                        "INSERT INTO outbox (kind, recipient, payload, created_at, sent_at) "
+                        "VALUES (:kind, 'acme', '{}', :at, :sent)"
+                    ),
+                    {"kind": kind, "at": T0, "sent": sent},
+                )
+        upgrade_schema(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        # a row sent before is sent; the other is pending: the scheduler will deliver it
+        assert _rows(engine, "SELECT kind, status, tries FROM outbox ORDER BY id") == [
+            ("thread_opened", "pending", 0),
+            ("thread_forwarded", "sent", 0),
+        ]
+        assert inspect(engine).has_table("scheduler_lease")
+        _downgrade(url, "0008")
+        columns = {c["name"] for c in inspect(engine).get_columns("outbox")}
+        assert not columns & {"status", "tries", "next_attempt_at", "last_error", "sent_ref"}
+        assert not inspect(engine).has_table("scheduler_lease")
+        assert _rows(engine, "SELECT kind FROM outbox ORDER BY id") == [
+            ("thread_opened",),
+            ("thread_forwarded",),
+        ]
     finally:
         engine.dispose()

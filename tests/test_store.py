@@ -40,6 +40,7 @@ TABLES = {
     "agent_events",
     "queue_entries",
     "transfers",
+    "scheduler_lease",
 }
 
 

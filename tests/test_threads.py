@@ -13,6 +13,7 @@ from hotline.config.settings import load_settings
 from hotline.errors import Invalid, NotAllowed
 from hotline.messages.conversation import Author, may_respond, write
 from hotline.messages.forwarding import forward
+from hotline.messages.outbox import BUYER_THREAD_OPENED
 from hotline.messages.threads import NO_QUESTION, open_thread, reference, thread_as_dict
 from hotline.rules.routing import Party
 from hotline.store.database import Store, sync_directory
@@ -53,6 +54,10 @@ def _open(
         return thread.id
 
 
+# The notifications of the thread's parties (not the buyer's SMS).
+_TO_PARTIES = OutboxRow.kind != BUYER_THREAD_OPENED
+
+
 def _count(store: Store, table: type[ThreadRow] | type[MessageRow] | type[OutboxRow]) -> int:
     with store.session() as session:
         return session.scalar(select(func.count()).select_from(table)) or 0
@@ -78,8 +83,10 @@ def test_open_thread_writes_thread_first_message_and_outbox(store: Store) -> Non
             ("buyer", "message", "Does it work with USB-C?")
         ]
         outbox = session.scalars(select(OutboxRow)).all()
-        assert [(o.kind, o.recipient, o.thread_id, o.sent_at) for o in outbox] == [
-            ("thread_opened", "acme", thread_id, None)
+        assert [(o.kind, o.recipient, o.thread_id, o.sent_at, o.status) for o in outbox] == [
+            ("thread_opened", "acme", thread_id, None, "pending"),
+            # the buyer who called is told the thread's reference by SMS
+            ("buyer_thread_opened", "+48601100200", thread_id, None, "pending"),
         ]
         assert json.loads(outbox[0].payload) == {
             "thread": thread_id,
@@ -91,7 +98,8 @@ def test_open_thread_writes_thread_first_message_and_outbox(store: Store) -> Non
 def test_warehouse_thread_notifies_the_warehouse(store: Store) -> None:
     _open(store, party=Party.WAREHOUSE, seller_id=None)
     with store.session() as session:
-        assert session.scalars(select(OutboxRow.recipient)).all() == ["warehouse"]
+        recipients = session.scalars(select(OutboxRow.recipient).order_by(OutboxRow.id)).all()
+        assert recipients == ["warehouse", "+48601100200"]
 
 
 def test_open_thread_without_question_says_so(store: Store) -> None:
@@ -106,7 +114,7 @@ def test_opening_twice_for_one_call_returns_the_same_thread(store: Store) -> Non
     assert second == first
     assert _count(store, ThreadRow) == 1
     assert _count(store, MessageRow) == 1
-    assert _count(store, OutboxRow) == 1
+    assert _count(store, OutboxRow) == 2  # the assignee's and the buyer's
 
 
 def test_different_calls_open_different_threads(store: Store) -> None:
@@ -115,7 +123,7 @@ def test_different_calls_open_different_threads(store: Store) -> None:
     third = _open(store, call_sid=None)
     fourth = _open(store, call_sid=None)
     assert len({first, second, third, fourth}) == 4
-    assert _count(store, OutboxRow) == 4
+    assert _count(store, OutboxRow) == 6  # a buyer's SMS only for the threads opened by calls
 
 
 @pytest.mark.parametrize(
@@ -155,7 +163,7 @@ def test_assigned_seller_replies(store: Store) -> None:
             ("seller", "acme", "message", "Yes, it does.", later),
         ]
         kinds = session.scalars(select(OutboxRow.kind).order_by(OutboxRow.id)).all()
-        assert kinds == ["thread_opened", "thread_answered"]
+        assert kinds == ["thread_opened", "buyer_thread_opened", "thread_answered"]
 
 
 @pytest.mark.parametrize(
@@ -169,7 +177,7 @@ def test_others_may_not_reply(store: Store, author: Author) -> None:
         with pytest.raises(NotAllowed, match=f"thread {thread_id} "):
             write(session, thread, author, "Hi", NOW)
     assert _count(store, MessageRow) == 1
-    assert _count(store, OutboxRow) == 1
+    assert _count(store, OutboxRow) == 2  # the seller's and the buyer's, nothing of the refusal
 
 
 def test_the_buyer_may_always_write(store: Store) -> None:
@@ -226,7 +234,7 @@ def test_forward_seller_to_warehouse_with_a_note(store: Store) -> None:
             ("buyer", "message", "Does it work with USB-C?"),
             ("seller", "note", note),
         ]
-        outbox = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+        outbox = session.scalars(select(OutboxRow).where(_TO_PARTIES).order_by(OutboxRow.id)).all()
         assert [(o.kind, o.recipient) for o in outbox] == [
             ("thread_opened", "acme"),
             ("thread_forwarded", "warehouse"),
@@ -258,7 +266,8 @@ def test_forward_back_and_forth(store: Store) -> None:
         assert may_respond(thread, "seller", "acme")
         assert not may_respond(thread, "warehouse")
     with store.session() as session:
-        assert session.scalars(select(OutboxRow.recipient).order_by(OutboxRow.id)).all() == [
+        recipients = select(OutboxRow.recipient).where(_TO_PARTIES).order_by(OutboxRow.id)
+        assert session.scalars(recipients).all() == [
             "acme",
             "warehouse",
             "acme",
@@ -280,7 +289,7 @@ def test_only_the_assignee_may_forward(store: Store) -> None:
         with pytest.raises(Invalid, match='"to" must be'):
             forward(session, thread, Author("seller", "acme"), "buyer", "x", NOW)
         assert thread.party == "seller"
-    assert _count(store, OutboxRow) == 1
+    assert _count(store, OutboxRow) == 2  # the seller's and the buyer's, no forward's
     assert _count(store, MessageRow) == 1
 
 

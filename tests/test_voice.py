@@ -441,7 +441,8 @@ def test_fallback_2_stores_the_question_in_a_thread_for_the_seller(
     with get_store(app).session() as session:
         outbox = session.scalars(select(OutboxRow)).all()
         assert [(o.kind, o.recipient, o.thread_id) for o in outbox] == [
-            ("thread_opened", "acme", thread.id)
+            ("thread_opened", "acme", thread.id),
+            ("buyer_thread_opened", thread.buyer_phone, thread.id),  # the caller's SMS
         ]
 
 
@@ -478,7 +479,8 @@ def test_the_same_webhook_twice_opens_one_thread(
     assert first.said == retry.said
     assert len(threads(app)) == 1
     with get_store(app).session() as session:
-        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 1
+        # the seller's notification and the buyer's SMS, once
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 2
 
 
 # -- warehouse ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from hotline.config import values
 from hotline.config.agents import SHA256_HEX, Agent
+from hotline.config.jobs import seller_email
 from hotline.config.reader import Section
 from hotline.errors import ConfigError
 from hotline.rules.hours import Schedule
@@ -33,6 +34,7 @@ class Seller:
     phone: str
     hours: Schedule | None = None
     token_sha256: str | None = None  # lower-case hex; None: no Message Center credential
+    email: str | None = None  # where the seller's notifications are mailed
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ def seller(section: Section, tz: ZoneInfo, region: str, hotline_hours: Schedule)
         phone=values.phone(section, "phone", region),
         hours=hours,
         token_sha256=_token_hash(section),
+        email=seller_email(section),
     )
     section.finish()
     return found

@@ -23,6 +23,7 @@ from hotline.config.directory import SELLER_NAME_MAX as SELLER_NAME_MAX
 from hotline.config.directory import Order as Order
 from hotline.config.directory import Seller as Seller
 from hotline.config.directory import check_directory, order, seller
+from hotline.config.jobs import JobSettings, job_settings
 from hotline.config.message_center import MessageCenter, message_center
 from hotline.config.reader import Section
 from hotline.errors import ConfigError
@@ -78,6 +79,8 @@ class Settings:
         """The Message Center's tables (always set by ``load_settings``)."""
         assert self.message_center is not None
         return self.message_center
+
+    jobs: JobSettings = JobSettings()
 
     def flows_folder(self) -> Path:
         """``flows_dir``, checked: a ``ConfigError`` naming ``hotline.flows_dir`` when absent."""
@@ -204,6 +207,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         orders=tuple(order(o, region) for o in root.table_list("orders")),
         agents=agents(root, region),
         message_center=message_center(root),
+        jobs=job_settings(root, base_dir, region),
     )
     for section in (main, security, store, calls, numbers, root):
         section.finish()

@@ -21,6 +21,7 @@ DISCUSSION_OPENED_ELSEWHERE = "discussion_opened_elsewhere"  # a combined order'
 THREAD_FORWARDED = "thread_forwarded"  # the new assignee of a forwarded thread
 THREAD_ANSWERED = "thread_answered"  # the buyer: the seller or warehouse responded
 BUYER_REPLIED = "buyer_replied"  # the assignee: the buyer wrote again
+BUYER_THREAD_OPENED = "buyer_thread_opened"  # the buyer who called (SMS to their number)
 BUYER = "buyer"  # the recipient of what the buyer is told
 
 

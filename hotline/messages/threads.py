@@ -57,7 +57,8 @@ def open_thread(
     response_hours: int = RESPONSE_HOURS,
 ) -> ThreadRow:
     """Open a thread holding ``question`` (then ``summary`` as a system message) for ``party``
-    and queue a notification in the outbox. ``topic`` is a message-topic code.
+    and queue its notifications in the outbox: one for the assignee and, for a thread opened
+    from a call, an SMS to the buyer. ``topic`` is a message-topic code.
 
     Returns the existing thread when the call already opened one.
     """
@@ -99,6 +100,17 @@ def open_thread(
                 payload={"thread": thread.id, "order": order_id, "topic": topic},
                 now=now,
             )
+            if call_sid is not None and buyer_phone:
+                # The buyer who called gets the thread's reference by SMS (hotline.jobs).
+                outbox.notify(
+                    session,
+                    kind=outbox.BUYER_THREAD_OPENED,
+                    recipient=buyer_phone,
+                    thread_id=thread.id,
+                    message_id=first.id,
+                    payload={"thread": thread.id, "order": order_id},
+                    now=now,
+                )
             session.flush()
     except IntegrityError:
         # Another worker handled a retry of the same webhook at the same moment.

@@ -186,14 +186,22 @@ class MessageRow(Base):
 
 
 class OutboxRow(Base):
-    """A notification waiting to be sent (e.g. "a new thread for seller X"): one per kind,
-    thread, message that caused it and recipient, so a retry never writes a second."""
+    """A notification to deliver (e.g. "a new thread for seller X"), and how its delivery went:
+    one per kind, thread, message that caused it and recipient, so a retry never writes a second.
+
+    ``status``: pending (due at ``next_attempt_at``, or at once when it is NULL), sending (claimed:
+    ``next_attempt_at`` is then when the claim lapses, should its sender die mid-send), sent,
+    failed (after ``[notifications] max_tries``), skipped (nobody to send it to, ``last_error``
+    says why). ``tries`` counts the claims; ``sent_ref`` is what the receiving side calls it
+    (the mail's Message-ID, the SMS's SID).
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint(
             "kind", "thread_id", "message_id", "recipient", name="uq_outbox_kind_thread_message"
         ),
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -203,6 +211,21 @@ class OutboxRow(Base):
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_ref: Mapped[str | None] = mapped_column(String(255))
+
+
+class SchedulerLeaseRow(Base):
+    """Who leads the schedulers: on SQLite the lease itself (taken over once ``expires_at``
+    passes); on PostgreSQL, where an advisory lock decides, only a note of the holder."""
+
+    __tablename__ = "scheduler_lease"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AgentStateRow(Base):

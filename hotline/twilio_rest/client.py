@@ -26,7 +26,7 @@ def rest_client(environ: Mapping[str, str] | None = None) -> Client:
     missing = [name for name in (ACCOUNT_SID_ENV, AUTH_TOKEN_ENV) if not env.get(name)]
     if missing:
         raise ConfigError(
-            f"hotline calls Twilio's REST API (agents' calls and transfers) and needs "
+            f"hotline calls Twilio's REST API (agents' calls and transfers, buyers' SMS) and needs "
             f"${' and $'.join(missing)}: set them to your Twilio account's SID and auth token"
         )
     return Client(env[ACCOUNT_SID_ENV], env[AUTH_TOKEN_ENV], http_client=http_client_from_env(env))

@@ -1,0 +1,135 @@
+"""The scheduler's configuration: ``[scheduler]``, ``[notifications]``, ``[mail]`` and ``[sms]``.
+
+The mail password is never in the file: it comes from ``$HOTLINE_MAIL_PASSWORD`` when the mail is
+sent (``hotline.jobs.mail``), so it is in no settings object and no log either.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from hotline.config import values
+from hotline.config.reader import Section
+
+MAIL_PASSWORD_ENV = "HOTLINE_MAIL_PASSWORD"
+MAIL_MODES = ("folder", "smtp")
+# Enough of an address to catch a typo (a missing @, a space); the SMTP server judges the rest.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """``[scheduler]``: how long a leader's hold lasts, how often the outbox is looked at."""
+
+    lease_seconds: int = 30
+    outbox_every_seconds: int = 10
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """``[notifications]``: tries before a notification is failed, the first retry's delay."""
+
+    max_tries: int = 5
+    retry_seconds: int = 60  # doubled after each failed try, at most a day
+    # A row left "sending" this long (the sender was killed mid-send) is looked at again.
+    sending_timeout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """``[mail]``: where sellers' mail goes: a local folder (the default) or an SMTP server."""
+
+    mode: str = "folder"
+    folder: Path = Path("instance/mail")
+    host: str = "localhost"
+    port: int = 587
+    starttls: bool = True
+    user: str = ""
+    sender: str = "hotline@localhost"
+    warehouse: str | None = None  # customer service's address, for the warehouse's threads
+    timeout_seconds: int = 30
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """``[sms]``: the number buyers' SMS are sent from (``None``: no SMS is sent)."""
+
+    from_number: str | None = None
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """Everything the scheduler process reads from the configuration."""
+
+    scheduler: SchedulerSettings = SchedulerSettings()
+    notifications: NotificationSettings = NotificationSettings()
+    mail: MailSettings = MailSettings()
+    sms: SmsSettings = SmsSettings()
+
+
+def job_settings(root: Section, base_dir: Path, region: str) -> JobSettings:
+    """Read and check the scheduler's four tables (each key's error names it)."""
+    scheduler = root.table("scheduler")
+    notifications = root.table("notifications")
+    mail = root.table("mail")
+    sms = root.table("sms")
+    mode = mail.text("mode", "folder")
+    if mode not in MAIL_MODES:
+        raise mail.fail("mode", '"folder" (write mails to mail.folder) or "smtp"', mode)
+    sender = mail.text("sender", "hotline@localhost")
+    if not _EMAIL.fullmatch(sender) and sender != "hotline@localhost":
+        raise mail.fail("sender", "an email address like hotline@example.com", sender)
+    warehouse = mail.text("warehouse", "")
+    if warehouse and not _EMAIL.fullmatch(warehouse):
+        raise mail.fail("warehouse", "an email address (or empty: no mail)", warehouse)
+    host = mail.text("host", "localhost")
+    if mode == "smtp" and not host:
+        raise mail.fail("host", "the SMTP server's host name", host)
+    from_number = values.phone(sms, "from", region) if sms.data.get("from") else None
+    sms.raw("from", None)
+    settings = JobSettings(
+        scheduler=SchedulerSettings(
+            lease_seconds=scheduler.integer("lease_seconds", 30, 5, 3600),
+            outbox_every_seconds=scheduler.integer("outbox_every_seconds", 10, 1, 3600),
+        ),
+        notifications=NotificationSettings(
+            max_tries=notifications.integer("max_tries", 5, 1, 100),
+            retry_seconds=notifications.integer("retry_seconds", 60, 1, 86400),
+            sending_timeout_seconds=notifications.integer(
+                "sending_timeout_seconds", 300, 60, 86400
+            ),
+        ),
+        mail=MailSettings(
+            mode=mode,
+            folder=base_dir / mail.text("folder", "instance/mail"),
+            host=host,
+            port=mail.integer("port", 587, 1, 65535),
+            starttls=mail.boolean("starttls", True),
+            user=mail.text("user", ""),
+            sender=sender,
+            warehouse=warehouse or None,
+            timeout_seconds=mail.integer("timeout_seconds", 30, 1, 600),
+        ),
+        sms=SmsSettings(from_number=from_number),
+    )
+    for section in (scheduler, notifications, mail, sms):
+        section.finish()
+    if settings.notifications.sending_timeout_seconds < 2 * settings.mail.timeout_seconds:
+        # A claim must outlast a send that is still waiting on the server, or a second sender
+        # would take the row over while the first may yet succeed.
+        raise notifications.fail(
+            "sending_timeout_seconds",
+            f"at least twice mail.timeout_seconds ({2 * settings.mail.timeout_seconds})",
+            settings.notifications.sending_timeout_seconds,
+        )
+    return settings
+
+
+def seller_email(section: Section) -> str | None:
+    """A seller's ``email`` (optional: without one the seller gets no mail)."""
+    value = section.text("email", "")
+    if value and not _EMAIL.fullmatch(value):
+        raise section.fail("email", "an email address like orders@acme.example", value)
+    return value or None

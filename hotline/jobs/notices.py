@@ -1,0 +1,133 @@
+"""What each kind of outbox row says and to whom: a mail to a seller (or customer service), an
+SMS to a buyer, or nothing, with the reason.
+
+Everything here is made from the row, the thread and the configuration alone, so every try of a
+row makes the same notice: the same Message-ID for a mail, the same text for an SMS (which is how
+a retried SMS is recognised among the messages sent, see ``delivery``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy.orm import Session
+
+from hotline.config.settings import Settings
+from hotline.messages.outbox import BUYER_THREAD_OPENED
+from hotline.messages.threads import reference
+from hotline.rules.routing import Party
+from hotline.store.models import ThreadRow
+from hotline.store.outbox import Claim
+
+# Kinds (a row's kind starts with one of them: thread_forwarded_3) and what they are about.
+SELLER_KINDS = {
+    "thread_opened": "A new Message Center thread",
+    "thread_forwarded": "A Message Center thread forwarded to you",
+    "discussion_opened": "A Discussion opened on your order",
+}
+BUYER_KINDS = (BUYER_THREAD_OPENED,)
+KINDS = (*SELLER_KINDS, *BUYER_KINDS)
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A mail to send (``message`` has its Message-ID: the same for every try of the row)."""
+
+    message: EmailMessage
+
+
+@dataclass(frozen=True)
+class Sms:
+    """An SMS to send through Twilio's Messages API."""
+
+    to: str
+    from_: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Nothing:
+    """Nobody to send the row to; ``reason`` says why (kept on the row as its last error)."""
+
+    reason: str
+
+
+Notice = Mail | Sms | Nothing
+
+
+def notice_for(claim: Claim, session: Session, settings: Settings) -> Notice:
+    """The notice of the claimed row (its thread read in ``session``)."""
+    thread = session.get(ThreadRow, claim.thread_id) if claim.thread_id is not None else None
+    if claim.kind.startswith(BUYER_THREAD_OPENED):
+        return _buyer_sms(claim, thread, settings)
+    return _party_mail(claim, thread, settings)
+
+
+def reply_link(settings: Settings, thread_id: int) -> str | None:
+    """The buyer's link to a thread: ``public_base_url`` + ``/t/<id>`` (``None`` without one)."""
+    base = settings.public_base_url
+    return f"{base}/t/{thread_id}" if base else None
+
+
+def _buyer_sms(claim: Claim, thread: ThreadRow | None, settings: Settings) -> Notice:
+    sender = settings.jobs.sms.from_number
+    if sender is None:
+        return Nothing("no SMS sender: set [sms] from to the number SMS are sent from")
+    thread_id = thread.id if thread is not None else claim.thread_id
+    if thread_id is None:
+        return Nothing("the row names no thread")
+    body = f"Your question is in Message Center thread {reference(thread_id)}."
+    if thread is not None and thread.order_id:
+        body = f"Your question about order {thread.order_id} is in thread {reference(thread_id)}."
+    link = reply_link(settings, thread_id)
+    if link:
+        body += f" Read and reply: {link}"
+    return Sms(to=claim.recipient, from_=sender, body=body)
+
+
+def _party_mail(claim: Claim, thread: ThreadRow | None, settings: Settings) -> Notice:
+    mail = settings.jobs.mail
+    if claim.recipient == Party.WAREHOUSE.value:
+        if mail.warehouse is None:
+            return Nothing("no address for the warehouse: set [mail] warehouse")
+        to, name = mail.warehouse, "Customer service"
+    else:
+        seller = next((s for s in settings.sellers if s.id == claim.recipient), None)
+        if seller is None:
+            return Nothing(f"no seller {claim.recipient!r} in the configuration")
+        if seller.email is None:
+            return Nothing(f"seller {seller.id!r} has no email in [[sellers]]")
+        to, name = seller.email, seller.name
+    about = next(text for kind, text in SELLER_KINDS.items() if claim.kind.startswith(kind))
+    payload = json.loads(claim.payload)
+    lines = [f"Hello {name},", "", f"{about}."]
+    if thread is not None:
+        lines += [
+            "",
+            f"Thread: {reference(thread.id)}",
+            f"Order: {thread.order_id or '-'}",
+            f"Topic: {thread.topic or '-'}",
+        ]
+        if thread.messages:
+            lines += ["", "The buyer's question:", thread.messages[0].body]
+    if payload.get("note"):
+        lines += ["", "Note:", str(payload["note"])]
+    lines += ["", "Please answer it in the Message Center.", "", "-- the hotline"]
+    message = EmailMessage()
+    message["From"] = mail.sender
+    message["To"] = to
+    subject = f"{about}: {reference(thread.id)}" if thread is not None else about
+    message["Subject"] = subject
+    message["Date"] = format_datetime(claim.created_at)
+    message["Message-ID"] = message_id(claim, mail.sender)
+    message.set_content("\n".join(lines))
+    return Mail(message)
+
+
+def message_id(claim: Claim, sender: str) -> str:
+    """The row's Message-ID: made from the row alone, so a resent mail keeps it (RFC 5322)."""
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<outbox-{claim.id}-{claim.created_at:%Y%m%d%H%M%S}@{domain}>"
