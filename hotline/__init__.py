@@ -60,6 +60,6 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     app.register_blueprint(agents_api.bp)
     app.register_blueprint(metrics_api.bp)
     app.register_blueprint(health.bp)
-    console.init_app(app, settings)  # /agent, and the session secret it signs with
+    console.init_app(app, settings, flow)  # /agent, and the session secret it signs with
     store.sync_directory(the_store, settings)
     return app

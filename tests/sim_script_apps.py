@@ -62,6 +62,10 @@ def create_shop() -> Flask:
             response.redirect("/voice")
         return _twiml(response)
 
+    @app.post("/status")
+    def status() -> Response:
+        return Response(status=204)  # the number's status callback: nothing to answer
+
     @app.post("/whisper")
     def whisper() -> Response:
         response = VoiceResponse()

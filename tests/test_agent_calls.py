@@ -113,9 +113,12 @@ def _post(api: FlaskClient, path: str, token: str, body: dict[str, Any] | None =
     return api.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
 
 
-def _queued(api: FlaskClient, sid: str = "CA00000000000000000000000000000001") -> CallActions:
-    """A caller through key 2, then 1, into the warehouse queue."""
-    caller = CallActions(api, sid=sid)
+def _queued(
+    api: FlaskClient, sid: str = "CA00000000000000000000000000000001", from_: str = "+48601100200"
+) -> CallActions:
+    """A caller through key 2, then 1, into the warehouse queue (by default with the caller's
+    one order, 1234567 of acme, found by caller ID)."""
+    caller = CallActions(api, sid=sid, from_=from_)
     assert caller.press(caller.press(caller.start(), "2"), "1").first("Enqueue") is not None
     return caller
 
@@ -133,9 +136,11 @@ def _state(app: Flask, agent: str) -> str:
     return stored.state if stored else "offline"
 
 
-def _taken(api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder) -> CallActions:
+def _taken(
+    api: FlaskClient, agents_app: Flask, twilio: TwilioRecorder, from_: str = "+48601100200"
+) -> CallActions:
     """Anna logged in, a caller queued, Anna took them and answered."""
-    caller = _queued(api)
+    caller = _queued(api, from_=from_)
     assert _post(api, "/api/agents/anna/state", ANNA, {"state": "available"}).status_code == 200
     assert _post(api, "/api/agents/anna/take", ANNA).status_code == 200
     answer_url = twilio.posts("/Calls.json")[-1]["Url"][0]
@@ -328,7 +333,7 @@ def test_transfers_refused(
     body: dict[str, str],
     status: int,
 ) -> None:
-    caller = _taken(api, agents_app, twilio)
+    caller = _taken(api, agents_app, twilio, from_="+48609999999")  # a number with no order
     answer = _post(api, f"/api/calls/{caller.sid}/transfer", ANNA, body)
     assert answer.status_code == status
     assert answer.get_json()["error"]

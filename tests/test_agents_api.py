@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
@@ -16,6 +17,8 @@ from freezegun import freeze_time
 
 from hotline import create_app
 from hotline.agents.roster import DEMO_TOKEN, token_digest
+from hotline.messages.threads import open_thread
+from hotline.rules.routing import Party
 from hotline.store import agent_states
 from hotline.store.database import get_store
 from tests.conftest import API_TOKEN, CallActions
@@ -197,14 +200,113 @@ def test_the_queue_shows_a_caller_the_ivr_put_there(api: FlaskClient) -> None:
         90,
         "+48******200",
     )
-    assert (caller["topic"], caller["transferred"], caller["last_summary"]) == (
+    assert (caller["topic"], caller["sub_topic"], caller["transferred"]) == (
+        "warehouse",
         "delivery_problem",
         False,
-        None,
     )
     with freeze_time("2026-11-26T10:02:00+01:00"):
         call.post("/voice/queue/done?step=warehouse_queue", QueueResult="hangup", QueueTime="120")
     assert api.get("/api/queue", headers=_bearer(ANNA)).get_json()["callers"] == []
+
+
+# A caller's keys (after the greeting), their number, whether an earlier thread of the order
+# (1234567, +48601100200's only order) exists, and what GET /api/queue shows of them.
+QUEUED_CALLERS = {
+    "warehouse-matched-order": (
+        ["2", "2"],
+        "+48601100200",
+        False,
+        ("warehouse", "an order or delivery", "delivery_problem", "a delivery problem"),
+        ("1234567", "acme", "Acme Electronics"),
+    ),
+    "warehouse-matched-order-earlier-thread": (
+        ["2", "1"],
+        "+48601100200",
+        True,
+        ("warehouse", "an order or delivery", "order_status", "the order status"),
+        ("1234567", "acme", "Acme Electronics"),
+    ),
+    "warehouse-two-orders-none-matched": (
+        ["2", "3"],
+        "+48601500600",
+        False,
+        ("warehouse", "an order or delivery", "cancellation", "a cancellation or return"),
+        (None, None, None),
+    ),
+    "warehouse-unknown-number": (
+        ["2", "4"],
+        "+48609999999",
+        True,
+        ("warehouse", "an order or delivery", "change", "a delivery change"),
+        (None, None, None),
+    ),
+    "warehouse-menu-exhausted": (
+        ["2", "9", "9", "9"],
+        "+48609999999",
+        False,
+        ("warehouse", "an order or delivery", None, None),
+        (None, None, None),
+    ),
+    "agent": (
+        ["0"],
+        "+48601100200",
+        False,
+        ("agent", "a question for an agent", None, None),
+        (None, None, None),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("keys", "number", "earlier", "topics", "order"),
+    QUEUED_CALLERS.values(),
+    ids=QUEUED_CALLERS.keys(),
+)
+def test_the_queue_shows_topic_sub_topic_order_seller_and_earlier_threads(
+    api: FlaskClient,
+    agents_app: Flask,
+    keys: list[str],
+    number: str,
+    earlier: bool,
+    topics: tuple[str, str, str | None, str | None],
+    order: tuple[str | None, str | None, str | None],
+) -> None:
+    if earlier:  # a thread of the order from two days before, by another call
+        with get_store(agents_app).sessions() as session, session.begin():
+            open_thread(
+                session,
+                call_sid="CAearlier",
+                party=Party.WAREHOUSE,
+                seller_id=None,
+                order_id="1234567",
+                topic="order_status",
+                buyer_phone="+48601999999",
+                question="where is it",
+                now=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+            )
+    call = CallActions(api, from_=number)
+    with freeze_time(OPEN):
+        answer = call.start()
+        for key in keys:
+            answer = call.press(answer, key)
+        assert answer.first("Enqueue").text == "warehouse"
+        [caller] = api.get("/api/queue", headers=_bearer(ANNA)).get_json()["callers"]
+    shown = (caller["topic"], caller["topic_words"], caller["sub_topic"], caller["sub_topic_words"])
+    assert shown == topics
+    assert (caller["order"], caller["seller"], caller["seller_name"]) == order
+    threads = caller["earlier_threads"]
+    if earlier and order[0] is not None:
+        [thread] = threads
+        assert {k: thread[k] for k in ("reference", "topic", "status", "created_at")} == {
+            "reference": "0001",
+            "topic": "order_status",
+            "status": "open",
+            "created_at": "2026-11-24T09:00:00+00:00",
+        }
+        assert isinstance(thread["id"], int)
+    else:  # no thread of theirs (the one of order 1234567 is not this caller's)
+        assert threads == []
 
 
 def test_agents_tokens_work_without_the_operators(

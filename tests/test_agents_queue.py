@@ -106,9 +106,12 @@ def test_callers_in_line_with_their_earlier_threads(any_store: Store) -> None:
     assert (third.entry.call_sid, third.threads) == ("CA3", ())
     shown = first.as_dict()
     assert shown["from_number"] == "+48******200"
-    assert (shown["topic"], shown["order"], shown["transferred"], shown["ringing_agent"]) == (
+    assert (shown["topic"], shown["sub_topic"], shown["order"]) == (
+        "warehouse",
         "order_status",
         "1234567",
+    )
+    assert (shown["transferred"], shown["ringing_agent"]) == (
         False,
         None,
     )

@@ -163,7 +163,8 @@ def test_the_console_shows_a_caller_the_ivr_queued(web: FlaskClient) -> None:
         sign_in(web)
         page = web.get("/agent/").get_data(as_text=True)
     assert f'data-call="{call.sid}"' in page
-    assert "1 min 30 s" in page and "+48******200" in page and "delivery_problem" in page
+    assert "1 min 30 s" in page and "+48******200" in page and ": a delivery problem" in page
+    assert "an order or delivery" in page and "Acme Electronics (acme)" in page
     assert "+48601100200" not in page
 
 

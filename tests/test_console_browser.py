@@ -43,7 +43,12 @@ def test_a_queued_caller_appears_without_a_reload_and_the_state_buttons_work(
     card = page.locator(f'li.caller[data-call="{call.sid}"]')
     expect(card).to_be_visible(timeout=POLLED_MS)
     expect(card.locator('[data-field="from_number"]')).to_have_text("+48******200")
-    expect(card.locator('[data-field="topic"]')).to_have_text("delivery_problem")
+    expect(card.locator('[data-field="topic"]')).to_have_text("an order or delivery")
+    expect(card.locator('[data-field="sub_topic"]')).to_have_text(": a delivery problem")
+    # The caller's number matches one order: its seller, and no earlier threads of it.
+    expect(card.locator('[data-field="order"]')).to_have_text("1234567")
+    expect(card.locator('[data-field="seller"]')).to_have_text("Acme Electronics (acme)")
+    expect(card.locator('[data-field="threads"]')).to_have_text("none")
     expect(page.locator("#queue-count")).to_have_text("1")
     expect(card.get_by_role("button", name="Take this caller")).to_be_enabled()
     assert page.evaluate("window.sameDocument") is True

@@ -210,7 +210,10 @@ def test_the_agent_takes_a_caller_and_transfers_warm_to_the_seller_who_presses_1
     (buyer,) = call.finish()
     assert "Please hold while I speak with the seller." in buyer.heard()
     agent, seller = call.session.outbound_results()  # in placing order
-    assert agent.heard()[0] == "A caller about the order status."
+    # The caller's number matched their one order: the agent hears it too.
+    assert agent.heard()[0] == (
+        "A caller about the order status. Order 1 2 3 4 5 6 7 from Acme Electronics."
+    )
     assert seller.heard()[-1] == (
         "The agent says: Asks whether the charger fits model X. Press 1 to take the call."
     )

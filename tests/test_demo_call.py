@@ -127,7 +127,7 @@ def test_a_demo_caller_waits_in_the_queue_and_an_agent_takes_them(
         thread.start()
         try:
             waiting = until_waiting(server.url, sid)
-            assert waiting["topic"] == "order_status" and waiting["status"] == "waiting"
+            assert waiting["sub_topic"] == "order_status" and waiting["status"] == "waiting"
             api(server.url, "/api/agents/demo/state", {"state": "available"})
             taken = api(server.url, "/api/agents/demo/take", {})
             assert taken["result"] == "taken" and taken["call"] == sid

@@ -75,6 +75,11 @@ def test_shipped_flow_links_lead_to_steps(shipped: Flow) -> None:
     assert {dst for _, _, dst in edges} <= set(shipped.steps)
     assert ("main_menu", "key 1", "find_order") in edges
     assert ("handoff", "on_failure", "seller_fallback") in edges
+    # The warehouse caller's silent order lookup goes on the same way matched or not: one edge.
+    assert ("find_order", "matched", "confirm_order") in edges
+    assert [e for e in edges if e[0] == "warehouse_order"] == [
+        ("warehouse_order", "matched/unmatched", "warehouse_open")
+    ]
 
 
 def test_shipped_flow_en_and_pl_are_complete(shipped: Flow) -> None:

@@ -144,13 +144,14 @@ def test_two_branches_to_the_same_step_are_told_apart() -> None:
 
 
 def test_spoken_choices_count_for_the_key_they_mean() -> None:
-    # All four warehouse options lead to warehouse_open: only the words say which was taken.
+    # All four warehouse options lead to warehouse_order: only the words say which was taken.
     entry = _covered((OPEN, SPOKEN_CANCELLATION))
 
     assert entry.edge_calls[Edge("main_menu", "key 2", "warehouse_menu")] == 1
-    assert entry.edge_calls[Edge("warehouse_menu", "key 3", "warehouse_open")] == 1
+    assert entry.edge_calls[Edge("warehouse_menu", "key 3", "warehouse_order")] == 1
     for key in "124":
-        assert entry.edge_calls[Edge("warehouse_menu", f"key {key}", "warehouse_open")] == 0
+        assert entry.edge_calls[Edge("warehouse_menu", f"key {key}", "warehouse_order")] == 0
+    assert entry.edge_calls[Edge("warehouse_order", "matched/unmatched", "warehouse_open")] == 1
     assert entry.edge_calls[Edge("warehouse_open", "yes", "warehouse_queue")] == 1
 
 
@@ -227,7 +228,7 @@ def test_a_call_without_a_record_is_listed_not_counted() -> None:
     coverage.add("b", None)
 
     assert [name for name, _ in coverage.unread] == ["a", "b"]
-    assert coverage.line() == "coverage: 0/18 steps, 0/39 branches"
+    assert coverage.line() == "coverage: 0/19 steps, 0/40 branches"
 
 
 # --- the replay command ------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def test_replay_coverage_prints_the_table_and_the_summary_line(scripts: Path) ->
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "coverage: 9/18 steps, 10/39 branches" in lines
+    assert "coverage: 9/19 steps, 10/40 branches" in lines
     rows = {line.split("│")[1].strip(): line.split("│")[3:] for line in lines if "│" in line}
     assert rows["enter_order"][0].strip() == "never"
     assert rows["confirm_order"][0].strip() == "1"
@@ -269,9 +270,9 @@ def test_replay_coverage_is_the_same_in_processes_and_goes_into_json(
     coverage = json.loads(report.read_text())["coverage"]
     assert coverage["summary"] == {
         "steps_reached": 9,
-        "steps": 18,
+        "steps": 19,
         "branches_taken": 10,
-        "branches": 39,
+        "branches": 40,
     }
     (flow,) = coverage["flows"]
     taken = {(b["from"], b["label"]) for b in flow["branch_list"] if b["calls"]}
@@ -289,7 +290,7 @@ def test_collect_adds_up_outcomes_from_every_process(scripts: Path) -> None:
     )
 
     assert coverage_json(alone) == coverage_json(parallel)
-    assert alone.line() == "coverage: 9/18 steps, 10/39 branches"
+    assert alone.line() == "coverage: 9/19 steps, 10/40 branches"
 
 
 def test_replay_coverage_refuses_another_app(scripts: Path) -> None:

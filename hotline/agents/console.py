@@ -30,6 +30,7 @@ from hotline.agents.roster import Roster
 from hotline.agents.states import AgentState, Cause, Verdict
 from hotline.config.agents import Agent
 from hotline.config.settings import Settings
+from hotline.ivr.flow import Flow
 from hotline.store.database import get_store
 
 EXTENSION = "hotline.console"
@@ -53,13 +54,14 @@ class _Console:
     queue: str
     wrap_up_seconds: int
     settings: Settings  # the queue figures' timezone and service level
+    flow: Flow  # the callers' topics in words
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def init_app(app: Flask, settings: Settings, flow: Flow) -> None:
     """Sign sessions with ``$HOTLINE_SECRET_KEY`` and serve the console at ``/agent``."""
     login.init_app(app, settings)
     app.extensions[EXTENSION] = _Console(
-        Roster.from_settings(settings), settings.queue, settings.wrap_up_seconds, settings
+        Roster.from_settings(settings), settings.queue, settings.wrap_up_seconds, settings, flow
     )
     app.add_template_filter(duration_text, "duration")
     app.register_blueprint(bp)
@@ -89,7 +91,8 @@ def console() -> BaseResponse | str:
     store = get_store(current_app)
     with store.engine.execution_options(hotline_read_only=True).connect() as conn:
         status = presence.status_of(conn, agent.id, now, conf.wrap_up_seconds)
-        callers = [c.as_dict() for c in agents_queue.in_line(conn, conf.queue, now)]
+        shown = agents_queue.as_agents_see_them(conn, conf.settings, conf.flow, now)
+        callers = [c.as_dict() for c in shown]
     figures = todays_panel(store, conf.settings, now)
     return render_template(
         "agents/console.html",

@@ -13,6 +13,7 @@ taken in one order, the entry's row before the agent's, so two takes never deadl
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,8 +24,11 @@ from sqlalchemy import Connection, Table, or_, select
 from hotline.agents import presence
 from hotline.agents.presence import Outcome
 from hotline.agents.states import AgentState, Cause
+from hotline.config.settings import Settings
+from hotline.ivr.flow import Flow
 from hotline.messages.threads import reference
 from hotline.rules import phones
+from hotline.rules.routing import Topic, menu_topic, sub_topic
 from hotline.store import queue_entries
 from hotline.store.database import Store
 from hotline.store.models import ThreadRow
@@ -36,6 +40,8 @@ _THREADS: Table = ThreadRow.__table__  # type: ignore[assignment]
 _CANDIDATES = 5
 _ROUNDS = 5
 EARLIER_THREADS_SHOWN = 10
+# A topic in words as the caller's language says it: (language, topic) -> words.
+TopicWords = Callable[[str | None, str], str]
 
 
 @dataclass(frozen=True)
@@ -57,10 +63,13 @@ class WaitingCaller:
     entry: QueueEntry
     waiting_seconds: int  # since they last entered the queue
     threads: tuple[EarlierThread, ...]
+    topic_words: TopicWords | None = None
+    seller_name: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The caller as the JSON API shows them (the number masked)."""
         e = self.entry
+        topic, narrower = topics_of(e.topic)
         return {
             "call": e.call_sid,
             "status": e.status,
@@ -69,9 +78,13 @@ class WaitingCaller:
             "entered_at": e.entered_at.isoformat(),
             "from_number": phones.mask(e.from_number),
             "language": e.language,
-            "topic": e.topic,
+            "topic": topic,
+            "topic_words": self._words(topic),
+            "sub_topic": narrower,
+            "sub_topic_words": self._words(narrower),
             "order": e.order_id,
             "seller": e.seller_id,
+            "seller_name": self.seller_name,
             "question": e.question,
             "transferred": e.transferred,
             "last_summary": e.last_summary,
@@ -90,19 +103,65 @@ class WaitingCaller:
             ],
         }
 
+    def _words(self, topic: str | None) -> str | None:
+        if topic is None or self.topic_words is None:
+            return None
+        return self.topic_words(self.entry.language, topic)
 
-def in_line(conn: Connection, queue: str, now: datetime) -> list[WaitingCaller]:
-    """The callers in ``queue`` (waiting, or being rung for), first entry first."""
+
+def topics_of(stored: str | None) -> tuple[str | None, str | None]:
+    """The main-menu topic and the narrower one (or None) of a call's stored topic."""
+    if stored is None:
+        return None, None
+    try:
+        topic = Topic(stored)
+    except ValueError:  # not one of today's topics (an older row): shown as it is
+        return stored, None
+    narrower = sub_topic(topic)
+    return menu_topic(topic).value, narrower.value if narrower else None
+
+
+def in_line(
+    conn: Connection,
+    queue: str,
+    now: datetime,
+    topic_words: TopicWords | None = None,
+    seller_names: Mapping[str, str] | None = None,
+) -> list[WaitingCaller]:
+    """The callers in ``queue`` (waiting, or being rung for), first entry first.
+
+    ``topic_words`` says their topics in words; ``seller_names``: the sellers' names by id.
+    """
     entries = queue_entries.in_line(conn, queue)
     threads = _earlier_threads(conn, entries)
+    names = seller_names or {}
     return [
         WaitingCaller(
             entry=e,
             waiting_seconds=max(0, int((now - e.entered_at).total_seconds())),
             threads=threads.get(e.call_sid, ()),
+            topic_words=topic_words,
+            seller_name=names.get(e.seller_id) if e.seller_id else None,
         )
         for e in entries
     ]
+
+
+def as_agents_see_them(
+    conn: Connection, settings: Settings, flow: Flow, now: datetime
+) -> list[WaitingCaller]:
+    """The callers in the hotline's queue with their topics in words and their sellers' names."""
+    names = {s.id: s.name for s in settings.sellers}
+    return in_line(conn, settings.queue, now, _topic_words(flow, settings), names)
+
+
+def _topic_words(flow: Flow, settings: Settings) -> TopicWords:
+    def say(language: str | None, topic: str) -> str:
+        code = language if language and language in flow.languages else settings.language
+        found = flow.languages.get(code) or next(iter(flow.languages.values()))
+        return found.topics.get(topic, topic)
+
+    return say
 
 
 class TakeResult(StrEnum):

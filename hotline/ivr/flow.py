@@ -147,9 +147,14 @@ class Flow:
         return lang.prompts[name]
 
     def edges(self) -> list[tuple[str, str, str]]:
-        """Every (from step, label, to step) of the graph: options and outcome links."""
+        """Every (from step, label, to step) of the graph: options and outcome links.
+
+        A step's outcome links to one same step are one edge (``matched/unmatched``): the call
+        goes the same way either way, and nothing after tells them apart.
+        """
         out = [(s.name, f"key {o.key}", o.next) for s in self.steps.values() for o in s.options]
-        out += [(s.name, link, to) for s in self.steps.values() for link, to in s.links.items()]
+        for s in self.steps.values():
+            out += [(s.name, link_label(s, to), to) for to in dict.fromkeys(s.links.values())]
         return out
 
     def reachable(self) -> set[str]:
@@ -164,6 +169,11 @@ class Flow:
                 seen.add(name)
                 todo.extend(successors.get(name, []))
         return seen
+
+
+def link_label(step: Step, to: str) -> str:
+    """The label of ``step``'s outcome links that lead to ``to`` (``matched/unmatched``)."""
+    return "/".join(link for link, target in step.links.items() if target == to)
 
 
 class _Defaulting(dict[str, str]):

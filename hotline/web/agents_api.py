@@ -24,7 +24,7 @@ from hotline.store import queue_entries
 from hotline.store.database import Store, get_store
 from hotline.web import agent_voice
 from hotline.web.security import current_actor, get_guard, require_agent_or_operator
-from hotline.web.webhook import settings, utc_now
+from hotline.web.webhook import flow, settings, utc_now
 
 log = logging.getLogger(__name__)
 bp = Blueprint("agents_api", __name__, url_prefix="/api")
@@ -89,10 +89,10 @@ def set_state(agent_id: str) -> Response | tuple[Response, int]:
 @require_agent_or_operator
 def get_queue() -> Response:
     """The callers waiting for an agent, first entered first, with what the IVR learnt."""
-    queue = settings().queue
+    conf = settings()
     with _reading() as conn:
-        callers = agents_queue.in_line(conn, queue, utc_now())
-    return jsonify(queue=queue, callers=[c.as_dict() for c in callers])
+        callers = agents_queue.as_agents_see_them(conn, conf, flow(), utc_now())
+    return jsonify(queue=conf.queue, callers=[c.as_dict() for c in callers])
 
 
 @bp.post("/agents/<agent_id>/take")

@@ -91,12 +91,17 @@
     const heading = card.querySelector("h3");
     heading.id = `caller-${caller.call}`;
     field("position").textContent = String(position);
-    field("topic").textContent = caller.topic || "no topic";
+    field("topic").textContent = caller.topic_words || caller.topic || "no topic";
+    field("sub_topic").textContent = caller.sub_topic
+      ? `: ${caller.sub_topic_words || caller.sub_topic}`
+      : "";
     field("status").textContent = caller.ringing_agent ? `ringing ${caller.ringing_agent}` : "";
     field("waiting").textContent = duration(caller.waiting_seconds);
     field("from_number").textContent = caller.from_number || "unknown";
     field("order").textContent = caller.order || "—";
-    field("seller").textContent = caller.seller || "—";
+    field("seller").textContent = caller.seller_name
+      ? `${caller.seller_name} (${caller.seller})`
+      : caller.seller || "—";
     field("question").textContent = caller.question || "—";
     field("transferred").textContent = caller.transferred
       ? `yes: ${caller.last_summary || "no summary"}`
@@ -106,7 +111,7 @@
     const list = caller.earlier_threads.length ? caller.earlier_threads : [null];
     for (const t of list) {
       const item = document.createElement("li");
-      item.textContent = t ? `${t.reference} (${t.topic || "no topic"}, ${t.party}, ${t.status})` : "none";
+      item.textContent = t ? `${t.reference} (${t.topic || "no topic"}, ${t.party}, ${t.status}, opened ${t.created_at.slice(0, 10)})` : "none";
       threads.append(item);
     }
     const take = card.querySelector("button.take-this");

@@ -14,6 +14,9 @@ from hotline.sim.engine.call import CallState
 from hotline.sim.model import CallEnd
 
 STATUS_CALLBACK_EVENTS = ("initiated", "ringing", "answered", "completed")
+# A phone number's "call status changes" URL: Twilio posts the call's end only (the REST API's
+# default when no StatusCallbackEvent is given), with its final CallStatus and CallDuration.
+NUMBER_STATUS_CALLBACK_EVENTS = ("completed",)
 
 _STATUS_OF_EVENT = {"initiated": "initiated", "ringing": "ringing", "answered": "in-progress"}
 

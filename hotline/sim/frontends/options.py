@@ -55,6 +55,12 @@ def target_options(command: F) -> F:
             " when a webhook fails, for calls whose script names none.",
         ),
         click.option(
+            "--status-callback",
+            metavar="URL",
+            help="The number's status callback (a path or a URL): Twilio posts each call's end"
+            " (CallStatus, CallDuration) there, for calls whose script names none.",
+        ),
+        click.option(
             "--strict",
             is_flag=True,
             help="Refuse TwiML attributes the simulator does not play (UnsupportedTwiML) instead"
@@ -122,6 +128,7 @@ def target_options(command: F) -> F:
             voice_method=kwargs.pop("voice_method").upper(),
             strict=kwargs.pop("strict"),
             fallback_url=kwargs.pop("fallback_url"),
+            status_callback=kwargs.pop("status_callback"),
             rest_port=kwargs.pop("rest_port"),
             account_sid=kwargs.pop("account_sid"),
         )

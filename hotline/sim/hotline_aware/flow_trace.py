@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from hotline.ivr.flow import Flow, Option, Step
+from hotline.ivr.flow import Flow, Option, Step, link_label
 from hotline.ivr.speech import normalise_speech
 from hotline.sim.hotline_aware.trails import DECISION_LIMIT, AppEvent
 
@@ -161,7 +161,7 @@ def _edge(
         labels = [label for label in step.links if label != "on_exhausted" or exhausted]
     for label in labels:
         if step.links.get(label) == dst:
-            return Edge(src, label, dst)
+            return Edge(src, link_label(step, dst), dst)
     return None
 
 

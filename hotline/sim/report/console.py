@@ -136,7 +136,9 @@ def describe(event: Event) -> str:
         params = "  ".join(
             f"{k}={v!r}"
             for k, v in event.detail.items()
-            if k not in _STANDARD_PARAMS and not k.endswith("Sid")
+            # A status callback's CallStatus is its news (completed, busy...): shown.
+            if (k not in _STANDARD_PARAMS or (k == "CallStatus" and kind != "webhook"))
+            and not k.endswith("Sid")
         )
         what = "" if kind == "webhook" else "status callback "
         return f"{what}{method} {_path(event.url)} → {status}" + (f"  {params}" if params else "")

@@ -19,6 +19,7 @@ from typing import Any, cast
 from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.http_transport import HTTPTransport
 from hotline.sim.engine.simulator import DEFAULT_ACCOUNT_SID, Simulator
+from hotline.sim.engine.status_callbacks import NUMBER_STATUS_CALLBACK_EVENTS
 from hotline.sim.engine.transport import Transport, WSGIApp, WSGITransport
 from hotline.sim.model import AppUnusable, ScriptError
 from hotline.sim.run import rest_wiring
@@ -51,6 +52,7 @@ class Target:
     base_url: str | None = None
     voice_path: str = "/voice"
     fallback_url: str | None = None
+    status_callback: str | None = None
     voice_method: str = "POST"
     strict: bool = False
     rest_port: int | None = None  # with ``url``: serve the REST stand-in on this local port
@@ -141,6 +143,7 @@ class Target:
             voice_method=self.voice_method,
             strict=self.strict,
             account_sid=account_sid,
+            status_callback=self.status_callback,
         )
 
 
@@ -164,6 +167,7 @@ class Connection:
     voice_method: str = "POST"
     strict: bool = False
     account_sid: str = DEFAULT_ACCOUNT_SID  # the account the calls (and the REST stand-in) are of
+    status_callback: str | None = None  # the number's status callback unless the script names one
 
     def seed(self, seed: str) -> str:
         """The seed of a call's SIDs: ``seed``, salted for a running server."""
@@ -178,15 +182,19 @@ class Connection:
         voice_method: str | None = None,
         strict: bool | None = None,
         pace: float | None = None,
+        status_callback: str | None = None,
     ) -> Simulator:
         """A simulator calling this app; ``app_time``: a freeze shared with other calls.
 
         ``fallback_url``: the call's own Voice Fallback URL ("" none; ``None``: the connection's);
         ``voice_method``: the call's own Voice URL method (``None``: the connection's);
         ``strict``: the call's own strictness (``None``: the connection's); ``pace``: real
-        seconds per virtual second (``None``: as fast as it can; see ``Simulator``).
+        seconds per virtual second (``None``: as fast as it can; see ``Simulator``);
+        ``status_callback``: the number's status callback, posted the call's end ("" none;
+        ``None``: the connection's).
         """
         fallback = self.fallback_url if fallback_url is None else fallback_url
+        callback = self.status_callback if status_callback is None else status_callback
         sim = Simulator(
             self.transport,
             self.auth_token,
@@ -197,6 +205,8 @@ class Connection:
             strict=self.strict if strict is None else strict,
             account_sid=self.account_sid,
             pace=pace,
+            status_callback=callback or None,
+            status_callback_events=NUMBER_STATUS_CALLBACK_EVENTS,
         )
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections

@@ -134,6 +134,7 @@ def play_call(
             script.voice_url or voice_path,
             app_time,
             fallback_url=script.fallback_url,
+            status_callback=script.status_callback,
             voice_method=script.voice_method,
             strict=script.strict,
         )

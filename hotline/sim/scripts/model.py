@@ -302,6 +302,8 @@ class CallScript:
     voice_method: str | None = None  # GET or POST for the Voice URL; None: the replay's
     strict: bool | None = None  # refuse unplayed TwiML attributes; None: the replay's
     fallback_url: str | None = None  # the number's Voice Fallback URL; "" none; None: not said
+    # The number's status callback ("call status changes"); "" none; None: not said.
+    status_callback: str | None = None
     needs: frozenset[str] = frozenset()  # keys of NEEDS
     parties: tuple[Party, ...] = ()  # other calls placed in the same session
     rest: tuple[RestRequest, ...] = ()  # REST requests the script makes during the session

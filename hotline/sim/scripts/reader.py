@@ -44,6 +44,7 @@ _CALL_KEYS = (
     "voice_method",
     "strict",
     "fallback_url",
+    "status_callback",
     "needs",
     "params",
 )
@@ -193,6 +194,11 @@ class _Reader(ValueReader):
         fallback_url = None
         if "fallback_url" in values:
             fallback_url = self.fallback_url(values["fallback_url"], key_path("fallback_url"))
+        status_callback = None
+        if "status_callback" in values:
+            status_callback = self.fallback_url(
+                values["status_callback"], key_path("status_callback"), "status_callback"
+            )
         needs: frozenset[str] = frozenset()
         if "needs" in values:
             needs = self.needs(values["needs"], key_path("needs"))
@@ -229,6 +235,7 @@ class _Reader(ValueReader):
             voice_method=voice_method,
             strict=strict,
             fallback_url=fallback_url,
+            status_callback=status_callback,
             needs=needs,
             parties=parties,
             rest=rest,
@@ -242,8 +249,9 @@ class _Reader(ValueReader):
             return value.upper()
         raise self.fail(path, f'voice_method: expected "GET" or "POST", got {value!r}')
 
-    def fallback_url(self, value: Any, path: KeyPath) -> str:
-        """The number's Voice Fallback URL: a path, an http(s) URL, or false (none)."""
+    def fallback_url(self, value: Any, path: KeyPath, key: str = "fallback_url") -> str:
+        """One of the number's URLs (Voice Fallback, status callback): a path, an http(s) URL,
+        or false (none)."""
         if value is False:
             return ""
         if isinstance(value, str) and (
@@ -252,7 +260,7 @@ class _Reader(ValueReader):
             return value
         raise self.fail(
             path,
-            'fallback_url: expected a path like "/voice/fallback", an http(s):// URL'
+            f'{key}: expected a path like "/voice/{key.split("_")[0]}", an http(s):// URL'
             f" or false, got {value!r}",
         )
 
