@@ -1,5 +1,6 @@
-"""An agent's console session: signed in with their id and token, a signed cookie after that, and
-the session's CSRF token that every POST made with the cookie must carry.
+"""A page session: an agent (the console, the warehouse's Message Center) or a seller (their
+Message Center) signed in with their token, a signed cookie after that, and the session's CSRF
+token that every POST made with the cookie must carry.
 
 The cookie is Flask's session, signed with ``$HOTLINE_SECRET_KEY``: every gunicorn worker (and
 every machine behind a load balancer) must sign with the same key, so it is a setting, never
@@ -28,6 +29,7 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 COOKIE_NAME = "hotline_session"
 _AGENT = "agent"
+_SELLER = "seller"
 _TOKEN = "token"
 _CSRF = "csrf"
 
@@ -58,10 +60,12 @@ def sessions_on(app: Flask) -> bool:
 
 def sign_in(agent: Agent) -> None:
     """Start ``agent``'s session: a new CSRF token, the agent and their token's fingerprint."""
-    session.clear()
-    session[_AGENT] = agent.id
-    session[_TOKEN] = _fingerprint(agent)
-    session[_CSRF] = secrets.token_urlsafe(32)
+    _start(_AGENT, agent.id, agent.token_sha256)
+
+
+def sign_in_seller(seller_id: str, token_sha256: str) -> None:
+    """Start a seller's session (their Message Center), as ``sign_in`` does an agent's."""
+    _start(_SELLER, seller_id, token_sha256)
 
 
 def sign_out() -> None:
@@ -71,16 +75,35 @@ def sign_out() -> None:
 
 def signed_in_agent(agents: Mapping[str, Agent]) -> Agent | None:
     """The agent this session belongs to, if still configured with the same token."""
-    agent_id = session.get(_AGENT)
-    agent = agents.get(agent_id) if isinstance(agent_id, str) else None
-    if agent is None:
+    found = _holder(_AGENT, {a.id: a.token_sha256 for a in agents.values()})
+    return agents[found] if found is not None else None
+
+
+def signed_in_seller(token_digests: Mapping[str, str | None]) -> str | None:
+    """The id of the seller this session belongs to, if still configured with the same token
+    (``token_digests``: each seller's ``token_sha256``)."""
+    return _holder(_SELLER, token_digests)
+
+
+def _start(kind: str, holder: str, token_sha256: str) -> None:
+    session.clear()
+    session[kind] = holder
+    session[_TOKEN] = _fingerprint(token_sha256)
+    session[_CSRF] = secrets.token_urlsafe(32)
+
+
+def _holder(kind: str, token_digests: Mapping[str, str | None]) -> str | None:
+    """The ``kind`` (agent, seller) id the session names, if its token is still the same."""
+    holder = session.get(kind)
+    digest = token_digests.get(holder) if isinstance(holder, str) else None
+    if digest is None:
         return None
     fingerprint = session.get(_TOKEN)
     if not isinstance(fingerprint, str) or not hmac.compare_digest(
-        fingerprint.encode(), _fingerprint(agent).encode()
+        fingerprint.encode(), _fingerprint(digest).encode()
     ):
         return None
-    return agent
+    return holder
 
 
 def csrf_token() -> str:
@@ -100,6 +123,6 @@ def csrf_ok(req: Request) -> bool:
     return hmac.compare_digest(offered.encode(), expected.encode())
 
 
-def _fingerprint(agent: Agent) -> str:
-    """A digest of the agent's token digest: names the token without revealing its digest."""
-    return hashlib.sha256(f"hotline-session:{agent.token_sha256}".encode()).hexdigest()[:32]
+def _fingerprint(token_sha256: str) -> str:
+    """A digest of a token's digest: names the token without revealing its digest."""
+    return hashlib.sha256(f"hotline-session:{token_sha256}".encode()).hexdigest()[:32]
