@@ -55,6 +55,9 @@ ifdef DEMO_REST_ENV
 	@echo "then take them at http://$(HOST):$(PORT)/agent (demo / demo-agent-token: Available, Take next)."
 endif
 	$(BIN)/hotline db upgrade
+	-$(BIN)/hotline demo seed
+	@echo "The Message Center: http://$(HOST):$(PORT)/messages (the demo seller acme signs in with"
+	@echo "  the token demo-seller-token, the warehouse with an agent's: demo-agent-token)."
 	$(DEMO_REST_ENV) $(BIN)/hotline serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
