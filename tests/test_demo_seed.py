@@ -22,12 +22,13 @@ from tests.conftest import ROOT
 
 
 @pytest.fixture
-def config_file(app: Flask, db_path: Path, tmp_path: Path) -> Path:
+def config_file(app: Flask, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The shipped config on this test's database (the ``app`` fixture loaded its directory)."""
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     text = text.replace('url = "sqlite:///instance/hotline.db"', f'url = "sqlite:///{db_path}"')
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restored after
     return path
 
 

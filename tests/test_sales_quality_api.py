@@ -196,12 +196,15 @@ def test_refusals_are_json_with_a_message(
 
 
 @pytest.fixture
-def config_file(seeded: Flask, db_path: Path, tmp_path: Path) -> Path:
+def config_file(
+    seeded: Flask, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     text = text.replace('url = "sqlite:///instance/hotline.db"', f'url = "sqlite:///{db_path}"')
     text = text.replace('flows_dir = "flows"', f'flows_dir = "{ROOT / "flows"}"')
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("HOTLINE_CONFIG", "unused.toml")  # --config writes it; restored after
     return path
 
 
