@@ -35,6 +35,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
         message_pages,
         metrics_api,
         security,
+        threads_api,
         voice,
     )
     from hotline.web.form import WebhookRequest
@@ -58,6 +59,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     agent_voice.init_app(app)
     twilio_rest.init_app(app)
     app.register_blueprint(api.bp)
+    app.register_blueprint(threads_api.bp)
     app.register_blueprint(agents_api.bp)
     app.register_blueprint(metrics_api.bp)
     app.register_blueprint(health.bp)

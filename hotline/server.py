@@ -15,6 +15,7 @@ from hotline.agents.roster import DEMO_TOKEN
 from hotline.config.settings import load_settings
 from hotline.errors import HotlineError
 from hotline.web import security
+from hotline.web.webhook import SETTINGS
 
 # Lines stay whole when the output goes to a pipe or a log (rich would wrap them at 80 columns).
 console = Console(soft_wrap=True)
@@ -121,7 +122,8 @@ def banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -
     console.print(f"  Status callback:    {(public or local)}/voice/status")
     console.print(f"  Health check (GET): {local}/healthz  (for a load balancer)")
     console.print(
-        f"  API:                {(public or local)}/api/threads  (Bearer $HOTLINE_API_TOKEN)"
+        f"  API:                {(public or local)}/api/threads  (Bearer $HOTLINE_API_TOKEN, or a "
+        "seller's or agent's own token)"
     )
     guard = app.extensions[security.EXTENSION]
     agents = len(guard.roster.agents)
@@ -143,6 +145,12 @@ def banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -
             f"  Demo agent:         id [cyan]{agent.id}[/], token [cyan]{DEMO_TOKEN}[/] "
             f"({agent.name}; the shipped demo token: replace its token_sha256 before anyone "
             "else can reach this server)"
+        )
+    for seller_id in security.sellers_with_demo_token(app.extensions[SETTINGS]):
+        token = security.DEMO_SELLER_TOKEN
+        console.print(
+            f"  Demo seller:        [cyan]{seller_id}[/], token [cyan]{token}[/] (the Message "
+            "Center API: Authorization: Bearer <token>; the shipped demo token)"
         )
     if checks:
         shared_key = " and SharedKey-signed ones ($TWILIO_WEBHOOK_SHARED_KEY)"

@@ -60,7 +60,7 @@ ENDPOINTS = {
     "anna-state": ("POST", "/api/agents/anna/state"),
     "unknown": ("GET", "/api/agents/carl"),
     "queue": ("GET", "/api/queue"),
-    "threads": ("GET", "/api/threads"),  # the operator's alone
+    "threads": ("GET", "/api/threads"),  # the Message Center: the warehouse sees every thread
 }
 # (credential, endpoint) -> status; each credential's row covers every endpoint.
 MATRIX = {
@@ -73,13 +73,13 @@ MATRIX = {
     (ANNA, "anna-state"): 200,
     (ANNA, "unknown"): 403,  # another id, known or not: not hers
     (ANNA, "queue"): 200,
-    (ANNA, "threads"): 401,
+    (ANNA, "threads"): 200,
     (BEN, "list"): 200,
     (BEN, "anna"): 403,
     (BEN, "anna-state"): 403,
     (BEN, "unknown"): 403,
     (BEN, "queue"): 200,
-    (BEN, "threads"): 401,
+    (BEN, "threads"): 200,
 }
 
 

@@ -189,7 +189,13 @@ def test_the_serve_banner_keeps_each_line_whole_in_a_pipe(
 ) -> None:
     banner(create_app(config), "https://hotline.example.com", True, "127.0.0.1", 5000)
     lines = capsys.readouterr().out.splitlines()
-    assert any(line.endswith("/api/threads  (Bearer $HOTLINE_API_TOKEN)") for line in lines)
+    assert any(
+        line.endswith(
+            "/api/threads  (Bearer $HOTLINE_API_TOKEN, or a seller's or agent's own token)"
+        )
+        for line in lines
+    )
+    assert any("Demo seller:        acme, token demo-seller-token" in line for line in lines)
     assert any("set your Twilio number's Voice URL to" in line for line in lines)
 
 

@@ -8,7 +8,6 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
 from hotline.config.settings import Settings, load_settings
@@ -19,7 +18,7 @@ from hotline.messages.conversation import Author, write
 from hotline.messages.forwarding import forward
 from hotline.messages.threads import buyer_key_ok, issue_buyer_key, open_conversation
 from hotline.messages.visibility import Viewer, thread_query
-from hotline.store.database import Store, get_store
+from hotline.store.database import Store, sync_directory
 from hotline.store.models import MessageRow, OutboxRow, ThreadRow
 from tests.conftest import ROOT
 
@@ -31,9 +30,10 @@ WAREHOUSE = Viewer("warehouse", "demo")
 
 
 @pytest.fixture
-def store(app: Flask) -> Store:
-    """The app's migrated store (the shipped directory is loaded)."""
-    return get_store(app)
+def store(any_store: Store) -> Store:
+    """A migrated store on SQLite, then PostgreSQL, with the shipped directory loaded."""
+    sync_directory(any_store, load_settings(ROOT / "config.toml"))
+    return any_store
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,11 @@ def test_a_changed_query_breaks_the_signature(client: FlaskClient) -> None:
 def app_with(config: dict[str, Any], **hotline: Any) -> Flask:
     config["hotline"].update(hotline)
     if hotline.get("public_base_url"):
-        config["agents"] = []  # the shipped demo agent's token is refused on a public address
+        # The shipped demo agent's and demo seller's tokens are refused on a public address.
+        config["agents"] = []
+        config["sellers"] = [
+            {k: v for k, v in s.items() if k != "token_sha256"} for s in config["sellers"]
+        ]
     return create_app(config)
 
 
@@ -294,10 +298,12 @@ def test_the_makefiles_demo_secrets_are_the_ones_refused() -> None:
         ("https://hotline.example.com", "HOTLINE_API_TOKEN", "$HOTLINE_API_TOKEN"),
         ("https://abc.ngrok.app", "HOTLINE_SECRET_KEY", "$HOTLINE_SECRET_KEY"),
         ("http://203.0.113.5:5000", "agent", "agent demo's token"),
+        ("https://hotline.example.com", "seller", "seller acme's token"),
         # One's own machine (make run's demo): the demo secrets are fine.
         ("", "TWILIO_AUTH_TOKEN", None),
         ("http://127.0.0.1:5000", "HOTLINE_API_TOKEN", None),
         ("http://localhost:5000", "agent", None),
+        ("http://localhost:5000", "seller", None),
         # A public address with the server's own secrets: fine.
         ("https://hotline.example.com", None, None),
     ],
@@ -312,6 +318,8 @@ def test_a_server_reachable_from_outside_refuses_the_demos_secrets(
     config["hotline"]["public_base_url"] = base_url
     own = {"id": "demo", "name": "Demo", "client": "demo", "token_sha256": token_digest("own")}
     config["agents"] = [own] if demo != "agent" else config["agents"]
+    if demo != "seller":
+        config["sellers"][0] = {**config["sellers"][0], "token_sha256": token_digest("acme's own")}
     if demo in DEMO_SECRETS:
         monkeypatch.setenv(demo, DEMO_SECRETS[demo])
     if refused is None:

@@ -7,25 +7,27 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask import Flask
 from sqlalchemy import func, select
 
+from hotline.config.settings import load_settings
 from hotline.errors import Invalid, NotAllowed
 from hotline.messages.conversation import Author, may_respond, write
 from hotline.messages.forwarding import forward
 from hotline.messages.threads import NO_QUESTION, open_thread, reference, thread_as_dict
 from hotline.rules.routing import Party
-from hotline.store.database import Store, get_store
+from hotline.store.database import Store, sync_directory
 from hotline.store.models import MessageRow, OutboxRow, ThreadRow
+from tests.conftest import ROOT
 
 NOW = datetime(2026, 6, 10, 10, 30, tzinfo=UTC)
 CALL_SID = "CA00000000000000000000000000000001"
 
 
 @pytest.fixture
-def store(app: Flask) -> Store:
-    """The app's migrated store (the shipped directory is loaded)."""
-    return get_store(app)
+def store(any_store: Store) -> Store:
+    """A migrated store on SQLite, then PostgreSQL, with the shipped directory loaded."""
+    sync_directory(any_store, load_settings(ROOT / "config.toml"))
+    return any_store
 
 
 def _open(

@@ -11,13 +11,18 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hotline.config import values
-from hotline.config.agents import SHA256_HEX, Agent, agents
+from hotline.config.agents import Agent, agents
+from hotline.config.directory import ORDER_ID_MAX as ORDER_ID_MAX
+from hotline.config.directory import SELLER_ID_MAX as SELLER_ID_MAX
+from hotline.config.directory import SELLER_NAME_MAX as SELLER_NAME_MAX
+from hotline.config.directory import Order as Order
+from hotline.config.directory import Seller as Seller
+from hotline.config.directory import check_directory, order, seller
 from hotline.config.message_center import MessageCenter, message_center
 from hotline.config.reader import Section
 from hotline.errors import ConfigError
@@ -28,53 +33,12 @@ CONFIG_ENV = "HOTLINE_CONFIG"
 DEFAULT_CONFIG = "config.toml"  # in the current folder
 MAPPING_SOURCE = "<config mapping>"  # what errors name when the config is not a file
 
-# The lengths of the store's columns (hotline/store/models.py), checked here so that a long
-# value fails at start-up with its key rather than at the first write (PostgreSQL) or never
-# (SQLite).
-SELLER_ID_MAX = 64
-SELLER_NAME_MAX = 200
-ORDER_ID_MAX = 32  # the language's length is checked in hotline/config/values.py
 # Twilio's limit on a queue's friendly name.
 QUEUE_NAME_MAX = 64
 # The largest request body served. A Twilio webhook's form is a few KB (a long SpeechResult
 # included); 64 KiB leaves ample room, and bounds what any request can make a worker read.
 MAX_REQUEST_BYTES = 64 * 1024
 MIN_REQUEST_BYTES = 8 * 1024  # below this, a real webhook with long speech could be refused
-
-
-@dataclass(frozen=True)
-class Seller:
-    """A seller in the directory; ``hours`` is ``None`` when they keep the hotline's hours."""
-
-    id: str
-    name: str
-    phone: str
-    hours: Schedule | None = None
-    token_sha256: str | None = None  # lower-case hex; None: no Message Center credential
-
-
-@dataclass(frozen=True)
-class Order:
-    """An order in the directory: who bought it (by phone) and from which seller(s).
-
-    ``seller`` is the one the hotline rings about it (the first); ``sellers`` all of them, more
-    than one for a combined order (items from several sellers).
-    """
-
-    id: str
-    seller: str
-    buyer_phone: str
-    placed: date | None = None
-    sellers: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.sellers:
-            object.__setattr__(self, "sellers", (self.seller,))
-
-    @property
-    def combined(self) -> bool:
-        """Whether the order has items from several sellers."""
-        return len(self.sellers) > 1
 
 
 @dataclass(frozen=True)
@@ -236,116 +200,12 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         wrap_up_seconds=calls.integer("wrap_up_seconds", 60, 0, 3600),
         service_level_seconds=calls.integer("service_level_seconds", 30, 1, 3600),
         number_languages=number_languages,
-        sellers=tuple(_seller(s, tz, region, hours) for s in root.table_list("sellers")),
-        orders=tuple(_order(o, region) for o in root.table_list("orders")),
+        sellers=tuple(seller(s, tz, region, hours) for s in root.table_list("sellers")),
+        orders=tuple(order(o, region) for o in root.table_list("orders")),
         agents=agents(root, region),
         message_center=message_center(root),
     )
     for section in (main, security, store, calls, numbers, root):
         section.finish()
-    _check_directory(settings, root)
+    check_directory(root, settings.sellers, settings.orders, settings.agents)
     return settings
-
-
-def _seller(section: Section, tz: ZoneInfo, region: str, hotline_hours: Schedule) -> Seller:
-    hours = None
-    if "hours" in section.data:
-        hours = values.schedule(section.table("hours"), tz, base=hotline_hours)
-    seller = Seller(
-        id=section.text("id", longest=SELLER_ID_MAX),
-        name=section.text("name", longest=SELLER_NAME_MAX),
-        phone=values.phone(section, "phone", region),
-        hours=hours,
-        token_sha256=_token_hash(section),
-    )
-    section.finish()
-    return seller
-
-
-def _token_hash(section: Section) -> str | None:
-    if "token_sha256" not in section.data:
-        section.raw("token_sha256", None)
-        return None
-    token_hash = section.text("token_sha256")
-    if not SHA256_HEX.fullmatch(token_hash):
-        raise section.fail(
-            "token_sha256", "the SHA-256 of the seller's token as 64 hex digits", token_hash
-        )
-    return token_hash.lower()
-
-
-def _order(section: Section, region: str) -> Order:
-    order_id = section.raw("id", None)
-    if isinstance(order_id, int) and not isinstance(order_id, bool):
-        order_id = str(order_id)
-    # isascii: str.isdigit() also passes "²" and other scripts' digits, which no keypad sends.
-    if not isinstance(order_id, str) or not (order_id.isascii() and order_id.isdigit()):
-        raise section.fail("id", "an order number made of digits", order_id)
-    if len(order_id) > ORDER_ID_MAX:
-        raise section.fail("id", f"an order number of at most {ORDER_ID_MAX} digits", order_id)
-    placed = section.raw("placed", None)
-    sellers = _order_sellers(section)
-    order = Order(
-        id=order_id,
-        seller=sellers[0],
-        buyer_phone=values.phone(section, "buyer_phone", region),
-        placed=None if placed is None else values.date_value(section, "placed", placed),
-        sellers=sellers,
-    )
-    section.finish()
-    return order
-
-
-def _order_sellers(section: Section) -> tuple[str, ...]:
-    """``seller = "a"``, or ``sellers = ["a", "b"]`` for a combined order: exactly one."""
-    if "sellers" in section.data:
-        if "seller" in section.data:
-            raise section.fail("sellers", "either seller or sellers, not both")
-        given = section.raw("sellers", None)
-        if (
-            not isinstance(given, list)
-            or not given
-            or not all(isinstance(s, str) and s for s in given)
-            or len(set(given)) != len(given)
-        ):
-            raise section.fail("sellers", 'a list of different seller ids like ["a", "b"]', given)
-        return tuple(given)
-    if "seller" not in section.data:
-        raise ConfigError(
-            f"{section.source}: {section.key('seller')}: missing; expected a seller id (or, for "
-            f'an order with items from several sellers, {section.key("sellers")} = ["a", "b"])'
-        )
-    return (section.text("seller"),)
-
-
-def _check_directory(settings: Settings, root: Section) -> None:
-    seller_ids = [s.id for s in settings.sellers]
-    for i, seller_id in enumerate(seller_ids):
-        if seller_ids.index(seller_id) != i:
-            raise ConfigError(f"{root.source}: sellers[{i}].id: duplicate seller id {seller_id!r}")
-    order_ids = [o.id for o in settings.orders]
-    for i, order in enumerate(settings.orders):
-        for seller in order.sellers:
-            if seller not in seller_ids:
-                key = "sellers" if order.combined else "seller"
-                raise ConfigError(
-                    f"{root.source}: orders[{i}].{key}: expected one of the sellers' ids "
-                    f"({', '.join(seller_ids) or 'none defined'}), got {seller!r}"
-                )
-        if order_ids.index(order.id) != i:
-            raise ConfigError(f"{root.source}: orders[{i}].id: duplicate order number {order.id!r}")
-    _check_tokens(settings, root)
-
-
-def _check_tokens(settings: Settings, root: Section) -> None:
-    """A token names its holder: no two sellers, nor a seller and an agent, share one."""
-    holders = {agent.token_sha256: f"agent {agent.id!r}" for agent in settings.agents}
-    for i, seller in enumerate(settings.sellers):
-        if seller.token_sha256 is None:
-            continue
-        if seller.token_sha256 in holders:
-            raise ConfigError(
-                f"{root.source}: sellers[{i}].token_sha256: the same token as "
-                f"{holders[seller.token_sha256]}; give each seller a token of their own"
-            )
-        holders[seller.token_sha256] = f"seller {seller.id!r}"

@@ -1,37 +1,18 @@
-"""The JSON API (``/api``), behind ``Authorization: Bearer $HOTLINE_API_TOKEN``."""
+"""The JSON API (``/api``) of calls, behind ``Authorization: Bearer $HOTLINE_API_TOKEN`` (the
+Message Center's threads are ``threads_api``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from hotline.messages.threads import thread_as_dict
 from hotline.rules import phones
 from hotline.store import transfers
 from hotline.store.database import db_session
-from hotline.store.models import CallEventRow, ThreadRow
+from hotline.store.models import CallEventRow
 from hotline.web.security import require_api_token
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-@bp.get("/threads")
-@require_api_token
-def list_threads() -> Response:
-    """Threads, newest first; ``?seller=ID`` and ``?party=seller|warehouse`` filter them."""
-    query = (
-        select(ThreadRow)
-        .options(selectinload(ThreadRow.messages))
-        .order_by(ThreadRow.id.desc())
-        .limit(500)
-    )
-    if seller := request.args.get("seller"):
-        query = query.where(ThreadRow.seller_id == seller)
-    if party := request.args.get("party"):
-        query = query.where(ThreadRow.party == party)
-    threads = db_session().scalars(query).all()
-    return jsonify(threads=[thread_as_dict(t) for t in threads])
 
 
 @bp.get("/calls/<sid>")

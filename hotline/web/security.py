@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator, get_signature_algorithm
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hotline.agents import login
-from hotline.agents.roster import Roster
+from hotline.agents.roster import Roster, token_digest
 from hotline.config.settings import Settings
 from hotline.errors import ConfigError
 from hotline.web.signature import twilio_signature
@@ -36,6 +36,8 @@ DEMO_SECRETS = {
     API_TOKEN_ENV: "local-demo-api-token",
     login.SECRET_KEY_ENV: "local-demo-session-secret",
 }
+# The token of the shipped config.toml's demo seller (acme): `make run` prints it.
+DEMO_SELLER_TOKEN = "demo-seller-token"
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 EXTENSION = "hotline.security"
@@ -154,6 +156,7 @@ def refuse_demo_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
         return  # one's own machine: `make run`'s demo
     found = [f"${name}" for name, demo in DEMO_SECRETS.items() if environ.get(name) == demo]
     found += [f"agent {a.id}'s token" for a in Roster.from_settings(settings).with_demo_token()]
+    found += [f"seller {s}'s token" for s in sellers_with_demo_token(settings)]
     if found:
         raise ConfigError(
             f"{settings.source}: hotline.public_base_url is {settings.public_base_url}, but "
@@ -161,6 +164,12 @@ def refuse_demo_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
             "anyone who read hotline's repository: set your own secrets (an agent's token_sha256: "
             'printf %s "$TOKEN" | sha256sum) before this server is reachable by others'
         )
+
+
+def sellers_with_demo_token(settings: Settings) -> list[str]:
+    """The ids of the sellers whose token is still the shipped demo seller's."""
+    demo = token_digest(DEMO_SELLER_TOKEN)
+    return [s.id for s in settings.sellers if s.token_sha256 == demo]
 
 
 def get_guard() -> Guard:
