@@ -12,12 +12,14 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from hotline.cli import cli
+from hotline.config.settings import load_settings
 from hotline.messages.demo import seed_demo
+from hotline.messages.inbox import inbox
 from hotline.messages.quality import seller_quality, warehouse_quality
+from hotline.messages.visibility import Viewer
 from hotline.rules.sales_quality import window_ending
-from hotline.store.database import get_store
+from hotline.store.database import Store, get_store, sync_directory
 from hotline.store.models import ThreadRow
-from hotline.web import webhook
 from tests.conftest import ROOT
 
 
@@ -44,14 +46,27 @@ def test_the_command_writes_the_threads_once(app: Flask, config_file: Path) -> N
         assert session.scalar(select(func.count()).select_from(ThreadRow)) == 4
 
 
-def test_the_demos_figures(app: Flask) -> None:
+def test_the_demos_figures_and_lists_on_sqlite_and_postgresql(any_store: Store) -> None:
     now = datetime.now(UTC)
-    settings = app.extensions[webhook.SETTINGS]
-    with get_store(app).session() as session:
+    settings = load_settings(ROOT / "config.toml")
+    sync_directory(any_store, settings)
+    with any_store.session() as session:
         seed_demo(session, settings, now)
+        assert seed_demo(session, settings, now) == []
         window = window_ending(now, 30)
         acme = seller_quality(session, "acme", window, now, 24)
         alone = warehouse_quality(session, window, now, 24)
+        mine = inbox(session, Viewer("seller", "acme"), now, 24)
+        its = inbox(session, Viewer("warehouse", "demo"), now, 24)
+    # By their place among the demo's threads (ids differ on a PostgreSQL sequence).
+    first = min(e.thread.id for e in mine.assigned + mine.followed)
+    assert [(e.thread.id - first + 1, e.standing) for e in mine.assigned] == [
+        (3, "waiting"),
+        (2, "answered"),
+        (1, "answered"),
+    ]
+    assert [(e.thread.id - first + 1, e.standing) for e in mine.followed] == [(4, "overdue")]
+    assert [e.thread.id - first + 1 for e in its.assigned] == [4] and len(its.followed) == 3
     # In time (2 h), late (30 h), the forwarded one overdue (late), the Discussion pending.
     assert (acme.timely, acme.late, acme.pending) == (1, 2, 1)
     assert acme.timely_responses == pytest.approx(1 / 3)

@@ -32,10 +32,13 @@ from freezegun import freeze_time
 from hotline import create_app
 from hotline.agents.roster import DEMO_TOKEN, token_digest
 from hotline.cli import cli
+from hotline.config.settings import Settings, load_settings
 from hotline.messages import conversation, forwarding
 from hotline.messages.conversation import Author
+from hotline.messages.quality import quality_report
 from hotline.messages.threads import open_conversation
-from hotline.store.database import get_store
+from hotline.rules.sales_quality import Window
+from hotline.store.database import Store, get_store, sync_directory
 from hotline.web import webhook
 from tests.conftest import API_TOKEN, ROOT
 
@@ -83,9 +86,8 @@ WAREHOUSE = {
 }
 
 
-def seed(app: Flask) -> None:
+def seed(store: Store, settings: Settings) -> None:
     """Write the cases A to F."""
-    settings = app.extensions[webhook.SETTINGS]
     orders = {o.id: o for o in settings.orders}
     routing = settings.routing
 
@@ -94,7 +96,7 @@ def seed(app: Flask) -> None:
             session, routing, orders[order], text="A question.", now=at, **route
         ).thread
 
-    with get_store(app).session() as session:
+    with store.session() as session:
         a = opened("1234567", T0, topic="product_details")
         conversation.write(
             session,
@@ -122,9 +124,24 @@ def seeded(config: dict[str, Any]) -> Iterator[Flask]:
     greenleaf = next(s for s in config["sellers"] if s["id"] == "greenleaf")
     greenleaf["token_sha256"] = token_digest(OTHER_TOKEN)
     app = create_app(config)
-    seed(app)
+    seed(get_store(app), app.extensions[webhook.SETTINGS])
     yield app
     get_store(app).engine.dispose()
+
+
+def test_the_report_from_the_store_on_sqlite_and_postgresql(any_store: Store) -> None:
+    settings = load_settings(ROOT / "config.toml")
+    sync_directory(any_store, settings)
+    seed(any_store, settings)
+    window = Window(T0 - timedelta(days=1), NOW)
+    with any_store.session() as session:
+        report = quality_report(
+            session, ["acme", "bookworm", "greenleaf"], window, NOW, 24, warehouse=True
+        )
+    assert report.sellers["acme"].as_dict() == ACME
+    assert report.sellers["greenleaf"].as_dict() == GREENLEAF
+    assert report.sellers["bookworm"].as_dict() == NOBODY
+    assert report.warehouse is not None and report.warehouse.as_dict() == WAREHOUSE
 
 
 def get(client: FlaskClient, query: str = "", token: str | None = API_TOKEN) -> Any:
