@@ -200,9 +200,13 @@ def metrics_queue(from_text: str | None, to_text: str | None) -> None:
     finally:
         store.engine.dispose()
     for shown in queue_tables(report, settings.queue):
-        # A table at its natural width, even in a pipe (rich would squeeze it into 80 columns).
-        natural = Measurement.get(console, console.options.update_width(1000), shown).maximum
-        Console(soft_wrap=True, width=max(console.width, natural)).print(shown)
+        _print_whole(shown)
+
+
+def _print_whole(shown: str | Table) -> None:
+    """``shown`` at its natural width, even in a pipe (rich would squeeze it into 80 columns)."""
+    natural = Measurement.get(console, console.options.update_width(1000), shown).maximum
+    Console(soft_wrap=True, width=max(console.width, natural)).print(shown)
 
 
 @metrics.command("sales-quality", with_appcontext=False)
@@ -243,7 +247,7 @@ def metrics_sales_quality(seller: str | None, from_text: str | None, to_text: st
             )
     finally:
         store.engine.dispose()
-    console.print(quality_table(report))
+    _print_whole(quality_table(report))
 
 
 @cli.group()
