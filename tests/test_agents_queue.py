@@ -15,7 +15,7 @@ from hotline.agents import queue as agents_queue
 from hotline.agents.presence import AgentStatus
 from hotline.agents.queue import Take, TakeResult
 from hotline.agents.states import AgentState, Cause
-from hotline.messages.threads import open_thread
+from hotline.messages.threads import open_thread, reference
 from hotline.rules.routing import Party
 from hotline.store import queue_entries
 from hotline.store.database import Store
@@ -81,9 +81,10 @@ def test_callers_in_line_with_their_earlier_threads(any_store: Store) -> None:
         ("CAweb", None, "+48601300400"),  # 3: from CA2's number, no order
         ("CAx", "7654321", "+48601555555"),  # 4: nobody's here
     ]
+    ids = []  # PostgreSQL's ids go on across the session's tests: 1 only on a fresh database
     with any_store.sessions() as session, session.begin():
         for sid, order, number in threads:
-            open_thread(
+            opened = open_thread(
                 session,
                 call_sid=sid,
                 party=Party.WAREHOUSE,
@@ -94,15 +95,16 @@ def test_callers_in_line_with_their_earlier_threads(any_store: Store) -> None:
                 question="where is it",
                 now=T0 - timedelta(days=2),
             )
+            ids.append(opened.id)
     _enter(any_store, "CA1", T0)
     _enter(any_store, "CA2", _at(30), order=None, number="+48601300400")
     _enter(any_store, "CA3", _at(40), order=None, number="+48601300401")
     with any_store.engine.connect() as conn:
         first, second, third = agents_queue.in_line(conn, "warehouse", _at(90))
     assert (first.entry.call_sid, first.waiting_seconds) == ("CA1", 90)
-    assert [t.id for t in first.threads] == [1]
+    assert [t.id for t in first.threads] == [ids[0]]
     assert (second.entry.call_sid, second.waiting_seconds) == ("CA2", 60)
-    assert [t.id for t in second.threads] == [3]
+    assert [t.id for t in second.threads] == [ids[2]]
     assert (third.entry.call_sid, third.threads) == ("CA3", ())
     shown = first.as_dict()
     assert shown["from_number"] == "+48******200"
@@ -117,7 +119,7 @@ def test_callers_in_line_with_their_earlier_threads(any_store: Store) -> None:
     )
     [thread] = shown["earlier_threads"]
     assert (thread["reference"], thread["party"], thread["topic"]) == (
-        "0001",
+        reference(ids[0]),
         "warehouse",
         "delivery_problem",
     )

@@ -81,6 +81,7 @@ ENDPOINTS = [
     ("post", "/api/threads"),
     ("post", "/api/threads/1/messages"),
     ("post", "/api/threads/1/forward"),
+    ("post", "/api/threads/1/buyer-link"),
 ]
 
 
@@ -425,3 +426,20 @@ def test_any_body_gets_an_answer_and_a_refusal_writes_nothing(
     assert "error" in response.get_json() or response.status_code in (200, 201)
     if response.status_code >= 400:
         assert _counts(app) == before
+
+
+def test_the_operator_issues_a_new_buyer_link(app: Flask, client: FlaskClient) -> None:
+    thread = _open(client)
+    tid = thread["id"]
+    assert client.post(f"/api/threads/{tid}/buyer-link", headers=GREENLEAF).status_code == 404
+    assert client.post(f"/api/threads/{tid}/buyer-link", headers=ACME).status_code == 403
+    response = client.post(f"/api/threads/{tid}/buyer-link", headers=OPERATOR)
+    assert response.status_code == 200
+    link = response.get_json()["buyer_link"]
+    assert link.startswith(f"/t/{tid}/") and link != thread["buyer_link"]
+    from hotline.messages.threads import buyer_key_ok
+
+    with get_store(app).session() as session:
+        row = session.get_one(ThreadRow, tid)
+        assert buyer_key_ok(row, link.rsplit("/", 1)[1])
+        assert not buyer_key_ok(row, thread["buyer_link"].rsplit("/", 1)[1])

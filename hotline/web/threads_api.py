@@ -15,7 +15,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from hotline.errors import Invalid, NotAllowed
 from hotline.messages import conversation, forwarding
-from hotline.messages.threads import open_conversation, thread_as_dict
+from hotline.messages.threads import (
+    buyer_link,
+    issue_buyer_key,
+    open_conversation,
+    thread_as_dict,
+)
 from hotline.messages.visibility import OPERATOR, Viewer, thread_query
 from hotline.store.database import db_session, get_store
 from hotline.store.models import ThreadRow
@@ -149,6 +154,22 @@ def forward_thread(thread_id: int) -> tuple[Response, int]:
         forwarding.forward(session, thread, by, to, body.get("note"), utc_now())  # type: ignore[arg-type]
         shown = thread_as_dict(thread)
     return jsonify(shown), 200
+
+
+@bp.post("/threads/<int:thread_id>/buyer-link")
+@require_viewer
+def new_buyer_link(thread_id: int) -> tuple[Response, int]:
+    """A new link for the thread's buyer (the operator's; any earlier link stops working):
+    how a buyer of a thread the hotline opened from a call gets one."""
+    viewer = current_viewer()
+    with get_store(current_app).session() as session:
+        thread = _visible_thread(session, viewer, thread_id)
+        if thread is None:
+            return _no_thread(thread_id)
+        if viewer.role != OPERATOR:
+            raise NotAllowed("only the operator's token issues a buyer's link")
+        secret = issue_buyer_key(session, thread)
+    return jsonify(thread=thread_id, buyer_link=buyer_link(thread_id, secret)), 200
 
 
 def _visible_thread(session: Any, viewer: Viewer, thread_id: int) -> ThreadRow | None:
