@@ -55,6 +55,9 @@ ifdef DEMO_REST_ENV
 	@echo "then take them at http://$(HOST):$(PORT)/agent (demo / demo-agent-token: Available, Take next)."
 endif
 	$(BIN)/hotline db upgrade
+	-$(BIN)/hotline demo seed
+	@echo "The Message Center: http://$(HOST):$(PORT)/messages (the demo seller acme signs in with"
+	@echo "  the token demo-seller-token, the warehouse with an agent's: demo-agent-token)."
 	@echo "Starting the scheduler beside the server (sellers' mail goes to instance/mail/: [mail] mode = \"folder\")."
 # One shell: the scheduler in the background, stopped (SIGTERM) whenever the server stops.
 	$(DEMO_REST_ENV) $(BIN)/hotline scheduler & scheduler=$$!; \

@@ -32,6 +32,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
         health,
         http_errors,
         limits,
+        message_pages,
         metrics_api,
         security,
         threads_api,
@@ -63,5 +64,6 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     app.register_blueprint(metrics_api.bp)
     app.register_blueprint(health.bp)
     console.init_app(app, settings, flow)  # /agent, and the session secret it signs with
+    message_pages.init_app(app)  # /messages and the buyers' /t/<id>/<secret>, same sessions
     store.sync_directory(the_store, settings)
     return app

@@ -201,9 +201,84 @@ def metrics_queue(from_text: str | None, to_text: str | None) -> None:
     finally:
         store.engine.dispose()
     for shown in queue_tables(report, settings.queue):
-        # A table at its natural width, even in a pipe (rich would squeeze it into 80 columns).
-        natural = Measurement.get(console, console.options.update_width(1000), shown).maximum
-        Console(soft_wrap=True, width=max(console.width, natural)).print(shown)
+        _print_whole(shown)
+
+
+def _print_whole(shown: str | Table) -> None:
+    """``shown`` at its natural width, even in a pipe (rich would squeeze it into 80 columns)."""
+    natural = Measurement.get(console, console.options.update_width(1000), shown).maximum
+    Console(soft_wrap=True, width=max(console.width, natural)).print(shown)
+
+
+@metrics.command("sales-quality", with_appcontext=False)
+@click.option("--seller", metavar="ID", help="Only this seller (default: each, and the warehouse).")
+@click.option("--from", "from_text", metavar="DATE|TIME", help="Start (default: --to's window).")
+@click.option("--to", "to_text", metavar="DATE|TIME", help="End, excluded (default: now).")
+def metrics_sales_quality(seller: str | None, from_text: str | None, to_text: str | None) -> None:
+    """Timely responses and average response time per seller, and the warehouse alone."""
+    from datetime import UTC, datetime
+
+    from hotline.messages.quality import quality_report
+    from hotline.messages.quality_table import quality_table
+    from hotline.rules.local_periods import SpanError, parse_window
+    from hotline.rules.sales_quality import Window
+    from hotline.store.database import Store
+
+    settings = load_settings(None)
+    now = datetime.now(UTC)
+    days = settings.routing.sales_quality_window_days
+    try:
+        start, end = parse_window(from_text, to_text, settings.timezone, now, days)
+    except SpanError as exc:
+        raise click.BadParameter(str(exc)) from None
+    known = [s.id for s in settings.sellers]
+    if seller is not None and seller not in known:
+        raise click.BadParameter(f"no seller {seller!r} (sellers: {', '.join(known)})")
+    store = Store(settings.store_url)
+    try:
+        store.require_current_schema()
+        with store.session() as session:
+            report = quality_report(
+                session,
+                [seller] if seller else known,
+                Window(start, end),
+                now,
+                settings.routing.response_hours,
+                warehouse=seller is None,
+            )
+    finally:
+        store.engine.dispose()
+    _print_whole(quality_table(report))
+
+
+@cli.group()
+def demo() -> None:
+    """The demo's data (``make run``)."""
+
+
+@demo.command("seed", with_appcontext=False)
+def demo_seed() -> None:
+    """Write the demo seller's Message Center threads, unless already there (idempotent)."""
+    from datetime import UTC, datetime
+
+    from hotline.messages.demo import DEMO_SELLER, seed_demo
+    from hotline.store.database import Store
+
+    settings = load_settings(None)
+    store = Store(settings.store_url)
+    try:
+        store.require_current_schema()
+        with store.session() as session:
+            written = seed_demo(session, settings, datetime.now(UTC))
+            links = [opened.buyer_link for opened in written]
+    finally:
+        store.engine.dispose()
+    if not links:
+        console.print(f"the demo seller {DEMO_SELLER}'s Message Center threads are in place")
+        return
+    console.print(f"{len(links)} Message Center threads written for the demo seller {DEMO_SELLER}")
+    for link in links:
+        console.print(f"  a buyer's page: {link}", markup=False)
 
 
 @cli.command(with_appcontext=False)

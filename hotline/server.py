@@ -136,6 +136,10 @@ def banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -
             f"  Console:            [cyan]{(public or local)}/agent[/]  "
             "(an agent signs in with their id and token)"
         )
+        console.print(
+            f"  Message Center:     [cyan]{(public or local)}/messages[/]  "
+            "(a seller or a warehouse agent signs in with their token)"
+        )
     else:
         console.print(
             f"  Console:            off: set ${login.SECRET_KEY_ENV} (the same for every worker)"
@@ -150,7 +154,7 @@ def banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -
         token = security.DEMO_SELLER_TOKEN
         console.print(
             f"  Demo seller:        [cyan]{seller_id}[/], token [cyan]{token}[/] (the Message "
-            "Center API: Authorization: Bearer <token>; the shipped demo token)"
+            "Center's pages and API: Authorization: Bearer <token>; the shipped demo token)"
         )
     if checks:
         shared_key = " and SharedKey-signed ones ($TWILIO_WEBHOOK_SHARED_KEY)"

@@ -259,6 +259,10 @@ def test_the_serve_banner_says_how_the_demo_agent_logs_in(
     assert "Agents: 1 configured; http://127.0.0.1:5000/api/queue" in out
     assert ("Demo agent: id demo, token demo-agent-token (Demo Agent;" in out) is demo
     assert "Console: http://127.0.0.1:5000/agent (an agent signs in with their id and token)" in out
+    assert (
+        "Message Center: http://127.0.0.1:5000/messages (a seller or a warehouse agent signs in "
+        "with their token)"
+    ) in out
 
 
 def test_the_serve_banner_says_the_console_is_off_without_a_session_secret(

@@ -139,7 +139,7 @@ def sign_in() -> BaseResponse | tuple[str, int]:
 def sign_out() -> BaseResponse:
     """End the session; back to the sign-in form."""
     _require_csrf()
-    login.sign_out(_console().roster.agents, get_store(current_app))
+    login.sign_out(get_store(current_app))
     return redirect(url_for("console.login_form"))
 
 

@@ -1,12 +1,13 @@
-"""An agent's console session: signed in with their id and token, a signed cookie after that, and
-the session's CSRF token that every POST made with the cookie must carry.
+"""A page session: an agent (the console, the warehouse's Message Center) or a seller (their
+Message Center) signed in with their token, a signed cookie after that, and the session's CSRF
+token that every POST made with the cookie must carry.
 
 The cookie is Flask's session, signed with ``$HOTLINE_SECRET_KEY``: every gunicorn worker (and
 every machine behind a load balancer) must sign with the same key, so it is a setting, never
-generated per process. Without it the console is off (its pages say how to turn it on) and the
-API takes bearer tokens only. The session names the agent and a fingerprint of their token: a
-token changed in the config signs out every session opened with the old one. It also carries the
-agent's session generation (``store.agent_sessions``) it was signed in under: a sign-out bumps
+generated per process. Without it the pages are off (they say how to turn them on) and the API
+takes bearer tokens only. The session names its holder and a fingerprint of their token: a token
+changed in the config signs out every session opened with the old one. It also carries the
+holder's session generation (``store.agent_sessions``) it was signed in under: a sign-out bumps
 it, so a copy of the cookie kept from before is signed out too (a cookie alone cannot be revoked).
 """
 
@@ -32,13 +33,14 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 COOKIE_NAME = "hotline_session"
 _AGENT = "agent"
+_SELLER = "seller"
 _TOKEN = "token"
 _CSRF = "csrf"
 _GENERATION = "generation"
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    """Sign the app's sessions with ``$HOTLINE_SECRET_KEY`` (unset: no sessions, no console)."""
+    """Sign the app's sessions with ``$HOTLINE_SECRET_KEY`` (unset: no sessions, no pages)."""
     key = os.environ.get(SECRET_KEY_ENV) or None
     if key is not None and len(key) < SECRET_KEY_SHORTEST:
         raise ConfigError(
@@ -64,51 +66,75 @@ def sessions_on(app: Flask) -> bool:
 def sign_in(agent: Agent, store: Store) -> None:
     """Start ``agent``'s session: a new CSRF token, the agent, their token's fingerprint and
     their current session generation."""
-    with store.engine.connect() as conn:
-        generation = agent_sessions.generation(conn, agent.id)
-    session.clear()
-    session[_AGENT] = agent.id
-    session[_TOKEN] = _fingerprint(agent)
-    session[_GENERATION] = generation
-    session[_CSRF] = secrets.token_urlsafe(32)
+    _start(_AGENT, agent.id, agent.token_sha256, store)
 
 
-def sign_out(agents: Mapping[str, Agent], store: Store) -> None:
+def sign_in_seller(seller_id: str, token_sha256: str, store: Store) -> None:
+    """Start a seller's session (their Message Center), as ``sign_in`` does an agent's."""
+    _start(_SELLER, seller_id, token_sha256, store)
+
+
+def sign_out(store: Store) -> None:
     """End the session: the cookie is emptied, and every copy of it (and every other session
-    of the agent signed in before now) is signed out with it."""
-    agent = signed_in_agent(agents, store)
-    if agent is not None:
-        with store.engine.begin() as conn:
-            agent_sessions.end_sessions(conn, agent.id)
+    of its holder signed in before now) is signed out with it."""
+    for kind in (_AGENT, _SELLER):
+        holder = session.get(kind)
+        if isinstance(holder, str) and _current(kind, holder, store):
+            with store.engine.begin() as conn:
+                agent_sessions.end_sessions(conn, _key(kind, holder))
     session.clear()
 
 
 def signed_in_agent(agents: Mapping[str, Agent], store: Store) -> Agent | None:
     """The agent this session belongs to, if still configured with the same token and not
     signed out since (its generation is the agent's current one)."""
-    agent = _named_agent(agents)
-    if agent is None:
-        return None
+    found = _holder(_AGENT, {a.id: a.token_sha256 for a in agents.values()}, store)
+    return agents[found] if found is not None else None
+
+
+def signed_in_seller(token_digests: Mapping[str, str | None], store: Store) -> str | None:
+    """The id of the seller this session belongs to, if still configured with the same token
+    and not signed out since (``token_digests``: each seller's ``token_sha256``)."""
+    return _holder(_SELLER, token_digests, store)
+
+
+def _start(kind: str, holder: str, token_sha256: str, store: Store) -> None:
     with store.engine.connect() as conn:
-        current = agent_sessions.generation(conn, agent.id)
-    generation = session.get(_GENERATION)
-    if type(generation) is not int or generation != current:
-        return None
-    return agent
+        generation = agent_sessions.generation(conn, _key(kind, holder))
+    session.clear()
+    session[kind] = holder
+    session[_TOKEN] = _fingerprint(token_sha256)
+    session[_GENERATION] = generation
+    session[_CSRF] = secrets.token_urlsafe(32)
 
 
-def _named_agent(agents: Mapping[str, Agent]) -> Agent | None:
-    """The agent the session names, if still configured with the same token."""
-    agent_id = session.get(_AGENT)
-    agent = agents.get(agent_id) if isinstance(agent_id, str) else None
-    if agent is None:
+def _holder(kind: str, token_digests: Mapping[str, str | None], store: Store) -> str | None:
+    """The ``kind`` (agent, seller) id the session names, if its token is still the same and
+    its generation the holder's current one."""
+    holder = session.get(kind)
+    digest = token_digests.get(holder) if isinstance(holder, str) else None
+    if holder is None or digest is None:
         return None
     fingerprint = session.get(_TOKEN)
     if not isinstance(fingerprint, str) or not hmac.compare_digest(
-        fingerprint.encode(), _fingerprint(agent).encode()
+        fingerprint.encode(), _fingerprint(digest).encode()
     ):
         return None
-    return agent
+    return holder if _current(kind, holder, store) else None
+
+
+def _current(kind: str, holder: str, store: Store) -> bool:
+    """Whether the session's generation is still its holder's (no sign-out since)."""
+    with store.engine.connect() as conn:
+        current = agent_sessions.generation(conn, _key(kind, holder))
+    generation = session.get(_GENERATION)
+    return type(generation) is int and generation == current
+
+
+def _key(kind: str, holder: str) -> str:
+    """The holder's row in the generations: an agent's id as it is, a seller's prefixed (an
+    agent and a seller may share an id)."""
+    return holder if kind == _AGENT else f"{kind}:{holder}"
 
 
 def csrf_token() -> str:
@@ -128,6 +154,6 @@ def csrf_ok(req: Request) -> bool:
     return hmac.compare_digest(offered.encode(), expected.encode())
 
 
-def _fingerprint(agent: Agent) -> str:
-    """A digest of the agent's token digest: names the token without revealing its digest."""
-    return hashlib.sha256(f"hotline-session:{agent.token_sha256}".encode()).hexdigest()[:32]
+def _fingerprint(token_sha256: str) -> str:
+    """A digest of a token's digest: names the token without revealing its digest."""
+    return hashlib.sha256(f"hotline-session:{token_sha256}".encode()).hexdigest()[:32]

@@ -113,6 +113,20 @@ def parse_span(
     return start, end
 
 
+def parse_window(
+    from_text: str | None, to_text: str | None, tz: tzinfo, now: datetime, days: int
+) -> tuple[datetime, datetime]:
+    """The window ``[from, to)`` asked for, read as ``parse_span`` reads them; no ``to``: now;
+    no ``from``: ``days`` times 24 hours before ``to``. Raises ``SpanError``."""
+    end = _instant("to", to_text, tz) if to_text else now
+    start = _instant("from", from_text, tz) if from_text else end - timedelta(days=days)
+    if end.astimezone(UTC) <= start.astimezone(UTC):
+        raise SpanError(f"to ({end.isoformat()}) must be after from ({start.isoformat()})")
+    if end.astimezone(UTC) - start.astimezone(UTC) > LONGEST_SPAN:
+        raise SpanError(f"from {from_text} to {to_text} is longer than {LONGEST_SPAN.days} days")
+    return start.astimezone(tz), end.astimezone(tz)
+
+
 def _instant(name: str, text: str, tz: tzinfo) -> datetime:
     """``text`` as an aware instant: a date's local midnight, a local or offset time."""
     cleaned = text.strip()

@@ -244,11 +244,12 @@ class AgentStateRow(Base):
 
 
 class AgentSessionRow(Base):
-    """An agent's console sessions: ``generation`` is bumped by a sign-out, which ends every
-    session (every copy of the cookie) signed in under an older one. No row: generation 0."""
+    """The page sessions of an agent (``agent_id`` their id) or a seller (``seller:<id>``):
+    ``generation`` is bumped by a sign-out, which ends every session (every copy of the cookie)
+    signed in under an older one. No row: generation 0."""
 
     __tablename__ = "agent_sessions"
-    agent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     generation: Mapped[int] = mapped_column(Integer)
 
 

@@ -23,7 +23,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "agent_sessions",
-        sa.Column("agent_id", sa.String(length=64), nullable=False),
+        sa.Column("agent_id", sa.String(length=80), nullable=False),
         sa.Column("generation", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("agent_id"),
     )
