@@ -60,7 +60,7 @@ endif
 	@echo "  the token demo-seller-token, the warehouse with an agent's: demo-agent-token)."
 	@echo "Starting the scheduler beside the server (sellers' mail goes to instance/mail/: [mail] mode = \"folder\")."
 # One shell: the scheduler in the background, stopped (SIGTERM) whenever the server stops.
-	$(DEMO_REST_ENV) $(BIN)/hotline scheduler & scheduler=$$!; \
+	@$(DEMO_REST_ENV) $(BIN)/hotline scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler' EXIT; trap 'exit 130' INT TERM; \
 	$(DEMO_REST_ENV) $(BIN)/hotline serve --host $(HOST) --port $(PORT)
 

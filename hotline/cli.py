@@ -291,8 +291,10 @@ def scheduler() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # APScheduler logs every run at INFO; its warnings and errors are what an operator needs.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler logs every run at INFO, Alembic each plugin as the schema is checked at start:
+    # their warnings and errors are what an operator needs.
+    for chatty in ("apscheduler", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     run_scheduler(load_settings(None))
 
 
