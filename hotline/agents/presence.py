@@ -160,7 +160,7 @@ def end_wrap_ups(store: Store, now: datetime, wrap_up_seconds: int) -> list[str]
     at the wrap-up's end, by the clock), so reading the agent gives the same before and after.
     An agent who changed meanwhile (said ready, logged off) is left as they are.
     """
-    if wrap_up_ends(now, wrap_up_seconds) is None:
+    if wrap_up_seconds <= 0:
         return []  # wrap-up lasts until the agent says they are ready
     with store.engine.execution_options(hotline_read_only=True).connect() as conn:
         candidates = [
