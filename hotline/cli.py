@@ -1,5 +1,5 @@
 """The ``hotline`` command: migrate, check flows, list threads and notifications, run the
-scheduler, replay calls; serve (server.py)."""
+scheduler, prune old calls, replay calls; serve (server.py)."""
 
 from __future__ import annotations
 
@@ -296,6 +296,46 @@ def scheduler() -> None:
     for chatty in ("apscheduler", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     run_scheduler(load_settings(None))
+
+
+@cli.command(with_appcontext=False)
+@click.option(
+    "--before",
+    "before_text",
+    required=True,
+    metavar="DATE",
+    help="Delete the calls of the local days before this date (2026-10-25).",
+)
+def prune(before_text: str) -> None:
+    """Delete old calls' rows (events, queue entries, transfers) of days with a roll-up."""
+    from datetime import UTC, date, datetime
+
+    from hotline.jobs.prune import PruneRefused
+    from hotline.jobs.prune import prune as prune_rows
+    from hotline.store.database import Store
+
+    try:
+        before = date.fromisoformat(before_text)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected a date like 2026-10-25, got {before_text!r}", param_hint="--before"
+        ) from None
+    settings = load_settings(None)
+    store = Store(settings.store_url)
+    try:
+        store.require_current_schema()
+        result = prune_rows(store, settings, before, datetime.now(UTC))
+    except PruneRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.engine.dispose()
+    deleted = result.deleted
+    days = f"{len(result.days)} day(s) newly pruned" if result.days else "no day newly pruned"
+    console.print(
+        f"{days}; deleted {deleted.call_events} call events, {deleted.queue_entries} queue "
+        f"entries, {deleted.transfers} transfers from before {before.isoformat()}",
+        markup=False,
+    )
 
 
 @cli.command(with_appcontext=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ def test_defaults_without_the_tables() -> None:
     jobs = settings.jobs
     assert jobs.scheduler == JobSettings().scheduler
     assert (jobs.scheduler.lease_seconds, jobs.notifications.max_tries) == (30, 5)
+    assert (jobs.scheduler.rollup_at, jobs.scheduler.wrap_up_every_seconds) == (time(0, 10), 15)
     assert jobs.mail.mode == "folder"
     assert jobs.mail.folder == settings.base_dir / "instance/mail"
     assert jobs.sms.from_number is None
@@ -46,6 +48,9 @@ def test_the_shipped_config_reads() -> None:
             "scheduler.lease_seconds: expected a whole number from 5",
         ),
         ("scheduler", "outbox_every_seconds", 0, "scheduler.outbox_every_seconds: expected"),
+        ("scheduler", "rollup_at", "ten past midnight", "scheduler.rollup_at: expected a time"),
+        ("scheduler", "rollup_at", "00:10+01:00", "scheduler.rollup_at: expected a time like"),
+        ("scheduler", "wrap_up_every_seconds", 0, "scheduler.wrap_up_every_seconds: expected"),
         ("notifications", "max_tries", 0, "notifications.max_tries: expected a whole number"),
         ("notifications", "retry_seconds", "1m", "notifications.retry_seconds: expected"),
         ("mail", "mode", "sendmail", 'mail.mode: expected "folder"'),

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hotline.config.settings import Settings, load_settings
@@ -42,13 +43,25 @@ def test_jobs_coalesce_never_overlap_and_run_however_late(store: Store, tmp_path
     scheduler = build_scheduler(JobContext(settings, store))
     scheduler.start(paused=True)  # the defaults apply as the jobs are added to the store
     try:
-        [job] = scheduler.get_jobs()
+        jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown()
-    assert (job.id, job.coalesce, job.max_instances) == ("outbox", True, 1)
-    assert job.misfire_grace_time is None  # a late run is run, not dropped
+    assert sorted(jobs) == ["outbox", "rollup", "wrap_up"]
+    for job in jobs.values():
+        assert (job.coalesce, job.max_instances) == (True, 1)
+        assert job.misfire_grace_time is None  # a late run is run, not dropped
+    job = jobs["outbox"]
     assert isinstance(job.trigger, IntervalTrigger)
     assert job.trigger.interval.total_seconds() == 1
+    assert isinstance(jobs["wrap_up"].trigger, IntervalTrigger)
+    assert jobs["wrap_up"].trigger.interval.total_seconds() == 15
+    rollup = jobs["rollup"].trigger
+    assert isinstance(rollup, CronTrigger)
+    # 00:10 local every day, DST-exact: the night clocks go back, 00:10 CEST is 22:10 UTC.
+    fire = rollup.get_next_fire_time(None, datetime(2026, 10, 24, 12, 0, tzinfo=UTC))
+    assert fire is not None and fire.astimezone(UTC) == datetime(2026, 10, 24, 22, 10, tzinfo=UTC)
+    fire = rollup.get_next_fire_time(None, datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
+    assert fire is not None and fire.astimezone(UTC) == datetime(2026, 10, 25, 23, 10, tzinfo=UTC)
     assert str(scheduler.timezone) == "Europe/Warsaw"
 
 
@@ -58,7 +71,9 @@ def test_run_due_runs_every_registered_job_at_the_given_instant(
     settings = _settings(store, tmp_path)
     open_call_thread(store, NOW)
     reports = run_due(JobContext(settings, store), NOW)
-    assert list(reports) == [job.name for job in JOBS] == ["outbox"]
+    assert list(reports) == [job.name for job in JOBS] == ["outbox", "wrap_up", "rollup"]
+    # Nothing else is due: no agent in wrap-up, and the first day recorded is not over yet.
+    assert reports["wrap_up"].ended == [] and reports["rollup"].days == []
     assert (reports["outbox"].sent, reports["outbox"].skipped) == ([1], [2])
     assert job_named("outbox") is JOBS[0]
     with pytest.raises(KeyError):

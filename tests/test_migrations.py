@@ -2,7 +2,7 @@
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
 0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations),
 0008 (the Message Center: old threads brought in), 0009 (the outbox's delivery, the scheduler's
-lease).
+lease), 0010h (the days' rolled-up figures).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -465,5 +465,27 @@ def test_0009_adds_the_outbox_delivery_and_the_lease_and_drops_them_again(url: s
             ("thread_opened",),
             ("thread_forwarded",),
         ]
+    finally:
+        engine.dispose()
+
+
+def test_0010h_adds_the_daily_figures_and_drops_them_again(url: str) -> None:
+    upgrade_schema(url, "0009")
+    engine = create_engine(url)
+    try:
+        upgrade_schema(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO daily_figures (day, kind, subject, figures, computed_at) "
+                    "VALUES ('2026-11-25', 'queue', 'warehouse', '{}', :at)"
+                ),
+                {"at": T0},
+            )
+        _downgrade(url, "0009")
+        assert not inspect(engine).has_table("daily_figures")
+        upgrade_schema(url)  # and up again
     finally:
         engine.dispose()

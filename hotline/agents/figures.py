@@ -1,25 +1,41 @@
 """The queue figures for the API, the ``hotline metrics queue`` command and the console: read
-from the store, computed by the rules, and shaped as JSON."""
+from the store (a pruned day from its roll-up), computed by the rules, and shaped as JSON."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
 from hotline.config.settings import Settings
 from hotline.rules.local_periods import Period
 from hotline.rules.queue_figures import PeriodFigures, QueueFigures, QueueReport, queue_report
+from hotline.rules.queue_rollup import rollup_from_json, with_rollups
+from hotline.store import daily_figures
 from hotline.store import queue_figures as records
 from hotline.store.database import Store
 
 
 def read_report(store: Store, settings: Settings, start: datetime, end: datetime) -> QueueReport:
     """The figures of ``settings.queue`` over ``[start, end)``, per day and hour of
-    ``settings.timezone``, the service level at ``settings.service_level_seconds``."""
+    ``settings.timezone``, the service level at ``settings.service_level_seconds``; the days
+    whose rows were pruned (``hotline prune``) as their roll-up kept them."""
+    tz = settings.timezone
     # Read-only, outside any write lock (as the agents' API reads the queue).
     with store.engine.execution_options(hotline_read_only=True).connect() as conn:
-        calls = records.queued_calls(conn, settings.queue, start, end)
-        transfers = records.transfers_made(conn, start, end)
+        report = read_live_report(conn, settings, start, end)
+        first, last = report.start.date(), report.end.date()
+        kept = daily_figures.pruned(conn, daily_figures.QUEUE, settings.queue, first, last)
+    return with_rollups(report, {day: rollup_from_json(data, tz) for day, data in kept.items()})
+
+
+def read_live_report(
+    conn: Connection, settings: Settings, start: datetime, end: datetime
+) -> QueueReport:
+    """The figures over ``[start, end)`` from the rows alone (what a roll-up keeps)."""
+    calls = records.queued_calls(conn, settings.queue, start, end)
+    transfers = records.transfers_made(conn, start, end)
     return queue_report(
         calls, transfers, start, end, settings.timezone, settings.service_level_seconds
     )

@@ -1,11 +1,12 @@
 """An agent's state as the store holds it: read (wrap-up's end applied), changed by the rules of
 ``states``, every change logged as an event.
 
-Reading writes nothing: a wrap-up whose time is over reads as available from its end. The next
-change of that agent first writes that end (an event by the clock, at the moment it ended), so the
-event log misses no change and has each at its time. A change is a compare-and-set on the agent's
-row (``store.agent_states.write``): when another worker changed the agent in between, the change
-is decided again on what that worker wrote.
+Reading writes nothing: a wrap-up whose time is over reads as available from its end. The
+scheduler's job ``wrap_up`` writes that end soon after it (``end_wrap_ups``), and the next change
+of that agent writes it first if the job has not yet (an event by the clock, at the moment it
+ended), so the event log misses no change and has each at its time. A change is a
+compare-and-set on the agent's row (``store.agent_states.write``): when another worker changed
+the agent in between, the change is decided again on what that worker wrote.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from hotline.agents.states import AgentState, Cause, Decision, Verdict, decide, effective
+from hotline.agents.states import (
+    AgentState,
+    Cause,
+    Decision,
+    Verdict,
+    decide,
+    effective,
+    wrap_up_ends,
+)
 from hotline.errors import StoreError
 from hotline.store import agent_states
 from hotline.store.agent_states import StateChange, StoredState
@@ -141,6 +150,49 @@ def change_in(
         if agent_states.write(conn, agent_id, stored, change):
             return Outcome(decision, AgentStatus(agent_id, wanted, now, change.call_sid))
     raise StoreError(f"agent {agent_id}: state changed by others {_MAX_TRIES} times in a row")
+
+
+def end_wrap_ups(store: Store, now: datetime, wrap_up_seconds: int) -> list[str]:
+    """Write the end of every wrap-up that is over at ``now`` (the job ``wrap_up``), each in a
+    transaction of its own; the agents whose wrap-up this run ended.
+
+    The change is the one the next change of the agent would have written first (to available,
+    at the wrap-up's end, by the clock), so reading the agent gives the same before and after.
+    An agent who changed meanwhile (said ready, logged off) is left as they are.
+    """
+    if wrap_up_seconds <= 0:
+        return []  # wrap-up lasts until the agent says they are ready
+    with store.engine.execution_options(hotline_read_only=True).connect() as conn:
+        candidates = [
+            row.agent_id
+            for row in agent_states.in_state(conn, AgentState.WRAP_UP.value)
+            if _over(row, now, wrap_up_seconds)
+        ]
+    ended = []
+    for agent_id in candidates:
+        with store.engine.begin() as conn:
+            stored = agent_states.read(conn, agent_id)
+            if stored is None or not _over(stored, now, wrap_up_seconds):
+                continue  # the agent moved on since
+            if _close_wrap_up(conn, stored, now, wrap_up_seconds) is not None:
+                ended.append(agent_id)
+    return ended
+
+
+def next_wrap_up_end(store: Store, wrap_up_seconds: int) -> datetime | None:
+    """When the earliest wrap-up now in the store ends (``None``: none, or none ends by itself)."""
+    with store.engine.execution_options(hotline_read_only=True).connect() as conn:
+        rows = agent_states.in_state(conn, AgentState.WRAP_UP.value)
+    ends = [wrap_up_ends(row.since, wrap_up_seconds) for row in rows]
+    return min((end for end in ends if end is not None), default=None)
+
+
+def _over(stored: StoredState, now: datetime, wrap_up_seconds: int) -> bool:
+    """Whether ``stored`` is a wrap-up whose time is over at ``now``."""
+    if stored.state != AgentState.WRAP_UP.value:
+        return False
+    ends = wrap_up_ends(stored.since, wrap_up_seconds)
+    return ends is not None and ends <= now
 
 
 def _close_wrap_up(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 from hotline.config import values
@@ -21,10 +22,13 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 @dataclass(frozen=True)
 class SchedulerSettings:
-    """``[scheduler]``: how long a leader's hold lasts, how often the outbox is looked at."""
+    """``[scheduler]``: how long a leader's hold lasts, how often each job looks for work."""
 
     lease_seconds: int = 30
     outbox_every_seconds: int = 10
+    # The local time of day at which the day before is rolled up (``hotline.jobs.rollup``).
+    rollup_at: time = time(0, 10)
+    wrap_up_every_seconds: int = 15  # how often agents' wrap-ups that are over are ended
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ def job_settings(root: Section, base_dir: Path, region: str) -> JobSettings:
         scheduler=SchedulerSettings(
             lease_seconds=scheduler.integer("lease_seconds", 30, 5, 3600),
             outbox_every_seconds=scheduler.integer("outbox_every_seconds", 10, 1, 3600),
+            rollup_at=scheduler.clock_time("rollup_at", time(0, 10)),
+            wrap_up_every_seconds=scheduler.integer("wrap_up_every_seconds", 15, 1, 3600),
         ),
         notifications=NotificationSettings(
             max_tries=notifications.integer("max_tries", 5, 1, 100),

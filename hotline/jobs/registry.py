@@ -3,8 +3,9 @@
 Each job does work that lives in the database (rows claimed and finished in transactions), so a
 run is idempotent and may come late, twice, or after a crash: it does whatever is due at ``now``.
 The scheduler process runs each job on its trigger; a simulator can instead call
-``run_due(context, now)`` as its virtual clock passes (reminders, callbacks and housekeeping are
-to join ``JOBS`` the same way).
+``run_due(context, now)`` as its virtual clock passes, sleeping until the earliest ``next_due``
+(reminders and callbacks are to join ``JOBS`` the same way). Housekeeping: ``wrap_up`` ends
+agents' wrap-ups at their time, ``rollup`` keeps each day's figures once it is over.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hotline.config.settings import Settings
 from hotline.jobs.context import JobContext
 from hotline.jobs.delivery import deliver_outbox
+from hotline.jobs.rollup import next_rollup, roll_up
+from hotline.jobs.wrap_up import end_wrap_ups_due, next_wrap_up
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Job:
     name: str
     run: Callable[[JobContext, datetime], Any]
     trigger: Callable[[Settings], Any]  # an APScheduler trigger, in the operator's timezone
+    # The earliest instant at or after ``now`` when the job has work (``None``: none pending).
+    next_due: Callable[[JobContext, datetime], datetime | None] | None = None
 
 
 def _every_outbox_interval(settings: Settings) -> IntervalTrigger:
@@ -36,7 +42,24 @@ def _every_outbox_interval(settings: Settings) -> IntervalTrigger:
     )
 
 
-JOBS: tuple[Job, ...] = (Job("outbox", deliver_outbox, _every_outbox_interval),)
+def _daily_at_rollup_time(settings: Settings) -> CronTrigger:
+    clock = settings.jobs.scheduler.rollup_at
+    return CronTrigger(
+        hour=clock.hour, minute=clock.minute, second=clock.second, timezone=settings.timezone
+    )
+
+
+def _every_wrap_up_interval(settings: Settings) -> IntervalTrigger:
+    return IntervalTrigger(
+        seconds=settings.jobs.scheduler.wrap_up_every_seconds, timezone=settings.timezone
+    )
+
+
+JOBS: tuple[Job, ...] = (
+    Job("outbox", deliver_outbox, _every_outbox_interval),
+    Job("wrap_up", end_wrap_ups_due, _every_wrap_up_interval, next_wrap_up),
+    Job("rollup", roll_up, _daily_at_rollup_time, next_rollup),
+)
 
 
 def job_named(name: str) -> Job:

@@ -90,6 +90,13 @@ def day_start(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC).astimezone(tz)
 
 
+def local_time_on(day: date, clock: time, tz: tzinfo) -> datetime:
+    """The instant the clocks of ``tz`` show ``clock`` on ``day``: a time they skip is read on
+    the clock from before the jump (02:30 the night they go forward is 03:30 after it); a time
+    they show twice, its first occurrence."""
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
 def parse_span(
     from_text: str | None, to_text: str | None, tz: tzinfo, today: date
 ) -> tuple[datetime, datetime]:

@@ -56,6 +56,12 @@ def read_all(conn: Connection) -> dict[str, StoredState]:
     return {row.agent_id: StoredState(**row._asdict()) for row in conn.execute(select(_STATES))}
 
 
+def in_state(conn: Connection, state: str) -> list[StoredState]:
+    """The rows of the agents whose stored state is ``state``, the longest in it first."""
+    rows = conn.execute(select(_STATES).where(_STATES.c.state == state).order_by(_STATES.c.since))
+    return [StoredState(**row._asdict()) for row in rows]
+
+
 def write(conn: Connection, agent_id: str, over: StoredState | None, change: StateChange) -> bool:
     """Write ``change`` over the row as read (``over``) and log it; ``False``: the row moved on."""
     values = {"state": change.to_state, "since": change.at, "call_sid": change.call_sid}

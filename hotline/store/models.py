@@ -1,6 +1,6 @@
 """hotline's tables as SQLAlchemy models: sellers, orders, call events (with the call's state),
 threads, outbox, and the agents' tables: their states, events and console sessions, queue
-entries, transfers."""
+entries, transfers; the days' rolled-up figures."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -322,3 +323,24 @@ class TransferRow(Base):
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The seller's call a warm transfer placed (canceled if the caller hangs up while it rings).
     target_call: Mapped[str | None] = mapped_column(String(64))
+
+
+class DailyFiguresRow(Base):
+    """A local day's figures, rolled up once the day is over: ``kind`` "queue" (``subject`` the
+    queue) or "sales_quality" (``subject`` ``seller:<id>`` or ``warehouse``), as JSON.
+
+    One row per (day, kind, subject), written once. ``pruned_at``: when the day's call rows were
+    deleted (``hotline prune``), after which the queue figures of the day are read from here.
+    """
+
+    __tablename__ = "daily_figures"
+    __table_args__ = (
+        UniqueConstraint("day", "kind", "subject", name="uq_daily_figures_day_kind_subject"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(80))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
