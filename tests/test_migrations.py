@@ -2,7 +2,7 @@
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
 0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations),
 0008 (the Message Center: old threads brought in), 0009 (the outbox's delivery, the scheduler's
-lease), 0010h (the days' rolled-up figures).
+lease), 0010 (the days' rolled-up figures).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -469,7 +469,7 @@ def test_0009_adds_the_outbox_delivery_and_the_lease_and_drops_them_again(url: s
         engine.dispose()
 
 
-def test_0010h_adds_the_daily_figures_and_drops_them_again(url: str) -> None:
+def test_0010_adds_the_daily_figures_and_drops_them_again(url: str) -> None:
     upgrade_schema(url, "0009")
     engine = create_engine(url)
     try:

@@ -4,7 +4,7 @@
 sales quality of a seller or the warehouse alone, as JSON, when computed, and when the day's
 call rows were pruned. Downgrade drops it.
 
-Revision ID: 0010h
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-30
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010h"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
