@@ -5,6 +5,7 @@ failed after max_tries, never sent twice by two claimers, reconciled after a cra
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -14,9 +15,11 @@ from sqlalchemy import select
 from hotline.jobs.delivery import deliver_outbox
 from hotline.jobs.notices import message_id
 from hotline.jobs.registry import run_due
+from hotline.messages.threads import key_hash
 from hotline.store import outbox
 from hotline.store.database import Store
-from hotline.store.models import OutboxRow
+from hotline.store.models import OutboxRow, ThreadRow
+from hotline.store.outbox import LINK_SECRET
 from tests.jobs_fixtures import (
     BUYER,
     SELLER_MAIL,
@@ -67,10 +70,14 @@ def test_a_thread_from_a_call_mails_the_seller_and_texts_the_buyer_once(
     assert "Does it work with USB-C?" in body and "Order: 1234567" in body
     [sms] = twilio_messages.messages()
     assert (sms.to, sms.from_) == (BUYER, SMS_FROM)
-    assert sms.body == (
+    text, _, secret = sms.body.rpartition("/")
+    assert text == (
         f"Your question about order 1234567 is in thread {thread_id:04d}. "
         f"Read and reply: https://hotline.example/t/{thread_id}"
     )
+    with any_store.session() as session:  # the link's secret: its hash on the thread, no more
+        assert session.get(ThreadRow, thread_id).buyer_key_hash == key_hash(secret)  # type: ignore[union-attr]
+        assert secret not in "".join(session.scalars(select(OutboxRow.payload)))
     assert _rows(any_store) == [
         ("thread_opened", "sent", 1, None),
         ("buyer_thread_opened", "sent", 1, None),
@@ -216,7 +223,7 @@ def test_an_sms_sent_before_a_crash_is_found_and_not_sent_again(
         BUYER,
         SMS_FROM,
         f"Your question about order 1234567 is in thread {thread_id:04d}. "
-        f"Read and reply: https://hotline.example/t/{thread_id}",
+        f"Read and reply: https://hotline.example/t/{thread_id}/{json.loads(claim.payload)[LINK_SECRET]}",
     )
     assert deliver_outbox(context, NOW).sent == [mail_id]  # the claimed row waits
     assert deliver_outbox(context, NOW + timeout - timedelta(seconds=1)).found_sent == []

@@ -42,10 +42,14 @@ def test_jobs_coalesce_never_overlap_and_run_however_late(store: Store, tmp_path
     scheduler = build_scheduler(JobContext(settings, store))
     scheduler.start(paused=True)  # the defaults apply as the jobs are added to the store
     try:
-        [job] = scheduler.get_jobs()
+        jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown()
+    assert sorted(jobs) == ["outbox", "reminders"]
+    job, reminders = jobs["outbox"], jobs["reminders"]
     assert (job.id, job.coalesce, job.max_instances) == ("outbox", True, 1)
+    assert (reminders.id, reminders.coalesce, reminders.max_instances) == ("reminders", True, 1)
+    assert reminders.trigger.interval.total_seconds() == 60
     assert job.misfire_grace_time is None  # a late run is run, not dropped
     assert isinstance(job.trigger, IntervalTrigger)
     assert job.trigger.interval.total_seconds() == 1
@@ -58,11 +62,11 @@ def test_run_due_runs_every_registered_job_at_the_given_instant(
     settings = _settings(store, tmp_path)
     open_call_thread(store, NOW)
     reports = run_due(JobContext(settings, store), NOW)
-    assert list(reports) == [job.name for job in JOBS] == ["outbox"]
+    assert list(reports) == [job.name for job in JOBS] == ["reminders", "outbox"]
     assert (reports["outbox"].sent, reports["outbox"].skipped) == ([1], [2])
-    assert job_named("outbox") is JOBS[0]
+    assert job_named("outbox") is JOBS[1]
     with pytest.raises(KeyError):
-        job_named("reminders")
+        job_named("no-such-job")
 
 
 def test_a_failing_job_is_logged_and_the_scheduler_goes_on(

@@ -3,8 +3,8 @@
 Each job does work that lives in the database (rows claimed and finished in transactions), so a
 run is idempotent and may come late, twice, or after a crash: it does whatever is due at ``now``.
 The scheduler process runs each job on its trigger; a simulator can instead call
-``run_due(context, now)`` as its virtual clock passes (reminders, callbacks and housekeeping are
-to join ``JOBS`` the same way).
+``run_due(context, now)`` as its virtual clock passes (callbacks and housekeeping are to join
+``JOBS`` the same way).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hotline.config.settings import Settings
 from hotline.jobs.context import JobContext
 from hotline.jobs.delivery import deliver_outbox
+from hotline.jobs.reminders import reminders_due, send_reminders
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class Job:
     name: str
     run: Callable[[JobContext, datetime], Any]
     trigger: Callable[[Settings], Any]  # an APScheduler trigger, in the operator's timezone
+    # The earliest instant at or after now when the job has work (None: nothing pending).
+    next_due: Callable[[JobContext, datetime], datetime | None] | None = None
 
 
 def _every_outbox_interval(settings: Settings) -> IntervalTrigger:
@@ -36,7 +39,17 @@ def _every_outbox_interval(settings: Settings) -> IntervalTrigger:
     )
 
 
-JOBS: tuple[Job, ...] = (Job("outbox", deliver_outbox, _every_outbox_interval),)
+def _every_reminders_interval(settings: Settings) -> IntervalTrigger:
+    return IntervalTrigger(
+        seconds=settings.jobs.scheduler.reminders_every_seconds, timezone=settings.timezone
+    )
+
+
+# The reminders first: a reminder due at ``now`` is delivered by the same ``run_due``.
+JOBS: tuple[Job, ...] = (
+    Job("reminders", send_reminders, _every_reminders_interval, reminders_due),
+    Job("outbox", deliver_outbox, _every_outbox_interval),
+)
 
 
 def job_named(name: str) -> Job:
