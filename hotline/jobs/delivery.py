@@ -69,7 +69,8 @@ def deliver_outbox(context: JobContext, now: datetime) -> DeliveryReport:
 def deliver(context: JobContext, claim: Claim, now: datetime, report: DeliveryReport) -> None:
     """Send one claimed row and record what became of it."""
     store = context.store
-    if needs_link_secret(claim, context.settings):
+    notice = _notice(context, claim)
+    if not isinstance(notice, Nothing) and needs_link_secret(claim, context.settings):
         # The buyer's link is issued at the row's first try and kept in the row for the next
         # ones: every try sends the same text (see ``_send``), and the link in it works.
         secret = secrets.token_urlsafe(24)
@@ -77,8 +78,7 @@ def deliver(context: JobContext, claim: Claim, now: datetime, report: DeliveryRe
         if attached is None:  # another run took the row over meanwhile
             return
         claim = attached
-    with Session(store.engine.execution_options(hotline_read_only=True)) as session:
-        notice = notice_for(claim, session, context.settings)
+        notice = _notice(context, claim)
     if isinstance(notice, Nothing):
         if outbox.mark_skipped(store, claim, notice.reason):
             report.skipped.append(claim.id)
@@ -93,6 +93,11 @@ def deliver(context: JobContext, claim: Claim, now: datetime, report: DeliveryRe
         (report.found_sent if found else report.sent).append(claim.id)
         how = "found already sent" if found else "sent"
         logger.info("outbox row %s (%s) %s, try %s", claim.id, claim.kind, how, claim.tries)
+
+
+def _notice(context: JobContext, claim: Claim) -> Mail | Sms | Nothing:
+    with Session(context.store.engine.execution_options(hotline_read_only=True)) as session:
+        return notice_for(claim, session, context.settings)
 
 
 def _send(context: JobContext, claim: Claim, notice: Mail | Sms) -> tuple[str, bool]:
