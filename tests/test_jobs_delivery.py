@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hotline.jobs.delivery import deliver_outbox
 from hotline.jobs.notices import message_id
 from hotline.jobs.registry import run_due
-from hotline.messages.threads import key_hash
+from hotline.messages.threads import key_hash, open_conversation
 from hotline.store import outbox
 from hotline.store.database import Store
 from hotline.store.models import OutboxRow, ThreadRow
@@ -327,3 +327,26 @@ def test_folder_mode_writes_each_mail_to_a_file_and_logs_it(
         f'mail to {SELLER_MAIL} written to {written} ([mail] mode = "folder": '
         "no mail server is used)"
     )
+
+
+def test_a_seller_told_of_a_combined_orders_discussion_learns_only_the_order(
+    store: Store, smtp_server: tuple[MailBox, int]
+) -> None:
+    box, port = smtp_server
+    context = context_for(store, port)
+    order = next(o for o in context.settings.orders if o.id == "6789012")
+    with store.session() as session:
+        open_conversation(
+            session,
+            context.settings.routing,
+            order,
+            text="The parcel never came, my address is 1 Secret Street.",
+            now=NOW,
+            reason="not_received",
+        )
+    deliver_outbox(context, NOW)
+    [(to, mail)] = box.mails  # acme's (greenleaf has no address): the warehouse has none either
+    body = mail.get_payload(decode=True).decode()
+    assert to == [SELLER_MAIL] and mail["Subject"] == "A Discussion opened on your order"
+    assert "Order: 6789012" in body
+    assert "Secret Street" not in body and "Thread:" not in body

@@ -14,9 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.store.models import OutboxRow
-from hotline.store.outbox import LINK_SECRET
-
-__all__ = ["LINK_SECRET", "notify", "reminder_kind"]
+from hotline.store.outbox import LINK_SECRET as LINK_SECRET  # the buyer's SMS's link secret
 
 THREAD_OPENED = "thread_opened"  # a new thread for its assignee
 DISCUSSION_OPENED = "discussion_opened"  # a new Discussion for its assignee
