@@ -5,6 +5,7 @@ failed after max_tries, never sent twice by two claimers, reconciled after a cra
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -14,9 +15,11 @@ from sqlalchemy import select
 from hotline.jobs.delivery import deliver_outbox
 from hotline.jobs.notices import message_id
 from hotline.jobs.registry import run_due
+from hotline.messages.threads import key_hash, open_conversation
 from hotline.store import outbox
 from hotline.store.database import Store
-from hotline.store.models import OutboxRow
+from hotline.store.models import OutboxRow, ThreadRow
+from hotline.store.outbox import LINK_SECRET
 from tests.jobs_fixtures import (
     BUYER,
     SELLER_MAIL,
@@ -67,10 +70,14 @@ def test_a_thread_from_a_call_mails_the_seller_and_texts_the_buyer_once(
     assert "Does it work with USB-C?" in body and "Order: 1234567" in body
     [sms] = twilio_messages.messages()
     assert (sms.to, sms.from_) == (BUYER, SMS_FROM)
-    assert sms.body == (
+    text, _, secret = sms.body.rpartition("/")
+    assert text == (
         f"Your question about order 1234567 is in thread {thread_id:04d}. "
         f"Read and reply: https://hotline.example/t/{thread_id}"
     )
+    with any_store.session() as session:  # the link's secret: its hash on the thread, no more
+        assert session.get(ThreadRow, thread_id).buyer_key_hash == key_hash(secret)  # type: ignore[union-attr]
+        assert secret not in "".join(session.scalars(select(OutboxRow.payload)))
     assert _rows(any_store) == [
         ("thread_opened", "sent", 1, None),
         ("buyer_thread_opened", "sent", 1, None),
@@ -216,7 +223,7 @@ def test_an_sms_sent_before_a_crash_is_found_and_not_sent_again(
         BUYER,
         SMS_FROM,
         f"Your question about order 1234567 is in thread {thread_id:04d}. "
-        f"Read and reply: https://hotline.example/t/{thread_id}",
+        f"Read and reply: https://hotline.example/t/{thread_id}/{json.loads(claim.payload)[LINK_SECRET]}",
     )
     assert deliver_outbox(context, NOW).sent == [mail_id]  # the claimed row waits
     assert deliver_outbox(context, NOW + timeout - timedelta(seconds=1)).found_sent == []
@@ -320,3 +327,26 @@ def test_folder_mode_writes_each_mail_to_a_file_and_logs_it(
         f'mail to {SELLER_MAIL} written to {written} ([mail] mode = "folder": '
         "no mail server is used)"
     )
+
+
+def test_a_seller_told_of_a_combined_orders_discussion_learns_only_the_order(
+    store: Store, smtp_server: tuple[MailBox, int]
+) -> None:
+    box, port = smtp_server
+    context = context_for(store, port)
+    order = next(o for o in context.settings.orders if o.id == "6789012")
+    with store.session() as session:
+        open_conversation(
+            session,
+            context.settings.routing,
+            order,
+            text="The parcel never came, my address is 1 Secret Street.",
+            now=NOW,
+            reason="not_received",
+        )
+    deliver_outbox(context, NOW)
+    [(to, mail)] = box.mails  # acme's (greenleaf has no address): the warehouse has none either
+    body = mail.get_payload(decode=True).decode()
+    assert to == [SELLER_MAIL] and mail["Subject"] == "A Discussion opened on your order"
+    assert "Order: 6789012" in body
+    assert "Secret Street" not in body and "Thread:" not in body

@@ -46,10 +46,11 @@ def test_jobs_coalesce_never_overlap_and_run_however_late(store: Store, tmp_path
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown()
-    assert sorted(jobs) == ["outbox", "rollup", "wrap_up"]
+    assert sorted(jobs) == ["outbox", "reminders", "rollup", "wrap_up"]
     for job in jobs.values():
         assert (job.coalesce, job.max_instances) == (True, 1)
         assert job.misfire_grace_time is None  # a late run is run, not dropped
+    assert jobs["reminders"].trigger.interval.total_seconds() == 60
     job = jobs["outbox"]
     assert isinstance(job.trigger, IntervalTrigger)
     assert job.trigger.interval.total_seconds() == 1
@@ -71,13 +72,13 @@ def test_run_due_runs_every_registered_job_at_the_given_instant(
     settings = _settings(store, tmp_path)
     open_call_thread(store, NOW)
     reports = run_due(JobContext(settings, store), NOW)
-    assert list(reports) == [job.name for job in JOBS] == ["outbox", "wrap_up", "rollup"]
+    assert list(reports) == [job.name for job in JOBS] == ["reminders", "outbox", "wrap_up", "rollup"]
     # Nothing else is due: no agent in wrap-up, and the first day recorded is not over yet.
     assert reports["wrap_up"].ended == [] and reports["rollup"].days == []
     assert (reports["outbox"].sent, reports["outbox"].skipped) == ([1], [2])
-    assert job_named("outbox") is JOBS[0]
+    assert job_named("outbox") is JOBS[1]
     with pytest.raises(KeyError):
-        job_named("reminders")
+        job_named("no-such-job")
 
 
 def test_a_failing_job_is_logged_and_the_scheduler_goes_on(

@@ -17,11 +17,14 @@ from sqlalchemy import func, select
 from hotline import create_app
 from hotline.agents.login import COOKIE_NAME
 from hotline.agents.roster import DEMO_TOKEN, token_digest
+from hotline.jobs.context import JobContext
+from hotline.jobs.reminders import send_reminders
 from hotline.messages.demo import seed_demo
 from hotline.messages.threads import open_conversation
 from hotline.store.database import get_store
 from hotline.store.models import MessageRow, ThreadRow
 from hotline.web import webhook
+from tests.conftest import API_TOKEN
 
 SELLER_TOKEN = "demo-seller-token"  # acme's, in the shipped config
 OTHER_TOKEN = "greenleaf-token"
@@ -318,3 +321,30 @@ def test_without_a_session_secret_the_pages_say_how_to_turn_them_on(
         assert app.test_client().get("/t/1/x").status_code == 503
     finally:
         get_store(app).engine.dispose()
+
+
+def test_the_overdue_mark_the_scheduler_set_is_shown_with_the_standing(
+    mc: tuple[Flask, list[str]],
+) -> None:
+    app = mc[0]
+    store = get_store(app)
+    report = send_reminders(JobContext(app.extensions[webhook.SETTINGS], store), datetime.now(UTC))
+    assert sorted(report.marked) == [LATE, FORWARDED]  # past their mark with no response before
+    with store.session() as session:
+        marks = {t: session.get_one(ThreadRow, t).overdue_at for t in (LATE, FORWARDED)}
+    client = app.test_client()
+    sign_in(client, SELLER_TOKEN)
+    page = client.get("/messages").text
+    late = f"{marks[LATE]:%Y-%m-%d %H:%M} UTC"
+    assert f'data-standing="answered">answered (late: overdue from {late})<' in page
+    assert 'data-standing="overdue">overdue by 2 h 0 min<' in page  # as before the mark
+    thread = client.get(f"/messages/{FORWARDED}").text
+    assert f'<dd id="overdue-mark">{marks[FORWARDED]:%Y-%m-%d %H:%M:%S} UTC</dd>' in thread
+    assert '<dd id="overdue-mark">no</dd>' in client.get(f"/messages/{DISCUSSION}").text
+    shown = (
+        app.test_client()
+        .get(f"/api/threads/{LATE}", headers={"Authorization": f"Bearer {API_TOKEN}"})
+        .json
+    )
+    assert shown is not None and (shown["overdue"], shown["unanswered"]) == (True, False)
+    assert shown["overdue_at"] == marks[LATE].isoformat()  # type: ignore[union-attr]

@@ -2,7 +2,8 @@
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
 0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations),
 0008 (the Message Center: old threads brought in), 0009 (the outbox's delivery, the scheduler's
-lease), 0010 (the days' rolled-up figures).
+lease), 0010 (the days' rolled-up figures), 0011 (threads' overdue mark, first response and latest
+forward).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -487,5 +488,57 @@ def test_0010_adds_the_daily_figures_and_drops_them_again(url: str) -> None:
         _downgrade(url, "0009")
         assert not inspect(engine).has_table("daily_figures")
         upgrade_schema(url)  # and up again
+    finally:
+        engine.dispose()
+
+
+def test_0011_adds_the_overdue_mark_and_the_answer_time_and_drops_them_again(url: str) -> None:
+    upgrade_schema(url, "0010")
+    engine = create_engine(url)
+    late = datetime(2026, 11, 27, 10, 0)  # the first response, a day and an hour late
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO sellers (id, name, phone) VALUES ('acme', 'Acme', '+48600')")
+            )
+            for sid in ("CA1", "CA2"):
+                conn.execute(
+                    text(
+                        "INSERT INTO threads (call_sid, party, seller_id, status, created_at, "
+                        "kind, combined) VALUES (:sid, 'seller', 'acme', 'open', :at, "
+                        "'message', false)"
+                    ),
+                    {"sid": sid, "at": T0},
+                )
+            ids = [r[0] for r in conn.execute(text("SELECT id FROM threads ORDER BY id"))]
+            messages = [  # thread 1: asked, a note, answered late, answered again; 2: asked
+                (ids[0], "buyer", "message", T0),
+                (ids[0], "warehouse", "note", T0),
+                (ids[0], "seller", "message", late),
+                (ids[0], "seller", "message", datetime(2026, 11, 28, 9, 0)),
+                (ids[1], "buyer", "message", T0),
+            ]
+            for thread, author, kind, at in messages:
+                conn.execute(
+                    text(
+                        "INSERT INTO thread_messages (thread_id, author, kind, body, created_at) "
+                        "VALUES (:thread, :author, :kind, 'text', :at)"
+                    ),
+                    {"thread": thread, "author": author, "kind": kind, "at": at},
+                )
+        upgrade_schema(url)
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        # the first response's time from the messages; no thread marked: the job does that
+        assert _rows(
+            engine, "SELECT answered_at, overdue_at, forwarded_at FROM threads ORDER BY id"
+        ) == [
+            ("2026-11-27 10:00:00", None, None),
+            (None, None, None),
+        ]
+        _downgrade(url, "0010")
+        columns = {c["name"] for c in inspect(engine).get_columns("threads")}
+        assert not columns & {"overdue_at", "answered_at", "forwarded_at"}
+        assert _rows(engine, "SELECT count(*) FROM thread_messages") == [(5,)]
     finally:
         engine.dispose()

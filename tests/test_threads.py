@@ -322,6 +322,8 @@ def test_thread_as_dict(store: Store) -> None:
             "created_at": "2026-06-10T10:30:00+00:00",
             "due_at": "2026-06-11T10:30:00+00:00",
             "unanswered": True,
+            "overdue": False,
+            "overdue_at": None,
             "messages": [
                 {
                     "id": thread.messages[0].id,

@@ -29,6 +29,7 @@ class SchedulerSettings:
     # The local time of day at which the day before is rolled up (``hotline.jobs.rollup``).
     rollup_at: time = time(0, 10)
     wrap_up_every_seconds: int = 15  # how often agents' wrap-ups that are over are ended
+    reminders_every_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class NotificationSettings:
     retry_seconds: int = 60  # doubled after each failed try, at most a day
     # A row left "sending" this long (the sender was killed mid-send) is looked at again.
     sending_timeout_seconds: int = 300
+    # Hours after the buyer's first message when an unanswered thread's assignee is reminded.
+    reminder_hours: tuple[int, ...] = (12, 20)
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,11 @@ class JobSettings:
     sms: SmsSettings = SmsSettings()
 
 
-def job_settings(root: Section, base_dir: Path, region: str) -> JobSettings:
-    """Read and check the scheduler's four tables (each key's error names it)."""
+def job_settings(
+    root: Section, base_dir: Path, region: str, response_hours: int = 24
+) -> JobSettings:
+    """Read and check the scheduler's four tables (each key's error names it); reminders fall
+    before ``response_hours`` (``message_center.response_hours``)."""
     scheduler = root.table("scheduler")
     notifications = root.table("notifications")
     mail = root.table("mail")
@@ -99,6 +105,7 @@ def job_settings(root: Section, base_dir: Path, region: str) -> JobSettings:
             outbox_every_seconds=scheduler.integer("outbox_every_seconds", 10, 1, 3600),
             rollup_at=scheduler.clock_time("rollup_at", time(0, 10)),
             wrap_up_every_seconds=scheduler.integer("wrap_up_every_seconds", 15, 1, 3600),
+            reminders_every_seconds=scheduler.integer("reminders_every_seconds", 60, 1, 3600),
         ),
         notifications=NotificationSettings(
             max_tries=notifications.integer("max_tries", 5, 1, 100),
@@ -106,6 +113,7 @@ def job_settings(root: Section, base_dir: Path, region: str) -> JobSettings:
             sending_timeout_seconds=notifications.integer(
                 "sending_timeout_seconds", 300, 60, 86400
             ),
+            reminder_hours=reminder_hours(notifications, response_hours),
         ),
         mail=MailSettings(
             mode=mode,
@@ -131,6 +139,22 @@ def job_settings(root: Section, base_dir: Path, region: str) -> JobSettings:
             settings.notifications.sending_timeout_seconds,
         )
     return settings
+
+
+def reminder_hours(section: Section, response_hours: int) -> tuple[int, ...]:
+    """``reminder_hours``: whole hours, each after 0 and before the 24 h mark, ascending."""
+    value = section.raw("reminder_hours", [12, 20])
+    expected = (
+        f"a list of whole hours, ascending, each above 0 and below "
+        f"message_center.response_hours ({response_hours}), e.g. [12, 20]"
+    )
+    if not isinstance(value, list) or not all(
+        isinstance(h, int) and not isinstance(h, bool) and 0 < h < response_hours for h in value
+    ):
+        raise section.fail("reminder_hours", expected, value)
+    if any(a >= b for a, b in zip(value, value[1:], strict=False)):
+        raise section.fail("reminder_hours", expected, value)
+    return tuple(value)
 
 
 def seller_email(section: Section) -> str | None:

@@ -174,6 +174,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
     security = root.table("security")
     store = root.table("store")
     calls = root.table("calls")
+    routing = message_center(root)  # first: the reminders are checked against its 24 h
     settings = Settings(
         source=source,
         base_dir=base_dir,
@@ -206,8 +207,8 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> Settings:
         sellers=tuple(seller(s, tz, region, hours) for s in root.table_list("sellers")),
         orders=tuple(order(o, region) for o in root.table_list("orders")),
         agents=agents(root, region),
-        message_center=message_center(root),
-        jobs=job_settings(root, base_dir, region),
+        message_center=routing,
+        jobs=job_settings(root, base_dir, region, routing.response_hours),
     )
     for section in (main, security, store, calls, numbers, root):
         section.finish()

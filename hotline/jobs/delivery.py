@@ -8,6 +8,13 @@ looked up on the receiving side, so it is sent again **with the same Message-ID*
 did go out before the crash arrives twice, and the two are the same message to mail clients
 and servers that deduplicate by Message-ID.
 
+A buyer's SMS carries the link to their thread (``/t/<id>/<secret>``). Only the secret's hash
+is kept on the thread, so a secret that was sent cannot be sent again: a thread opened from a call
+gets its secret when it is opened, and any other buyer's SMS gets a new one at its first try,
+the thread's earlier link then no longer working (the buyer's newest SMS holds the working one).
+The secret waits in the row's payload while the row may be tried again and is scrubbed when it
+is sent, failed or skipped.
+
 A failed try is retried after ``[notifications] retry_seconds``, doubled after each further
 failure (at most a day), until ``max_tries``; then the row is ``failed``, with the last error.
 """
@@ -15,6 +22,7 @@ failure (at most a day), until ``max_tries``; then the row is ``failed``, with t
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,8 +32,9 @@ from hotline.config.jobs import NotificationSettings
 from hotline.errors import ConfigError
 from hotline.jobs.context import JobContext
 from hotline.jobs.mail import MailError, send_mail
-from hotline.jobs.notices import KINDS, Mail, Nothing, Sms, notice_for
+from hotline.jobs.notices import KINDS, Mail, Nothing, Sms, needs_link_secret, notice_for
 from hotline.jobs.sms import SmsError, find_sent, send_sms
+from hotline.messages.threads import key_hash
 from hotline.rules.phones import mask_in_text
 from hotline.store import outbox
 from hotline.store.outbox import Claim
@@ -59,9 +68,17 @@ def deliver_outbox(context: JobContext, now: datetime) -> DeliveryReport:
 
 def deliver(context: JobContext, claim: Claim, now: datetime, report: DeliveryReport) -> None:
     """Send one claimed row and record what became of it."""
-    with Session(context.store.engine.execution_options(hotline_read_only=True)) as session:
-        notice = notice_for(claim, session, context.settings)
     store = context.store
+    notice = _notice(context, claim)
+    if not isinstance(notice, Nothing) and needs_link_secret(claim, context.settings):
+        # The buyer's link is issued at the row's first try and kept in the row for the next
+        # ones: every try sends the same text (see ``_send``), and the link in it works.
+        secret = secrets.token_urlsafe(24)
+        attached = outbox.attach_link_secret(store, claim, secret, key_hash(secret))
+        if attached is None:  # another run took the row over meanwhile
+            return
+        claim = attached
+        notice = _notice(context, claim)
     if isinstance(notice, Nothing):
         if outbox.mark_skipped(store, claim, notice.reason):
             report.skipped.append(claim.id)
@@ -76,6 +93,11 @@ def deliver(context: JobContext, claim: Claim, now: datetime, report: DeliveryRe
         (report.found_sent if found else report.sent).append(claim.id)
         how = "found already sent" if found else "sent"
         logger.info("outbox row %s (%s) %s, try %s", claim.id, claim.kind, how, claim.tries)
+
+
+def _notice(context: JobContext, claim: Claim) -> Mail | Sms | Nothing:
+    with Session(context.store.engine.execution_options(hotline_read_only=True)) as session:
+        return notice_for(claim, session, context.settings)
 
 
 def _send(context: JobContext, claim: Claim, notice: Mail | Sms) -> tuple[str, bool]:

@@ -16,8 +16,16 @@ from email.utils import format_datetime
 from sqlalchemy.orm import Session
 
 from hotline.config.settings import Settings
-from hotline.messages.outbox import BUYER_THREAD_OPENED
-from hotline.messages.threads import reference
+from hotline.messages import outbox
+from hotline.messages.conversation import assignee_recipient as outbox_recipient
+from hotline.messages.outbox import (
+    BUYER,
+    DISCUSSION_OPENED_ELSEWHERE,
+    LINK_SECRET,
+    REMINDER,
+    THREAD_ANSWERED,
+)
+from hotline.messages.threads import buyer_link, reference, unanswered
 from hotline.rules.routing import Party
 from hotline.store.models import ThreadRow
 from hotline.store.outbox import Claim
@@ -27,8 +35,9 @@ SELLER_KINDS = {
     "thread_opened": "A new Message Center thread",
     "thread_forwarded": "A Message Center thread forwarded to you",
     "discussion_opened": "A Discussion opened on your order",
+    REMINDER: "Reminder: a Message Center thread awaits your response",
 }
-BUYER_KINDS = (BUYER_THREAD_OPENED,)
+BUYER_KINDS = outbox.BUYER_KINDS
 KINDS = (*SELLER_KINDS, *BUYER_KINDS)
 
 
@@ -61,15 +70,27 @@ Notice = Mail | Sms | Nothing
 def notice_for(claim: Claim, session: Session, settings: Settings) -> Notice:
     """The notice of the claimed row (its thread read in ``session``)."""
     thread = session.get(ThreadRow, claim.thread_id) if claim.thread_id is not None else None
-    if claim.kind.startswith(BUYER_THREAD_OPENED):
+    if claim.kind.startswith(BUYER_KINDS):
         return _buyer_sms(claim, thread, settings)
+    if claim.kind.startswith(REMINDER):
+        stale = _stale_reminder(claim, thread)
+        if stale is not None:
+            return Nothing(stale)
     return _party_mail(claim, thread, settings)
 
 
-def reply_link(settings: Settings, thread_id: int) -> str | None:
-    """The buyer's link to a thread: ``public_base_url`` + ``/t/<id>`` (``None`` without one)."""
+def reply_link(settings: Settings, thread_id: int, secret: str | None) -> str | None:
+    """The buyer's link to a thread: ``public_base_url`` + ``/t/<id>/<secret>`` (``None``
+    without a base URL or a secret)."""
     base = settings.public_base_url
-    return f"{base}/t/{thread_id}" if base else None
+    return f"{base}{buyer_link(thread_id, secret)}" if base and secret else None
+
+
+def needs_link_secret(claim: Claim, settings: Settings) -> bool:
+    """Whether the row is a buyer's SMS that is to carry a link whose secret is not issued yet."""
+    if not claim.kind.startswith(BUYER_KINDS) or not settings.public_base_url:
+        return False
+    return LINK_SECRET not in json.loads(claim.payload)
 
 
 def _buyer_sms(claim: Claim, thread: ThreadRow | None, settings: Settings) -> Notice:
@@ -79,13 +100,35 @@ def _buyer_sms(claim: Claim, thread: ThreadRow | None, settings: Settings) -> No
     thread_id = thread.id if thread is not None else claim.thread_id
     if thread_id is None:
         return Nothing("the row names no thread")
-    body = f"Your question is in Message Center thread {reference(thread_id)}."
-    if thread is not None and thread.order_id:
-        body = f"Your question about order {thread.order_id} is in thread {reference(thread_id)}."
-    link = reply_link(settings, thread_id)
+    to = claim.recipient
+    if to == BUYER:  # the thread's buyer, whose number the thread keeps
+        to = thread.buyer_phone if thread is not None and thread.buyer_phone else ""
+        if not to:
+            return Nothing(f"thread {reference(thread_id)} has no buyer's phone number")
+    order = thread.order_id if thread is not None else None
+    about = f"about order {order} " if order else ""
+    if claim.kind.startswith(THREAD_ANSWERED):
+        body = f"Your question {about}has a response in thread {reference(thread_id)}."
+    elif order:
+        body = f"Your question about order {order} is in thread {reference(thread_id)}."
+    else:
+        body = f"Your question is in Message Center thread {reference(thread_id)}."
+    link = reply_link(settings, thread_id, json.loads(claim.payload).get(LINK_SECRET))
     if link:
         body += f" Read and reply: {link}"
-    return Sms(to=claim.recipient, from_=sender, body=body)
+    return Sms(to=to, from_=sender, body=body)
+
+
+def _stale_reminder(claim: Claim, thread: ThreadRow | None) -> str | None:
+    """Why a reminder is no longer worth sending: the thread was answered, or it is no longer
+    its recipient's (forwarded since it was written)."""
+    if thread is None:
+        return "the row names no thread"
+    if thread.answered_at is not None or not unanswered(thread):
+        return f"thread {reference(thread.id)} has been answered since"
+    if outbox_recipient(thread) != claim.recipient:
+        return f"thread {reference(thread.id)} has been forwarded since"
+    return None
 
 
 def _party_mail(claim: Claim, thread: ThreadRow | None, settings: Settings) -> Notice:
@@ -104,6 +147,17 @@ def _party_mail(claim: Claim, thread: ThreadRow | None, settings: Settings) -> N
     about = next(text for kind, text in SELLER_KINDS.items() if claim.kind.startswith(kind))
     payload = json.loads(claim.payload)
     lines = [f"Hello {name},", "", f"{about}."]
+    elsewhere = claim.kind == DISCUSSION_OPENED_ELSEWHERE
+    if elsewhere:
+        # Told only that a Discussion was opened on their order: not which, nor what it says.
+        lines += ["", f"Order: {payload.get('order') or '-'}"]
+        thread = None
+    if claim.kind.startswith(REMINDER) and payload.get("mark"):
+        lines += [
+            "",
+            f"The buyer's first message was {payload.get('hours')} hours ago; "
+            f"a response is due by {payload['mark']}.",
+        ]
     if thread is not None:
         lines += [
             "",
@@ -115,7 +169,9 @@ def _party_mail(claim: Claim, thread: ThreadRow | None, settings: Settings) -> N
             lines += ["", "The buyer's question:", thread.messages[0].body]
     if payload.get("note"):
         lines += ["", "Note:", str(payload["note"])]
-    lines += ["", "Please answer it in the Message Center.", "", "-- the hotline"]
+    if not elsewhere:
+        lines += ["", "Please answer it in the Message Center."]
+    lines += ["", "-- the hotline"]
     message = EmailMessage()
     message["From"] = mail.sender
     message["To"] = to

@@ -4,8 +4,9 @@ Each job does work that lives in the database (rows claimed and finished in tran
 run is idempotent and may come late, twice, or after a crash: it does whatever is due at ``now``.
 The scheduler process runs each job on its trigger; a simulator can instead call
 ``run_due(context, now)`` as its virtual clock passes, sleeping until the earliest ``next_due``
-(reminders and callbacks are to join ``JOBS`` the same way). Housekeeping: ``wrap_up`` ends
-agents' wrap-ups at their time, ``rollup`` keeps each day's figures once it is over.
+(callbacks are to join ``JOBS`` the same way). Housekeeping: ``wrap_up`` ends agents' wrap-ups
+at their time, ``rollup`` keeps each day's figures once it is over; ``reminders`` reminds the
+assignee of an unanswered thread and marks it overdue at its 24 h mark.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hotline.jobs.context import JobContext
 from hotline.jobs.delivery import deliver_outbox
 from hotline.jobs.rollup import next_rollup, roll_up
 from hotline.jobs.wrap_up import end_wrap_ups_due, next_wrap_up
+from hotline.jobs.reminders import reminders_due, send_reminders
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,15 @@ def _every_wrap_up_interval(settings: Settings) -> IntervalTrigger:
     )
 
 
+def _every_reminders_interval(settings: Settings) -> IntervalTrigger:
+    return IntervalTrigger(
+        seconds=settings.jobs.scheduler.reminders_every_seconds, timezone=settings.timezone
+    )
+
+
+# The reminders first: a reminder due at ``now`` is delivered by the same ``run_due``.
 JOBS: tuple[Job, ...] = (
+    Job("reminders", send_reminders, _every_reminders_interval, reminders_due),
     Job("outbox", deliver_outbox, _every_outbox_interval),
     Job("wrap_up", end_wrap_ups_due, _every_wrap_up_interval, next_wrap_up),
     Job("rollup", roll_up, _daily_at_rollup_time, next_rollup),

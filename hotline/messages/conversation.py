@@ -96,6 +96,9 @@ def write(
     thread.messages.append(message)
     session.flush()
     if author.role in (SELLER, WAREHOUSE):
+        if thread.answered_at is None:
+            thread.answered_at = now  # the first response: no more reminders (hotline.jobs)
+        # The buyer's SMS; its link's secret is issued when it is first sent (hotline.jobs).
         outbox.notify(
             session,
             kind=outbox.THREAD_ANSWERED,

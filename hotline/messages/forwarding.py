@@ -46,6 +46,7 @@ def forward(
     if to == SELLER and thread.seller_id is None:
         raise NotAllowed(f"thread {thread.id} has no seller to forward to")
     thread.party = to
+    thread.forwarded_at = now  # reminder points before it are not the new assignee's
     message = MessageRow(author=by.role, author_id=by.id, kind=NOTE, body=note, created_at=now)
     thread.messages.append(message)
     session.flush()

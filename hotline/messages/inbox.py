@@ -61,7 +61,9 @@ def standing_of(thread: ThreadRow, now: datetime, response_hours: int) -> Entry:
         return Entry(thread, ASKED_AGAIN, mark, None, last_at)
     assert mark is not None  # awaiting means a buyer's message
     left = (mark - now.astimezone(UTC)).total_seconds()
-    return Entry(thread, WAITING if left > 0 else OVERDUE, mark, left, last_at)
+    # The scheduler's mark (``overdue_at``) is set at this same instant; once set it stands.
+    overdue = left <= 0 or thread.overdue_at is not None
+    return Entry(thread, OVERDUE if overdue else WAITING, mark, left, last_at)
 
 
 def inbox(session: Session, viewer: Viewer, now: datetime, response_hours: int) -> Inbox:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.store.models import OutboxRow
+from hotline.store.outbox import LINK_SECRET as LINK_SECRET  # the buyer's SMS's link secret
 
 THREAD_OPENED = "thread_opened"  # a new thread for its assignee
 DISCUSSION_OPENED = "discussion_opened"  # a new Discussion for its assignee
@@ -23,6 +24,13 @@ THREAD_ANSWERED = "thread_answered"  # the buyer: the seller or warehouse respon
 BUYER_REPLIED = "buyer_replied"  # the assignee: the buyer wrote again
 BUYER_THREAD_OPENED = "buyer_thread_opened"  # the buyer who called (SMS to their number)
 BUYER = "buyer"  # the recipient of what the buyer is told
+REMINDER = "reminder"  # the assignee of an unanswered thread: reminder_<h>h, one per point
+BUYER_KINDS = (BUYER_THREAD_OPENED, THREAD_ANSWERED)  # an SMS to the buyer, with their link
+
+
+def reminder_kind(hours: int) -> str:
+    """The kind of the reminder ``hours`` after the buyer's first message: ``reminder_12h``."""
+    return f"{REMINDER}_{hours}h"
 
 
 def notify(
@@ -34,8 +42,9 @@ def notify(
     message_id: int | None,
     payload: dict[str, object],
     now: datetime,
-) -> None:
-    """Queue one notification, once: the same (kind, thread, message, recipient) is written once."""
+) -> bool:
+    """Queue one notification, once: the same (kind, thread, message, recipient) is written once
+    (returns whether this call wrote it)."""
     same = select(OutboxRow.id).where(
         OutboxRow.kind == kind,
         OutboxRow.thread_id == thread_id,
@@ -47,7 +56,7 @@ def notify(
         ),
     )
     if session.scalar(same) is not None:
-        return
+        return False
     try:
         with session.begin_nested():
             session.add(
@@ -65,3 +74,5 @@ def notify(
         # Another worker wrote the same row at the same moment.
         if session.scalar(same) is None:
             raise
+        return False
+    return True

@@ -101,14 +101,16 @@ def open_thread(
                 now=now,
             )
             if call_sid is not None and buyer_phone:
-                # The buyer who called gets the thread's reference by SMS (hotline.jobs).
+                # The buyer who called gets the thread's reference and link by SMS (hotline.jobs):
+                # the link's secret waits in the row until it is sent, then only its hash is kept.
+                secret = issue_buyer_key(session, thread)
                 outbox.notify(
                     session,
                     kind=outbox.BUYER_THREAD_OPENED,
                     recipient=buyer_phone,
                     thread_id=thread.id,
                     message_id=first.id,
-                    payload={"thread": thread.id, "order": order_id},
+                    payload={"thread": thread.id, "order": order_id, outbox.LINK_SECRET: secret},
                     now=now,
                 )
             session.flush()
@@ -269,6 +271,9 @@ def thread_as_dict(thread: ThreadRow, *, for_buyer: bool = False) -> dict[str, o
         "created_at": thread.created_at.isoformat(),
         "due_at": thread.due_at.isoformat() if thread.due_at else None,
         "unanswered": unanswered(thread),
+        # The 24 h mark passed unanswered, as the scheduler marked it (kept once answered).
+        "overdue": thread.overdue_at is not None,
+        "overdue_at": thread.overdue_at.isoformat() if thread.overdue_at else None,
         "messages": [
             {
                 "id": m.id,

@@ -148,6 +148,9 @@ class ThreadRow(Base):
     ``seller_id`` is the seller of the thread's order whoever is assigned (NULL: a combined
     order's delivery Discussion, which no seller sees, or no order). ``due_at`` is the 24 h mark;
     ``buyer_key_hash`` the SHA-256 of the buyer's link secret (NULL until one is issued).
+    ``answered_at`` is the seller's or warehouse's first response, ``forwarded_at`` the latest
+    forward; ``overdue_at`` the 24 h mark the thread passed unanswered, set once by the
+    ``reminders`` job and never cleared.
     """
 
     __tablename__ = "threads"
@@ -165,6 +168,9 @@ class ThreadRow(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     buyer_key_hash: Mapped[str | None] = mapped_column(String(64))
     combined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    forwarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     messages: Mapped[list[MessageRow]] = relationship(
         back_populates="thread", order_by="MessageRow.id", cascade="all, delete-orphan"
     )

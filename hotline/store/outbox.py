@@ -11,18 +11,23 @@ on the claim too: a sender whose claim lapsed and was taken over writes nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.store.database import Store
-from hotline.store.models import OutboxRow
+from hotline.store.models import OutboxRow, ThreadRow
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
+# A buyer's SMS's payload key holding the secret of the link it carries (the store keeps only
+# the secret's hash on the thread): kept while the row may be tried again, so every try has the
+# same text, and scrubbed when the row is finished (sent, failed or skipped).
+LINK_SECRET = "link_secret"
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,9 @@ def claim(store: Store, row_id: int, now: datetime, sending_timeout: timedelta) 
         )
 
 
-def _finish(store: Store, claim: Claim, **values: object) -> bool:
+def _finish(store: Store, claim: Claim, *, final: bool = True, **values: object) -> bool:
+    if final:
+        values["payload"] = scrubbed(claim.payload)
     with store.session() as session:
         changed = session.execute(
             update(OutboxRow)
@@ -127,12 +134,62 @@ def mark_sent(store: Store, claim: Claim, now: datetime, ref: str | None) -> boo
 def mark_failed_try(store: Store, claim: Claim, error: str, retry_at: datetime | None) -> bool:
     """The try failed: pending again until ``retry_at``, or failed for good when it is ``None``."""
     status = PENDING if retry_at is not None else FAILED
-    return _finish(store, claim, status=status, next_attempt_at=retry_at, last_error=error[:2000])
+    return _finish(
+        store,
+        claim,
+        final=retry_at is None,
+        status=status,
+        next_attempt_at=retry_at,
+        last_error=error[:2000],
+    )
 
 
 def mark_skipped(store: Store, claim: Claim, reason: str) -> bool:
     """Nobody to send the row to (``reason`` says why): kept, and never tried again."""
     return _finish(store, claim, status=SKIPPED, next_attempt_at=None, last_error=reason)
+
+
+def attach_link_secret(store: Store, claim: Claim, secret: str, key_hash: str) -> Claim | None:
+    """Give the claimed row's thread a new buyer's link (``key_hash`` of ``secret``) and keep
+    ``secret`` in the row for its tries, in one transaction; ``None`` (nothing written) when the
+    claim was taken over meanwhile."""
+    data = json.loads(claim.payload)
+    data[LINK_SECRET] = secret
+    payload = json.dumps(data)
+    with store.session() as session:
+        changed = session.execute(
+            update(OutboxRow)
+            .where(
+                and_(
+                    OutboxRow.id == claim.id,
+                    OutboxRow.status == SENDING,
+                    OutboxRow.tries == claim.tries,
+                )
+            )
+            .values(payload=payload)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        session.execute(
+            update(ThreadRow)
+            .where(ThreadRow.id == claim.thread_id)
+            .values(buyer_key_hash=key_hash)
+            .execution_options(synchronize_session=False)
+        )
+    return replace(claim, payload=payload)
+
+
+def scrubbed(payload: str) -> str:
+    """``payload`` without a link's secret (the row is finished: no try will need it)."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return payload
+    if not isinstance(data, dict) or LINK_SECRET not in data:
+        return payload
+    data.pop(LINK_SECRET)
+    return json.dumps(data)
 
 
 def rows(store: Store, status: str | None = None, limit: int = 50) -> Sequence[OutboxRow]:
