@@ -72,7 +72,9 @@ def test_run_due_runs_every_registered_job_at_the_given_instant(
     settings = _settings(store, tmp_path)
     open_call_thread(store, NOW)
     reports = run_due(JobContext(settings, store), NOW)
-    assert list(reports) == [job.name for job in JOBS] == ["reminders", "outbox", "wrap_up", "rollup"]
+    assert (
+        list(reports) == [job.name for job in JOBS] == ["reminders", "outbox", "wrap_up", "rollup"]
+    )
     # Nothing else is due: no agent in wrap-up, and the first day recorded is not over yet.
     assert reports["wrap_up"].ended == [] and reports["rollup"].days == []
     assert (reports["outbox"].sent, reports["outbox"].skipped) == ([1], [2])

@@ -22,9 +22,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from hotline.config.settings import Settings
 from hotline.jobs.context import JobContext
 from hotline.jobs.delivery import deliver_outbox
+from hotline.jobs.reminders import reminders_due, send_reminders
 from hotline.jobs.rollup import next_rollup, roll_up
 from hotline.jobs.wrap_up import end_wrap_ups_due, next_wrap_up
-from hotline.jobs.reminders import reminders_due, send_reminders
 
 
 @dataclass(frozen=True)
