@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from hotline.jobs.delivery import deliver_outbox
+from hotline.jobs.delivery import deliver_outbox, outbox_next_due
 from hotline.jobs.notices import message_id
-from hotline.jobs.registry import run_due
+from hotline.jobs.registry import next_due, run_due
 from hotline.store import outbox
 from hotline.store.database import Store
 from hotline.store.models import OutboxRow
@@ -320,3 +320,33 @@ def test_folder_mode_writes_each_mail_to_a_file_and_logs_it(
         f'mail to {SELLER_MAIL} written to {written} ([mail] mode = "folder": '
         "no mail server is used)"
     )
+
+
+def test_next_due_is_now_for_a_due_row_then_the_retry_then_none(
+    any_store: Store, smtp_server: tuple[MailBox, int], twilio_messages: Messages
+) -> None:
+    box, port = smtp_server
+    context = context_for(any_store, port)
+    assert outbox_next_due(context, NOW) is None  # nothing written: nothing to wake for
+    open_call_thread(any_store, NOW)
+    later = NOW + timedelta(minutes=5)
+    assert outbox_next_due(context, later) == later  # due since it was written: due now
+    box.refusal = "451 4.3.0 try again later"
+    deliver_outbox(context, later)  # the SMS goes, the mail waits 60 s for its retry
+    assert outbox_next_due(context, later) == later + timedelta(seconds=60)
+    assert next_due(context, later) == later + timedelta(seconds=60)  # the registry's earliest
+    box.refusal = None
+    deliver_outbox(context, later + timedelta(seconds=60))
+    assert outbox_next_due(context, later + timedelta(seconds=60)) is None
+    assert next_due(context, later + timedelta(seconds=60)) is None
+
+
+def test_next_due_of_a_lapsing_claim_is_when_it_lapses(
+    any_store: Store, twilio_messages: Messages
+) -> None:
+    context = context_for(any_store, 1)
+    open_call_thread(any_store, NOW)
+    for row_id in _ids(any_store):
+        _claim_and_crash(any_store, row_id, timedelta(seconds=300))
+    assert outbox_next_due(context, NOW) == NOW + timedelta(seconds=300)
+    assert outbox_next_due(context, NOW + timedelta(hours=1)) == NOW + timedelta(hours=1)
