@@ -32,7 +32,7 @@ from hotline.sim.rest.switchboard import (
 
 _ENDING = ("completed", "canceled")
 #: The events after which the app may have new work: it answered a request, or a call ended.
-_APP_TURNS = frozenset({"webhook", "status-callback", "fallback", "hangup"})
+_APP_TURNS = frozenset({"webhook", "status-callback", "fallback", "hangup", "end"})
 #: The final statuses of a call that never connected.
 _UNCONNECTED = ("busy", "failed", "no-answer", "canceled")
 
