@@ -49,10 +49,14 @@ def read_expect(reader: ValueReader, data: Any, path: KeyPath, *, party: bool = 
     if party:
         for key in _SESSION_KEYS:
             if key in data:
+                what = (
+                    "the app's scheduled work"
+                    if key == "scheduled"
+                    else "what the app did through the REST API"
+                )
                 raise reader.fail(
                     path + (key,),
-                    f"{key}: what the app did through the REST API or its scheduler belongs to"
-                    " the whole session:"
+                    f"{key}: {what} belongs to the whole session:"
                     " check it in the main call's [expect]",
                 )
     reader.known(data, path, _EXPECT_KEYS, "in [expect]")
