@@ -86,6 +86,7 @@ def test_replay_reports_scheduled_work_in_the_json_report(tmp_path: Path) -> Non
     result = CliRunner().invoke(replay, [str(SCRIPT), "-v", "--json", str(report)])
     assert result.exit_code == 0, result.output
     assert "scheduler outbox: 2 sent" in result.output
+    assert "5 webhooks · 1 scheduled run" in result.output  # the call's header line
     [call] = json.loads(report.read_text())["calls"]
     assert call["scheduled"] == [
         {

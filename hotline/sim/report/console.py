@@ -51,6 +51,9 @@ def print_outcome(console: Console, outcome: CallOutcome, *, transcript: bool) -
             f" · {result.webhooks} webhooks",
             style="dim",
         )
+    if outcome.scheduled:  # the app's scheduled work ran in the session (-v shows each line)
+        runs = len(outcome.scheduled)
+        header.append(f" · {runs} scheduled run{'s' if runs != 1 else ''}", style="dim")
     if outcome.skipped:
         header.append(f"  skipped: {outcome.reason}", style=style)
     # soft_wrap: a transcript line stays one line, however narrow the terminal or CI log.
