@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from hotline.jobs.delivery import deliver_outbox
+from hotline.jobs.delivery import deliver_outbox, outbox_next_due
 from hotline.jobs.notices import message_id
-from hotline.jobs.registry import run_due
+from hotline.jobs.registry import next_due, run_due
 from hotline.messages.threads import key_hash, open_conversation
 from hotline.store import outbox
 from hotline.store.database import Store
@@ -350,3 +350,34 @@ def test_a_seller_told_of_a_combined_orders_discussion_learns_only_the_order(
     assert to == [SELLER_MAIL] and mail["Subject"] == "A Discussion opened on your order"
     assert "Order: 6789012" in body
     assert "Secret Street" not in body and "Thread:" not in body
+
+
+def test_next_due_is_now_for_a_due_row_then_the_retry_then_none(
+    any_store: Store, smtp_server: tuple[MailBox, int], twilio_messages: Messages
+) -> None:
+    box, port = smtp_server
+    context = context_for(any_store, port)
+    assert outbox_next_due(context, NOW) is None  # nothing written: nothing to wake for
+    open_call_thread(any_store, NOW)
+    later = NOW + timedelta(minutes=5)
+    assert outbox_next_due(context, later) == later  # due since it was written: due now
+    box.refusal = "451 4.3.0 try again later"
+    deliver_outbox(context, later)  # the SMS goes, the mail waits 60 s for its retry
+    assert outbox_next_due(context, later) == later + timedelta(seconds=60)
+    assert next_due(context, later) == later + timedelta(seconds=60)  # the registry's earliest
+    box.refusal = None
+    deliver_outbox(context, later + timedelta(seconds=60))
+    assert outbox_next_due(context, later + timedelta(seconds=60)) is None
+    # The registry's earliest is now another job's: the thread's first reminder, 12 h in.
+    assert next_due(context, later + timedelta(seconds=60)) == NOW + timedelta(hours=12)
+
+
+def test_next_due_of_a_lapsing_claim_is_when_it_lapses(
+    any_store: Store, twilio_messages: Messages
+) -> None:
+    context = context_for(any_store, 1)
+    open_call_thread(any_store, NOW)
+    for row_id in _ids(any_store):
+        _claim_and_crash(any_store, row_id, timedelta(seconds=300))
+    assert outbox_next_due(context, NOW) == NOW + timedelta(seconds=300)
+    assert outbox_next_due(context, NOW + timedelta(hours=1)) == NOW + timedelta(hours=1)

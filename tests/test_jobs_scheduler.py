@@ -89,7 +89,7 @@ def test_a_failing_job_is_logged_and_the_scheduler_goes_on(
     def broken(_context: JobContext, _now: datetime) -> None:
         raise RuntimeError("boom")
 
-    job = Job("broken", broken, lambda s: IntervalTrigger(seconds=1))
+    job = Job("broken", broken, lambda s: IntervalTrigger(seconds=1), lambda c, n: None)
     with caplog.at_level(logging.ERROR):
         run_job(job, JobContext(_settings(store, tmp_path), store))
     assert "job broken failed; its due work stays for the next run" in caplog.text

@@ -112,13 +112,16 @@ def test_a_call_with_params_is_played_as_a_session_and_sends_them(tmp_path: Path
 
 
 def test_scripts_without_parties_keep_the_single_call_path() -> None:
-    # The agents' scripts (calls/agents) place calls through the REST API: sessions, rightly.
+    # The agents' scripts (calls/agents) place calls through the REST API, and the scheduler's
+    # (calls/scheduler) run scheduled work on the session's clock: sessions, rightly.
     calls = Path(__file__).parent / "calls"
-    folders = [p for p in calls.iterdir() if p.is_dir() and p.name != "agents"]
+    sessions = ("agents", "scheduler")
+    folders = [p for p in calls.iterdir() if p.is_dir() and p.name not in sessions]
     scripts = load_scripts(folders)
     assert scripts
-    assert not any(script.needs_session for script in scripts)
-    assert all(script.needs_session for script in load_scripts([calls / "agents"]))
+    assert not any(script.needs_session or script.runs_scheduler for script in scripts)
+    for name in sessions:
+        assert all(script.needs_session for script in load_scripts([calls / name]))
 
 
 # -- failures name the party ------------------------------------------------------------------

@@ -378,7 +378,8 @@ def test_script_errors_name_the_file_and_line(body: str, line: int, message: str
         (
             HEADER_TEXT + 'needs = ["a quiet room"]\n',
             5,
-            "needs: unknown need 'a quiet room' (expected: virtual-time, empty-database)",
+            "needs: unknown need 'a quiet room' (expected: virtual-time, empty-database,"
+            " scheduled-work)",
         ),
         (HEADER_TEXT + "needs = 3\n", 5, "needs: expected a non-empty text"),
         (

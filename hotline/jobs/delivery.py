@@ -66,6 +66,11 @@ def deliver_outbox(context: JobContext, now: datetime) -> DeliveryReport:
     return report
 
 
+def outbox_next_due(context: JobContext, now: datetime) -> datetime | None:
+    """When the outbox next has a row to try: ``now`` when one is due, ``None`` when none waits."""
+    return outbox.earliest_due(context.store, now, KINDS)
+
+
 def deliver(context: JobContext, claim: Claim, now: datetime, report: DeliveryReport) -> None:
     """Send one claimed row and record what became of it."""
     store = context.store

@@ -3,10 +3,10 @@
 Each job does work that lives in the database (rows claimed and finished in transactions), so a
 run is idempotent and may come late, twice, or after a crash: it does whatever is due at ``now``.
 The scheduler process runs each job on its trigger; a simulator can instead call
-``run_due(context, now)`` as its virtual clock passes, sleeping until the earliest ``next_due``
-(callbacks are to join ``JOBS`` the same way). Housekeeping: ``wrap_up`` ends agents' wrap-ups
-at their time, ``rollup`` keeps each day's figures once it is over; ``reminders`` reminds the
-assignee of an unanswered thread and marks it overdue at its 24 h mark.
+``run_due(context, now)`` as its virtual clock passes, sleeping in between until
+``next_due(context, now)``, the earliest of the jobs' own. Housekeeping: ``wrap_up`` ends agents'
+wrap-ups at their time, ``rollup`` keeps each day's figures once it is over; ``reminders``
+reminds the assignee of an unanswered thread and marks it overdue at its 24 h mark.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from hotline.config.settings import Settings
 from hotline.jobs.context import JobContext
-from hotline.jobs.delivery import deliver_outbox
+from hotline.jobs.delivery import deliver_outbox, outbox_next_due
 from hotline.jobs.reminders import reminders_due, send_reminders
 from hotline.jobs.rollup import next_rollup, roll_up
 from hotline.jobs.wrap_up import end_wrap_ups_due, next_wrap_up
@@ -29,13 +29,20 @@ from hotline.jobs.wrap_up import end_wrap_ups_due, next_wrap_up
 
 @dataclass(frozen=True)
 class Job:
-    """A job: its name, what it does at ``now``, and when the scheduler runs it."""
+    """A job: its name, what it does at ``now``, when the scheduler runs it, and when it next
+    has work.
+
+    ``next_due(context, now)``: the earliest instant at or after ``now`` when ``run`` would find
+    work (``now`` itself when some is due already), ``None`` when nothing is pending. The
+    scheduler process does not need it (it runs each job on its trigger); the simulator sleeps
+    its virtual clock until the earliest of them.
+    """
 
     name: str
     run: Callable[[JobContext, datetime], Any]
     trigger: Callable[[Settings], Any]  # an APScheduler trigger, in the operator's timezone
     # The earliest instant at or after ``now`` when the job has work (``None``: none pending).
-    next_due: Callable[[JobContext, datetime], datetime | None] | None = None
+    next_due: Callable[[JobContext, datetime], datetime | None]
 
 
 def _every_outbox_interval(settings: Settings) -> IntervalTrigger:
@@ -66,7 +73,7 @@ def _every_reminders_interval(settings: Settings) -> IntervalTrigger:
 # The reminders first: a reminder due at ``now`` is delivered by the same ``run_due``.
 JOBS: tuple[Job, ...] = (
     Job("reminders", send_reminders, _every_reminders_interval, reminders_due),
-    Job("outbox", deliver_outbox, _every_outbox_interval),
+    Job("outbox", deliver_outbox, _every_outbox_interval, outbox_next_due),
     Job("wrap_up", end_wrap_ups_due, _every_wrap_up_interval, next_wrap_up),
     Job("rollup", roll_up, _daily_at_rollup_time, next_rollup),
 )
@@ -83,3 +90,9 @@ def job_named(name: str) -> Job:
 def run_due(context: JobContext, now: datetime) -> dict[str, Any]:
     """Run every job's work due at ``now`` once, in order; returns each job's report by name."""
     return {job.name: job.run(context, now) for job in JOBS}
+
+
+def next_due(context: JobContext, now: datetime) -> datetime | None:
+    """The earliest instant at or after ``now`` when some job has work (``None``: none has)."""
+    found = [due for job in JOBS if (due := job.next_due(context, now)) is not None]
+    return min(found, default=None)

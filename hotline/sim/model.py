@@ -122,6 +122,7 @@ class Who(StrEnum):
     CALLER = "caller"  # the caller pressing keys, speaking, staying silent, hanging up
     CALLEE = "callee"  # a dialled party (whisper prompts, its answers)
     TWILIO = "twilio"  # the engine itself: webhooks posted, dial results, queue events
+    SCHEDULER = "scheduler"  # the app's scheduled work, run on the virtual clock (reports only)
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hotline.store.database import Store
@@ -58,6 +58,23 @@ def due_ids(store: Store, now: datetime, kinds: Collection[str], limit: int = 10
     )
     with _reading(store) as session:
         return list(session.scalars(query))
+
+
+def earliest_due(store: Store, now: datetime, kinds: Collection[str]) -> datetime | None:
+    """When the next row of ``kinds`` is to be tried: ``now`` if one is due already, else the
+    earliest pending retry or lapsing claim; ``None`` when no row waits."""
+    waiting = and_(OutboxRow.status.in_((PENDING, SENDING)), _kind_in(kinds))
+    with _reading(store) as session:
+        if session.scalar(
+            select(OutboxRow.id).where(waiting, OutboxRow.next_attempt_at.is_(None)).limit(1)
+        ):
+            return now
+        earliest = session.scalar(select(func.min(OutboxRow.next_attempt_at)).where(waiting))
+    if earliest is None:
+        return None
+    if earliest.tzinfo is None:  # an aggregate's result on a backend that drops the type
+        earliest = earliest.replace(tzinfo=UTC)
+    return max(earliest, now)
 
 
 def _reading(store: Store) -> Session:

@@ -10,7 +10,7 @@ queues (``live_queues.py``) and conferences (``live_conferences.py``), on ``acco
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 
 from hotline.sim.engine.call import CallState
@@ -20,7 +20,7 @@ from hotline.sim.engine.lifecycle import CallResult
 from hotline.sim.engine.live_conferences import LiveConferences
 from hotline.sim.engine.live_queues import LiveQueues
 from hotline.sim.engine.world import World
-from hotline.sim.model import CallEnd, QueueBehaviour, Transcript
+from hotline.sim.model import CallEnd, Event, QueueBehaviour, Transcript
 from hotline.sim.rest.switchboard import (
     CallRecord,
     CallUpdate,
@@ -31,6 +31,8 @@ from hotline.sim.rest.switchboard import (
 )
 
 _ENDING = ("completed", "canceled")
+#: The events after which the app may have new work: it answered a request, or a call ended.
+_APP_TURNS = frozenset({"webhook", "status-callback", "fallback", "hangup", "end"})
 #: The final statuses of a call that never connected.
 _UNCONNECTED = ("busy", "failed", "no-answer", "canceled")
 
@@ -54,12 +56,30 @@ class Network(LiveQueues, LiveConferences):
         self._calls: dict[str, CallState] = {}
         self.results: dict[str, CallResult] = {}
         self.sent_messages: list[MessageRecord] = []
+        #: Told when the app may have changed what it has to do: a request it answered, a REST
+        #: request it made, a call ending (the session's scheduler, when it has one).
+        self.watchers: list[Callable[[], None]] = []
 
     # -- the registry ---------------------------------------------------------------------
 
     def register(self, call: CallState) -> None:
         """Count ``call`` as one of the network's calls, reachable by its SID."""
         self._calls[call.sid] = call
+        if self.watchers:
+            call.listeners.append(self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind in _APP_TURNS:
+            self.touched()
+
+    def touched(self) -> None:
+        """Something happened the app may have acted on: tell the watchers."""
+        for watcher in self.watchers:
+            watcher()
+
+    def calls_in_progress(self) -> bool:
+        """Whether a call of the network has not ended yet."""
+        return any(sid not in self.results for sid in self._calls)
 
     def transcript(self, sid: str) -> Transcript:
         """What has happened on the call ``sid`` so far (its transcript, as it grows)."""

@@ -88,6 +88,7 @@ def dial_out(sim: CallSettings, network: Network, request: OutboundCall) -> Call
 
     def body() -> None:
         network.results[call.sid] = _ring_and_play(sim, callback, call, callee, ring, request)
+        network.touched()  # a call ended: scheduled work may be due now, or after the calls
 
     # The call can be updated (canceled) from the instant it is created, before its turn comes.
     call.actor = network.world.spawn(f"outbound {call.sid}", body)

@@ -45,7 +45,9 @@ class SessionSwitchboard:
         if network is None:
             raise RestError(404, 20404, "no call has been placed in this simulation yet")
         with network.world.entered():
-            return act(network)
+            done = act(network)
+            network.touched()  # the app acted through the REST API: its work may have changed
+            return done
 
     def now(self) -> datetime:
         """The current virtual instant."""

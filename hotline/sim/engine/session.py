@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -25,6 +25,7 @@ from hotline.sim.engine.lifecycle import CallResult, run_call
 from hotline.sim.engine.network import Network
 from hotline.sim.engine.outbound import dial_out
 from hotline.sim.engine.rest_link import SessionSwitchboard
+from hotline.sim.engine.scheduled import ScheduledUntil, ScheduledWork, VirtualScheduler
 from hotline.sim.engine.status_callbacks import StatusSettings
 from hotline.sim.engine.verbs import HANDLERS
 from hotline.sim.engine.webhooks import CallSettings
@@ -81,6 +82,9 @@ class Session:
         self._planned: list[_Planned] = []
         self._placed: list[CallState] = []
         self._ran = False
+        self._unfinished = 0  # planned calls and actions not over yet (with a scheduler)
+        #: The session's scheduler actor, when ``run_scheduled`` gave it work (``runs``: its log).
+        self.scheduler: VirtualScheduler | None = None
 
     def place_call(
         self,
@@ -153,6 +157,31 @@ class Session:
 
         call.listeners.append(listener)
 
+    def run_scheduled(self, work: ScheduledWork, horizon: ScheduledUntil | None = None) -> None:
+        """Run the app's scheduled ``work`` on the session's clock (``scheduled.py``): while its
+        calls are in progress, and on to ``horizon`` after them."""
+        if self._ran:
+            raise RuntimeError("the session has run: open a new one")
+        self.scheduler = VirtualScheduler(
+            self.world, work, self._calls_busy, horizon or ScheduledUntil()
+        )
+        self.network.watchers.append(self.scheduler.poke)
+
+    def _calls_busy(self) -> bool:
+        return self._unfinished > 0 or self.network.calls_in_progress()
+
+    def _counted(self, body: Callable[[], object]) -> Callable[[], object]:
+        """``body``, counted among what is still to happen while it has not ended."""
+
+        def counted() -> None:
+            try:
+                body()
+            finally:
+                self._unfinished -= 1
+                self.network.touched()
+
+        return counted
+
     def _plan(self, after: float, name: str, body: Callable[[], object]) -> None:
         if self._ran:
             raise RuntimeError("the session has run: open a new one")
@@ -167,6 +196,9 @@ class Session:
         if not planned:
             return []
         self.world.run_here()
+        if self.scheduler is not None:
+            self._unfinished = len(planned)
+            planned = [replace(plan, body=self._counted(plan.body)) for plan in planned]
         first, rest = planned[0], planned[1:]
         self.sim.switchboard.network = self.network
         shared: AbstractContextManager[None] = (
@@ -177,6 +209,8 @@ class Session:
         with shared:
             for plan in rest:
                 self.world.spawn(plan.name, plan.body, plan.after)
+            if self.scheduler is not None:
+                self.scheduler.start()
             try:
                 if first.after > 0:
                     self.world.sleep_until(first.after)

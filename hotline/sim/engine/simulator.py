@@ -20,7 +20,7 @@ number's status callback). Several calls on one clock: ``session.py``, ``network
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ from hotline.sim.engine.call_details import call_details
 from hotline.sim.engine.clock import AppTime, Timing
 from hotline.sim.engine.lifecycle import CallResult
 from hotline.sim.engine.rest_link import SessionSwitchboard
+from hotline.sim.engine.scheduled import ScheduledWork
 from hotline.sim.engine.session import Session
 from hotline.sim.engine.signing import Signer
 from hotline.sim.engine.status_callbacks import STATUS_CALLBACK_EVENTS
@@ -113,6 +114,9 @@ class Simulator:
         #: What the REST stand-in acts on: the session playing now (``rest_link.py``).
         self.switchboard = SessionSwitchboard(account_sid)
         self._rest_app: WSGIApp | None = None
+        #: The app's timed work, for sessions that run it on their clock (``scheduled.py``): set
+        #: when the app offers it (hotline built in process); ``None``: it has none here.
+        self.scheduled_work: Callable[[], ScheduledWork] | None = None
 
     @contextmanager
     def batch(self) -> Iterator[Simulator]:

@@ -15,7 +15,7 @@ import tomllib
 import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, text
 
@@ -43,6 +43,9 @@ _DELETES = tuple(delete(Base.metadata.tables[name]) for name in _CALL_TABLES)
 _HAS_SEQUENCES = text("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
 _CLEAR_SEQUENCES = text("DELETE FROM sqlite_sequence")
 
+if TYPE_CHECKING:
+    from hotline.sim.hotline_aware.scheduled import HotlineScheduledWork
+
 StartResponse = Callable[..., Any]
 
 
@@ -66,6 +69,9 @@ class HotlineTarget:
         self._remove = weakref.finalize(self, _remove_folder, self._folder, os.getpid())
         database = f"{self._folder}/hotline.db"
         data.setdefault("store", {})["url"] = f"sqlite:///{database}"
+        # Mail the scheduled jobs send goes to a folder of the replay's, never to a mail server.
+        self.mail_folder = Path(self._folder) / "mail"
+        data["mail"] = {**data.get("mail", {}), "mode": "folder", "folder": str(self.mail_folder)}
         os.environ.pop("HOTLINE_DATABASE_URL", None)  # the replay never touches a real database
         self.auth_token = os.environ.setdefault("TWILIO_AUTH_TOKEN", SIM_AUTH_TOKEN)
         self.api_token = os.environ.setdefault("HOTLINE_API_TOKEN", SIM_API_TOKEN)
@@ -83,6 +89,15 @@ class HotlineTarget:
         """Serve a request (the target is a WSGI app)."""
         result: Iterable[bytes] = self.app(environ, start_response)
         return result
+
+    def scheduled_work(self) -> HotlineScheduledWork:
+        """hotline's scheduled jobs on this app's store, for the simulator's virtual clock."""
+        from hotline.sim.hotline_aware.scheduled import HotlineScheduledWork
+        from hotline.twilio_rest.client import client_of
+        from hotline.web.webhook import SETTINGS
+
+        app = self.app
+        return HotlineScheduledWork(app.extensions[SETTINGS], self._store, lambda: client_of(app))
 
     def reset(self) -> None:
         """Forget every call, thread and notification; keep the directory."""

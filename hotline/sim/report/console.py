@@ -20,7 +20,13 @@ _STANDARD_PARAMS = frozenset(
     {"CallSid", "AccountSid", "From", "To", "Caller", "Called", "Direction", "ApiVersion"}
     | {"CallStatus", "ParentCallSid"}
 )
-_STYLE = {Who.APP: "cyan", Who.CALLER: "green", Who.CALLEE: "magenta", Who.TWILIO: "dim"}
+_STYLE = {
+    Who.APP: "cyan",
+    Who.CALLER: "green",
+    Who.CALLEE: "magenta",
+    Who.TWILIO: "dim",
+    Who.SCHEDULER: "yellow",
+}
 _LEG_INDENT = "  "  # a party's lines, under the main call's
 _MARK = {
     "passed": ("✓", "green"),
@@ -45,6 +51,9 @@ def print_outcome(console: Console, outcome: CallOutcome, *, transcript: bool) -
             f" · {result.webhooks} webhooks",
             style="dim",
         )
+    if outcome.scheduled:  # the app's scheduled work ran in the session (-v shows each line)
+        runs = len(outcome.scheduled)
+        header.append(f" · {runs} scheduled run{'s' if runs != 1 else ''}", style="dim")
     if outcome.skipped:
         header.append(f"  skipped: {outcome.reason}", style=style)
     # soft_wrap: a transcript line stays one line, however narrow the terminal or CI log.
@@ -79,6 +88,8 @@ def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
     header line, indented, with its own failure.
     """
     events = list(outcome.result.transcript) if outcome.result else []
+    if outcome.scheduled:  # the app's scheduled work, among the call's events by its time
+        events = sorted([*events, *scheduled_events(outcome)], key=lambda event: event.at)
     failure = outcome.failure
     if any(leg.failure is not None and leg.failure == failure for leg in outcome.legs):
         failure = None  # a party's: shown in the party's transcript
@@ -90,6 +101,15 @@ def transcript_lines(outcome: CallOutcome) -> list[tuple[str, str]]:
             (_LEG_INDENT + text, style) for text, style in _event_lines(leg_events, leg.failure)
         )
     return lines
+
+
+def scheduled_events(outcome: CallOutcome) -> list[Event]:
+    """The scheduled work done in the call's session, as transcript events (one per line)."""
+    return [
+        Event(run.at, Who.SCHEDULER, "scheduled", line)
+        for run in outcome.scheduled
+        for line in run.lines
+    ]
 
 
 def _event_lines(events: list[Event], failure: Failure | None) -> list[tuple[str, str]]:
@@ -178,6 +198,7 @@ def describe(event: Event) -> str:
         "end": f"call ended: {text}" + _reason(event),
         "warning": f"warning {event.detail.get('ErrorCode', '')}: {text}",
         "app-error": f"raised {text}",
+        "scheduled": text,
     }
     return simple.get(kind, f"{kind}: {text}")
 

@@ -102,6 +102,10 @@ def _call_json(outcome: CallOutcome) -> dict[str, Any]:
             }
             for message in outcome.messages
         ]
+    if outcome.scheduled:
+        call["scheduled"] = [
+            {"at": run.at.isoformat(), "lines": list(run.lines)} for run in outcome.scheduled
+        ]
     return call
 
 

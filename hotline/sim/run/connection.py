@@ -12,12 +12,14 @@ import os
 import secrets
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from hotline.sim.engine.clock import AppTime
 from hotline.sim.engine.http_transport import HTTPTransport
+from hotline.sim.engine.scheduled import ScheduledWork
 from hotline.sim.engine.simulator import DEFAULT_ACCOUNT_SID, Simulator
 from hotline.sim.engine.status_callbacks import NUMBER_STATUS_CALLBACK_EVENTS
 from hotline.sim.engine.transport import Transport, WSGIApp, WSGITransport
@@ -133,6 +135,8 @@ class Target:
             or DEFAULT_ACCOUNT_SID
         )
         base_url = self.base_url or self.url or getattr(app, "base_url", None) or "http://localhost"
+        # hotline built here offers its scheduled jobs, to run on the virtual clock.
+        scheduled = getattr(app, "scheduled_work", None)
         return Connection(
             transport,
             auth_token,
@@ -144,6 +148,7 @@ class Target:
             strict=self.strict,
             account_sid=account_sid,
             status_callback=self.status_callback,
+            scheduled_work=scheduled if callable(scheduled) else None,
         )
 
 
@@ -168,6 +173,8 @@ class Connection:
     strict: bool = False
     account_sid: str = DEFAULT_ACCOUNT_SID  # the account the calls (and the REST stand-in) are of
     status_callback: str | None = None  # the number's status callback unless the script names one
+    # The app's timed work for a session's scheduler (hotline in process); None: it has none.
+    scheduled_work: Callable[[], ScheduledWork] | None = None
 
     def seed(self, seed: str) -> str:
         """The seed of a call's SIDs: ``seed``, salted for a running server."""
@@ -208,6 +215,7 @@ class Connection:
             status_callback=callback or None,
             status_callback_events=NUMBER_STATUS_CALLBACK_EVENTS,
         )
+        sim.scheduled_work = self.scheduled_work
         if app_time is not None and self.transport.shares_clock:
             sim.app_time = app_time  # as Simulator.batch() does, but across connections
         rest_wiring.follow(sim)  # the REST stand-in acts on this simulator's calls

@@ -10,6 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from hotline.sim.engine.clock import AppTime, wall_clock
+from hotline.sim.engine.scheduled import ScheduledRun
 from hotline.sim.engine.simulator import CallResult
 from hotline.sim.hotline_aware.trails import CallTrail, fetch_trail
 from hotline.sim.model import CallEnd, SimError
@@ -36,6 +37,7 @@ class CallOutcome:
     reason: str = ""  # why the call was skipped
     legs: tuple[LegOutcome, ...] = ()  # the session's other calls: parties, calls the app placed
     messages: tuple[MessageRecord, ...] = ()  # what the app sent through the REST API
+    scheduled: tuple[ScheduledRun, ...] = ()  # the app's scheduled work done on the clock
 
     @property
     def passed(self) -> bool:
@@ -169,6 +171,7 @@ def play_call(
         wall_clock() - started,
         legs=session.legs if session is not None else (),
         messages=session.messages if session is not None else (),
+        scheduled=session.scheduled if session is not None else (),
     )
 
 

@@ -4,7 +4,8 @@ All the calls share the session's virtual clock, its dialled numbers and queues,
 (a party's ``<Dial><Queue>`` takes the caller waiting in the queue; calls meet in a conference;
 what the app sends or places through the REST API lands in the network). Each party plays its
 own steps and is checked against its own ``[expect]``; a party's failure names the party. What
-the app did through the REST API (messages, calls placed) is checked against the main call's
+the app did through the REST API (messages, calls placed) and the scheduled work its scheduler
+did on the session's clock (``scheduler_until``) are checked against the main call's
 ``[expect]`` once every call has ended.
 """
 
@@ -17,6 +18,8 @@ from datetime import datetime
 
 from hotline.sim.engine.lifecycle import CallResult
 from hotline.sim.engine.network import Network
+from hotline.sim.engine.scheduled import ScheduledRun
+from hotline.sim.engine.session import Session
 from hotline.sim.engine.simulator import Simulator
 from hotline.sim.model import SimError
 from hotline.sim.rest.switchboard import MessageRecord
@@ -26,7 +29,12 @@ from hotline.sim.run.rest_requests import send
 from hotline.sim.scripts.caller import Failure, ScriptedCaller
 from hotline.sim.scripts.checks import check_outcome, with_hint
 from hotline.sim.scripts.model import AppRequest, CallScript, Location, RestRequest
-from hotline.sim.scripts.rest_checks import PlacedCall, check_messages, check_outbound
+from hotline.sim.scripts.rest_checks import (
+    PlacedCall,
+    check_messages,
+    check_outbound,
+    check_scheduled,
+)
 
 _NEVER_ENDED = SimError("the call never ended: another call of the session crashed")
 
@@ -53,6 +61,7 @@ class SessionPlay:
     messages: tuple[MessageRecord, ...]
     crash: Failure | None = None
     rest_failure: Failure | None = None
+    scheduled: tuple[ScheduledRun, ...] = ()  # the app's scheduled work done on the clock
 
     def first_failure(self, main: Failure | None) -> tuple[Failure | None, bool]:
         """The failure to report first, given the main call's own, and whether it is a crash.
@@ -127,6 +136,7 @@ def play_session(
             session.at(app_request.at, ask, name=label)
         elif app_request.on is not None:  # a party the script names (checked when it was read)
             session.when(sids[app_request.party], app_request.on, ask, app_request.after, label)
+    no_scheduler = _scheduled_work(script, sim, session)
     network = session.network
     error: Exception | None = None
     try:
@@ -166,13 +176,33 @@ def play_session(
     if error is not None and crash is None:  # a call the app placed crashed
         crash = crash_failure(script.where, error, "a call the app placed")
     messages = tuple(network.sent_messages)
+    scheduled = tuple(session.scheduler.runs) if session.scheduler is not None else ()
     refused = [answer.failure() for answer in [*answers, *asked]]
     rest_failure = (
         next((failure for failure in refused if failure is not None), None)
         or check_messages(script.expect.messages, messages)
         or check_outbound(script.expect.outbound, [placed_call for placed_call, _ in placed])
+        or no_scheduler
+        or check_scheduled(script.expect.scheduled, scheduled, script.expect.where)
     )
-    return SessionPlay(network.results[main_sid], tuple(legs), messages, crash, rest_failure)
+    return SessionPlay(
+        network.results[main_sid], tuple(legs), messages, crash, rest_failure, scheduled
+    )
+
+
+def _scheduled_work(script: CallScript, sim: Simulator, session: Session) -> Failure | None:
+    """Give the session the app's scheduled work when the script runs it; a failure when the
+    app offers none (only hotline built by the replay does)."""
+    if not script.runs_scheduler:
+        return None
+    if sim.scheduled_work is None:
+        return Failure(
+            script.where,
+            "the script runs scheduled work (scheduler_until, [expect] scheduled), but the app"
+            " offers none to run on the virtual clock (hotline built by the replay does)",
+        )
+    session.run_scheduled(sim.scheduled_work(), script.scheduler_until)
+    return None
 
 
 def crash_failure(where: Location, exc: Exception, label: str = "") -> Failure:

@@ -30,9 +30,11 @@ _EXPECT_KEYS = (
     "api",
     "messages",
     "outbound",
+    "scheduled",
 )
-#: Checks of the whole session (what the app did through the REST API): the main call's only.
-_SESSION_KEYS = ("messages", "outbound")
+#: Checks of the whole session (what the app did through the REST API, its scheduled work):
+#: the main call's only.
+_SESSION_KEYS = ("messages", "outbound", "scheduled")
 _MESSAGE_KEYS = ("to", "from", "body", "count")
 _OUTBOUND_KEYS = ("to", "from", "status", "heard", "count")
 
@@ -47,9 +49,14 @@ def read_expect(reader: ValueReader, data: Any, path: KeyPath, *, party: bool = 
     if party:
         for key in _SESSION_KEYS:
             if key in data:
+                what = (
+                    "the app's scheduled work"
+                    if key == "scheduled"
+                    else "what the app did through the REST API"
+                )
                 raise reader.fail(
                     path + (key,),
-                    f"{key}: what the app did through the REST API belongs to the whole session:"
+                    f"{key}: {what} belongs to the whole session:"
                     " check it in the main call's [expect]",
                 )
     reader.known(data, path, _EXPECT_KEYS, "in [expect]")
@@ -81,7 +88,22 @@ def read_expect(reader: ValueReader, data: Any, path: KeyPath, *, party: bool = 
             _outbound(reader, check, here)
             for check, here in _checks(reader, data, "outbound", path)
         ),
+        scheduled=_scheduled(reader, data, path),
     )
+
+
+def _scheduled(reader: ValueReader, data: dict[str, Any], path: KeyPath) -> tuple[str, ...]:
+    """``scheduled``: texts each found in some line of the scheduled work done."""
+    if "scheduled" not in data:
+        return ()
+    value = data["scheduled"]
+    if value == [] or isinstance(value, bool):
+        raise reader.fail(
+            path + ("scheduled",),
+            "scheduled: expected the texts the lines of the scheduled work must contain:"
+            ' "outbox: 1 sent"',
+        )
+    return reader.texts(value, path + ("scheduled",), "scheduled")
 
 
 def _warnings(reader: ValueReader, data: dict[str, Any], path: KeyPath) -> tuple[str, ...] | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from hotline.sim.engine.scheduled import ScheduledUntil
 from hotline.sim.model import CalleeBehaviour, CallEnd, QueueBehaviour
 
 # How a call can end, as ``[expect] ended`` names it.
@@ -22,6 +23,8 @@ ENDINGS = tuple(end.value for end in CallEnd)
 NEEDS = {
     "virtual-time": "the app to see the call's virtual time (a running server keeps its own clock)",
     "empty-database": "an empty database (a running server keeps what earlier calls stored)",
+    "scheduled-work": "the app's scheduled jobs run on the virtual clock (hotline built by the"
+    " replay; a running server has its own scheduler)",
 }
 
 
@@ -207,11 +210,13 @@ class Expect:
     conference: str | None = None
     messages: tuple[MessageCheck, ...] = ()  # the session's: only in the main call's [expect]
     outbound: tuple[OutboundCheck, ...] = ()  # the session's, likewise
+    # The scheduled work done in the session: each text is in some line of it (the main call's).
+    scheduled: tuple[str, ...] = ()
 
     @property
     def needs_network(self) -> bool:
         """Whether the checks read what the app did through the REST API (a session's network)."""
-        return bool(self.messages or self.outbound)
+        return bool(self.messages or self.outbound or self.scheduled)
 
 
 @dataclass(frozen=True)
@@ -311,6 +316,13 @@ class CallScript:
     # Extra params of every request of the call: what Twilio adds (FromCity...:
     # engine.call_details) and a client's custom parameters.
     params: Mapping[str, str] = field(default_factory=dict)
+    # How long the app's scheduled work runs on the session's clock (``scheduler_until``).
+    scheduler_until: ScheduledUntil | None = None
+
+    @property
+    def runs_scheduler(self) -> bool:
+        """Whether the session runs the app's scheduled work (a horizon, or checks of it)."""
+        return self.scheduler_until is not None or bool(self.expect.scheduled)
 
     @property
     def id(self) -> str:
@@ -321,7 +333,12 @@ class CallScript:
     def needs_session(self) -> bool:
         """Whether the call is played as a session of several calls (not a lone call)."""
         return bool(
-            self.parties or self.params or self.rest or self.requests or self.expect.needs_network
+            self.parties
+            or self.params
+            or self.rest
+            or self.requests
+            or self.expect.needs_network
+            or self.runs_scheduler
         )
 
     def party_call(self, party: Party) -> CallScript:
@@ -338,6 +355,7 @@ class CallScript:
             voice_url=party.voice_url or self.voice_url,
             parties=(),
             params=party.params,
+            scheduler_until=None,
         )
 
 

@@ -47,6 +47,7 @@ _CALL_KEYS = (
     "status_callback",
     "needs",
     "params",
+    "scheduler_until",
 )
 _CALL_PARTS = ("dialled", "queues", "steps", "expect", "parties", "rest", "requests")
 #: What [defaults] may give every call (not a call's own: its name and parties).
@@ -202,6 +203,13 @@ class _Reader(ValueReader):
         needs: frozenset[str] = frozenset()
         if "needs" in values:
             needs = self.needs(values["needs"], key_path("needs"))
+        scheduler_until = None
+        if "scheduler_until" in values:
+            here = key_path("scheduler_until")
+            scheduler_until = self.horizon(values["scheduler_until"], here, zone)
+        expect = read_expect(self, entry.get("expect", {}), key_path("expect"))
+        if scheduler_until is not None or expect.scheduled:
+            needs = needs | {"scheduled-work"}  # a running server does its own
         params = {
             **self.params(defaults.get("params", {}), ("defaults", "params")),
             **self.params(entry.get("params", {}), key_path("params")),
@@ -230,7 +238,7 @@ class _Reader(ValueReader):
             dialled=dialled,
             queues=queues,
             steps=steps,
-            expect=read_expect(self, entry.get("expect", {}), key_path("expect")),
+            expect=expect,
             voice_url=voice_url,
             voice_method=voice_method,
             strict=strict,
@@ -238,6 +246,7 @@ class _Reader(ValueReader):
             status_callback=status_callback,
             needs=needs,
             parties=parties,
+            scheduler_until=scheduler_until,
             rest=rest,
             requests=requests,
             params=params,

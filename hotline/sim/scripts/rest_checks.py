@@ -1,8 +1,10 @@
-"""Checks of what the app did through Twilio's REST API during a session: messages, calls placed.
+"""Checks of what the app did through Twilio's REST API during a session: messages, calls placed,
+and the scheduled work its scheduler did on the session's clock.
 
 ``[[expect.messages]]`` and ``[[expect.outbound]]`` are checked against the session's network
 once every call has ended: each check names the fields a message (or call) must have and how
-many must match; a failure lists what the app did send (or place) instead.
+many must match; a failure lists what the app did send (or place) instead. ``scheduled`` texts
+are each looked for in the lines of the scheduled work done.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from hotline.sim.engine.callees import number_key
+from hotline.sim.engine.scheduled import ScheduledRun
 from hotline.sim.rest.switchboard import MessageRecord
 from hotline.sim.scripts.caller import Failure
-from hotline.sim.scripts.model import MessageCheck, OutboundCheck, normalise_heard
+from hotline.sim.scripts.model import Location, MessageCheck, OutboundCheck, normalise_heard
 
 _SHOWN_CHARS = 120  # of each message body or call transcript in a failure
 _SHOWN_ITEMS = 5  # messages or calls listed in a failure
@@ -129,3 +132,15 @@ def _show_call(call: PlacedCall) -> str:
 
 def _cut(text: str) -> str:
     return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+
+
+def check_scheduled(
+    expected: Sequence[str], runs: Sequence[ScheduledRun], where: Location
+) -> Failure | None:
+    """The first of ``expected`` found in no line of the scheduled work done (``runs``)."""
+    lines = [f"{run.at:%H:%M:%S} {line}" for run in runs for line in run.lines]
+    for text in expected:
+        if not any(text in line for line in lines):
+            done = _listing(lines, "did") if lines else " (no scheduled work was done)"
+            return Failure(where, f"expected scheduled work with {text!r}{done}")
+    return None

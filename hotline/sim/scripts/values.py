@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.sim.engine.call_details import param_problem
+from hotline.sim.engine.scheduled import ScheduledUntil
 from hotline.sim.model import ScriptError
 from hotline.sim.scripts.model import Location
 from hotline.sim.scripts.sourcemap import SourceMap
 
 DIGITS = re.compile(r"[0-9*#]+")
+# A time after the calls: "+12h", "+1d", "+1h30m", "+90s".
+_DURATION = re.compile(r"\+(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 #: Where a value sits in the TOML document: ``("calls", 1, "steps", 3, "press")``.
 KeyPath = tuple[str | int, ...]
@@ -134,22 +137,39 @@ class ValueReader:
             return ""
         return self.text(data[key], path + (key,), key)
 
-    def time(self, value: Any, path: KeyPath, zone: ZoneInfo | None) -> datetime:
+    def time(self, value: Any, path: KeyPath, zone: ZoneInfo | None, key: str = "at") -> datetime:
         """An aware date and time: with an offset, or naive and placed in ``zone``."""
         if isinstance(value, str):
             try:
                 value = datetime.fromisoformat(value.strip())
             except ValueError:
                 raise self.fail(
-                    path, f"at: expected a time like 2026-03-30T10:00:00+02:00, got {value!r}"
+                    path, f"{key}: expected a time like 2026-03-30T10:00:00+02:00, got {value!r}"
                 ) from None
         if not isinstance(value, datetime):
-            raise self.fail(path, f"at: expected a date and time, got {value!r}")
+            raise self.fail(path, f"{key}: expected a date and time, got {value!r}")
         when: datetime = value
         if when.tzinfo is None:
             if zone is None:
                 raise self.fail(
-                    path, 'at: give an offset (…T10:00:00+02:00) or a timezone = "Europe/Warsaw"'
+                    path,
+                    f'{key}: give an offset (…T10:00:00+02:00) or a timezone = "Europe/Warsaw"',
                 )
             when = when.replace(tzinfo=zone)
         return when
+
+    def horizon(self, value: Any, path: KeyPath, zone: ZoneInfo | None) -> ScheduledUntil:
+        """``scheduler_until``: a time after the calls ("+12h": d, h, m, s) or a date and time."""
+        key = "scheduler_until"
+        if isinstance(value, str) and value.strip().startswith("+"):
+            found = _DURATION.fullmatch(value.strip())
+            if found is None or not any(found.groups()):
+                raise self.fail(
+                    path,
+                    f'{key}: expected a time after the calls like "+12h", "+1d", "+1h30m",'
+                    f" or a date and time, got {value!r}",
+                )
+            days, hours, minutes, seconds = (int(part or 0) for part in found.groups())
+            after = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+            return ScheduledUntil(after=after)
+        return ScheduledUntil(until=self.time(value, path, zone, key))
