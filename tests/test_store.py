@@ -41,6 +41,7 @@ TABLES = {
     "queue_entries",
     "transfers",
     "scheduler_lease",
+    "callbacks",
 }
 
 
