@@ -32,6 +32,7 @@ def _settings(store: Store, tmp_path: Path) -> Settings:
     data["mail"] = {"folder": str(tmp_path / "mail")}
     data["sms"] = {"from": ""}  # no SMS: the buyer's row is skipped, not sent anywhere
     data["scheduler"] = {"lease_seconds": 6, "outbox_every_seconds": 1}
+    data["callbacks"] = {"every_seconds": 7}
     settings = load_settings(data)
     sync_directory(store, settings)
     return settings
@@ -42,13 +43,16 @@ def test_jobs_coalesce_never_overlap_and_run_however_late(store: Store, tmp_path
     scheduler = build_scheduler(JobContext(settings, store))
     scheduler.start(paused=True)  # the defaults apply as the jobs are added to the store
     try:
-        [job] = scheduler.get_jobs()
+        job, callbacks = scheduler.get_jobs()
     finally:
         scheduler.shutdown()
     assert (job.id, job.coalesce, job.max_instances) == ("outbox", True, 1)
     assert job.misfire_grace_time is None  # a late run is run, not dropped
     assert isinstance(job.trigger, IntervalTrigger)
     assert job.trigger.interval.total_seconds() == 1
+    assert (callbacks.id, callbacks.coalesce, callbacks.max_instances) == ("callbacks", True, 1)
+    assert callbacks.misfire_grace_time is None
+    assert callbacks.trigger.interval.total_seconds() == 7
     assert str(scheduler.timezone) == "Europe/Warsaw"
 
 
@@ -58,7 +62,7 @@ def test_run_due_runs_every_registered_job_at_the_given_instant(
     settings = _settings(store, tmp_path)
     open_call_thread(store, NOW)
     reports = run_due(JobContext(settings, store), NOW)
-    assert list(reports) == [job.name for job in JOBS] == ["outbox"]
+    assert list(reports) == [job.name for job in JOBS] == ["outbox", "callbacks"]
     assert (reports["outbox"].sent, reports["outbox"].skipped) == ([1], [2])
     assert job_named("outbox") is JOBS[0]
     with pytest.raises(KeyError):

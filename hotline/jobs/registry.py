@@ -3,8 +3,8 @@
 Each job does work that lives in the database (rows claimed and finished in transactions), so a
 run is idempotent and may come late, twice, or after a crash: it does whatever is due at ``now``.
 The scheduler process runs each job on its trigger; a simulator can instead call
-``run_due(context, now)`` as its virtual clock passes (reminders, callbacks and housekeeping are
-to join ``JOBS`` the same way).
+``run_due(context, now)`` as its virtual clock passes, sleeping until the earliest ``next_due``
+(reminders and housekeeping are to join ``JOBS`` the same way).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hotline.config.settings import Settings
+from hotline.jobs import callbacks
 from hotline.jobs.context import JobContext
 from hotline.jobs.delivery import deliver_outbox
 
@@ -28,6 +29,9 @@ class Job:
     name: str
     run: Callable[[JobContext, datetime], Any]
     trigger: Callable[[Settings], Any]  # an APScheduler trigger, in the operator's timezone
+    # The earliest instant at or after ``now`` when the job has work (``None``: nothing pending),
+    # for a simulator sleeping until the next work; ``None`` here: not told (the outbox's comes).
+    next_due: Callable[[JobContext, datetime], datetime | None] | None = None
 
 
 def _every_outbox_interval(settings: Settings) -> IntervalTrigger:
@@ -36,7 +40,16 @@ def _every_outbox_interval(settings: Settings) -> IntervalTrigger:
     )
 
 
-JOBS: tuple[Job, ...] = (Job("outbox", deliver_outbox, _every_outbox_interval),)
+def _every_callbacks_interval(settings: Settings) -> IntervalTrigger:
+    return IntervalTrigger(
+        seconds=settings.jobs.callbacks.every_seconds, timezone=settings.timezone
+    )
+
+
+JOBS: tuple[Job, ...] = (
+    Job("outbox", deliver_outbox, _every_outbox_interval),
+    Job("callbacks", callbacks.call_back, _every_callbacks_interval, callbacks.next_due),
+)
 
 
 def job_named(name: str) -> Job:
