@@ -56,11 +56,12 @@ def call_back(context: JobContext, now: datetime) -> CallbackReport:
     for row_id in due:
         with store.session() as session:
             row = session.get(CallbackRow, row_id)
-            if row is not None and row.status == callbacks.CALLING and row.due_at <= now:
-                _unanswered(context, row_id, row.attempts, LOST, now, report)
-                continue
-            claim = callbacks.claim(session, row_id, now, CLAIM_LAPSE)
-        if claim is not None:  # else another run took it meanwhile
+            lapsed = row is not None and row.status == callbacks.CALLING and row.due_at <= now
+            attempts = row.attempts if row is not None else 0
+            claim = None if lapsed else callbacks.claim(session, row_id, now, CLAIM_LAPSE)
+        if lapsed:
+            _unanswered(context, row_id, attempts, LOST, now, report)
+        elif claim is not None:  # else another run took it meanwhile
             _place(context, claim, now, report)
     return report
 
