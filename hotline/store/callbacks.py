@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -86,16 +86,34 @@ def _is_pg(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+# A new call from ``number`` cancels the callbacks not yet placed to or asked from it. One
+# statement, run by ``cancel_for`` and, prepared, by the Voice URL's write (``CallWork``); the
+# status index narrows it to the pending rows, a handful, so it costs the webhook next to nothing.
+CANCEL_PENDING = (
+    update(CallbackRow)
+    .where(
+        CallbackRow.status == bindparam("pending"),
+        or_(CallbackRow.phone == bindparam("number"), CallbackRow.caller_id == bindparam("caller")),
+    )
+    .values(status=bindparam("cancelled"), updated_at=bindparam("now"))
+)
+
+
+def cancel_values(number: str, now: datetime) -> dict[str, object]:
+    """``CANCEL_PENDING``'s parameters for a call from ``number`` at ``now``."""
+    return {
+        "pending": PENDING,
+        "cancelled": CANCELLED,
+        "number": number,
+        "caller": number,
+        "now": now,
+    }
+
+
 def cancel_for(session: Session, number: str, now: datetime) -> int:
     """Cancel the callbacks not yet placed to or asked from ``number``; how many were."""
     changed = session.execute(
-        update(CallbackRow)
-        .where(
-            CallbackRow.status == PENDING,
-            or_(CallbackRow.phone == number, CallbackRow.caller_id == number),
-        )
-        .values(status=CANCELLED, updated_at=now)
-        .execution_options(synchronize_session=False)
+        CANCEL_PENDING.execution_options(synchronize_session=False), cancel_values(number, now)
     )
     return changed.rowcount  # type: ignore[attr-defined, no-any-return]
 

@@ -21,7 +21,6 @@ from hotline.ivr.reply import Reply
 from hotline.ivr.steps import Turn
 from hotline.rules import phones
 from hotline.rules.hours import is_open
-from hotline.store import callbacks
 from hotline.store.callstate import CallState
 from hotline.store.callstore import CallWork, record_failure
 from hotline.store.database import get_store
@@ -96,7 +95,7 @@ def run(
                 if call.from_number:
                     # The buyer calls again before their callback: it is cancelled, silently
                     # (this call is their chance to be helped; they may ask for another).
-                    callbacks.cancel_for(store.session(), call.from_number, now)
+                    store.cancel_callbacks_on_save(call.from_number, now)
             else:
                 call = store.load(sid)
                 if call is None:
