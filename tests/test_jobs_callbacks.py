@@ -21,6 +21,8 @@ from hotline.messages.callbacks import settle_unanswered
 from hotline.sim.rest.switchboard import OutboundCall, RestError
 from hotline.store import callbacks
 from hotline.store.callbacks import CallbackRequest
+from hotline.store.callstate import CallState
+from hotline.store.callstore import CallWork
 from hotline.store.database import Store
 from hotline.store.models import CallbackRow, MessageRow, OutboxRow, ThreadRow
 from tests.jobs_fixtures import BUYER, Messages, settings_for, twilio_messages
@@ -235,3 +237,30 @@ def test_a_request_is_stored_once_per_call(any_store: Store) -> None:
     _ask(any_store)
     with any_store.session() as session:
         assert len(callbacks.rows(session)) == 1
+
+
+def test_the_voice_urls_write_cancels_the_callbacks_of_the_calling_number(
+    any_store: Store, twilio_messages: Messages
+) -> None:
+    asked_for_other = _ask(any_store)  # asked from BUYER's phone for BUYER
+    with any_store.session() as session:  # asked from elsewhere, to be called on BUYER's phone
+        callbacks.request(
+            session,
+            CallbackRequest("CA2", BUYER, "+48601999000", HOTLINE, "en", None, None, None, DUE),
+            ASKED,
+        )
+    untouched = _ask(any_store, call_sid="CA3", phone="+48601555000")
+    again = ASKED + timedelta(minutes=30)
+    with CallWork(any_store) as work:
+        work.cancel_callbacks_on_save(BUYER, again)
+        call = CallState("CA9", "en", again, again, "main_menu", from_number=BUYER)
+        work.save(call, "incoming", None, "main_menu")
+    with any_store.session() as session:
+        statuses = {row.call_sid: (row.status, row.updated_at) for row in callbacks.rows(session)}
+    assert statuses == {
+        "CA1": ("cancelled", again),
+        "CA2": ("cancelled", again),
+        "CA3": ("pending", ASKED),
+    }
+    assert call_back(_context(any_store), DUE).called == [untouched]
+    assert _row(any_store, asked_for_other).attempts == 0

@@ -2,7 +2,7 @@
 events), 0004 (the agents' tables), 0005 (the conference of a claim),
 0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations),
 0008 (the Message Center: old threads brought in), 0009 (the outbox's delivery, the scheduler's
-lease).
+lease), 0010c (callback requests).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -465,5 +465,22 @@ def test_0009_adds_the_outbox_delivery_and_the_lease_and_drops_them_again(url: s
             ("thread_opened",),
             ("thread_forwarded",),
         ]
+    finally:
+        engine.dispose()
+
+
+def test_0010c_adds_the_callbacks_and_drops_them_again(url: str) -> None:
+    upgrade_schema(url, "0009")
+    engine = create_engine(url)
+    try:
+        assert not inspect(engine).has_table("callbacks")
+        upgrade_schema(url, "0010c")
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        indexes = {i["name"] for i in inspect(engine).get_indexes("callbacks")}
+        assert {"ix_callbacks_status_due_at", "ix_callbacks_phone_status"} <= indexes
+        _downgrade(url, "0009")
+        assert not inspect(engine).has_table("callbacks")
+        upgrade_schema(url)  # and up again
     finally:
         engine.dispose()
