@@ -58,7 +58,8 @@ def settle_unanswered(
 def summary(row: CallbackRow, result: str) -> str:
     """The thread's system message: the callback not answered, and what it was about."""
     topic = (row.topic or "agent").replace("_", " ")
-    parts = [f"Callback not answered ({row.attempts} calls, the last: {result}) about {topic}"]
+    calls = f"{row.attempts} call" + ("" if row.attempts == 1 else "s")
+    parts = [f"Callback not answered ({calls}, the last: {result}) about {topic}"]
     if row.order_id:
         parts.append(f"order {row.order_id}")
     return "; ".join(parts) + ". Please contact the buyer."
