@@ -29,6 +29,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
         agent_voice,
         agents_api,
         api,
+        callback_voice,
         health,
         http_errors,
         limits,
@@ -57,6 +58,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     voice.init_app(app, settings, flow)
     http_errors.init_app(app)  # unknown /voice URLs answer TwiML, /api errors JSON
     agent_voice.init_app(app)
+    callback_voice.init_app(app)  # /voice/callback: the calls the scheduler places to buyers
     twilio_rest.init_app(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(threads_api.bp)

@@ -15,7 +15,7 @@ from tests.conftest import shipped_config
 
 def _bare() -> dict[str, Any]:
     data = shipped_config()
-    for table in ("scheduler", "notifications", "mail", "sms"):
+    for table in ("scheduler", "notifications", "mail", "sms", "callbacks"):
         data.pop(table, None)
     return data
 
@@ -29,6 +29,7 @@ def test_defaults_without_the_tables() -> None:
     assert jobs.mail.mode == "folder"
     assert jobs.mail.folder == settings.base_dir / "instance/mail"
     assert jobs.sms.from_number is None
+    assert (jobs.callbacks.every_seconds, jobs.callbacks.retry_minutes) == (30, 10)
     assert settings.sellers[1].email is None  # bookworm has none
 
 
@@ -36,6 +37,7 @@ def test_the_shipped_config_reads() -> None:
     jobs = load_settings(shipped_config()).jobs
     assert jobs.sms.from_number == "+442071000000"
     assert load_settings(shipped_config()).sellers[0].email == "orders@acme.example"
+    assert jobs.callbacks == JobSettings().callbacks  # the shipped file says the defaults
 
 
 @pytest.mark.parametrize(
@@ -60,6 +62,9 @@ def test_the_shipped_config_reads() -> None:
         ("mail", "warehouse", "cs at example", "mail.warehouse: expected an email address"),
         ("mail", "password", "secret", "mail.password: unknown key"),
         ("sms", "from", "not a number", "sms.from: expected a phone number"),
+        ("callbacks", "every_seconds", 0, "callbacks.every_seconds: expected a whole number"),
+        ("callbacks", "retry_minutes", "10m", "callbacks.retry_minutes: expected a whole"),
+        ("callbacks", "tries", 3, "callbacks.tries: unknown key"),
     ],
 )
 def test_a_bad_value_names_its_key(table: str, key: str, value: Any, message: str) -> None:

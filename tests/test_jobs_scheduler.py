@@ -33,6 +33,7 @@ def _settings(store: Store, tmp_path: Path) -> Settings:
     data["mail"] = {"folder": str(tmp_path / "mail")}
     data["sms"] = {"from": ""}  # no SMS: the buyer's row is skipped, not sent anywhere
     data["scheduler"] = {"lease_seconds": 6, "outbox_every_seconds": 1}
+    data["callbacks"] = {"every_seconds": 7}
     settings = load_settings(data)
     sync_directory(store, settings)
     return settings
@@ -46,7 +47,7 @@ def test_jobs_coalesce_never_overlap_and_run_however_late(store: Store, tmp_path
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown()
-    assert sorted(jobs) == ["outbox", "reminders", "rollup", "wrap_up"]
+    assert sorted(jobs) == ["callbacks", "outbox", "reminders", "rollup", "wrap_up"]
     for job in jobs.values():
         assert (job.coalesce, job.max_instances) == (True, 1)
         assert job.misfire_grace_time is None  # a late run is run, not dropped
@@ -63,6 +64,7 @@ def test_jobs_coalesce_never_overlap_and_run_however_late(store: Store, tmp_path
     assert fire is not None and fire.astimezone(UTC) == datetime(2026, 10, 24, 22, 10, tzinfo=UTC)
     fire = rollup.get_next_fire_time(None, datetime(2026, 10, 25, 12, 0, tzinfo=UTC))
     assert fire is not None and fire.astimezone(UTC) == datetime(2026, 10, 25, 23, 10, tzinfo=UTC)
+    assert jobs["callbacks"].trigger.interval.total_seconds() == 7
     assert str(scheduler.timezone) == "Europe/Warsaw"
 
 
@@ -72,9 +74,8 @@ def test_run_due_runs_every_registered_job_at_the_given_instant(
     settings = _settings(store, tmp_path)
     open_call_thread(store, NOW)
     reports = run_due(JobContext(settings, store), NOW)
-    assert (
-        list(reports) == [job.name for job in JOBS] == ["reminders", "outbox", "wrap_up", "rollup"]
-    )
+    jobs = ["reminders", "outbox", "wrap_up", "rollup", "callbacks"]
+    assert list(reports) == [job.name for job in JOBS] == jobs
     # Nothing else is due: no agent in wrap-up, and the first day recorded is not over yet.
     assert reports["wrap_up"].ended == [] and reports["rollup"].days == []
     assert (reports["outbox"].sent, reports["outbox"].skipped) == ([1], [2])

@@ -3,7 +3,7 @@ events), 0004 (the agents' tables), 0005 (the conference of a claim),
 0006 (the seller's call of a warm transfer), 0007 (the agents' console session generations),
 0008 (the Message Center: old threads brought in), 0009 (the outbox's delivery, the scheduler's
 lease), 0010 (the days' rolled-up figures), 0011 (threads' overdue mark, first response and latest
-forward).
+forward), 0012 (callback requests).
 
 PostgreSQL runs when ``$HOTLINE_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one).
 """
@@ -540,5 +540,22 @@ def test_0011_adds_the_overdue_mark_and_the_answer_time_and_drops_them_again(url
         columns = {c["name"] for c in inspect(engine).get_columns("threads")}
         assert not columns & {"overdue_at", "answered_at", "forwarded_at"}
         assert _rows(engine, "SELECT count(*) FROM thread_messages") == [(5,)]
+    finally:
+        engine.dispose()
+
+
+def test_0012_adds_the_callbacks_and_drops_them_again(url: str) -> None:
+    upgrade_schema(url, "0011")
+    engine = create_engine(url)
+    try:
+        assert not inspect(engine).has_table("callbacks")
+        upgrade_schema(url, "0012")
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        indexes = {i["name"] for i in inspect(engine).get_indexes("callbacks")}
+        assert {"ix_callbacks_status_due_at", "ix_callbacks_phone_status"} <= indexes
+        _downgrade(url, "0011")
+        assert not inspect(engine).has_table("callbacks")
+        upgrade_schema(url)  # and up again
     finally:
         engine.dispose()

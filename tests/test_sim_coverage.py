@@ -228,7 +228,7 @@ def test_a_call_without_a_record_is_listed_not_counted() -> None:
     coverage.add("b", None)
 
     assert [name for name, _ in coverage.unread] == ["a", "b"]
-    assert coverage.line() == "coverage: 0/19 steps, 0/40 branches"
+    assert coverage.line() == "coverage: 0/21 steps, 0/44 branches"
 
 
 # --- the replay command ------------------------------------------------------------------------
@@ -249,7 +249,7 @@ def test_replay_coverage_prints_the_table_and_the_summary_line(scripts: Path) ->
 
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "coverage: 9/19 steps, 10/40 branches" in lines
+    assert "coverage: 9/21 steps, 10/44 branches" in lines
     rows = {line.split("│")[1].strip(): line.split("│")[3:] for line in lines if "│" in line}
     assert rows["enter_order"][0].strip() == "never"
     assert rows["confirm_order"][0].strip() == "1"
@@ -270,9 +270,9 @@ def test_replay_coverage_is_the_same_in_processes_and_goes_into_json(
     coverage = json.loads(report.read_text())["coverage"]
     assert coverage["summary"] == {
         "steps_reached": 9,
-        "steps": 19,
+        "steps": 21,
         "branches_taken": 10,
-        "branches": 40,
+        "branches": 44,
     }
     (flow,) = coverage["flows"]
     taken = {(b["from"], b["label"]) for b in flow["branch_list"] if b["calls"]}
@@ -290,7 +290,7 @@ def test_collect_adds_up_outcomes_from_every_process(scripts: Path) -> None:
     )
 
     assert coverage_json(alone) == coverage_json(parallel)
-    assert alone.line() == "coverage: 9/19 steps, 10/40 branches"
+    assert alone.line() == "coverage: 9/21 steps, 10/44 branches"
 
 
 def test_replay_coverage_refuses_another_app(scripts: Path) -> None:

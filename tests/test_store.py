@@ -42,6 +42,7 @@ TABLES = {
     "transfers",
     "scheduler_lease",
     "daily_figures",
+    "callbacks",
 }
 
 

@@ -1,4 +1,5 @@
-"""The scheduler's configuration: ``[scheduler]``, ``[notifications]``, ``[mail]`` and ``[sms]``.
+"""The scheduler's configuration: ``[scheduler]``, ``[notifications]``, ``[mail]``, ``[sms]``,
+``[callbacks]``.
 
 The mail password is never in the file: it comes from ``$HOTLINE_MAIL_PASSWORD`` when the mail is
 sent (``hotline.jobs.mail``), so it is in no settings object and no log either.
@@ -67,6 +68,14 @@ class SmsSettings:
 
 
 @dataclass(frozen=True)
+class CallbackSettings:
+    """``[callbacks]``: how often due callbacks are looked for, the delay before the second try."""
+
+    every_seconds: int = 30
+    retry_minutes: int = 10
+
+
+@dataclass(frozen=True)
 class JobSettings:
     """Everything the scheduler process reads from the configuration."""
 
@@ -74,17 +83,19 @@ class JobSettings:
     notifications: NotificationSettings = NotificationSettings()
     mail: MailSettings = MailSettings()
     sms: SmsSettings = SmsSettings()
+    callbacks: CallbackSettings = CallbackSettings()
 
 
 def job_settings(
     root: Section, base_dir: Path, region: str, response_hours: int = 24
 ) -> JobSettings:
-    """Read and check the scheduler's four tables (each key's error names it); reminders fall
+    """Read and check the scheduler's tables (each key's error names it); reminders fall
     before ``response_hours`` (``message_center.response_hours``)."""
     scheduler = root.table("scheduler")
     notifications = root.table("notifications")
     mail = root.table("mail")
     sms = root.table("sms")
+    callbacks = root.table("callbacks")
     mode = mail.text("mode", "folder")
     if mode not in MAIL_MODES:
         raise mail.fail("mode", '"folder" (write mails to mail.folder) or "smtp"', mode)
@@ -127,8 +138,12 @@ def job_settings(
             timeout_seconds=mail.integer("timeout_seconds", 30, 1, 600),
         ),
         sms=SmsSettings(from_number=from_number),
+        callbacks=CallbackSettings(
+            every_seconds=callbacks.integer("every_seconds", 30, 1, 3600),
+            retry_minutes=callbacks.integer("retry_minutes", 10, 1, 24 * 60),
+        ),
     )
-    for section in (scheduler, notifications, mail, sms):
+    for section in (scheduler, notifications, mail, sms, callbacks):
         section.finish()
     if settings.notifications.sending_timeout_seconds < 2 * settings.mail.timeout_seconds:
         # A claim must outlast a send that is still waiting on the server, or a second sender

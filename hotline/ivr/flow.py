@@ -28,6 +28,7 @@ KIND_PROMPTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "thread": ("ask", "done"),
         "enqueue": ("prompt", "wait"),
         "hangup": ("prompt",),
+        "callback_offer": ("prompt", "enter", "done", "greeting"),
     }
 )
 KIND_LINKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -41,6 +42,7 @@ KIND_LINKS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "thread": ("next",),
         "enqueue": ("next",),
         "hangup": (),
+        "callback_offer": ("next", "on_exhausted", "answered"),
     }
 )
 OPTIONAL_PROMPTS = ("short_prompt", "invalid", "intro", "whisper_no_question", "retry")

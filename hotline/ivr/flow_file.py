@@ -132,7 +132,7 @@ def check_flow(flow: Flow) -> list[str]:
 
 
 def _uses_topic(step: Step) -> bool:
-    return step.kind == "dial_seller"
+    return step.kind in ("dial_seller", "callback_offer")
 
 
 def _placeholders(text: str) -> set[str]:

@@ -2,7 +2,8 @@
 
 A ``Turn`` is one webhook's worth of work on one call: it enters steps (a branch or an order lookup
 passes straight on to the next step in the same turn) until a step needs the caller, and renders
-that into its ``Reply`` through what ``TurnBase`` (``turn.py``) offers: prompts, Say, Gather, URLs.
+that into its ``Reply`` through what ``TurnBase`` (``turn.py``) offers: prompts, Say, Gather, URLs;
+the callback offer's step lives in ``callback_steps.py``.
 Decisions come from the pure modules (``branches``, ``routing``, ``handoff``, ``caller`` for the
 option picked); the call's state lives in its store row, so the next webhook can be served by any
 process.
@@ -13,9 +14,9 @@ from __future__ import annotations
 from hotline.config.settings import Order
 from hotline.errors import FlowError
 from hotline.ivr.branches import branch_holds
+from hotline.ivr.callback_steps import CallbackSteps
 from hotline.ivr.caller_input import Caller
 from hotline.ivr.flow import Step
-from hotline.ivr.turn import TurnBase
 from hotline.ivr.wording import spell_digits
 from hotline.messages.threads import open_thread, reference
 from hotline.rules import handoff
@@ -30,7 +31,7 @@ QUESTION_TIMEOUT = 5
 THREAD_ASK_TRIES = 2
 
 
-class Turn(TurnBase):
+class Turn(CallbackSteps):
     """One webhook's work on one call: the steps it enters, the answers and results it handles."""
 
     # -- entering steps -------------------------------------------------------------------------

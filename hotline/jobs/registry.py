@@ -6,7 +6,8 @@ The scheduler process runs each job on its trigger; a simulator can instead call
 ``run_due(context, now)`` as its virtual clock passes, sleeping in between until
 ``next_due(context, now)``, the earliest of the jobs' own. Housekeeping: ``wrap_up`` ends agents'
 wrap-ups at their time, ``rollup`` keeps each day's figures once it is over; ``reminders``
-reminds the assignee of an unanswered thread and marks it overdue at its 24 h mark.
+reminds the assignee of an unanswered thread and marks it overdue at its 24 h mark;
+``callbacks`` calls back the buyers who asked, when the hotline opens.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from hotline.config.settings import Settings
+from hotline.jobs import callbacks
 from hotline.jobs.context import JobContext
 from hotline.jobs.delivery import deliver_outbox, outbox_next_due
 from hotline.jobs.reminders import reminders_due, send_reminders
@@ -51,6 +53,12 @@ def _every_outbox_interval(settings: Settings) -> IntervalTrigger:
     )
 
 
+def _every_callbacks_interval(settings: Settings) -> IntervalTrigger:
+    return IntervalTrigger(
+        seconds=settings.jobs.callbacks.every_seconds, timezone=settings.timezone
+    )
+
+
 def _daily_at_rollup_time(settings: Settings) -> CronTrigger:
     clock = settings.jobs.scheduler.rollup_at
     return CronTrigger(
@@ -76,6 +84,7 @@ JOBS: tuple[Job, ...] = (
     Job("outbox", deliver_outbox, _every_outbox_interval, outbox_next_due),
     Job("wrap_up", end_wrap_ups_due, _every_wrap_up_interval, next_wrap_up),
     Job("rollup", roll_up, _daily_at_rollup_time, next_rollup),
+    Job("callbacks", callbacks.call_back, _every_callbacks_interval, callbacks.next_due),
 )
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from hotline.errors import StoreError
+from hotline.store.callbacks import CANCEL_PENDING, cancel_values
 from hotline.store.callstate import CallState
 from hotline.store.database import Store
 from hotline.store.models import CallEventRow
@@ -72,6 +73,7 @@ class CallStatements:
             ).on_conflict_do_nothing(index_elements=["call_sid", "seq"]),
             dialect,
         )
+        self.cancel_callbacks = Prepared.compile(CANCEL_PENDING, dialect)
         # SQLite takes the write lock up front (see ``store``); PostgreSQL begins implicitly.
         self.begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
 
@@ -99,6 +101,11 @@ class CallWork:
         # The call's state as this work last read or wrote it, and that row's ``seq`` (0: none).
         self._loaded: dict[str, Any] | None = None
         self._seq = 0
+        self._cancel: tuple[str, Any] | None = None  # run by ``save``, in its transaction
+
+    def cancel_callbacks_on_save(self, number: str, now: datetime) -> None:
+        """Have ``save`` cancel the pending callbacks of ``number`` too (a new call from it)."""
+        self._cancel = self._sql.cancel_callbacks.bound(cancel_values(number, now))
 
     def __enter__(self) -> CallWork:
         return self
@@ -156,6 +163,9 @@ class CallWork:
             cursor.execute(sql, parameters)
             if cursor.rowcount != 1:  # the row after ours is taken: someone else wrote
                 self._merge(driver, cursor, call, values)
+            if self._cancel is not None:
+                cursor.execute(*self._cancel)
+                self._cancel = None
         finally:
             cursor.close()
         if self._conn is not None:

@@ -350,3 +350,39 @@ class DailyFiguresRow(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CallbackRow(Base):
+    """A buyer's request, made in a call outside the hours, to be called back when it opens.
+
+    One per call that asked (``call_sid``), so a retried webhook stores one. ``phone`` is whom to
+    call, ``hotline_number`` the number they had called (the callback comes from it); ``topic``,
+    ``order_id``, ``seller_id`` and ``language`` go with them into the agents' queue.
+    ``status``: pending (due at ``due_at``), calling (claimed: ``call_ref`` is the outbound call,
+    ``due_at`` when the claim lapses), answered, unanswered (after the last try: ``thread_id``
+    holds the warehouse's thread), cancelled (the buyer called again first). ``attempts`` counts
+    the calls placed; ``last_result`` is Twilio's CallStatus of the last one.
+    """
+
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        Index("ix_callbacks_status_due_at", "status", "due_at"),
+        Index("ix_callbacks_phone_status", "phone", "status"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    caller_id: Mapped[str | None] = mapped_column(String(32))  # the asking call's From
+    hotline_number: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    topic: Mapped[str | None] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    seller_id: Mapped[str | None] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    call_ref: Mapped[str | None] = mapped_column(String(64))
+    last_result: Mapped[str | None] = mapped_column(String(32))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

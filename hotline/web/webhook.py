@@ -92,6 +92,10 @@ def run(
                 raise ValueError("the webhook carries no CallSid")
             if first:
                 call = new_call(conf, current, sid, form.get("From"), form.get("To"), now)
+                if call.from_number:
+                    # The buyer calls again before their callback: it is cancelled, silently
+                    # (this call is their chance to be helped; they may ask for another).
+                    store.cancel_callbacks_on_save(call.from_number, now)
             else:
                 call = store.load(sid)
                 if call is None:
