@@ -78,11 +78,14 @@ class HotlineTarget:
         # The account of the calls, and of the REST requests hotline makes (to the stand-in).
         self.account_sid = os.environ.setdefault("TWILIO_ACCOUNT_SID", DEFAULT_ACCOUNT_SID)
         shutil.copyfile(migrated_database(), database)
-        self.app = create_app(data)
-        # Requests are signed for the address Twilio would use, so the app's check agrees.
+        # Requests are signed for the address Twilio would use, so the app's check agrees; a
+        # config without one gets the simulator's, so what the app builds from it (a callback's
+        # webhooks, the buyer's link in an SMS) points where the simulator serves the app.
         self.base_url = (hotline_table.get("public_base_url") or "").rstrip(
             "/"
         ) or "http://localhost"
+        hotline_table["public_base_url"] = self.base_url
+        self.app = create_app(data)
         self._store = get_store(self.app)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
