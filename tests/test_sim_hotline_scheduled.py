@@ -166,3 +166,13 @@ def test_scheduled_checks_belong_to_the_main_call() -> None:
     with pytest.raises(ScriptError, match="belongs to the whole session"):
         parse_script(text, "s")
     assert Expect(where=load_script(SCRIPT)[0].where).scheduled == ()
+
+
+def test_a_reset_clears_every_table_but_the_directory() -> None:
+    """A replay starts each script on an empty store: every table a call or a job writes is
+    cleared (a table added later and forgotten here would leak rows from script to script)."""
+    from hotline.sim.hotline_aware.target import CALL_TABLES, KEPT_TABLES
+    from hotline.store.models import Base
+
+    assert set(Base.metadata.tables) == set(CALL_TABLES) | KEPT_TABLES
+    assert not set(CALL_TABLES) & KEPT_TABLES

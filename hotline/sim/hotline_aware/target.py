@@ -26,8 +26,14 @@ from hotline.store.models import Base
 SIM_AUTH_TOKEN = "hotline-sim-auth-token"
 SIM_API_TOKEN = "hotline-sim-api-token"
 # The directory (sellers, orders) comes from the config and stays; what calls write is cleared,
-# the agents' states and the queue included (each script starts with every agent offline).
-_CALL_TABLES = (
+# the agents' states and the queue included (each script starts with every agent offline), and
+# what the scheduled work keeps (callbacks, the days' figures), in an order the foreign keys allow.
+# Kept: the directory and the schedulers' lease.
+KEPT_TABLES = frozenset({"sellers", "orders", "order_sellers", "scheduler_lease"})
+CALL_TABLES = (
+    "callbacks",
+    "daily_figures",
+    "agent_sessions",
     "outbox",
     "thread_messages",
     "threads",
@@ -39,7 +45,7 @@ _CALL_TABLES = (
 )
 # Built once: a replay resets the store before every call, and building them each time cost more
 # than running them (SQLAlchemy caches their compiled form by statement object).
-_DELETES = tuple(delete(Base.metadata.tables[name]) for name in _CALL_TABLES)
+_DELETES = tuple(delete(Base.metadata.tables[name]) for name in CALL_TABLES)
 _HAS_SEQUENCES = text("SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'")
 _CLEAR_SEQUENCES = text("DELETE FROM sqlite_sequence")
 
