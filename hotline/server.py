@@ -156,6 +156,12 @@ def banner(app: Flask, public: str | None, checks: bool, host: str, port: int) -
             f"  Demo seller:        [cyan]{seller_id}[/], token [cyan]{token}[/] (the Message "
             "Center's pages and API: Authorization: Bearer <token>; the shipped demo token)"
         )
+    if not public:
+        console.print(
+            "  Callbacks:          [yellow]not offered[/] until \\[hotline] public_base_url is set "
+            "(Twilio fetches a callback's webhooks there; a caller asking for one is told to call "
+            "again when the hotline opens)"
+        )
     if checks:
         shared_key = " and SharedKey-signed ones ($TWILIO_WEBHOOK_SHARED_KEY)"
         has_shared_key = guard.shared_key_validator is not None

@@ -222,8 +222,10 @@ class CallActions:
     def post(self, path: str, form: dict[str, str] | None = None, **extra: str) -> TwiML:
         """POST ``path`` signed as Twilio would; returns the parsed answer."""
         data = self.params(**extra) if form is None else form
-        signature = RequestValidator(self.token).compute_signature(f"http://localhost{path}", data)
-        response = self.client.post(path, data=data, headers={"X-Twilio-Signature": signature})
+        # An app with a public base URL answers with absolute URLs: Twilio requests them as given.
+        url = path if path.startswith(("http://", "https://")) else f"http://localhost{path}"
+        signature = RequestValidator(self.token).compute_signature(url, data)
+        response = self.client.post(url, data=data, headers={"X-Twilio-Signature": signature})
         text = response.get_data(as_text=True)
         answer = TwiML(response.status_code, ET.fromstring(text), text)
         self.history.append(answer)

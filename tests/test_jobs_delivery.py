@@ -384,3 +384,52 @@ def test_next_due_of_a_lapsing_claim_is_when_it_lapses(
         _claim_and_crash(any_store, row_id, timedelta(seconds=300))
     assert outbox_next_due(context, NOW) == NOW + timedelta(seconds=300)
     assert outbox_next_due(context, NOW + timedelta(hours=1)) == NOW + timedelta(hours=1)
+
+
+def test_a_seller_is_told_of_a_discussion_the_warehouse_answers(
+    store: Store, smtp_server: tuple[MailBox, int]
+) -> None:
+    """ "Whoever it is assigned to": a Discussion on Acme's order that the warehouse answers is
+    mailed to Acme too, saying who answers it."""
+    box, port = smtp_server
+    context = context_for(store, port)
+    order = next(o for o in context.settings.orders if o.id == "1234567")
+    with store.session() as session:
+        open_conversation(
+            session,
+            context.settings.routing,
+            order,
+            text="The parcel never came.",
+            now=NOW,
+            reason="not_received",
+        )
+    deliver_outbox(context, NOW)
+    [(to, mail)] = box.mails  # the warehouse has no address in these settings: skipped
+    body = mail.get_payload(decode=True).decode().replace("\r\n", "\n")
+    assert to == [SELLER_MAIL] and mail["Subject"] == "A Discussion opened on your order: 0001"
+    assert "The buyer's question:\nThe parcel never came." in body
+    assert "The warehouse answers it; you can follow it in the Message Center." in body
+
+
+def test_the_assignee_is_told_when_the_buyer_writes_again(
+    store: Store, smtp_server: tuple[MailBox, int], twilio_messages: Messages
+) -> None:
+    from hotline.messages.conversation import Author, write
+
+    box, port = smtp_server
+    context = context_for(store, port)
+    thread_id = open_call_thread(store, NOW)
+    deliver_outbox(context, NOW)  # the thread's own mail and SMS
+    box.mails.clear()
+    later = NOW + timedelta(hours=1)
+    with store.session() as session:
+        thread = session.get_one(ThreadRow, thread_id)
+        write(session, thread, Author("buyer"), "And does it fit the 2024 model?", later)
+    report = deliver_outbox(context, later)
+    assert len(report.sent) == 1 and report.skipped == []
+    [(to, mail)] = box.mails
+    body = mail.get_payload(decode=True).decode().replace("\r\n", "\n")
+    assert to == [SELLER_MAIL]
+    assert mail["Subject"] == "The buyer wrote again in a Message Center thread: 0001"
+    assert "The buyer wrote:\nAnd does it fit the 2024 model?" in body
+    assert "Please answer it in the Message Center." in body

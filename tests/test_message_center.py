@@ -142,6 +142,28 @@ def test_a_combined_orders_delivery_discussion_is_the_warehouses_alone(
             forward(session, thread, Author("warehouse", "demo"), "seller", "yours?", NOW)
 
 
+@pytest.mark.parametrize(
+    ("order", "seller", "told"),
+    [
+        ("1234567", None, [("discussion_opened", "acme")]),  # the order's seller follows it
+        ("6789012", "greenleaf", [("discussion_opened", "greenleaf")]),  # the one named
+        (  # about none of the sellers' items in particular: each is told, no more
+            "6789012",
+            None,
+            [("discussion_opened_elsewhere", "acme"), ("discussion_opened_elsewhere", "greenleaf")],
+        ),
+    ],
+)
+def test_the_sellers_are_told_of_a_discussion_the_warehouse_answers(
+    store: Store, settings: Settings, order: str, seller: str | None, told: list[tuple[str, str]]
+) -> None:
+    """Sellers are told of a Discussion on their order whoever it is assigned to."""
+    _open(store, settings, order=order, reason="no_refund_after_return", seller=seller)
+    with store.session() as session:
+        rows = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+        assert [(o.kind, o.recipient) for o in rows] == [("discussion_opened", "warehouse"), *told]
+
+
 def test_a_combined_orders_seller_thread_names_its_seller(store: Store, settings: Settings) -> None:
     before = _counts(store)
     with pytest.raises(Invalid, match=r'say which in "seller" \(acme, greenleaf\)'):

@@ -7,12 +7,14 @@ their topic, in the agents' queue), and its status callback (retry, then the war
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
+from hotline import create_app
 from hotline.store import callbacks, queue_entries
 from hotline.store.database import get_store
 from hotline.store.models import CallbackRow, MessageRow, ThreadRow
@@ -22,6 +24,14 @@ CLOSED = datetime(2026, 11, 26, 21, 30, tzinfo=UTC)  # Thursday 22:30 in Warsaw
 DUE = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # Friday 08:00 in Warsaw
 BUYER = "+48601100200"
 OUTBOUND = "CA00000000000000000000000000000b01"
+
+
+@pytest.fixture
+def config(config: dict[str, Any]) -> dict[str, Any]:
+    """The shipped config with the public address Twilio reaches the app at (where the test
+    client's requests are signed for): callbacks are offered only with one."""
+    config["hotline"]["public_base_url"] = "http://localhost"
+    return config
 
 
 def _offer(call: CallActions) -> TwiML:
@@ -196,7 +206,7 @@ def test_the_buyer_answers_and_is_put_in_the_queue_with_their_topic(
     assert answer.verbs == ["Say", "Say", "Enqueue"] and again.verbs == answer.verbs
     enqueue = answer.first("Enqueue")
     assert enqueue.text == "warehouse"
-    assert enqueue.attrib["waitUrl"].startswith("/voice/queue/wait")
+    assert enqueue.attrib["waitUrl"].startswith("http://localhost/voice/queue/wait")
     [done] = _rows(app)
     assert (done.status, done.call_ref) == ("answered", OUTBOUND)
     with get_store(app).session() as session:
@@ -275,3 +285,20 @@ def test_a_completed_call_whose_answer_never_came_counts_as_answered(
 )
 def test_unsigned_requests_are_refused(client: FlaskClient, path: str) -> None:
     assert client.post(path, data={"CallSid": OUTBOUND}).status_code == 403
+
+
+def test_without_a_public_address_no_callback_is_promised(config: dict[str, Any]) -> None:
+    """Twilio could never fetch the callback's webhooks: the caller is told to call again."""
+    config["hotline"]["public_base_url"] = ""
+    app = create_app(config)
+    try:
+        call = CallActions(app.test_client())
+        with freeze_time(CLOSED):
+            given_up = _offer(call)
+        assert given_up.said == (
+            "Sorry, I couldn't take a number to call you back. Please call us again tomorrow "
+            "at 08:00. Goodbye."
+        )
+        assert _rows(app) == []
+    finally:
+        app.extensions["hotline.store"].engine.dispose()

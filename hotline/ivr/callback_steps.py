@@ -36,6 +36,11 @@ class CallbackSteps(TurnBase):
         raise NotImplementedError
 
     def _enter_callback_offer(self, step: Step, attempt: int, notice: str | None) -> None:
+        if not self.settings.public_base_url:
+            # Twilio fetches a callback's webhooks at the public address: without one the call
+            # could never be placed, so nothing is promised (the server's banner says so).
+            self.enter(step.links["on_exhausted"])
+            return
         lines = [notice] if notice else []
         caller_id = self.call.from_number
         if caller_id:

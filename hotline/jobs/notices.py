@@ -36,6 +36,7 @@ SELLER_KINDS = {
     "thread_forwarded": "A Message Center thread forwarded to you",
     "discussion_opened": "A Discussion opened on your order",
     REMINDER: "Reminder: a Message Center thread awaits your response",
+    outbox.BUYER_REPLIED: "The buyer wrote again in a Message Center thread",
 }
 BUYER_KINDS = outbox.BUYER_KINDS
 KINDS = (*SELLER_KINDS, *BUYER_KINDS)
@@ -165,11 +166,16 @@ def _party_mail(claim: Claim, thread: ThreadRow | None, settings: Settings) -> N
             f"Order: {thread.order_id or '-'}",
             f"Topic: {thread.topic or '-'}",
         ]
-        if thread.messages:
-            lines += ["", "The buyer's question:", thread.messages[0].body]
+        said = [m.body for m in thread.messages if m.author == BUYER and m.kind == "message"]
+        if said and claim.kind == outbox.BUYER_REPLIED:
+            lines += ["", "The buyer wrote:", said[-1]]
+        elif said:  # a Discussion opens with the hotline's message: the buyer's is after it
+            lines += ["", "The buyer's question:", said[0]]
     if payload.get("note"):
         lines += ["", "Note:", str(payload["note"])]
-    if not elsewhere:
+    if thread is not None and outbox_recipient(thread) != claim.recipient:
+        lines += ["", f"The {thread.party} answers it; you can follow it in the Message Center."]
+    elif not elsewhere:
         lines += ["", "Please answer it in the Message Center."]
     lines += ["", "-- the hotline"]
     message = EmailMessage()

@@ -73,4 +73,6 @@ def route(
             f'order {order.id} has items from several sellers: say which in "seller" '
             f"({', '.join(order.sellers)})"
         )
-    return Route(kind, party, seller, combined=True)
+    # A warehouse Discussion about none of the sellers' items in particular: each is told.
+    told = order.sellers if reason is not None and seller is None else ()
+    return Route(kind, party, seller, combined=True, told=told)

@@ -197,6 +197,18 @@ def open_conversation(
         payload={"thread": thread.id, "order": order.id, "topic": topic, "reason": reason},
         now=now,
     )
+    if reason is not None and thread.party == Party.WAREHOUSE.value and thread.seller_id:
+        # The seller of the order is told of every Discussion on it, whoever answers it: this
+        # one they follow read-only.
+        outbox.notify(
+            session,
+            kind=kind,
+            recipient=thread.seller_id,
+            thread_id=thread.id,
+            message_id=first.id,
+            payload={"thread": thread.id, "order": order.id, "topic": topic, "reason": reason},
+            now=now,
+        )
     for told in found.told:
         # Told only that a Discussion was opened on their order: not which, nor what it says.
         outbox.notify(
