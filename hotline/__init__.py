@@ -28,6 +28,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.web import (
         agent_voice,
         agents_api,
+        client_tokens_api,
         api,
         callback_voice,
         health,
@@ -63,6 +64,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     app.register_blueprint(api.bp)
     app.register_blueprint(threads_api.bp)
     app.register_blueprint(agents_api.bp)
+    app.register_blueprint(client_tokens_api.bp)
     app.register_blueprint(metrics_api.bp)
     app.register_blueprint(health.bp)
     console.init_app(app, settings, flow)  # /agent, and the session secret it signs with
