@@ -28,9 +28,9 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     from hotline.web import (
         agent_voice,
         agents_api,
-        client_tokens_api,
         api,
         callback_voice,
+        client_tokens_api,
         health,
         http_errors,
         limits,
