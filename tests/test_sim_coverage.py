@@ -334,3 +334,23 @@ def test_one_flow_file_reached_through_two_configs_is_one_flow(tmp_path: Path) -
     coverage.include(deeper)
     (entry,) = coverage.flows.values()
     assert entry.flow.path == root / "flows" / "hotline.toml"
+
+
+def test_a_sessions_other_calls_count_too_and_an_agents_call_does_not() -> None:
+    """A party goes through the flow as the main call does: its steps count. A call the app
+    placed to an agent keeps no step of the flow, so it adds no call to the coverage."""
+    (night,) = load_scripts([ROOT / "tests" / "calls" / "scheduler" / "night.toml"])
+    outcome = run_call(night, HOTLINE, trail=True)
+    assert outcome.status == "passed", outcome.failure
+    party, callback = outcome.leg_trails  # the Greenleaf buyer; the callback the app placed
+    assert party.problem == "" and "confirm_order" in {e.step for e in party.events}
+    # The callback goes on from the offer's "answered" link (the offer was in the main call).
+    coverage = Coverage()
+    coverage.add(night.name, callback)
+    (entry,) = coverage.flows.values()
+    taken = [tuple(edge) for edge, n in entry.edge_calls.items() if n]
+    assert ("callback_offer", "answered", "warehouse_queue") in taken
+    (taken,) = load_scripts([ROOT / "tests" / "calls" / "agents" / "take.toml"])
+    outcome = run_call(taken, HOTLINE, trail=True)
+    assert outcome.status == "passed", outcome.failure
+    assert outcome.legs and outcome.leg_trails == ()  # the agent's call: nothing of the flow

@@ -110,6 +110,8 @@ def replay(
         for outcome in summary.outcomes:
             if not outcome.skipped:  # a call never placed reached nothing, for a known reason
                 coverage.add(outcome.script.name, outcome.trail)
+                for leg in outcome.leg_trails:  # a party, a callback the app placed
+                    coverage.add(outcome.script.name, leg)
         from hotline.sim.report.coverage import print_coverage
 
         console.print()

@@ -82,6 +82,13 @@ def trace(flow: Flow, events: Sequence[AppEvent], language: str, rules: FlowRule
                 if option is not None:
                     edges.add(Edge(current, f"key {option.key}", option.next))
             continue
+        if event.step == "callback/answer":
+            # The buyer answered the hotline's callback: the call goes on from the offer's
+            # ``answered`` link, though the offer was made in the earlier call that asked.
+            current = next(
+                (s.name for s in flow.steps.values() if s.kind == "callback_offer"), None
+            )
+            attempt = 1
         was_cut = len(event.decision) >= DECISION_LIMIT
         if was_cut:
             cut += 1

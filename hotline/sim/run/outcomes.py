@@ -34,6 +34,8 @@ class CallOutcome:
     result: CallResult | None = None
     seconds: float = 0.0  # wall-clock time spent on the call
     trail: CallTrail | None = None  # the app's record of the call, read for ``--coverage``
+    # ... and of the session's other calls the app recorded (parties, calls it placed)
+    leg_trails: tuple[CallTrail, ...] = ()
     reason: str = ""  # why the call was skipped
     legs: tuple[LegOutcome, ...] = ()  # the session's other calls: parties, calls the app placed
     messages: tuple[MessageRecord, ...] = ()  # what the app sent through the REST API
@@ -100,14 +102,24 @@ def run_call(
     try:
         outcome = play_call(script, connection, target.voice_path, app_time=app_time)
         if trail and outcome.result is not None:
-            record = fetch_trail(
-                connection.transport,
-                connection.base_url,
-                connection.api_token,
-                outcome.result.call_sid,
-                target.config_for(script),
+            config = target.config_for(script)
+
+            def read(call_sid: str) -> CallTrail:
+                return fetch_trail(
+                    connection.transport,
+                    connection.base_url,
+                    connection.api_token,
+                    call_sid,
+                    config,
+                )
+
+            legs = (read(leg.result.call_sid) for leg in outcome.legs if leg.result is not None)
+            outcome = dataclasses.replace(
+                outcome,
+                trail=read(outcome.result.call_sid),
+                # A leg the app kept no step of (an agent's call) reached nothing of the flow.
+                leg_trails=tuple(t for t in legs if t.events or t.problem),
             )
-            outcome = dataclasses.replace(outcome, trail=record)
         return outcome
     finally:
         connection.transport.close()
