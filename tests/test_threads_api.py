@@ -443,3 +443,20 @@ def test_the_operator_issues_a_new_buyer_link(app: Flask, client: FlaskClient) -
         row = session.get_one(ThreadRow, tid)
         assert buyer_key_ok(row, link.rsplit("/", 1)[1])
         assert not buyer_key_ok(row, thread["buyer_link"].rsplit("/", 1)[1])
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("path", ["/api/threads/{id}", "/api/threads/{id}/messages"])
+def test_messages_are_never_edited_or_deleted(
+    app: Flask, client: FlaskClient, method: str, path: str
+) -> None:
+    """No endpoint changes or removes a thread or a message once written: 405, nothing changed."""
+    thread = _open(client, order="1234567", topic="product_details", text="Is it waterproof?")
+    before = _counts(app)
+    answer = client.open(
+        path.format(id=thread["id"]), method=method, json={"text": "edited"}, headers=OPERATOR
+    )
+    assert answer.status_code == 405 and answer.get_json()["error"]
+    assert _counts(app) == before
+    shown = client.get(f"/api/threads/{thread['id']}", headers=OPERATOR).get_json()
+    assert [m["body"] for m in shown["messages"] if m["author"] == "buyer"] == ["Is it waterproof?"]
