@@ -268,3 +268,51 @@ def test_the_command_for_one_seller_and_its_errors(
     assert unknown.exit_code == 2 and "no seller 'nobody'" in unknown.output
     bad = command(config_file, "--to", "later")
     assert bad.exit_code == 2 and "to: 'later' is not a date" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("asked", "answered", "timely", "seconds"),
+    [
+        # Spring: Saturday 12:00 CET to Sunday 12:30 CEST is 23 h 30 min of real time: timely.
+        (
+            datetime(2026, 3, 28, 11, 0, tzinfo=UTC),
+            datetime(2026, 3, 29, 10, 30, tzinfo=UTC),
+            1,
+            84600,
+        ),
+        # Autumn: Saturday 12:00 CEST to Sunday 11:30 CET is 24 h 30 min: late.
+        (
+            datetime(2026, 10, 24, 10, 0, tzinfo=UTC),
+            datetime(2026, 10, 25, 10, 30, tzinfo=UTC),
+            0,
+            88200,
+        ),
+    ],
+    ids=["spring", "autumn"],
+)
+def test_a_thread_across_a_dst_change_through_the_api(
+    config: dict[str, Any], asked: datetime, answered: datetime, timely: int, seconds: int
+) -> None:
+    """Written through the API under a frozen clock, read back through the API: the 24 h mark
+    is real time, whatever the wall clocks in Warsaw did in between."""
+    app = create_app(config)
+    client = app.test_client()
+    operator = {"Authorization": f"Bearer {API_TOKEN}"}
+    seller = {"Authorization": f"Bearer {SELLER_TOKEN}"}
+    try:
+        with freeze_time(asked):
+            body = {"order": "1234567", "topic": "product_details", "text": "Does it fit?"}
+            thread = client.post("/api/threads", json=body, headers=operator).get_json()
+        with freeze_time(answered):
+            path = f"/api/threads/{thread['id']}/messages"
+            assert client.post(path, json={"text": "Yes."}, headers=seller).status_code == 201
+        with freeze_time(answered + timedelta(days=2)):
+            query = f"?seller=acme&from={asked.date()}&to={(answered + timedelta(days=1)).date()}"
+            got = client.get(URL + query, headers=operator).get_json()
+        assert (got["timely"], got["late"], got["average_response_time_s"]) == (
+            timely,
+            1 - timely,
+            seconds,
+        )
+    finally:
+        get_store(app).engine.dispose()
