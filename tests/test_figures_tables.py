@@ -110,3 +110,20 @@ def test_bad_dates_are_refused_with_the_reason(config_file: Path) -> None:
     code, output = _run(config_file, "--from", "2026-11-26", "--to", "2026-11-25")
     assert code == 2
     assert "must be after from" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--from", "9999-12-31T23:00"), "from: '9999-12-31T23:00' is out of range"),
+        (("--from", "0001-01-01"), "from: '0001-01-01' is out of range"),
+        (("--from", "2026-03-29T02:30"), "'2026-03-29T02:30' is not a time in Europe/Warsaw"),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_are_refused(
+    config_file: Path, args: tuple[str, ...], says: str
+) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "metrics", "queue", *args])
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+    assert isinstance(result.exception, SystemExit)  # click's usage error, no traceback

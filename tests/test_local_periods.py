@@ -13,6 +13,7 @@ from hotline.rules.local_periods import (
     local_days,
     local_hours,
     parse_span,
+    parse_window,
 )
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -98,6 +99,7 @@ def test_an_empty_span_has_no_hours() -> None:
 
 
 TODAY = date(2026, 11, 26)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -134,8 +136,55 @@ def test_the_span_asked_for(
         (("2026-11-26", "2026-11-26"), "must be after from"),
         (("2026-11-27", "2026-11-26"), "must be after from"),
         (("2025-01-01", "2026-11-26"), "longer than 366 days"),
+        # The ends of datetime's years: refused, not an OverflowError.
+        ((None, "0001-01-01"), "to: '0001-01-01' is out of range"),
+        (("0001-01-01", "9999-12-31"), "from: '0001-01-01' is out of range"),
+        (("9999-12-31T23:00", None), "from: '9999-12-31T23:00' is out of range"),
+        (("2026-01-01", "9999-12-31"), "to: '9999-12-31' is out of range"),
+        (("0001-01-01T00:00+23:00", None), "from: '0001-01-01T00:00\\+23:00' is out of range"),
+        (("1969-12-31T23:59Z", None), "out of range"),
+        (("9999-01-01T00:00Z", None), "out of range"),
+        # 02:30 the night the clocks go forward is never shown in Warsaw.
+        (("2026-03-29T02:30", None), "from: '2026-03-29T02:30' is not a time in Europe/Warsaw"),
+        (("2026-03-29", "2026-03-29T02:00"), "to: '2026-03-29T02:00' is not a time"),
     ],
 )
 def test_a_bad_span_says_what_is_wrong(given: tuple[str | None, str | None], says: str) -> None:
     with pytest.raises(SpanError, match=says):
         parse_span(*given, WARSAW, TODAY)
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ((None, "0001-01-01"), "to: '0001-01-01' is out of range"),
+        (("0001-01-01", "9999-12-31"), "'9999-12-31' is out of range"),
+        (("9999-12-31T23:00", None), "from: '9999-12-31T23:00' is out of range"),
+        (("2026-03-29T02:59", None), "from: '2026-03-29T02:59' is not a time in Europe/Warsaw"),
+        # No ``to`` is now: the message names the instants compared, never "to None".
+        (
+            ("2020-01-01", None),
+            "from 2020-01-01T00:00:00\\+01:00 to 2026-11-26T13:00:00\\+01:00 is longer than 366",
+        ),
+    ],
+)
+def test_a_bad_window_says_what_is_wrong(given: tuple[str | None, str | None], says: str) -> None:
+    with pytest.raises(SpanError, match=says):
+        parse_window(*given, WARSAW, NOW, 30)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # The limits themselves are accepted.
+        (("1970-01-01T00:00Z", "1970-01-02T00:00Z"), "1970-01-01T01:00:00+01:00"),
+        (("9998-12-31T00:00Z", "9998-12-31T23:59Z"), "9998-12-31T01:00:00+01:00"),
+        # 02:30 the night the clocks go back is shown twice: the first (summer) one.
+        (("2026-10-25T02:30", "2026-10-25T04:00"), "2026-10-25T02:30:00+02:00"),
+        # The gap ends where it ends: 03:00 is shown (02:00 is not, see above).
+        (("2026-03-29T03:00", "2026-03-29T04:00"), "2026-03-29T03:00:00+02:00"),
+    ],
+)
+def test_the_window_asked_for(given: tuple[str, str], expected: str) -> None:
+    start, _ = parse_window(*given, WARSAW, NOW, 30)
+    assert start.isoformat() == expected

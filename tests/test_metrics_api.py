@@ -56,6 +56,11 @@ def test_the_operator_and_any_agent_may_read_the_figures(
         ("?from=2026-11-26&to=2026-11-26", "must be after from"),
         ("?from=2026-11-26&to=soon", "to: 'soon' is not a date"),
         ("?from=2020-01-01&to=2026-01-01", "longer than 366 days"),
+        # The ends of Python's years: a 400 naming the parameter, not an OverflowError's 500.
+        ("?from=9999-12-31T23:00", "from: '9999-12-31T23:00' is out of range"),
+        ("?from=0001-01-01", "from: '0001-01-01' is out of range"),
+        ("?from=2026-11-26&to=9999-12-31", "to: '9999-12-31' is out of range"),
+        ("?from=2026-03-29T02:30", "from: '2026-03-29T02:30' is not a time in Europe/Warsaw"),
     ],
 )
 def test_bad_dates_get_400_with_a_message(api: FlaskClient, query: str, says: str) -> None:

@@ -25,11 +25,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
+from hotline import create_app
 from hotline.store import agent_sessions
 from hotline.store.callstate import CallState
 from hotline.store.callstore import CallWork
-from hotline.store.database import MIGRATIONS, Store, upgrade_schema
+from hotline.store.database import MIGRATIONS, Store, get_store, upgrade_schema
 from hotline.store.models import Base
+from tests.conftest import API_TOKEN, AUTH_TOKEN, SECRET_KEY, shipped_config
 
 ADMIN_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
 T0 = datetime(2026, 11, 26, 9, 0)  # naive UTC, as the tables keep times
@@ -432,6 +434,89 @@ def test_0008_brings_old_threads_into_the_message_center_and_back(url: str) -> N
         assert kinds[1][0].startswith("thread_forwarded_")
         assert kinds[3][0].startswith("thread_answered_")
         upgrade_schema(url)  # and up again
+    finally:
+        engine.dispose()
+
+
+def test_0008_old_threads_are_read_through_the_api(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Threads written at 0007, the database upgraded, the app's ``GET /api/threads`` on it:
+    every old topic one the Message Center knows, and a warehouse thread about an order given
+    that order's seller (who follows it and whose sales quality counts it)."""
+    upgrade_schema(url, "0007")
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO sellers (id, name, phone) VALUES ('acme', 'Acme', '+48600300400')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO orders (id, seller_id, buyer_phone) "
+                    "VALUES ('1234567', 'acme', '+48601100200')"
+                )
+            )
+            for sid, party, seller, order, topic in [  # ids 1..4 (a fresh database)
+                ("CA1", "seller", "acme", "1234567", "product"),
+                ("CA2", "warehouse", None, "1234567", "warehouse"),  # the warehouse menu's
+                ("CA3", "warehouse", None, "1234567", "agent"),
+                ("CA4", "warehouse", None, None, "order_status"),  # no order: no seller
+            ]:
+                conn.execute(
+                    text(
+                        "INSERT INTO threads (call_sid, party, seller_id, order_id, topic, "
+                        "buyer_phone, status, created_at) VALUES (:sid, :party, :seller, "
+                        ":order, :topic, '+48601100200', 'open', :at)"
+                    ),
+                    dict(sid=sid, party=party, seller=seller, order=order, topic=topic, at=T0),
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO thread_messages (thread_id, author, kind, body, "
+                        "created_at) VALUES (:thread, 'buyer', 'message', 'Where is it?', :at)"
+                    ),
+                    dict(thread=int(sid[2:]), at=T0),
+                )
+        upgrade_schema(url)
+        assert _rows(engine, "SELECT id, topic, seller_id FROM threads ORDER BY id") == [
+            (1, "product_details", "acme"),
+            (2, "order_preparation", "acme"),
+            (3, "order_preparation", "acme"),
+            (4, "order_preparation", None),
+        ]
+        # Not the ``config`` fixture: its database file is this test's SQLite one, at head.
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+        monkeypatch.setenv("HOTLINE_API_TOKEN", API_TOKEN)
+        monkeypatch.setenv("HOTLINE_SECRET_KEY", SECRET_KEY)
+        monkeypatch.delenv("HOTLINE_DATABASE_URL", raising=False)
+        config = shipped_config()
+        config["store"]["url"] = url
+        app = create_app(config)
+        try:
+            client = app.test_client()
+            listed = client.get("/api/threads", headers={"Authorization": f"Bearer {API_TOKEN}"})
+            assert listed.status_code == 200, listed.get_data(as_text=True)
+            threads = {t["id"]: t for t in listed.get_json()["threads"]}
+            assert sorted(threads) == [1, 2, 3, 4]
+            assert {i: (t["assigned"], t["topic"]) for i, t in threads.items()} == {
+                1: ("seller", "product_details"),
+                2: ("warehouse", "order_preparation"),
+                3: ("warehouse", "order_preparation"),
+                4: ("warehouse", "order_preparation"),
+            }
+            for thread in threads:
+                shown = client.get(
+                    f"/api/threads/{thread}", headers={"Authorization": f"Bearer {API_TOKEN}"}
+                )
+                assert shown.status_code == 200, shown.get_data(as_text=True)
+            # The seller follows the warehouse threads about their order.
+            acme = client.get("/api/threads", headers={"Authorization": "Bearer demo-seller-token"})
+            assert sorted(t["id"] for t in acme.get_json()["threads"]) == [1, 2, 3]
+        finally:
+            get_store(app).engine.dispose()
     finally:
         engine.dispose()
 

@@ -202,6 +202,12 @@ def test_the_window_asked_for(seeded: Flask) -> None:
         ("?seller=nobody", API_TOKEN, 404, "no seller 'nobody'"),
         ("?from=soon", API_TOKEN, 400, "from: 'soon' is not a date"),
         ("?from=2026-11-05&to=2026-11-04", API_TOKEN, 400, "must be after from"),
+        ("?to=0001-01-01", API_TOKEN, 400, "to: '0001-01-01' is out of range"),
+        ("?from=0001-01-01&to=9999-12-31", API_TOKEN, 400, "is out of range"),
+        ("?from=9999-12-31T23:00", API_TOKEN, 400, "from: '9999-12-31T23:00' is out of range"),
+        ("?from=2026-03-29T02:30", API_TOKEN, 400, "'2026-03-29T02:30' is not a time in"),
+        # No ``to`` is now: the instants compared are named, not "to None".
+        ("?from=2020-01-01", API_TOKEN, 400, "to 2026-11-"),
     ],
 )
 def test_refusals_are_json_with_a_message(
@@ -268,6 +274,10 @@ def test_the_command_for_one_seller_and_its_errors(
     assert unknown.exit_code == 2 and "no seller 'nobody'" in unknown.output
     bad = command(config_file, "--to", "later")
     assert bad.exit_code == 2 and "to: 'later' is not a date" in bad.output
+    for args in (["--to", "0001-01-01"], ["--from", "0001-01-01", "--to", "9999-12-31"]):
+        extreme = command(config_file, *args)
+        assert extreme.exit_code == 2 and "is out of range" in extreme.output
+        assert isinstance(extreme.exception, SystemExit)  # click's usage error, no traceback
 
 
 @pytest.mark.parametrize(

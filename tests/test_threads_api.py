@@ -1,13 +1,14 @@
 """The Message Center's JSON API: opening threads and Discussions, reading, writing under the
 one-party rule, forwarding both ways, per-seller isolation on every endpoint, the combined-order
 delivery Discussion, call-opened threads, and hypothesis over the bodies (no 5xx, nothing half
-written)."""
+written) and over the query strings and ids of the GETs, the figures' too (no 5xx, JSON errors)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 from flask import Flask
@@ -426,6 +427,100 @@ def test_any_body_gets_an_answer_and_a_refusal_writes_nothing(
     assert "error" in response.get_json() or response.status_code in (200, 201)
     if response.status_code >= 400:
         assert _counts(app) == before
+
+
+# Query values: no lone surrogates (a URL cannot carry them); NULs and the like, yes.
+QUERY_TEXTS = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+_LIMITS = [
+    "0001-01-01",
+    "0001-01-01T00:00+23:59",
+    "1969-12-31T23:59Z",
+    "1970-01-01",
+    "1970-01-01T00:00Z",
+    "9998-12-31T23:59Z",
+    "9998-12-31",
+    "9999-01-01",
+    "9999-12-31",
+    "9999-12-31T23:00",
+    "9999-12-31T23:59:59.999999-23:59",
+    "2026-03-29T02:30",  # skipped in Warsaw
+    "2026-10-25T02:30",  # shown twice
+    "2026-11-26",
+    "2026-11-26T10:00 01:00",  # an unencoded +
+]
+_OFFSETS = st.sampled_from(["", "Z", "+01:00", "-23:59", "+14:00", " 02:00"])
+DATES = st.one_of(
+    st.sampled_from(_LIMITS),
+    st.dates().map(lambda d: d.isoformat()),
+    st.builds(
+        lambda moment, offset: moment.isoformat(timespec="minutes") + offset,
+        st.datetimes(),
+        _OFFSETS,
+    ),
+    QUERY_TEXTS,
+)
+SELLERS = st.sampled_from(["acme", "greenleaf", "bookworm", "warehouse", ""]) | QUERY_TEXTS
+LIST_QUERIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "seller": SELLERS,
+        "party": st.sampled_from(["seller", "warehouse", "buyer"]) | QUERY_TEXTS,
+        "assigned": st.sampled_from(["seller", "warehouse", "buyer"]) | QUERY_TEXTS,
+        "unanswered": st.sampled_from(["true", "false", "1", "0", "maybe"]) | QUERY_TEXTS,
+    },
+)
+FIGURES_QUERIES = st.fixed_dictionaries(
+    {}, optional={"from": DATES, "to": DATES, "seller": SELLERS}
+)
+THREAD_IDS = st.one_of(
+    st.sampled_from(["1", "2"]),  # the fixture's two threads
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    QUERY_TEXTS.filter(lambda text: text not in ("", ".", "..")).map(
+        lambda text: quote(text, safe="")
+    ),
+)
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(
+        [
+            "/api/threads",
+            "/api/threads/",
+            "/api/metrics/sales-quality",
+            "/api/metrics/queue",
+        ]
+    ),
+    list_query=LIST_QUERIES,
+    figures_query=FIGURES_QUERIES,
+    thread_id=THREAD_IDS,
+    headers=st.sampled_from([OPERATOR, ACME, GREENLEAF, WAREHOUSE]),
+)
+def test_any_query_or_id_gets_an_answer_in_json(
+    any_app: Flask,
+    path: str,
+    list_query: dict[str, str],
+    figures_query: dict[str, str],
+    thread_id: str,
+    headers: dict[str, str],
+) -> None:
+    app, client = any_app, any_app.test_client()
+    first, second = app.config["THREADS"]
+    if path == "/api/threads/":
+        path += {"1": str(first), "2": str(second)}.get(thread_id, thread_id)
+        query: dict[str, str] = {}
+    else:
+        query = list_query if path == "/api/threads" else figures_query
+    url = f"{path}?{urlencode(query)}" if query else path
+    before = _counts(app)
+    with freeze_time("2026-11-26T12:00:00+01:00"):
+        response = client.get(url, headers=headers)
+    assert response.status_code < 500, (url, response.get_data(as_text=True))
+    assert response.is_json, (url, response.get_data(as_text=True))
+    assert response.status_code == 200 or "error" in response.get_json()
+    assert _counts(app) == before
 
 
 def test_the_operator_issues_a_new_buyer_link(app: Flask, client: FlaskClient) -> None:

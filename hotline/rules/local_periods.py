@@ -17,6 +17,11 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 _GRID = timedelta(minutes=15)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LONGEST_SPAN = timedelta(days=366)
+# The instants a ``from``/``to`` may name, ``[EARLIEST, LATEST)``: well inside datetime's years
+# 1-9999, so that a day's end, a window's days before ``to`` and a timezone's offset never step
+# out of them (Python raises OverflowError there); no hotline figure lies outside.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 class SpanError(ValueError):
@@ -115,8 +120,7 @@ def parse_span(
         end = day_start(start.date() + timedelta(days=1), tz)
     if end.astimezone(UTC) <= start.astimezone(UTC):
         raise SpanError(f"to ({end.isoformat()}) must be after from ({start.isoformat()})")
-    if end.astimezone(UTC) - start.astimezone(UTC) > LONGEST_SPAN:
-        raise SpanError(f"from {from_text} to {to_text} is longer than {LONGEST_SPAN.days} days")
+    _refuse_longer_than_allowed(start, end, tz)
     return start, end
 
 
@@ -129,27 +133,59 @@ def parse_window(
     start = _instant("from", from_text, tz) if from_text else end - timedelta(days=days)
     if end.astimezone(UTC) <= start.astimezone(UTC):
         raise SpanError(f"to ({end.isoformat()}) must be after from ({start.isoformat()})")
-    if end.astimezone(UTC) - start.astimezone(UTC) > LONGEST_SPAN:
-        raise SpanError(f"from {from_text} to {to_text} is longer than {LONGEST_SPAN.days} days")
+    _refuse_longer_than_allowed(start, end, tz)
     return start.astimezone(tz), end.astimezone(tz)
 
 
+def _refuse_longer_than_allowed(start: datetime, end: datetime, tz: tzinfo) -> None:
+    """Raise ``SpanError`` when ``[start, end)`` is longer than ``LONGEST_SPAN``."""
+    if end.astimezone(UTC) - start.astimezone(UTC) > LONGEST_SPAN:
+        # The instants compared, not the texts: either may be a default (today, now).
+        raise SpanError(
+            f"from {start.astimezone(tz).isoformat()} to {end.astimezone(tz).isoformat()} "
+            f"is longer than {LONGEST_SPAN.days} days"
+        )
+
+
 def _instant(name: str, text: str, tz: tzinfo) -> datetime:
-    """``text`` as an aware instant: a date's local midnight, a local or offset time."""
+    """``text`` as an aware instant: a date's local midnight, a local or offset time; a
+    local time the clocks skip is refused (which instant was meant is a guess), one they
+    show twice is the first; anything outside ``[EARLIEST, LATEST)`` is refused."""
     cleaned = text.strip()
     if "T" in cleaned:
         # An unencoded "+02:00" in a query string arrives as " 02:00".
         cleaned = cleaned.replace(" ", "+")
     try:
         if len(cleaned) == 10:
-            return day_start(date.fromisoformat(cleaned), tz)
-        moment = datetime.fromisoformat(cleaned)
+            day: date | None = date.fromisoformat(cleaned)
+            moment = datetime.min
+        else:
+            day, moment = None, datetime.fromisoformat(cleaned)
     except ValueError:
         raise SpanError(
             f"{name}: {text!r} is not a date (2026-10-25) or a time (2026-10-25T14:00, "
             "2026-10-25T14:00+01:00)"
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+    try:
+        if day is not None:
+            moment = day_start(day, tz)
+        elif moment.tzinfo is None:
+            local = moment.replace(tzinfo=tz)
+            if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != moment:
+                raise SpanError(
+                    f"{name}: {text!r} is not a time in {tz}: its clocks jump over it "
+                    "(give a time after the jump, or one with an offset)"
+                )
+            moment = local
+        instant = moment.astimezone(UTC)
+    except OverflowError:
+        instant = None
+    if instant is None or not EARLIEST <= instant < LATEST:
+        raise SpanError(
+            f"{name}: {text!r} is out of range (from {EARLIEST.date()} to "
+            f"{(LATEST - timedelta(days=1)).date()}, UTC)"
+        )
+    return moment
 
 
 def _hour_key(instant: datetime, tz: tzinfo) -> tuple[date, int, timedelta | None]:

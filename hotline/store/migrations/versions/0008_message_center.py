@@ -4,9 +4,12 @@ author_id; outbox rows per message; the sellers of each order
 Old threads come in as ordinary threads ("message"): their call topics become message topics by
 the default call-topic table (frozen here as it was shipped), their 24 h mark is their opening
 plus 24 h, a transfer's note by "agent" is the warehouse's, and a forward's outbox row
-("thread_forwarded_<n>") is a "thread_forwarded" one. Their buyer key stays NULL until one is
-issued (nobody could ever have been given a secret made here). Each order's seller becomes its
-one row in order_sellers. Downgrade drops what was added and maps topics and outbox kinds back.
+("thread_forwarded_<n>") is a "thread_forwarded" one. A warehouse thread about an order with no
+seller gets the order's seller, as the Message Center's are opened: the seller follows it and
+it counts in their sales quality. Their buyer key stays NULL until one is issued (nobody could
+ever have been given a secret made here). Each order's seller becomes its one row in
+order_sellers. Downgrade drops what was added and maps topics and outbox kinds back (the
+sellers given to warehouse threads stay: 0007 allowed them).
 
 Revision ID: 0008
 Revises: 0007
@@ -39,6 +42,8 @@ CALL_TOPICS = {
     "change": "order_change",
     "availability": "product_availability",
     "agent": "order_preparation",
+    # The warehouse menu's own topic, kept by threads opened there before it was narrowed down.
+    "warehouse": "order_preparation",
 }
 # Back: the first call topic of each message topic.
 MESSAGE_TOPICS = {v: k for k, v in reversed(CALL_TOPICS.items())}
@@ -92,6 +97,23 @@ def upgrade() -> None:
         sa.column("topic", sa.String()),
         sa.column("created_at", sa.DateTime()),
         sa.column("due_at", sa.DateTime()),
+        sa.column("party", sa.String()),
+        sa.column("seller_id", sa.String()),
+        sa.column("order_id", sa.String()),
+    )
+    orders = sa.table("orders", sa.column("id", sa.String()), sa.column("seller_id", sa.String()))
+    conn.execute(
+        threads.update()
+        .where(
+            threads.c.party == "warehouse",
+            threads.c.seller_id.is_(None),
+            threads.c.order_id.is_not(None),
+        )
+        .values(
+            seller_id=sa.select(orders.c.seller_id)
+            .where(orders.c.id == threads.c.order_id)
+            .scalar_subquery()
+        )
     )
     for old, new in CALL_TOPICS.items():
         conn.execute(threads.update().where(threads.c.topic == old).values(topic=new))
