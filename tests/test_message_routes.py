@@ -107,8 +107,10 @@ def test_combined_orders_delivery_discussions_go_to_the_warehouse_unseen_by_sell
             route(routing, COMBINED, reason=reason)
         found = route(routing, COMBINED, reason=reason, seller="greenleaf")
         assert found == Route("discussion", S, "greenleaf", True)
-    else:
-        assert route(routing, COMBINED, reason=reason) == Route("discussion", W, None, True)
+    else:  # about none of the sellers' items in particular: each is told, as of a delivery one
+        assert route(routing, COMBINED, reason=reason) == Route(
+            "discussion", W, None, True, told=("acme", "greenleaf")
+        )
 
 
 @pytest.mark.parametrize("call_topic", list(Topic))
