@@ -58,6 +58,9 @@ def test_a_queued_caller_appears_without_a_reload_and_the_state_buttons_work(
     offered.evaluate("element => { element.textContent = 'stale'; }")
     expect(offered).to_have_text("0", timeout=POLLED_MS)
     expect(page.locator('[data-figure="service_level"]')).to_have_text("\u2014")
+    expect(page.get_by_role("table", name="Today per hour (the hours with calls)")).to_contain_text(
+        "No calls yet today."
+    )
 
     page.get_by_role("button", name="Available", exact=True).click()
     expect(page.locator("#state")).to_have_text("available")

@@ -1,5 +1,5 @@
 """The console's panel of today's queue figures: waits in minutes and seconds, from an hour on
-in hours and minutes; the texts made from the API's JSON."""
+in hours and minutes; the texts made from the API's JSON; the hours with calls, the transfers."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hotline.agents.figures_panel import NONE_YET, duration_text, panel_texts
+from hotline.agents.figures_panel import FIGURES, NONE_YET, duration_text, panel_of, panel_texts
 
 
 @pytest.mark.parametrize(
@@ -34,15 +34,18 @@ def _total(**changes: Any) -> dict[str, Any]:
         "offered": 0,
         "answered": 0,
         "abandoned": 0,
+        "abandonment_rate": None,
         "service_level": None,
         "average_speed_of_answer_seconds": None,
+        "average_handle_time_seconds": None,
         "transfers": {},
     }
     return {**total, **changes}
 
 
 def _kind(made: int) -> dict[str, Any]:
-    return {"made": made, "with_outcome": made, "succeeded": made, "success_rate": 1.0}
+    rate = 1.0 if made else None
+    return {"made": made, "with_outcome": made, "succeeded": made, "success_rate": rate}
 
 
 @pytest.mark.parametrize(
@@ -52,8 +55,10 @@ def _kind(made: int) -> dict[str, Any]:
             _total(),
             {
                 "offered": "0",
+                "abandonment_rate": NONE_YET,
                 "service_level": NONE_YET,
                 "average_speed_of_answer": NONE_YET,
+                "average_handle_time": NONE_YET,
                 "transfers": "0",
             },
         ),
@@ -62,16 +67,20 @@ def _kind(made: int) -> dict[str, Any]:
                 offered=6,
                 answered=4,
                 abandoned=1,
+                abandonment_rate=0.1667,
                 service_level=0.6667,
                 average_speed_of_answer_seconds=5942.0,
+                average_handle_time_seconds=130.4,
                 transfers={"cold": _kind(0), "queue": _kind(1), "warm": _kind(2)},
             ),
             {
                 "offered": "6",
                 "answered": "4",
                 "abandoned": "1",
+                "abandonment_rate": "17 %",
                 "service_level": "67 %",
                 "average_speed_of_answer": "1 h 39 min",
+                "average_handle_time": "2 min 10 s",
                 "transfers": "3 (queue 1, warm 2)",
             },
         ),
@@ -84,12 +93,31 @@ def _kind(made: int) -> dict[str, Any]:
 )
 def test_the_panel_texts(total: dict[str, Any], texts: dict[str, str]) -> None:
     shown = panel_texts(total)
-    assert set(shown) == {
-        "offered",
-        "answered",
-        "abandoned",
-        "service_level",
-        "average_speed_of_answer",
-        "transfers",
-    }
+    assert tuple(shown) == FIGURES
     assert {name: shown[name] for name in texts} == texts
+
+
+def _hour(start: str, end: str, **changes: Any) -> dict[str, Any]:
+    return {"start": start, "end": end, "hours": 1.0, **_total(**changes)}
+
+
+def test_the_panel_keeps_the_hours_with_calls_or_transfers() -> None:
+    quiet = _hour("2026-10-25T01:00:00+02:00", "2026-10-25T02:00:00+02:00")
+    called = _hour("2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00", offered=2)
+    transferred = _hour(
+        "2026-10-25T02:00:00+01:00", "2026-10-25T03:00:00+01:00", transfers={"warm": _kind(1)}
+    )
+    total = _total(offered=2, transfers={"warm": _kind(1), "cold": _kind(0)})
+    after = _hour("2026-10-25T03:00:00+01:00", "2026-10-25T04:00:00+01:00", offered=1)
+    panel = panel_of({"total": total, "hours": [quiet, called, transferred, after]})
+    # The night the clocks go back: the two 02:00 hours, told apart by their start's offset.
+    assert [(h.label, h.start) for h in panel.hours] == [
+        ("02:00–02:00 (UTC+02:00)", "2026-10-25T02:00:00+02:00"),
+        ("02:00–03:00 (UTC+01:00)", "2026-10-25T02:00:00+01:00"),
+        ("03:00–04:00", "2026-10-25T03:00:00+01:00"),
+    ]
+    assert [h.texts["offered"] for h in panel.hours] == ["2", "0", "1"]
+    assert [(t.kind, t.made, t.success_rate) for t in panel.transfers] == [
+        ("warm", "1", "100 %"),
+        ("cold", "0", NONE_YET),
+    ]

@@ -1,5 +1,6 @@
 """The agents' console at ``/agent``: sign in with the agent's id and token, the agent's state
-with its buttons, today's queue figures, the callers in line (kept fresh by ``static/console.js``
+with its buttons, today's queue figures (``figures_panel``: rendered here, fetched again by the
+script's polling), the callers in line (kept fresh by ``static/console.js``
 polling the JSON API), take and transfer. Server-rendered; every POST carries the session's CSRF
 token (``login``).
 """
@@ -93,19 +94,33 @@ def console() -> BaseResponse | str:
         status = presence.status_of(conn, agent.id, now, conf.wrap_up_seconds)
         shown = agents_queue.as_agents_see_them(conn, conf.settings, conf.flow, now)
         callers = [c.as_dict() for c in shown]
-    figures = todays_panel(store, conf.settings, now)
     return render_template(
         "agents/console.html",
         agent=agent,
         status=status,
         callers=callers,
-        figures=figures,
+        panel=todays_panel(store, conf.settings, now),
         service_level_seconds=conf.settings.service_level_seconds,
         queue=conf.queue,
         kinds=TRANSFER_KINDS,
         agent_ids=sorted(conf.roster.agents),
         csrf_token=login.csrf_token(),
         csrf_header=login.CSRF_HEADER,
+    )
+
+
+@bp.get("/figures")
+def figures() -> tuple[str, int] | str:
+    """Today's figures panel alone, as the console's script swaps it in on every poll."""
+    if _agent() is None:
+        # Not the sign-in page: the script sends the browser there on a 401.
+        return "signed out", 401
+    conf = _console()
+    return render_template(
+        "agents/figures_panel.html",
+        panel=todays_panel(get_store(current_app), conf.settings, datetime.now(UTC)),
+        service_level_seconds=conf.settings.service_level_seconds,
+        queue=conf.queue,
     )
 
 

@@ -1,7 +1,7 @@
 // The agents' console: keeps the agent's state, the queue and today's queue figures fresh by
-// polling the JSON API every two seconds, and sends the buttons' clicks to it. Every request
-// carries the session cookie; every POST the session's CSRF token in a header. Text is set with
-// textContent only.
+// polling the JSON API (and the figures panel the server renders) every two seconds, and sends the
+// buttons' clicks to it. Every request carries the session cookie; every POST the session's CSRF
+// token in a header. Text is set with textContent only, but for that server-rendered panel.
 "use strict";
 
 (function () {
@@ -56,24 +56,26 @@
     return `${Math.floor(whole / 3600)} h ${Math.floor((whole % 3600) / 60)} min`;
   }
 
-  // As figures_panel.panel_texts, from the same JSON (GET /api/metrics/queue's "total").
-  function showFigures(total) {
-    const none = "\u2014";
-    const kinds = Object.entries(total.transfers).filter(([, kind]) => kind.made > 0);
-    const made = kinds.reduce((sum, [, kind]) => sum + kind.made, 0);
-    const level = total.service_level;
-    const speed = total.average_speed_of_answer_seconds;
-    const texts = {
-      offered: String(total.offered),
-      answered: String(total.answered),
-      abandoned: String(total.abandoned),
-      service_level: level === null ? none : `${Math.round(level * 100)} %`,
-      average_speed_of_answer: speed === null ? none : duration(speed),
-      transfers: kinds.length ? `${made} (${kinds.map(([name, kind]) => `${name} ${kind.made}`).join(", ")})` : String(made),
-    };
-    for (const [name, text] of Object.entries(texts)) {
-      document.querySelector(`[data-figure="${name}"]`).textContent = text;
-    }
+  // Today's figures: the server renders the panel (figures_panel.html, autoescaped) and it is
+  // swapped in whole, only when it changed (a reader's place in the tables is kept between
+  // polls; nothing in it takes focus), or when the page's copy was changed since.
+  const figures = document.getElementById("figures");
+  let figuresFetched = null;
+  let figuresShown = null;
+  async function refreshFigures() {
+    const response = await fetch(figures.dataset.refresh, {
+      headers: { Accept: "text/html" },
+      credentials: "same-origin",
+    });
+    if (response.status === 401) window.location.assign(root.dataset.login);
+    if (!response.ok) return;
+    const html = await response.text();
+    if (html === figuresFetched && figures.innerHTML === figuresShown) return;
+    const parsed = document.createElement("template");
+    parsed.innerHTML = html;
+    figures.replaceChildren(parsed.content);
+    figuresFetched = html;
+    figuresShown = figures.innerHTML;
   }
 
   function showState(agentView) {
@@ -142,14 +144,13 @@
 
   async function poll() {
     try {
-      const [me, queue, figures] = await Promise.all([
+      const [me, queue] = await Promise.all([
         api("GET", `/agents/${encodeURIComponent(agent)}`),
         api("GET", "/queue"),
-        api("GET", "/metrics/queue"), // today, in the operator's timezone
+        refreshFigures(), // today, in the operator's timezone
       ]);
       if (me.ok) showState(me.data);
       if (queue.ok) showQueue(queue.data.callers);
-      if (figures.ok) showFigures(figures.data.total);
     } catch (error) {
       say(`Cannot reach the server (${error}); trying again.`);
     } finally {
