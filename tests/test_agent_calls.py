@@ -44,6 +44,8 @@ OPEN = "2026-11-26T10:00:00+01:00"
 ACCOUNT = "AC" + "0" * 32
 QUEUE_SID = "QU" + "1" * 32
 CONFERENCE_SID = "CF" + "2" * 32
+AGENT_CALL = "CA" + "9" * 32  # the agent's call (every call the recorder creates has this SID)
+BUYER = f"/Conferences/{CONFERENCE_SID}/Participants/buyer.json"
 
 
 @dataclass
@@ -55,6 +57,7 @@ class TwilioRecorder:
     refusal: str = "no"
     refusal_status: str = "400 Bad Request"
     unreachable: bool = False  # the transport fails as requests does when Twilio is unreachable
+    held: dict[str, bool] = field(default_factory=dict)  # participant path: on hold (as posted)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
@@ -62,6 +65,8 @@ class TwilioRecorder:
         form = parse_qs(environ["wsgi.input"].read(length).decode(), keep_blank_values=True)
         form.update(parse_qs(environ.get("QUERY_STRING", "")))
         self.requests.append((method, path, form))
+        if method == "POST" and "/Participants/" in path and "Hold" in form:
+            self.held[path[path.index("/Conferences/") :]] = form["Hold"] == ["true"]
         if self.unreachable:
             raise requests.ConnectionError("Failed to establish a new connection: refused")
         status, body = (
@@ -81,6 +86,13 @@ class TwilioRecorder:
             return {**meta, "queues": [{"sid": QUEUE_SID, "friendly_name": "warehouse"}]}
         if path.endswith("/Conferences.json"):
             return {**meta, "conferences": [{"sid": CONFERENCE_SID, "status": "in-progress"}]}
+        if "/Participants/" in path:  # fetched by label: the agent's call, the hold as posted
+            label = path.rsplit("/", 1)[-1].removesuffix(".json")
+            return {
+                "call_sid": AGENT_CALL,
+                "label": label,
+                "hold": self.held.get(path[path.index("/Conferences/") :], False),
+            }
         return {"sid": "CA" + "9" * 32, "status": "queued"}
 
     def posts(self, ending: str) -> list[dict[str, list[str]]]:
@@ -398,10 +410,16 @@ def test_a_warm_transfer_holds_the_caller_and_screens_the_seller(
     assert "The agent says: warranty question. Press 1" in screen.said
     assert screen.first("Gather").attrib["numDigits"] == "1"
     answer = seller.post(_path(screen.gather_action), Digits=digits)
-    assert twilio.posts(buyer)[-1]["Hold"] == ["false"]  # the caller is back, either way
-    if digits == "1":
-        assert answer.first("Conference").attrib["participantLabel"] == "seller"
+    if digits == "1":  # the agent and the seller talk first: the caller stays held
+        assert twilio.posts(buyer)[-1]["Hold"] == ["true"]
+        joined = answer.first("Conference")
+        assert joined.attrib["participantLabel"] == "seller"
+        assert joined.attrib["endConferenceOnExit"] == "false"
+        agent = f"/Conferences/{CONFERENCE_SID}/Participants/agent.json"
+        assert twilio.posts(agent)[-1]["EndConferenceOnExit"] == ["false"]
     else:
+        assert twilio.posts(buyer)[-1]["Hold"] == ["false"]  # back with the agent, told so
+        assert "to=agent" in twilio.posts(buyer)[-1]["AnnounceUrl"][0]
         assert answer.verbs[-1] == "Hangup"
     # The seller's call ending afterwards changes nothing: the outcome is written once.
     seller.post(_path(seller_call["StatusCallback"][0]), CallStatus="completed")

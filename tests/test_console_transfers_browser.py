@@ -203,12 +203,27 @@ def test_the_agent_takes_a_caller_and_transfers_warm_to_the_seller_who_presses_1
         lambda: any(t.get("outcome") == "accepted" for t in transfers(served_app, call.sid)),
         "the seller to accept",
     )
+    # The agent and Acme talk, the caller on hold; then the agent brings the caller in (Enter).
+    status = page.locator("#warm-status")
+    expect(status).to_have_text(
+        "Acme Electronics took the call: you are talking with them, the caller is on hold.",
+        timeout=POLLED_MS,
+    )
+    page.get_by_role("button", name="Bring the caller in").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Bring the caller in: done", timeout=POLLED_MS
+    )
+    expect(status).to_have_text("Acme Electronics and the caller are on the call.")
+    expect(page.get_by_role("button", name="Hand over and leave")).to_be_hidden()
     (record,) = transfers(served_app, call.sid)
     assert (record["kind"], record["target"], record["agent"]) == ("warm", "acme", "demo")
     assert record["summary"] == "Asks whether the charger fits model X"
+    assert record["outcome"] == "accepted"
 
     (buyer,) = call.finish()
-    assert "Please hold while I speak with the seller." in buyer.heard()
+    heard = buyer.heard()
+    assert "Please hold while I speak with the seller." in heard
+    assert "Thank you for holding. You are now connected with the seller." in heard
     agent, seller = call.session.outbound_results()  # in placing order
     # The caller's number matched their one order: the agent hears it too.
     assert agent.heard()[0] == (
@@ -230,6 +245,10 @@ def test_a_declined_warm_transfer_then_a_thread_are_both_on_the_record(
         "the seller to decline",
     )
     # The buyer is back with the agent, who still has the call and opens a thread instead.
+    expect(page.locator("#warm-status")).to_have_text(
+        "Acme Electronics declined: the caller is back with you.", timeout=POLLED_MS
+    )
+    expect(page.get_by_role("button", name="Bring the caller in")).to_be_hidden()
     expect(page.locator("#state")).to_have_text("on call")
     transfer(page, "thread", "acme", "Wants the manual in Polish")
     until(
@@ -241,6 +260,7 @@ def test_a_declined_warm_transfer_then_a_thread_are_both_on_the_record(
     assert (warm["kind"], warm["outcome"]) == ("warm", "declined")
     assert (thread["kind"], thread["outcome"]) == ("thread", "thread_opened")
     assert thread["summary"] == "Wants the manual in Polish"
+    assert "Thank you for holding. You are back with the agent." in buyer.heard()
     assert any("Message Center, reference" in said for said in buyer.heard())
     assert buyer.heard()[-1] == "Thank you for calling. Goodbye."
     assert buyer.ended.value == "completed"

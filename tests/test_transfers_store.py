@@ -49,3 +49,24 @@ def test_a_calls_transfers_oldest_first_as_the_api_shows_them(any_store: Store) 
         ("thread", "thread_opened"),
     ]
     assert shown[0]["outcome_at"] == T0.isoformat()
+
+
+def test_the_latest_transfer_of_a_kind_since_a_claim(any_store: Store) -> None:
+    with any_store.engine.begin() as conn:
+        first, second = (
+            transfers.record(
+                conn,
+                call_sid="CA1",
+                agent_id="anna",
+                kind="warm",
+                target="acme",
+                summary="s",
+                now=T0 + timedelta(seconds=at),
+                outcome=outcome,
+            )
+            for at, outcome in ((0, "declined"), (60, "accepted"))
+        )
+        assert transfers.latest_of(conn, "CA1", "warm") == second
+        assert transfers.latest_of(conn, "CA1", "warm", T0 + timedelta(seconds=61)) is None
+        assert transfers.latest_of(conn, "CA1", "cold") is None
+        assert first.outcome == "declined"

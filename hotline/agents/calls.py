@@ -88,8 +88,16 @@ def conference_sid(client: Client, name: str) -> str | None:
     return None
 
 
-def set_hold(client: Client, conference: str, label: str, hold: bool, hold_url: str = "") -> bool:
-    """Hold (or unhold) the participant ``label`` of the conference named ``conference``.
+def set_hold(
+    client: Client,
+    conference: str,
+    label: str,
+    hold: bool,
+    hold_url: str = "",
+    announce_url: str = "",
+) -> bool:
+    """Hold (or unhold) the participant ``label`` of the conference named ``conference``;
+    ``announce_url``: TwiML the participant hears as they are unheld (Participant ``AnnounceUrl``).
 
     ``False`` when the conference or the participant is gone (the caller hung up meanwhile);
     ``RestFailed`` when Twilio refused otherwise or could not be reached (the caller may still
@@ -102,6 +110,8 @@ def set_hold(client: Client, conference: str, label: str, hold: bool, hold_url: 
         participant = client.conferences(sid).participants(label)
         if hold:
             participant.update(hold=True, hold_url=hold_url, hold_method="POST")
+        elif announce_url:
+            participant.update(hold=False, announce_url=announce_url, announce_method="POST")
         else:
             participant.update(hold=False)
         return True
@@ -112,6 +122,29 @@ def set_hold(client: Client, conference: str, label: str, hold: bool, hold_url: 
         raise _failed(hold, label, conference, exc) from exc
     except REST_ERRORS as exc:
         raise _failed(hold, label, conference, exc) from exc
+
+
+@dataclass(frozen=True)
+class InConference:
+    """A participant of a conference as Twilio has them now."""
+
+    call_sid: str
+    hold: bool
+
+
+def participant(client: Client, conference: str, label: str) -> InConference | None:
+    """The participant ``label`` of the conference named ``conference``; ``None`` when they or
+    the conference are gone. Other failures raise (``REST_ERRORS``)."""
+    sid = conference_sid(client, conference)
+    if sid is None:
+        return None
+    try:
+        found = client.conferences(sid).participants(label).fetch()
+    except TwilioRestException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return InConference(str(found.call_sid), bool(found.hold))
 
 
 def _failed(hold: bool, label: str, conference: str, exc: Exception) -> RestFailed:

@@ -4,9 +4,11 @@
    Otherwise the caller (participant ``buyer``) is held with ``/voice/agent/hold`` as the
    hold URL, and the seller is rung (``Calls.create``) with ``/voice/agent/screen``.
 2. ``screen``: the seller hears the caller's topic and order and the agent's summary, and
-   presses 1 (``screen_answer``): they join the conference, the caller is unheld, and the agent
-   may leave (their leaving no longer ends the conference). Any other key, silence, busy, no
-   answer, a failed call: the caller is unheld, back with the agent (``give_back``).
+   presses 1 (``screen_answer``): the transfer is ``accepted``, the seller joins the conference
+   and talks with the agent while the caller stays held; the agent's leaving no longer ends the
+   conference. Then the agent brings the caller in or hands over and leaves (``consult``). Any
+   other key, silence, busy, no answer, a failed call: the caller is unheld, back with the agent
+   (``give_back``), and hears so (``unheld``).
 3. A caller who hangs up while held ends the conference; ``caller_left`` settles the transfer
    and cancels the seller's call still ringing; a seller who had answered hears that the buyer
    is gone.
@@ -158,16 +160,30 @@ def screen_answer(desk: Desk, transfer_id: int, digits: str) -> Reply:
         reply.say(calls.words(desk.flow, entry, desk.settings, "seller_screen_gone"), **attrs)
         reply.hangup()
         return reply
-    client = desk.client()
-    _unhold(client, entry.conference)
-    _let_agent_leave(client, entry.conference)
-    dial = reply.dial(action=desk.links.url("/voice/agent/screen/done"), method="POST")
+    # The caller stays held: the agent and the seller talk first (``consult``).
+    _let_agent_leave(desk.client(), entry.conference)
+    done = desk.links.url("/voice/agent/screen/done", transfer=transfer_id)
+    dial = reply.dial(action=done, method="POST")
     dial.conference(
         entry.conference,
         participant_label=SELLER,
         beep=False,
         start_conference_on_enter=True,
-        end_conference_on_exit=True,
+        # Leaving during the consult gives the caller back to the agent (``consult.seller_gone``);
+        # once the agent has gone, the seller's leaving ends the call (``consult``).
+        end_conference_on_exit=False,
+    )
+    return reply
+
+
+def unheld(desk: Desk, transfer_id: int, to: str) -> Reply:
+    """What the caller hears as they are taken off hold: who they are with now."""
+    _, entry = _find(desk, transfer_id)
+    reply = Reply()
+    name = "transfer_with_seller" if to == SELLER else "transfer_back"
+    reply.say(
+        calls.words(desk.flow, entry, desk.settings, name),
+        **calls.say(desk.flow, entry, desk.settings),
     )
     return reply
 
@@ -184,8 +200,9 @@ def give_back(desk: Desk, transfer_id: int, outcome: str) -> bool:
         return False
     _, entry = _find(desk, transfer_id)
     if entry is not None and entry.conference is not None:
+        back = desk.links.url("/voice/agent/unheld", transfer=transfer_id, to=AGENT)
         try:
-            _unhold(desk.client(), entry.conference)
+            _unhold(desk.client(), entry.conference, back)
         except HotlineError as exc:  # no account configured: logged, the outcome stands
             log.warning("warm transfer %s: the caller not unheld: %s", transfer_id, exc)
     log.info("warm transfer %s: %s, the caller is back with the agent", transfer_id, outcome)
@@ -218,10 +235,10 @@ def _cancel(client: Client, call_sid: str) -> None:
         )
 
 
-def _unhold(client: Client, conference: str) -> None:
+def _unhold(client: Client, conference: str, announce_url: str) -> None:
     """Take the caller off hold; Twilio refusing is logged (``set_hold``): nothing more to do."""
     try:
-        calls.set_hold(client, conference, BUYER, False)
+        calls.set_hold(client, conference, BUYER, False, announce_url=announce_url)
     except calls.RestFailed:
         pass
 

@@ -77,6 +77,8 @@ AGENT_PROMPTS = (
     "agent_caller_gone",
     "agent_call_over",
     "transfer_hold",
+    "transfer_back",
+    "transfer_with_seller",
     "seller_screen",
     "seller_screen_summary",
     "seller_screen_gone",

@@ -133,6 +133,18 @@ def pending_of(conn: Connection, call_sid: str, kind: str) -> Transfer | None:
     return None if row is None else Transfer(**row._asdict())
 
 
+def latest_of(
+    conn: Connection, call_sid: str, kind: str, since: datetime | None = None
+) -> Transfer | None:
+    """The call's latest transfer of ``kind`` (made at or after ``since``), whatever its outcome."""
+    c = _TRANSFERS.c
+    query = select(_TRANSFERS).where(c.call_sid == call_sid, c.kind == kind)
+    if since is not None:
+        query = query.where(c.at >= since)
+    row = conn.execute(query.order_by(c.id.desc()).limit(1)).first()
+    return None if row is None else Transfer(**row._asdict())
+
+
 def under_way(conn: Connection, call_sid: str, since: datetime | None) -> Transfer | None:
     """The call's latest transfer (made at or after ``since``) that has handed the caller on or
     is still doing so: pending, or the caller already sent to a thread."""

@@ -15,7 +15,7 @@ from functools import wraps
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from hotline.agents import taking, warm
+from hotline.agents import consult, taking, warm
 from hotline.agents.calls import Links
 from hotline.agents.transfers import Desk, open_transfer_thread
 from hotline.ivr.flow import Step
@@ -107,8 +107,10 @@ def status() -> Reply:
     """Status callback of the agent's call: not answered frees the caller; ended, wrap-up."""
     d = desk()
     call_status = request.form.get("CallStatus", "")[:32]
-    what = taking.agent_status(d.store, d.settings, _claim(), call_status, d.now)
+    claim = _claim()
+    what = taking.agent_status(d.store, d.settings, claim, call_status, d.now)
     log.info("agent call %s %s: %s", _sid(), call_status, what)
+    consult.agent_gone(d, claim.call_sid)  # hung up in a warm transfer's consult: unhold
     return Reply()
 
 
@@ -122,6 +124,7 @@ def left() -> Reply:
         entry = queue_entries.entry_by_id(conn, entry_id)
     if entry is not None:
         warm.caller_left(d, entry.call_sid)
+        consult.agent_gone(d, entry.call_sid)
     return taking.agent_left(
         d.store, d.settings, d.flow, entry_id, request.args.get("agent", ""), d.now
     )
@@ -219,6 +222,13 @@ def hold() -> Reply:
     return warm.hold(desk(), _number("transfer"))
 
 
+@bp.post("/unheld")
+@_safe
+def unheld() -> Reply:
+    """The announcement a caller hears as they are taken off hold (``to``: agent or seller)."""
+    return warm.unheld(desk(), _number("transfer"), request.args.get("to", ""))
+
+
 # -- the seller's screening (warm transfer) --------------------------------------------------
 
 
@@ -249,7 +259,9 @@ def screen_status() -> Reply:
 @bp.post("/screen/done")
 @_safe
 def screen_done() -> Reply:
-    """The seller's conference ended."""
+    """The seller left the conference: a caller still held is back with the agent."""
+    if "transfer" in request.args:  # (older calls' URLs name none)
+        consult.seller_gone(desk(), _number("transfer"))
     reply = Reply()
     reply.hangup()
     return reply

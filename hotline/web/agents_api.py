@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import Connection
 
-from hotline.agents import presence, taking, transfers, warm
+from hotline.agents import consult, presence, taking, transfers, warm
 from hotline.agents import queue as agents_queue
 from hotline.agents.presence import AgentStatus
 from hotline.agents.queue import TakeResult
@@ -21,10 +21,11 @@ from hotline.agents.transfers import Kind, TransferRefused
 from hotline.config.agents import Agent
 from hotline.rules import phones
 from hotline.store import queue_entries
+from hotline.store import transfers as stored_transfers
 from hotline.store.database import Store, get_store
 from hotline.web import agent_voice
 from hotline.web.security import current_actor, get_guard, require_agent_or_operator
-from hotline.web.webhook import flow, settings, utc_now
+from hotline.web.webhook import directory, flow, settings, utc_now
 
 log = logging.getLogger(__name__)
 bp = Blueprint("agents_api", __name__, url_prefix="/api")
@@ -52,7 +53,8 @@ def get_agent(agent_id: str) -> Response | tuple[Response, int]:
         return agent
     with _reading() as conn:
         status = presence.status_of(conn, agent.id, utc_now(), settings().wrap_up_seconds)
-    return jsonify(_agent_view(agent, status))
+        made = _latest_transfer(conn, agent.id, status.call_sid)
+    return jsonify({**_agent_view(agent, status), "transfer": made})
 
 
 @bp.post("/agents/<agent_id>/state")
@@ -141,6 +143,46 @@ def transfer(call_sid: str) -> Response | tuple[Response, int]:
         return jsonify(error=message), 400
     if to is not None and not isinstance(to, str):
         return jsonify(error="\"to\" is a seller's or an agent's id"), 400
+    agent_id = _agent_of_call(call_sid)
+    if not isinstance(agent_id, str):
+        return agent_id
+    d = agent_voice.desk()
+    try:
+        if kind == Kind.WARM.value:
+            made = warm.start(d, call_sid=call_sid, agent_id=agent_id, target=to, summary=summary)
+        else:
+            made = transfers.transfer(
+                d, call_sid=call_sid, agent_id=agent_id, kind=Kind(kind), target=to, summary=summary
+            )
+    except TransferRefused as refused:
+        return jsonify(error=str(refused)), refused.status
+    return jsonify(transfer=made.as_dict())
+
+
+@bp.post("/calls/<call_sid>/transfer/complete")
+@require_agent_or_operator
+def complete_transfer(call_sid: str) -> Response | tuple[Response, int]:
+    """After the seller took a warm transfer: ``{"action": "connect"}`` brings the caller in,
+    ``{"action": "leave"}`` hands them over and ends the agent's call."""
+    body = request.get_json(silent=True)
+    action = body.get("action") if isinstance(body, dict) else None
+    if action not in {f.value for f in consult.Finish}:
+        message = 'expected a JSON body like {"action": "connect"}; actions: connect, leave'
+        return jsonify(error=message), 400
+    agent_id = _agent_of_call(call_sid)
+    if not isinstance(agent_id, str):
+        return agent_id
+    try:
+        found = consult.complete(
+            agent_voice.desk(), call_sid=call_sid, agent_id=agent_id, action=consult.Finish(action)
+        )
+    except TransferRefused as refused:
+        return jsonify(error=str(refused)), refused.status
+    return jsonify(transfer=found.as_dict(), action=action)
+
+
+def _agent_of_call(call_sid: str) -> str | tuple[Response, int]:
+    """The agent talking with the caller, if the actor may act for them; else the refusal."""
     with _reading() as conn:
         entry = queue_entries.entry(conn, call_sid)
     if entry is None or entry.status != queue_entries.TAKEN or entry.taken_by is None:
@@ -151,24 +193,7 @@ def transfer(call_sid: str) -> Response | tuple[Response, int]:
             f"agent {actor.agent_id} may act only for themselves: {entry.taken_by} has this caller"
         )
         return jsonify(error=message), 403
-    d = agent_voice.desk()
-    try:
-        if kind == Kind.WARM.value:
-            made = warm.start(
-                d, call_sid=call_sid, agent_id=entry.taken_by, target=to, summary=summary
-            )
-        else:
-            made = transfers.transfer(
-                d,
-                call_sid=call_sid,
-                agent_id=entry.taken_by,
-                kind=Kind(kind),
-                target=to,
-                summary=summary,
-            )
-    except TransferRefused as refused:
-        return jsonify(error=str(refused)), refused.status
-    return jsonify(transfer=made.as_dict())
+    return entry.taken_by
 
 
 def _store() -> Store:
@@ -190,6 +215,19 @@ def _agent_for_actor(agent_id: str) -> Agent | tuple[Response, int]:
     if agent is None:
         return jsonify(error=f"no agent {agent_id}"), 404
     return agent
+
+
+def _latest_transfer(
+    conn: Connection, agent_id: str, call_sid: str | None
+) -> dict[str, Any] | None:
+    """The agent's latest transfer of the call they are on (the console shows how it went)."""
+    if call_sid is None:
+        return None
+    made = [t for t in stored_transfers.of_call(conn, call_sid) if t.agent_id == agent_id]
+    if not made:
+        return None
+    seller = directory().seller(made[-1].target) if made[-1].target else None
+    return {**made[-1].as_dict(), "target_name": seller.name if seller else made[-1].target}
 
 
 def _agent_view(agent: Agent, status: AgentStatus) -> dict[str, Any]:

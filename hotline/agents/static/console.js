@@ -78,6 +78,46 @@
     figuresShown = figures.innerHTML;
   }
 
+  // A warm transfer's outcome, as the agent reads it: "<seller> <words>: the caller is back
+  // with you" (the hotline took the caller off hold).
+  const GAVE_BACK = {
+    declined: "declined",
+    busy: "is busy",
+    "no-answer": "did not answer",
+    outside_hours: "is outside their hours",
+    failed: "could not be rung",
+  };
+  const completed = new Set(); // warm transfers this page brought the caller into
+
+  function showTransfer(made) {
+    const box = document.getElementById("warm");
+    const status = document.getElementById("warm-status");
+    const choice = document.getElementById("warm-choice");
+    if (!made || made.kind !== "warm") {
+      box.hidden = true;
+      return;
+    }
+    const name = made.target_name || made.target;
+    let text = `Warm transfer to ${name}: ${made.outcome}.`;
+    let choosing = false;
+    if (made.outcome === "pending") {
+      text = `Ringing ${name}: the caller is on hold.`;
+    } else if (made.outcome === "accepted" && completed.has(made.id)) {
+      text = `${name} and the caller are on the call.`;
+    } else if (made.outcome === "accepted") {
+      text = `${name} took the call: you are talking with them, the caller is on hold.`;
+      choosing = true;
+    } else if (made.outcome in GAVE_BACK) {
+      text = `${name} ${GAVE_BACK[made.outcome]}: the caller is back with you.`;
+    } else if (made.outcome === "caller_hung_up") {
+      text = `The caller hung up while on hold.`;
+    }
+    box.hidden = false;
+    status.textContent = text;
+    choice.hidden = !choosing;
+    choice.dataset.transfer = String(made.id);
+  }
+
   function showState(agentView) {
     const state = document.getElementById("state");
     state.dataset.state = agentView.state;
@@ -85,6 +125,7 @@
     myCall = agentView.call;
     document.getElementById("state-call").textContent = myCall ? ` (call ${myCall})` : "";
     document.getElementById("my-call").hidden = !myCall;
+    if ("transfer" in agentView) showTransfer(myCall ? agentView.transfer : null);
   }
 
   function fill(card, caller, position) {
@@ -189,6 +230,18 @@
     const body = { kind: form.kind.value, to: form.to.value.trim(), summary: form.summary.value.trim() };
     const answer = await api("POST", `/calls/${encodeURIComponent(myCall)}/transfer`, body);
     say(answerText(`Transfer (${body.kind})`, answer));
+  });
+  document.getElementById("warm-choice").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button || !myCall) return;
+    const choice = document.getElementById("warm-choice");
+    const body = { action: button.dataset.action };
+    const answer = await api("POST", `/calls/${encodeURIComponent(myCall)}/transfer/complete`, body);
+    if (answer.ok) {
+      completed.add(Number(choice.dataset.transfer));
+      choice.hidden = true;
+    }
+    say(answerText(button.textContent.trim(), answer));
   });
   window.setTimeout(poll, POLL_MS);
 })();
