@@ -51,7 +51,9 @@ def test_the_terminals_agent_takes_the_caller_and_transfers_warm_to_the_seller()
             "wait",  # the agent's phone answers, both are in the conference
             "status",
             "warm acme Asks about the warranty",
-            "wait",  # Acme hears the summary, presses 1 and joins
+            "wait",  # Acme hears the summary, presses 1 and joins: the caller is still held
+            "connect",  # the agent brings the caller in
+            "wait 5",
             "call",
             "hangup",  # the agent leaves the caller with Acme
             "wait",
@@ -69,6 +71,13 @@ def test_the_terminals_agent_takes_the_caller_and_transfers_warm_to_the_seller()
     assert '"state":"on_call"' in output
     assert "[+48600300400] app     says 'The agent says: Asks about the warranty." in output
     assert "[+48600300400] caller  presses 1" in output
+    assert (
+        "POST /api/calls/{CallSid}/transfer/complete → 200".replace(
+            "{CallSid}", re.findall(r'"call":"(CA[0-9a-f]{32})"', output)[0]
+        )
+        in output
+    )
+    assert "You are now connected with the seller." in output  # the caller, off hold
     assert re.search(r'"kind": "warm".*"outcome": "accepted".*"target": "acme"', output)
     assert "[you] twilio  call ended: completed (ended through the REST API" in output
 
@@ -142,6 +151,8 @@ def test_a_wrong_agent_token_stops_before_the_call() -> None:
             "/api/calls/{CallSid}/transfer",
             {"kind": "queue", "summary": "a refund"},
         ),
+        ("connect", "POST", "/api/calls/{CallSid}/transfer/complete", {"action": "connect"}),
+        ("leave", "POST", "/api/calls/{CallSid}/transfer/complete", {"action": "leave"}),
         ("status", "GET", "/api/agents/demo", None),
         ("queue", "GET", "/api/queue", None),
         ("call", "GET", "/api/calls/{CallSid}", None),

@@ -18,6 +18,7 @@ Commands (the clock stops while you type; `wait` lets the call go on):
   available | offline | ready     set your state (ready: end wrap-up, available again)
   take [CallSid]                  take the next caller (or that one)
   warm SELLER SUMMARY...          hold the caller, ring the seller, who hears SUMMARY
+  connect | leave                 after the seller's 1: bring the caller in, or hand over
   cold SELLER SUMMARY...          send the caller to the seller's handoff with SUMMARY
   thread SELLER|warehouse SUMMARY...  leave the caller's question in a Message Center thread
   requeue SUMMARY...              put the caller back in the queue, keeping their place
@@ -30,6 +31,7 @@ Commands (the clock stops while you type; `wait` lets the call go on):
 
 _TRANSFER_KINDS = {"warm": "warm", "cold": "cold", "thread": "thread", "requeue": "queue"}
 _STATES = {"available": "available", "offline": "offline", "ready": "available"}
+_COMPLETIONS = {"connect": "connect", "leave": "leave"}  # a warm transfer's, after the seller's 1
 _LOOKS = {"status": "/api/agents/{agent}", "queue": "/api/queue", "call": "/api/calls/{CallSid}"}
 
 
@@ -75,6 +77,9 @@ def parse(
         return request("POST", f"/api/agents/{agent_id}/take", {"call": rest} if rest else None)
     if word in _TRANSFER_KINDS:
         return request("POST", "/api/calls/{CallSid}/transfer", _transfer(word, rest))
+    if word in _COMPLETIONS and not rest:
+        body: dict[str, object] = {"action": _COMPLETIONS[word]}
+        return request("POST", "/api/calls/{CallSid}/transfer/complete", body)
     if word in _LOOKS and not rest:
         return request("GET", _LOOKS[word].replace("{agent}", agent_id))
     if word in ("hangup", "hang") and rest in ("", "up"):
