@@ -122,19 +122,20 @@ def claim(store: Store, row_id: int, now: datetime, sending_timeout: timedelta) 
         )
 
 
+def _still_claimed(claim: Claim) -> ColumnElement[bool]:
+    """The row as ``claim`` left it: being sent, on that very try (no other sender took it)."""
+    return and_(
+        OutboxRow.id == claim.id, OutboxRow.status == SENDING, OutboxRow.tries == claim.tries
+    )
+
+
 def _finish(store: Store, claim: Claim, *, final: bool = True, **values: object) -> bool:
     if final:
         values["payload"] = scrubbed(claim.payload)
     with store.session() as session:
         changed = session.execute(
             update(OutboxRow)
-            .where(
-                and_(
-                    OutboxRow.id == claim.id,
-                    OutboxRow.status == SENDING,
-                    OutboxRow.tries == claim.tries,
-                )
-            )
+            .where(_still_claimed(claim))
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -176,13 +177,7 @@ def attach_link_secret(store: Store, claim: Claim, secret: str, key_hash: str) -
     with store.session() as session:
         changed = session.execute(
             update(OutboxRow)
-            .where(
-                and_(
-                    OutboxRow.id == claim.id,
-                    OutboxRow.status == SENDING,
-                    OutboxRow.tries == claim.tries,
-                )
-            )
+            .where(_still_claimed(claim))
             .values(payload=payload)
             .execution_options(synchronize_session=False)
         )

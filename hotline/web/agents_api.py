@@ -48,7 +48,7 @@ def list_agents() -> Response:
 @require_agent_or_operator
 def get_agent(agent_id: str) -> Response | tuple[Response, int]:
     """One agent and their state."""
-    agent = _agent_for_actor(agent_id)
+    agent = agent_for_actor(agent_id)
     if not isinstance(agent, Agent):
         return agent
     with _reading() as conn:
@@ -61,7 +61,7 @@ def get_agent(agent_id: str) -> Response | tuple[Response, int]:
 @require_agent_or_operator
 def set_state(agent_id: str) -> Response | tuple[Response, int]:
     """The agent's click: ``{"state": "available"}`` (log in, ready), ``"offline"`` (log off)."""
-    agent = _agent_for_actor(agent_id)
+    agent = agent_for_actor(agent_id)
     if not isinstance(agent, Agent):
         return agent
     body = request.get_json(silent=True)
@@ -101,7 +101,7 @@ def get_queue() -> Response:
 @require_agent_or_operator
 def take(agent_id: str) -> Response | tuple[Response, int]:
     """Take the next caller (or ``{"call": CallSid}``): claim them and ring the agent."""
-    agent = _agent_for_actor(agent_id)
+    agent = agent_for_actor(agent_id)
     if not isinstance(agent, Agent):
         return agent
     body = request.get_json(silent=True)
@@ -205,7 +205,7 @@ def _reading() -> Connection:
     return _store().engine.execution_options(hotline_read_only=True).connect()
 
 
-def _agent_for_actor(agent_id: str) -> Agent | tuple[Response, int]:
+def agent_for_actor(agent_id: str) -> Agent | tuple[Response, int]:
     """The agent, or the refusal: 403 for another agent's id, 404 for an unknown one."""
     actor = current_actor()
     if not actor.may_act_for(agent_id):

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, jsonify
 
 from hotline.errors import ConfigError
 from hotline.twilio_rest.client_tokens import DEFAULT_TTL, client_token
-from hotline.web.security import current_actor, get_guard, require_agent_or_operator
+from hotline.web.agents_api import agent_for_actor
+from hotline.web.security import require_agent_or_operator
 
 bp = Blueprint("client_tokens_api", __name__, url_prefix="/api")
 
@@ -16,13 +17,9 @@ bp = Blueprint("client_tokens_api", __name__, url_prefix="/api")
 @require_agent_or_operator
 def get_client_token(agent_id: str) -> Response | tuple[Response, int]:
     """The agent's own (or, for the operator, any agent's) client access token, for an hour."""
-    actor = current_actor()
-    if not actor.may_act_for(agent_id):
-        message = f"agent {actor.agent_id} may act only for themselves, not for {agent_id}"
-        return jsonify(error=message), 403
-    agent = get_guard().roster.get(agent_id)
-    if agent is None:
-        return jsonify(error=f"no agent {agent_id}"), 404
+    agent = agent_for_actor(agent_id)
+    if isinstance(agent, tuple):  # 403 for another agent's id, 404 for an unknown one
+        return agent
     if agent.client is None:
         message = f"agent {agent.id} is rung on a phone, not a Voice SDK client: no token needed"
         return jsonify(error=message), 409
