@@ -284,18 +284,26 @@ def demo_seed() -> None:
 @cli.command(with_appcontext=False)
 def scheduler() -> None:
     """Run the scheduler (notifications); several elect one leader through the database."""
-    import logging
-
     from hotline.jobs.process import run_scheduler
+
+    scheduler_logging()
+    run_scheduler(load_settings(None))
+
+
+# APScheduler logs every run at INFO, Alembic each plugin as the schema is checked at start,
+# twilio every request's headers: their warnings and errors are what an operator needs.
+CHATTY_LOGGERS = ("apscheduler", "alembic", "twilio")
+
+
+def scheduler_logging() -> None:
+    """The scheduler's log: hotline's lines at INFO, the libraries' only when they warn."""
+    import logging
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # APScheduler logs every run at INFO, Alembic each plugin as the schema is checked at start:
-    # their warnings and errors are what an operator needs.
-    for chatty in ("apscheduler", "alembic"):
+    for chatty in CHATTY_LOGGERS:
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    run_scheduler(load_settings(None))
 
 
 @cli.command(with_appcontext=False)

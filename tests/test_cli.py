@@ -272,3 +272,20 @@ def test_the_serve_banner_says_the_console_is_off_without_a_session_secret(
     banner(create_app(config), None, True, "127.0.0.1", 5000)
     out = " ".join(capsys.readouterr().out.split())
     assert "Console: off: set $HOTLINE_SECRET_KEY (the same for every worker)" in out
+
+
+def test_the_schedulers_log_keeps_the_libraries_to_their_warnings() -> None:
+    import logging
+
+    from hotline.cli import scheduler_logging
+
+    levels = {name: logging.getLogger(name).level for name in ("apscheduler", "alembic", "twilio")}
+    try:
+        scheduler_logging()
+        # twilio's client logs each request's headers at INFO from this logger.
+        assert logging.getLogger("twilio.http_client").getEffectiveLevel() == logging.WARNING
+        assert logging.getLogger("alembic.runtime.plugins").getEffectiveLevel() == logging.WARNING
+        assert logging.getLogger("apscheduler.scheduler").getEffectiveLevel() == logging.WARNING
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
