@@ -230,7 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="profile one replay round")
     parser.add_argument("--jobs", type=int, default=2, help="the -j compared with -j 1 (default 2)")
     parser.add_argument(
-        "--parallel-rounds", type=int, default=8, help="rounds of -j 1 against -j N (default 8)"
+        "--parallel-rounds",
+        type=int,
+        default=8,
+        help="rounds of -j 1 against -j N (default 8; 0: none)",
     )
     parser.add_argument(
         "--frozen-raw",
@@ -305,7 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     median_ratio = statistics.median(raws) / statistics.median(replays)
     verdict = "meets" if ratio >= GOAL else "misses"
     print(f"ratio:  {ratio:.2f} of the raw loop (median {median_ratio:.2f}; {verdict} {GOAL})")
-    print_parallel(parallel_rounds(scripts, target, args.jobs, args.parallel_rounds), args.jobs)
+    if args.parallel_rounds > 0:  # 0: the -j comparison is left out
+        print_parallel(parallel_rounds(scripts, target, args.jobs, args.parallel_rounds), args.jobs)
     return 0
 
 
