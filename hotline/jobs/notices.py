@@ -30,7 +30,9 @@ from hotline.rules.routing import Party
 from hotline.store.models import ThreadRow
 from hotline.store.outbox import Claim
 
-# Kinds (a row's kind starts with one of them: thread_forwarded_3) and what they are about.
+# Kinds and what they are about. A row's kind is one of them or starts with one: a reminder's is
+# reminder_<h>h, and a combined order's seller told of a Discussion (discussion_opened_elsewhere)
+# gets that Discussion's subject line, with the order only (see ``_party_mail``).
 SELLER_KINDS = {
     "thread_opened": "A new Message Center thread",
     "thread_forwarded": "A Message Center thread forwarded to you",

@@ -83,7 +83,7 @@ def _reading(store: Store) -> Session:
 
 
 def _kind_in(kinds: Collection[str]) -> ColumnElement[bool]:
-    # Kinds may carry a suffix (thread_forwarded_3): a known kind is a prefix of the row's.
+    # A kind may carry a suffix (a reminder's point: reminder_12h): a known kind is a prefix of it.
     return or_(false(), *(OutboxRow.kind.startswith(kind) for kind in kinds))
 
 
