@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     redirect,
@@ -76,9 +75,7 @@ def _console() -> _Console:
 @bp.before_request
 def _sessions_needed() -> tuple[str, int] | None:
     """Without a session secret no page works: say how to turn the console on."""
-    if login.sessions_on(current_app) or request.endpoint == "console.static":
-        return None
-    return render_template("agents/disabled.html", env=login.SECRET_KEY_ENV), 503
+    return login.pages_off("agents/disabled.html", "console.static")
 
 
 @bp.get("/")
@@ -190,8 +187,4 @@ def _agent() -> Agent | None:
 
 def _require_csrf() -> None:
     """403 unless the form (or header) carries the session's CSRF token."""
-    if not login.csrf_ok(request):
-        log.warning(
-            "console %s %s refused: missing or wrong CSRF token", request.method, request.path
-        )
-        abort(Response("missing or wrong CSRF token: reload the page and try again", 403))
+    login.require_csrf("console")

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 from collections.abc import Mapping
 
-from flask import Flask, Request, session
+from flask import Flask, Request, Response, abort, current_app, render_template, request, session
 
 from hotline.config.agents import Agent
 from hotline.config.settings import Settings
@@ -27,6 +28,7 @@ from hotline.errors import ConfigError
 from hotline.store import agent_sessions
 from hotline.store.database import Store
 
+log = logging.getLogger(__name__)
 SECRET_KEY_ENV = "HOTLINE_SECRET_KEY"
 SECRET_KEY_SHORTEST = 16
 CSRF_HEADER = "X-CSRF-Token"
@@ -152,6 +154,23 @@ def csrf_ok(req: Request) -> bool:
     if not isinstance(expected, str) or not offered:
         return False
     return hmac.compare_digest(offered.encode(), expected.encode())
+
+
+def pages_off(disabled_template: str, static_endpoint: str) -> tuple[str, int] | None:
+    """A blueprint's ``before_request``: without a session secret no page works (no session, no
+    CSRF token), so each says how to turn them on (503); its static files are served anyway."""
+    if sessions_on(current_app) or request.endpoint == static_endpoint:
+        return None
+    return render_template(disabled_template, env=SECRET_KEY_ENV), 503
+
+
+def require_csrf(pages: str, shown_path: str | None = None) -> None:
+    """403 unless the request (form or header) carries the session's CSRF token; the refusal is
+    logged under ``pages`` with ``shown_path`` (a path holding a secret must not be logged)."""
+    if not csrf_ok(request):
+        path = shown_path or request.path
+        log.warning("%s %s %s refused: missing or wrong CSRF token", pages, request.method, path)
+        abort(Response("missing or wrong CSRF token: reload the page and try again", 403))
 
 
 def _fingerprint(token_sha256: str) -> str:

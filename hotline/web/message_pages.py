@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     redirect,
@@ -65,9 +64,7 @@ def init_app(app: Flask) -> None:
 @bp.before_request
 def _sessions_needed() -> tuple[str, int] | None:
     """Without a session secret no page works (no CSRF token): say how to turn them on."""
-    if login.sessions_on(current_app) or request.endpoint == "message_pages.static":
-        return None
-    return render_template("messages/disabled.html", env=login.SECRET_KEY_ENV), 503
+    return login.pages_off("messages/disabled.html", "message_pages.static")
 
 
 @dataclass(frozen=True)
@@ -317,10 +314,5 @@ def _render_buyer(
 
 def _require_csrf() -> None:
     """403 unless the form carries the session's CSRF token."""
-    if not login.csrf_ok(request):
-        # A buyer's link holds their secret: never logged.
-        path = "/t/…" if request.path.startswith("/t/") else request.path
-        log.warning(
-            "Message Center %s %s refused: missing or wrong CSRF token", request.method, path
-        )
-        abort(Response("missing or wrong CSRF token: reload the page and try again", 403))
+    # A buyer's link holds their secret: never logged.
+    login.require_csrf("Message Center", "/t/…" if request.path.startswith("/t/") else None)
