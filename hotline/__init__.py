@@ -19,7 +19,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     """
     from flask import Flask
 
-    from hotline.agents import console
+    from hotline.agents import console, login
     from hotline.config.settings import load_settings
     from hotline.errors import ConfigError
     from hotline.ivr.flow_file import load_flow
@@ -69,5 +69,6 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     app.register_blueprint(health.bp)
     console.init_app(app, settings, flow)  # /agent, and the session secret it signs with
     message_pages.init_app(app)  # /messages and the buyers' /t/<id>/<secret>, same sessions
+    login.leave_out_of_sessions(app, voice.bp.url_prefix or "/voice")  # nobody signs in there
     store.sync_directory(the_store, settings)
     return app

@@ -267,3 +267,30 @@ def test_the_console_shows_todays_queue_figures_and_long_waits_in_hours(
     assert "1 h 39 min" in page and "99 min" not in page  # the caller's wait
     assert figures_shown(page)["offered"] == "1"
     assert api.status_code == 200 and figures_shown(page) == panel_texts(api.get_json()["total"])
+
+
+@pytest.mark.parametrize(
+    ("path", "opened"),
+    [
+        ("/voice", False),
+        ("/voice/step/main_menu", False),
+        ("/voice/agent/whisper", False),
+        ("/voiceover", True),  # only the /voice tree is Twilio's
+        ("/agent/", True),
+        ("/api/queue", True),
+        ("/messages/", True),
+    ],
+)
+def test_twilios_webhooks_open_no_session(web: FlaskClient, path: str, opened: bool) -> None:
+    """A page session is opened for the pages and the API, never for Twilio's webhooks."""
+    from flask import session
+    from flask.sessions import NullSession
+
+    sign_in(web)  # a webhook carrying the cookie still gets no session
+    app = web.application
+    cookie = web.get_cookie(COOKIE_NAME)
+    assert cookie is not None
+    headers = {"Cookie": f"{COOKIE_NAME}={cookie.value}"}
+    with app.test_request_context(path, method="POST", headers=headers):
+        assert isinstance(session, NullSession) is not opened
+        assert ("agent" in session) is opened
