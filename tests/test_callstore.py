@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from hotline.messages.threads import open_thread
 from hotline.rules.routing import Party
@@ -365,16 +365,15 @@ def test_statements_are_prepared_once_per_store(store: Store, db_path: Path) -> 
 def test_a_step_is_one_read_and_one_insert_and_no_update(store: Store) -> None:
     save_new(store, new_call())
     ran: list[str] = []
-
-    @event.listens_for(store.engine, "checkout")
-    def _trace(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        dbapi_connection.set_trace_callback(ran.append)
+    assert store.kept is not None
+    store.kept.take().set_trace_callback(ran.append)  # the connection this thread keeps
 
     with CallWork(store) as work:
         call = work.load(SID)
         assert call is not None
         call.topic, call.step = "delivery", "queue"
         work.save(call, "menu", "2", "delivery > queue")
+    store.kept.take().set_trace_callback(None)
 
     assert [sql.split()[0] for sql in ran] == ["SELECT", "BEGIN", "INSERT", "COMMIT"]
     assert stored(store) == dataclasses.asdict(new_call(topic="delivery", step="queue"))

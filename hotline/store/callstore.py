@@ -33,6 +33,7 @@ from hotline.errors import StoreError
 from hotline.store.callbacks import CANCEL_PENDING, cancel_values
 from hotline.store.callstate import CallState
 from hotline.store.database import Store
+from hotline.store.kept_connection import KeptConnections
 from hotline.store.models import CallEventRow
 from hotline.store.prepared import Prepared, row_reader
 from hotline.store.write_lock import begin_immediate
@@ -95,7 +96,8 @@ class CallWork:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._sql = statements(store)
-        self._raw: Any = None  # the pooled DBAPI connection of the plain path
+        self._raw: Any = None  # the DBAPI connection of the plain path (kept or pooled)
+        self._pooled: Any = None  # the pool's proxy of it, when it came from the pool
         self._conn: Connection | None = None  # the SQLAlchemy connection of a session
         self._session: Session | None = None
         # The call's state as this work last read or wrote it, and that row's ``seq`` (0: none).
@@ -227,13 +229,21 @@ class CallWork:
         if self._conn is not None:
             return self._conn.connection.dbapi_connection
         if self._raw is None:
-            self._raw = self._store.engine.raw_connection()
-        return self._raw.dbapi_connection
+            kept = self._store.kept
+            if kept is not None:  # SQLite: this thread's own connection (see ``kept_connection``)
+                self._raw = kept.take()
+            else:
+                self._pooled = self._store.engine.raw_connection()
+                self._raw = self._pooled.dbapi_connection
+        return self._raw
 
     def _release_raw(self) -> None:
-        if self._raw is not None:
-            self._raw.close()  # back to the pool, which rolls back whatever was left open
-            self._raw = None
+        if self._pooled is not None:
+            self._pooled.close()  # back to the pool, which rolls back whatever was left open
+            self._pooled = None
+        elif self._raw is not None:
+            KeptConnections.give_back(self._raw)
+        self._raw = None
 
 
 def _state(sid: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from sqlalchemy.orm import (
 from hotline.config.settings import Seller, Settings
 from hotline.errors import StoreError
 from hotline.store import sqlite_file
+from hotline.store.kept_connection import KeptConnections
 from hotline.store.models import OrderRow, OrderSellerRow, SellerRow
 from hotline.store.write_lock import WriteLockedConnection, begin_immediate
 
@@ -54,6 +55,8 @@ class Store:
         file = sqlite_file.FileWatch(path) if path is not None else None
         self.engine = make_engine(url)
         self.file = sqlite_file.watch(self.engine, file) if file is not None else None
+        # The webhooks' connection per thread, kept between webhooks (SQLite files only).
+        self.kept = KeptConnections(self.engine, file) if file is not None else None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
