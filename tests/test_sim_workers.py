@@ -43,7 +43,8 @@ def test_workers_play_every_call_once_like_one_process_on_their_own_apps(
 
     alone = run_calls(scripts, target, jobs=1)  # builds this process's app first
     ours = sorted(tmp_path.iterdir())
-    with CallWorkers(target, 2) as workers:
+    # Knowing the scripts before the fork, as `hotline replay` does: workers are handed indices.
+    with CallWorkers(target, 2, scripts=scripts) as workers:
         parallel = run_calls(scripts, target, jobs=2, workers=workers)
     again = run_calls(scripts, target, jobs=1)  # this process's app and database still work
 
@@ -87,8 +88,10 @@ def test_calls_are_handed_out_costliest_first_in_script_order_among_equals() -> 
 def test_workers_give_the_real_clock_back_and_play_once_per_block() -> None:
     scripts = load_scripts([CALLS / "menu" / "main_menu_keys.toml"])
     target = Target(config=ROOT / "config.toml")
-    with CallWorkers(target, 2) as workers:
-        assert len(list(workers.play(scripts))) == len(scripts)
+    with CallWorkers(target, 2) as workers:  # the scripts not known before: sent to workers
+        played = sorted(workers.play(scripts), key=lambda item: item[0])
+        assert [outcome.script for _, outcome in played] == scripts
+        assert all(outcome.passed for _, outcome in played)
         with pytest.raises(RuntimeError, match="twice"):
             list(workers.play(scripts))
     # The freeze the calls shared (and forked workers inherited) is over: time runs again.

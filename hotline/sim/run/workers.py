@@ -19,6 +19,7 @@ its clean-up runs while the last calls finish. Outcomes come back with their ind
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import multiprocessing.util
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.context import BaseContext
 from types import TracebackType
+from typing import Any
 
 from hotline.sim.engine.clock import AppTime
 from hotline.sim.run.connection import Target, close_apps, forget_inherited_apps
@@ -48,6 +50,9 @@ _IN_HAND = 2
 _PRELOAD = ["hotline.sim.run.workers", "hotline.sim.hotline_aware.target"]
 
 Chunk = Sequence[tuple[int, CallScript]]
+#: What a worker sends back for a call: its index, and its outcome (or, when this process holds
+#: the script, the outcome's other fields: the script need not be pickled back).
+Played = list[tuple[int, CallOutcome | dict[str, Any]]]
 
 
 @dataclass
@@ -57,25 +62,29 @@ class _Worker:
     target: Target
     trails: bool
     app_time: AppTime
+    scripts: Sequence[CallScript]  # the run's scripts, when forked knowing them
 
 
 _worker: _Worker | None = None
 
 
-def _start_worker(target: Target, trails: bool, app_time: AppTime | None) -> None:
+def _start_worker(
+    target: Target, trails: bool, app_time: AppTime | None, scripts: Sequence[CallScript]
+) -> None:
     """Set up a worker process: its own apps, one freeze of the clock for all its calls.
 
     ``app_time``: a freeze a forked worker inherited (started before the fork), else ``None``:
-    the worker starts its own with its first call.
+    the worker starts its own with its first call. ``scripts``: the run's scripts, inherited by
+    a worker forked knowing them (it is then sent indices), else empty.
     """
     global _worker
     forget_inherited_apps()
     # A worker process ends without running atexit hooks, but with multiprocessing's finalizers.
     multiprocessing.util.Finalize(None, close_apps, exitpriority=10)
-    _worker = _Worker(target, trails, app_time if app_time is not None else AppTime())
+    _worker = _Worker(target, trails, app_time if app_time is not None else AppTime(), scripts)
 
 
-def _play_chunk(chunk: Chunk) -> list[tuple[int, CallOutcome]]:
+def _play_chunk(chunk: Chunk) -> Played:
     """Play a chunk of calls in this worker; the freeze stays on between chunks."""
     assert _worker is not None, "a worker plays calls only after _start_worker"
     worker = _worker
@@ -83,6 +92,34 @@ def _play_chunk(chunk: Chunk) -> list[tuple[int, CallOutcome]]:
         (index, run_call(script, worker.target, trail=worker.trails, app_time=worker.app_time))
         for index, script in chunk
     ]
+
+
+def _play_known(indices: Sequence[int]) -> Played:
+    """Play the calls at ``indices`` of the scripts this worker was forked with.
+
+    Neither way is a script pickled: the worker has them, and the process that handed them out
+    puts its own back into each outcome (``_outcome``).
+    """
+    assert _worker is not None, "a worker plays calls only after _start_worker"
+    worker = _worker
+    played: Played = []
+    for index in indices:
+        outcome = run_call(
+            worker.scripts[index], worker.target, trail=worker.trails, app_time=worker.app_time
+        )
+        fields = {field.name: getattr(outcome, field.name) for field in _OUTCOME_FIELDS}
+        played.append((index, fields))
+    return played
+
+
+_OUTCOME_FIELDS = tuple(f for f in dataclasses.fields(CallOutcome) if f.name != "script")
+
+
+def _outcome(played: CallOutcome | dict[str, Any], script: CallScript) -> CallOutcome:
+    """A worker's outcome as played, or rebuilt around this process's own ``script``."""
+    if isinstance(played, CallOutcome):
+        return played
+    return CallOutcome(script=script, **played)
 
 
 def play_cost(script: CallScript) -> float:
@@ -128,13 +165,24 @@ class CallWorkers:
     """``jobs`` processes playing calls against ``target``: this one and ``jobs - 1`` workers.
 
     A context manager: the workers start on entering, so a caller that starts threads of its own
-    (a progress display) should enter first; then they can be forked.
+    (a progress display) should enter first; then they can be forked. ``scripts``: the calls
+    ``play()`` will be given, when known before: forked workers then get them with the fork
+    and are handed indices only.
     """
 
-    def __init__(self, target: Target, jobs: int, *, trails: bool = False) -> None:
+    def __init__(
+        self,
+        target: Target,
+        jobs: int,
+        *,
+        trails: bool = False,
+        scripts: Sequence[CallScript] = (),
+    ) -> None:
         self.target = target
         self.jobs = jobs
         self.trails = trails
+        self.scripts = scripts
+        self._forked = False
         self._pool: ProcessPoolExecutor | None = None
         # This process's own calls share one freeze, as without -j; forked workers inherit it.
         self._app_time = AppTime()
@@ -142,7 +190,7 @@ class CallWorkers:
 
     def __enter__(self) -> CallWorkers:
         context = start_method()
-        forking = context.get_start_method() == "fork"
+        forking = self._forked = context.get_start_method() == "fork"
         if forking:
             self.target.prepare_workers()
             if self.target.url is None:  # only an app in this process sees the virtual time
@@ -153,7 +201,11 @@ class CallWorkers:
             mp_context=context,
             initializer=_start_worker,
             # Forked workers get these as they are (not pickled): the freeze with its state.
-            initargs=(self.target, self.trails, self._app_time if forking else None),
+            initargs=(
+                (self.target, self.trails, self._app_time, self.scripts)
+                if forking
+                else (self.target, self.trails, None, ())
+            ),
         )
         if forking:
             # Fork every worker now, while no thread runs here (the pool's own manager thread
@@ -192,13 +244,17 @@ class CallWorkers:
             raise RuntimeError("CallWorkers.play() twice in one `with` block")
         workers = max(1, self.jobs - 1)
         left = deque((index, scripts[index]) for index in handing_order(scripts))
-        busy: set[Future[list[tuple[int, CallOutcome]]]] = set()
+        busy: set[Future[Played]] = set()
         app_time = self._app_time
+        known = self._forked and scripts is self.scripts  # the workers hold these very scripts
         while left or busy:
             while left and len(busy) < workers * _IN_HAND:
                 size = max(1, len(left) // (self.jobs * _SHARE))
                 chunk = [left.popleft() for _ in range(size)]
-                busy.add(pool.submit(_play_chunk, chunk))
+                if known:
+                    busy.add(pool.submit(_play_known, [index for index, _ in chunk]))
+                else:
+                    busy.add(pool.submit(_play_chunk, chunk))
             if not left and not self._ending:
                 # Everything is handed out: the workers end after their last chunk and clean up
                 # while this process takes the last outcomes in.
@@ -206,7 +262,8 @@ class CallWorkers:
                 self._ending = True
             for future in [future for future in busy if future.done()]:
                 busy.discard(future)
-                yield from future.result()
+                for index, played in future.result():
+                    yield index, _outcome(played, scripts[index])
             if left:
                 index, script = left.pop()
                 yield index, run_call(script, self.target, trail=self.trails, app_time=app_time)
