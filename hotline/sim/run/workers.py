@@ -208,13 +208,13 @@ class CallWorkers:
             ),
         )
         if forking:
-            # Fork every worker now, while no thread runs here (the pool's own manager thread
-            # starts with the first task, after it has started them all). Objects alive now are
-            # kept out of the workers' garbage collections, which would otherwise touch, and so
-            # copy, every page they share with this process.
+            # Fork every worker now, while no thread runs here: submitting the first task forks
+            # them all before it starts the pool's own manager thread (no need to wait for the
+            # task itself). Objects alive now are kept out of the workers' garbage collections,
+            # which would otherwise touch, and so copy, every page they share with this process.
             gc.freeze()
             try:
-                self._pool.submit(os.getpid).result()
+                self._pool.submit(os.getpid)
             finally:
                 gc.unfreeze()
         return self
