@@ -13,8 +13,7 @@ where neither exists). It builds its own app on first use (never the one this pr
 that database is ours). The app's clock is frozen once per worker for its whole life, as a
 single-process run does: a forked worker inherits this process's freeze, started just before the
 fork (starting one scans every module, as long as a call takes); any other starts its own. It
-removes what it made when it ends, and is told to end as soon as the last call is handed out, so
-its clean-up runs while the last calls finish. Outcomes come back with their index, for order.
+removes what it made when it ends. Outcomes come back with their index, for order.
 """
 
 from __future__ import annotations
@@ -186,7 +185,6 @@ class CallWorkers:
         self._pool: ProcessPoolExecutor | None = None
         # This process's own calls share one freeze, as without -j; forked workers inherit it.
         self._app_time = AppTime()
-        self._ending = False  # every call handed out: the workers are told to end
 
     def __enter__(self) -> CallWorkers:
         context = start_method()
@@ -233,15 +231,10 @@ class CallWorkers:
             self._app_time.stop()
 
     def play(self, scripts: Sequence[CallScript]) -> Iterator[tuple[int, CallOutcome]]:
-        """Play ``scripts``; yield ``(index, outcome)`` as calls finish (in no set order).
-
-        Once per ``with`` block: the workers end as the last calls are handed out.
-        """
+        """Play ``scripts``; yield ``(index, outcome)`` as calls finish (in no set order)."""
         pool = self._pool
         if pool is None:
             raise RuntimeError("CallWorkers.play() outside its `with` block")
-        if self._ending:
-            raise RuntimeError("CallWorkers.play() twice in one `with` block")
         workers = max(1, self.jobs - 1)
         left = deque((index, scripts[index]) for index in handing_order(scripts))
         busy: set[Future[Played]] = set()
@@ -255,11 +248,6 @@ class CallWorkers:
                     busy.add(pool.submit(_play_known, [index for index, _ in chunk]))
                 else:
                     busy.add(pool.submit(_play_chunk, chunk))
-            if not left and not self._ending:
-                # Everything is handed out: the workers end after their last chunk and clean up
-                # while this process takes the last outcomes in.
-                pool.shutdown(wait=False)
-                self._ending = True
             for future in [future for future in busy if future.done()]:
                 busy.discard(future)
                 for index, played in future.result():
