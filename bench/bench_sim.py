@@ -31,6 +31,7 @@ import os
 import pstats
 import statistics
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "tests" / "calls"
 GOAL = 0.7
 PARALLEL_GOAL = 1.6
+CAPACITY_SECONDS = 0.3  # how long cpu_capacity keeps its processes busy
 FREE = 0.9  # a round counts as "machine free" when N busy processes got 0.9 N CPUs or more
 
 
@@ -148,28 +150,42 @@ def record(scripts: Sequence[CallScript], target: Target, app_time: AppTime) -> 
     return calls
 
 
-def _spin(_: int = 0) -> float:
-    """Seconds a fixed piece of pure-Python work takes here."""
-    started = wall_clock()
+def _started(_: int) -> None:
+    """Nothing: a pool's processes answer it once they run."""
+
+
+def _busy_share(window: tuple[float, float]) -> float:
+    """Keep this process busy from ``start`` to ``end`` (``wall_clock``); the CPU share it got.
+
+    The share is CPU seconds over wall seconds, so a process that had to wait for a CPU (the
+    machine's other users) counts for less than one.
+    """
+    start, end = window
+    while wall_clock() < start:
+        pass
+    cpu, wall = time.process_time(), wall_clock()
     total = 0
-    for number in range(400_000):
-        total += number * number
-    return wall_clock() - started
+    while wall_clock() < end:
+        for number in range(1000):
+            total += number * number
+    return (time.process_time() - cpu) / (wall_clock() - wall)
 
 
-def cpu_capacity(jobs: int) -> float:
-    """How many of ``jobs`` CPUs ``jobs`` busy processes get here now.
+def cpu_capacity(jobs: int, seconds: float = CAPACITY_SECONDS) -> float:
+    """How many CPUs ``jobs`` busy processes get here now (at most ``jobs``).
 
-    The same work is timed in one process alone, then in ``jobs`` at once: on a machine whose
-    other users keep a core busy, two processes get little more than one, and no -j can do
-    better than that. (The pool is gone when this returns: its thread would keep the replay's
-    workers from being forked.)
+    ``jobs`` processes stay busy over the same ``seconds`` of wall time and each says how much
+    CPU time it got: on a machine whose other users keep a core busy, two processes get little
+    more than one, and no -j can do better than that. (Timing a fixed ~30 ms of work instead,
+    alone and then together, read anything from 1.2 to 2.1 "CPUs" on a free 2-core machine: too
+    short to see the scheduler share a core, and noisy at both ends.) The pool is gone when this
+    returns: its thread would keep the replay's workers from being forked.
     """
     with ProcessPoolExecutor(jobs) as pool:
-        pool.submit(_spin).result()  # started and warm
-        alone = min(pool.submit(_spin).result() for _ in range(3))
-        together = max(pool.map(_spin, range(jobs)))
-    return jobs * alone / together
+        list(pool.map(_started, range(jobs)))  # every process runs (forked ones start at once)
+        start = wall_clock() + 0.02
+        shares = list(pool.map(_busy_share, [(start, start + seconds)] * jobs))
+    return sum(shares)
 
 
 def replay_round(scripts: Sequence[CallScript], target: Target, jobs: int = 1) -> tuple[float, int]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from hotline.sim.run.connection import Target
 from hotline.sim.run.runner import load_scripts, run_calls
-from hotline.sim.run.workers import CallWorkers, start_method
+from hotline.sim.run.workers import CallWorkers, handing_order, play_cost, start_method
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLS = ROOT / "tests" / "calls"
@@ -35,12 +36,15 @@ def test_workers_play_every_call_once_like_one_process_on_their_own_apps(
 ) -> None:
     # Every temporary folder of this test (this process's and the workers') goes under tmp_path.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    scripts = load_scripts([CALLS / "menu", CALLS / "warehouse"])
+    # A session with the scheduler among lone calls: handed out first, so a worker plays it.
+    scripts = load_scripts([CALLS / "menu", CALLS / "scheduler" / "thread_notices.toml"])
+    scripts += load_scripts([CALLS / "warehouse"])
     target = Target(config=ROOT / "config.toml")
 
     alone = run_calls(scripts, target, jobs=1)  # builds this process's app first
     ours = sorted(tmp_path.iterdir())
-    with CallWorkers(target, 2) as workers:
+    # Knowing the scripts before the fork, as `hotline replay` does: workers are handed indices.
+    with CallWorkers(target, 2, scripts=scripts) as workers:
         parallel = run_calls(scripts, target, jobs=2, workers=workers)
     again = run_calls(scripts, target, jobs=1)  # this process's app and database still work
 
@@ -59,3 +63,36 @@ def test_workers_can_be_used_only_inside_their_block() -> None:
     workers = CallWorkers(Target(app="tests.sim_script_apps:create_shop"), 2)
     with pytest.raises(RuntimeError, match="outside its `with` block"):
         list(workers.play([]))
+
+
+def test_calls_are_handed_out_costliest_first_in_script_order_among_equals() -> None:
+    scripts = load_scripts([CALLS / "menu", CALLS / "scheduler" / "night.toml"])
+    scripts += load_scripts([CALLS / "agents" / "busy_hour.toml"])
+    sessions = [index for index, script in enumerate(scripts) if script.needs_session]
+    assert len(sessions) == 2 and len(scripts) > 4
+
+    order = handing_order(scripts)
+
+    assert sorted(order) == list(range(len(scripts)))  # every call once
+    assert set(order[:2]) == set(sessions)  # the sessions (a night, a busy hour) before any call
+    costs = [play_cost(scripts[index]) for index in order]
+    assert costs == sorted(costs, reverse=True)
+    for earlier, later in zip(order, order[1:], strict=False):
+        if play_cost(scripts[earlier]) == play_cost(scripts[later]):
+            assert earlier < later
+    # A lone call costs its steps; the same steps played as a session cost several times more.
+    lone = next(script for script in scripts if not script.needs_session)
+    assert play_cost(lone) == 1 + len(lone.steps)
+
+
+def test_workers_give_the_real_clock_back_after_their_block() -> None:
+    scripts = load_scripts([CALLS / "menu" / "main_menu_keys.toml"])
+    target = Target(config=ROOT / "config.toml")
+    with CallWorkers(target, 2) as workers:  # the scripts not known before: sent to workers
+        played = sorted(workers.play(scripts), key=lambda item: item[0])
+        assert [outcome.script for _, outcome in played] == scripts
+        assert all(outcome.passed for _, outcome in played)
+    # The freeze the calls shared (and forked workers inherited) is over: time runs again.
+    before = time.time()
+    time.sleep(0.01)
+    assert time.time() > before

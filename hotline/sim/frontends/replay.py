@@ -102,7 +102,11 @@ def replay(
     trails = coverage is not None
     # Worker processes start before the progress display starts its thread, so they can be
     # forked from this process (a fork while another thread runs could copy a held lock).
-    workers = CallWorkers(target, jobs, trails=trails) if jobs > 1 and len(scripts) > 1 else None
+    workers = (
+        CallWorkers(target, jobs, trails=trails, scripts=scripts)
+        if jobs > 1 and len(scripts) > 1
+        else None
+    )
     with workers or nullcontext(), progress:
         task = progress.add_task("calls", total=len(scripts), tally="")
         summary = run_calls(scripts, target, jobs, done, trails=trails, workers=workers)

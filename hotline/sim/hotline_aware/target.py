@@ -8,8 +8,11 @@ same script gives the same transcript whichever order the calls run in.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import hashlib
 import os
 import shutil
+import sqlite3
 import tempfile
 import tomllib
 import weakref
@@ -67,8 +70,10 @@ class HotlineTarget:
         from hotline import create_app
 
         path = Path(config_path).resolve()
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode("utf-8"))
+        # The directory (sellers, orders) is all the app's start-up writes: it comes from the file.
+        directory_key = hashlib.sha256(raw).hexdigest()
         hotline_table = data.setdefault("hotline", {})
         hotline_table["flows_dir"] = str(path.parent / hotline_table.get("flows_dir", "flows"))
         self._folder = tempfile.mkdtemp(prefix="hotline-sim-")
@@ -83,7 +88,8 @@ class HotlineTarget:
         self.api_token = os.environ.setdefault("HOTLINE_API_TOKEN", SIM_API_TOKEN)
         # The account of the calls, and of the REST requests hotline makes (to the stand-in).
         self.account_sid = os.environ.setdefault("TWILIO_ACCOUNT_SID", DEFAULT_ACCOUNT_SID)
-        shutil.copyfile(migrated_database(), database)
+        with_directory = _DIRECTORIES.get(directory_key)
+        shutil.copyfile(with_directory[0] if with_directory else migrated_database(), database)
         # Requests are signed for the address Twilio would use, so the app's check agrees; a
         # config without one gets the simulator's, so what the app builds from it (a callback's
         # webhooks, the buyer's link in an SMS) points where the simulator serves the app.
@@ -93,6 +99,8 @@ class HotlineTarget:
         hotline_table["public_base_url"] = self.base_url
         self.app = create_app(data)
         self._store = get_store(self.app)
+        if with_directory is None:
+            _keep_directory(directory_key, database)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Serve a request (the target is a WSGI app)."""
@@ -141,11 +149,43 @@ def migrated_database() -> str:
     return _TEMPLATE[0][0]
 
 
+# Per config file (by its bytes): a copy of the database of the first app built from it in this
+# process (or its parent), taken as it was built, before any call: the newest schema with the
+# config's directory in. Later apps of the config copy it, and their start-up only reads the
+# directory (sellers, orders) instead of writing it, a third of an app's build. Each entry: the
+# file and the process that made it (and removes it).
+_DIRECTORIES: dict[str, tuple[str, int]] = {}
+
+
+def _keep_directory(key: str, database: str) -> None:
+    """Keep a copy of ``database`` (an app just built) for the next apps of the same config."""
+    handle, copy = tempfile.mkstemp(prefix="hotline-sim-directory-", suffix=".db")
+    os.close(handle)
+    # SQLite's backup: a consistent copy, whatever is still in the source's write-ahead log.
+    with sqlite3.connect(database) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    source.close()
+    target.close()
+    _DIRECTORIES[key] = (copy, os.getpid())
+    atexit.register(_remove_file, copy, os.getpid())
+
+
 def remove_migrated_database() -> None:
-    """Remove the template database this process made (worker processes end without atexit)."""
+    """Remove the template databases this process made (worker processes end without atexit)."""
     if _TEMPLATE:
         path, owner = _TEMPLATE.pop()
         _remove_folder(os.path.dirname(path), owner)
+    for key, (copy, owner) in list(_DIRECTORIES.items()):
+        if owner == os.getpid():
+            del _DIRECTORIES[key]
+            _remove_file(copy, owner)
+
+
+def _remove_file(path: str, owner: int) -> None:
+    # As for folders: a worker forked from the process that made the file must never remove it.
+    if os.getpid() == owner:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
 
 
 def _remove_folder(folder: str, owner: int) -> None:

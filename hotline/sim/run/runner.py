@@ -101,7 +101,7 @@ def _outcomes(
         finally:
             app_time.stop()
         return
-    with CallWorkers(target, jobs, trails=trails) as workers:
+    with CallWorkers(target, jobs, trails=trails, scripts=scripts) as workers:
         yield from workers.play(scripts)
 
 
