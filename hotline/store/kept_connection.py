@@ -30,6 +30,17 @@ from sqlalchemy.engine import Engine
 from hotline.store.sqlite_file import FileWatch
 
 log = logging.getLogger(__name__)
+# This process's id, renewed in a forked child: read on every webhook, where ``os.getpid()``
+# would cost a system call each time.
+_pid = os.getpid()
+
+
+def _renew_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_renew_pid)
 
 
 class KeptConnections:
@@ -48,7 +59,7 @@ class KeptConnections:
         gone or replaced)."""
         kept: _Kept | None = getattr(self._local, "kept", None)
         # A forked child finds the forking thread's connection here: the parent's, never used.
-        if kept is not None and kept.connection is not None and kept.pid == os.getpid():
+        if kept is not None and kept.connection is not None and kept.pid == _pid:
             self._file.check()  # what the pool's checkout would have done
             return kept.connection
         proxied = self._engine.raw_connection()  # the checkout checks the file
@@ -79,11 +90,11 @@ class _Kept:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection: sqlite3.Connection | None = connection
-        self.pid = os.getpid()
+        self.pid = _pid
 
     def close(self) -> None:
         connection, self.connection = self.connection, None
-        if connection is None or os.getpid() != self.pid:
+        if connection is None or _pid != self.pid:
             return  # a forked child's copy: the connection is the parent's to close
         try:
             connection.close()
