@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing.util
 import tempfile
 import threading
 import time
@@ -34,6 +35,9 @@ def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
 def test_workers_play_every_call_once_like_one_process_on_their_own_apps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # multiprocessing's own folder (one per process, removed as it exits) is made first, where
+    # it would be anyway: only what the apps make is looked for under tmp_path.
+    multiprocessing.util.get_temp_dir()
     # Every temporary folder of this test (this process's and the workers') goes under tmp_path.
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     # A session with the scheduler among lone calls: handed out first, so a worker plays it.
