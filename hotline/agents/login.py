@@ -82,9 +82,7 @@ class PageSessions(SecureCookieSessionInterface):
 
 def leave_out_of_sessions(app: Flask, *prefixes: str) -> None:
     """Open no session for requests under ``prefixes`` (each a path such as ``/voice``)."""
-    current = app.session_interface
-    known = current.sessionless if isinstance(current, PageSessions) else ()
-    app.session_interface = PageSessions((*known, *prefixes))
+    app.session_interface = PageSessions(prefixes)
 
 
 def sessions_on(app: Flask) -> bool:
