@@ -41,6 +41,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
         voice,
     )
     from hotline.web.form import WebhookRequest
+    from hotline.web.routing import LazyBuildRule
 
     settings = load_settings(config)
     settings.flow_file()  # a missing folder or file is an error naming its config key
@@ -53,6 +54,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
             )
     app = Flask(__name__)
     app.request_class = WebhookRequest
+    app.url_rule_class = LazyBuildRule  # URL builders compiled when first used, not now
     limits.init_app(app, settings.max_request_bytes)
     security.init_app(app, settings)
     the_store = store.init_app(app, settings)  # refuses a missing or unmigrated database
