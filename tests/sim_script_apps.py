@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+
 from flask import Flask, Response, abort, jsonify, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
@@ -133,3 +138,42 @@ def create_closed_shop() -> Flask:
         return _twiml(response)
 
     return app
+
+
+def _line_failing_in_workers(name: str, fail: Callable[[], None]) -> Flask:
+    """A line that answers this process's calls (slowly) and runs ``fail`` in a replay worker's.
+
+    The main process's calls each take a second, so a worker surely takes a call before they
+    are done.
+    """
+    app = Flask(name)
+
+    @app.post("/voice")
+    def voice() -> Response:
+        if multiprocessing.parent_process() is not None:
+            fail()
+        time.sleep(1.0)
+        response = VoiceResponse()
+        response.say("Goodbye.")
+        response.hangup()
+        return _twiml(response)
+
+    return app
+
+
+def _end_the_process() -> None:
+    os._exit(3)  # as a crash would: nothing runs after it
+
+
+def _raise_system_exit() -> None:
+    raise SystemExit("the worker's call broke")  # what no call's own error handling catches
+
+
+def create_line_crashing_in_workers() -> Flask:
+    """A line whose calls end a replay worker's process at once."""
+    return _line_failing_in_workers("sim_crashing_in_workers", _end_the_process)
+
+
+def create_line_raising_in_workers() -> Flask:
+    """A line whose calls raise ``SystemExit`` through a replay worker's call."""
+    return _line_failing_in_workers("sim_raising_in_workers", _raise_system_exit)

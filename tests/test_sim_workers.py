@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import multiprocessing.util
 import tempfile
 import threading
@@ -12,7 +13,14 @@ import pytest
 
 from hotline.sim.run.connection import Target
 from hotline.sim.run.runner import load_scripts, run_calls
-from hotline.sim.run.workers import CallWorkers, handing_order, play_cost, start_method
+from hotline.sim.run.workers import (
+    CallOrder,
+    CallWorkers,
+    handing_order,
+    play_cost,
+    start_method,
+)
+from hotline.sim.scripts.reader import parse_script
 
 ROOT = Path(__file__).resolve().parent.parent
 CALLS = ROOT / "tests" / "calls"
@@ -100,3 +108,91 @@ def test_workers_give_the_real_clock_back_after_their_block() -> None:
     before = time.time()
     time.sleep(0.01)
     assert time.time() > before
+
+
+# Takes from the front (F) and the back (B) of an order of 5, and the positions they get.
+TAKES = {
+    "front only": ("FFFFFF", [0, 1, 2, 3, 4, None]),
+    "back only": ("BBBBBB", [4, 3, 2, 1, 0, None]),
+    "alternating": ("FBFBFB", [0, 4, 1, 3, 2, None]),
+    "the ends meet in the middle": ("FFBBFB", [0, 1, 4, 3, 2, None]),
+}
+
+
+@pytest.mark.parametrize(("takes", "expected"), TAKES.values(), ids=TAKES.keys())
+def test_an_order_hands_out_each_position_once_from_either_end(
+    takes: str, expected: list[int | None]
+) -> None:
+    order = CallOrder(multiprocessing.get_context())
+    order.reset(5)
+    got = [order.take_front() if take == "F" else order.take_back() for take in takes]
+    assert got == expected
+    order.reset(2)  # a new run: everything to take again
+    assert (order.take_back(), order.take_front(), order.take_front()) == (1, 0, None)
+    order.reset(3)
+    order.close()  # a run given up: nothing more is taken from either end
+    assert (order.take_front(), order.take_back()) == (None, None)
+
+
+def test_workers_play_several_runs_in_one_block() -> None:
+    scripts = load_scripts([CALLS / "menu"])
+    target = Target(config=ROOT / "config.toml")
+    with CallWorkers(target, 2, scripts=scripts) as workers:
+        first = sorted(workers.play(scripts), key=lambda item: item[0])
+        others = scripts[:3]  # not the scripts the workers were forked with: sent to them
+        second = sorted(workers.play(others), key=lambda item: item[0])
+    assert [index for index, _ in first] == list(range(len(scripts)))
+    assert [outcome.script for _, outcome in first] == scripts
+    assert [outcome.script for _, outcome in second] == others
+    assert all(outcome.passed for _, outcome in first + second)
+
+
+LINE_CALL = """\
+[call]
+name = "{name}"
+at = "2026-03-30T10:00:00+02:00"
+from = "+48601100200"
+to = "+48221000000"
+"""
+# How a worker fails (the app it plays against), and what the process that started it says.
+FAILURES = {
+    "crash": (
+        "create_line_crashing_in_workers",
+        "replay worker 1 ended \\(exit code 3\\) before it had played the calls it took",
+    ),
+    "raise": (
+        "create_line_raising_in_workers",
+        "replay worker 1 failed:\n(.|\n)*SystemExit: the worker's call broke",
+    ),
+}
+
+
+@pytest.mark.parametrize(("factory", "message"), FAILURES.values(), ids=FAILURES.keys())
+def test_a_worker_that_fails_is_reported_not_waited_for(factory: str, message: str) -> None:
+    scripts = [
+        script
+        for name in ("first", "second")
+        for script in parse_script(LINE_CALL.format(name=name), f"{name}.toml")
+    ]
+    target = Target(app=f"tests.sim_script_apps:{factory}")
+    with pytest.raises(RuntimeError, match=message):
+        run_calls(scripts, target, jobs=2)
+
+
+def test_workers_started_by_a_fork_server_play_the_calls_too() -> None:
+    # Another thread runs (as a progress display's would): the workers are not forked from here
+    # but started by a fork server, and get the scripts and the order of the run sent to them.
+    scripts = load_scripts([CALLS / "menu"])
+    target = Target(config=ROOT / "config.toml")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with CallWorkers(target, 3, scripts=scripts) as workers:
+            assert start_method().get_start_method() == "forkserver"
+            played = sorted(workers.play(scripts), key=lambda item: item[0])
+    finally:
+        stop.set()
+        thread.join()
+    assert [outcome.script for _, outcome in played] == scripts
+    assert all(outcome.passed for _, outcome in played)

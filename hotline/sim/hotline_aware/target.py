@@ -131,6 +131,13 @@ class HotlineTarget:
         self._store.engine.dispose()
         self._remove()
 
+    def remove(self) -> None:
+        """Remove the temporary folder, database and all, leaving its connections open.
+
+        Only for a process about to end: the app must not serve another request.
+        """
+        self._remove()
+
 
 # A database at the newest schema, made once per process and copied for each new app: running
 # the migrations costs more than the rest of building an app. Worker processes forked after it

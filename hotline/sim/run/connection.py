@@ -238,12 +238,20 @@ def forget_inherited_apps() -> None:
     _HOTLINE_APPS.clear()
 
 
-def close_apps() -> None:
-    """Close the apps this process built, removing their databases (a worker, as it ends)."""
+def close_apps(*, exiting: bool = False) -> None:
+    """Close the apps this process built, removing their databases (a worker, as it ends).
+
+    ``exiting``: the process ends right after, so the databases are removed without being closed
+    first (closing copies a database's write-ahead log into it, and syncs it, just before it is
+    deleted); its descriptors go with the process.
+    """
     apps = list(_HOTLINE_APPS.values())
     _HOTLINE_APPS.clear()
     for app in apps:
-        app.close()
+        if exiting:
+            app.remove()
+        else:
+            app.close()
     if "hotline.sim.hotline_aware.target" in sys.modules:
         from hotline.sim.hotline_aware.target import remove_migrated_database
 

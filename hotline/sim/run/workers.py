@@ -1,10 +1,14 @@
 """Playing calls in several processes for ``-j N``: this one and N - 1 workers.
 
-The calls are handed out costliest first (``play_cost``: sessions, scheduled nights and long
-scripts before short lone calls): the workers take chunks from the front of that order while
-this process plays calls one at a time from its end, the cheapest. Nobody waits for the others
-to start, whoever is faster does more, and the last calls played are short ones, so no long
-call is left running on its own at the end.
+Every process takes its calls from one shared order of them, costliest first (``play_cost``:
+sessions, scheduled nights and long scripts before short lone calls): workers take them one at a
+time from its front, this process from its back. Two counters in shared memory, under one lock,
+say which calls are still to be taken (``CallOrder``), so taking the next call costs microseconds
+and needs nobody else: no worker waits for this process to hand it work (this process plays calls
+of its own and could only hand work out between them), whoever is faster does more, and the last
+calls played are the cheapest, so no long call is left running on its own at the end. Each worker
+sends each outcome back over a queue as soon as it is played.
+
 A worker pays its start-up once, not once per call. On Linux, while nothing but the main thread
 runs here (so no lock can be caught held), it is forked from this process after this one has
 imported the app's code and made the migrated database every app copies, so it starts with
@@ -13,112 +17,122 @@ where neither exists). It builds its own app on first use (never the one this pr
 that database is ours). The app's clock is frozen once per worker for its whole life, as a
 single-process run does: a forked worker inherits this process's freeze, started just before the
 fork (starting one scans every module, as long as a call takes); any other starts its own. It
-removes what it made when it ends. Outcomes come back with their index, for order.
+removes what it made when it ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import multiprocessing
-import multiprocessing.util
-import os
+import queue
 import sys
 import threading
-from collections import deque
+import traceback
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from types import TracebackType
 from typing import Any
 
-from hotline.sim.engine.clock import AppTime
+from hotline.sim.engine.clock import AppTime, wall_clock
 from hotline.sim.run.connection import Target, close_apps, forget_inherited_apps
 from hotline.sim.run.outcomes import CallOutcome, run_call
 from hotline.sim.scripts.model import CallScript
 
-#: A chunk is this share of the calls left per process: big at first (cheap to hand out), small
-#: at the end (nobody is left holding many calls while the others are done).
-_SHARE = 4
-#: Chunks a worker has in hand at once: the one it plays and the next, so it never waits.
-_IN_HAND = 2
-
 #: What a fork server imports once, before it starts workers (the simulator and hotline's app).
 _PRELOAD = ["hotline.sim.run.workers", "hotline.sim.hotline_aware.target"]
-
-Chunk = Sequence[tuple[int, CallScript]]
-#: What a worker sends back for a call: its index, and its outcome (or, when this process holds
-#: the script, the outcome's other fields: the script need not be pickled back).
-Played = list[tuple[int, CallOutcome | dict[str, Any]]]
-
-
-@dataclass
-class _Worker:
-    """What a worker process keeps between chunks."""
-
-    target: Target
-    trails: bool
-    app_time: AppTime
-    scripts: Sequence[CallScript]  # the run's scripts, when forked knowing them
-
-
-_worker: _Worker | None = None
-
-
-def _start_worker(
-    target: Target, trails: bool, app_time: AppTime | None, scripts: Sequence[CallScript]
-) -> None:
-    """Set up a worker process: its own apps, one freeze of the clock for all its calls.
-
-    ``app_time``: a freeze a forked worker inherited (started before the fork), else ``None``:
-    the worker starts its own with its first call. ``scripts``: the run's scripts, inherited by
-    a worker forked knowing them (it is then sent indices), else empty.
-    """
-    global _worker
-    forget_inherited_apps()
-    # A worker process ends without running atexit hooks, but with multiprocessing's finalizers.
-    multiprocessing.util.Finalize(None, close_apps, exitpriority=10)
-    _worker = _Worker(target, trails, app_time if app_time is not None else AppTime(), scripts)
-
-
-def _play_chunk(chunk: Chunk) -> Played:
-    """Play a chunk of calls in this worker; the freeze stays on between chunks."""
-    assert _worker is not None, "a worker plays calls only after _start_worker"
-    worker = _worker
-    return [
-        (index, run_call(script, worker.target, trail=worker.trails, app_time=worker.app_time))
-        for index, script in chunk
-    ]
-
-
-def _play_known(indices: Sequence[int]) -> Played:
-    """Play the calls at ``indices`` of the scripts this worker was forked with.
-
-    Neither way is a script pickled: the worker has them, and the process that handed them out
-    puts its own back into each outcome (``_outcome``).
-    """
-    assert _worker is not None, "a worker plays calls only after _start_worker"
-    worker = _worker
-    played: Played = []
-    for index in indices:
-        outcome = run_call(
-            worker.scripts[index], worker.target, trail=worker.trails, app_time=worker.app_time
-        )
-        fields = {field.name: getattr(outcome, field.name) for field in _OUTCOME_FIELDS}
-        played.append((index, fields))
-    return played
-
+#: How long this process waits for a worker's next message before it checks the worker still runs.
+_PATIENCE = 0.5
+#: How long leaving the block waits for the workers to end before stopping them.
+_GRACE = 30.0
 
 _OUTCOME_FIELDS = tuple(f for f in dataclasses.fields(CallOutcome) if f.name != "script")
 
 
-def _outcome(played: CallOutcome | dict[str, Any], script: CallScript) -> CallOutcome:
-    """A worker's outcome as played, or rebuilt around this process's own ``script``."""
-    if isinstance(played, CallOutcome):
-        return played
-    return CallOutcome(script=script, **played)
+class CallOrder:
+    """Which calls of a run's order are still to be taken: ``[front, back)``, in shared memory."""
+
+    def __init__(self, context: BaseContext) -> None:
+        self._lock = context.Lock()
+        self._bounds = context.RawArray("q", 2)  # front, back: guarded by the lock
+
+    def reset(self, size: int) -> None:
+        """A new run of ``size`` calls: every position is to be taken."""
+        with self._lock:
+            self._bounds[0], self._bounds[1] = 0, size
+
+    def close(self) -> None:
+        """Leave nothing to take (a run given up: workers stop after their current call)."""
+        with self._lock:
+            self._bounds[0] = self._bounds[1]
+
+    def take_front(self) -> int | None:
+        """The first position not taken yet (None: every call is taken)."""
+        with self._lock:
+            front, back = self._bounds
+            if front >= back:
+                return None
+            self._bounds[0] = front + 1
+            return int(front)
+
+    def take_back(self) -> int | None:
+        """The last position not taken yet (None: every call is taken)."""
+        with self._lock:
+            front, back = self._bounds
+            if front >= back:
+                return None
+            self._bounds[1] = back - 1
+            return int(back - 1)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a worker is told for each run: the order, and the scripts unless it holds them."""
+
+    number: int
+    order: Sequence[int]
+    scripts: Sequence[CallScript] | None  # None: the scripts the worker was forked with
+
+
+def _worker_main(
+    number: int,
+    target: Target,
+    trails: bool,
+    app_time: AppTime | None,
+    scripts: Sequence[CallScript],
+    order: CallOrder,
+    commands: Connection,
+    results: Any,
+) -> None:
+    """A worker process: play the calls it takes for each run it is told of, until told to stop.
+
+    ``app_time``: a freeze a forked worker inherited (started before the fork), else ``None``:
+    the worker starts its own with its first call. ``scripts``: the run's scripts, inherited by a
+    worker forked knowing them, else empty (each run then sends its own).
+    """
+    forget_inherited_apps()
+    clock = app_time if app_time is not None else AppTime()
+    try:
+        while (run := commands.recv()) is not None:
+            played = run.scripts if run.scripts is not None else scripts
+            try:
+                while (position := order.take_front()) is not None:
+                    index = run.order[position]
+                    outcome = run_call(played[index], target, trail=trails, app_time=clock)
+                    fields = {field.name: getattr(outcome, field.name) for field in _OUTCOME_FIELDS}
+                    results.put(("call", run.number, index, fields))
+            except BaseException:
+                order.close()  # the run fails: nobody starts another call of it
+                results.put(("error", run.number, number, traceback.format_exc()))
+                raise
+            results.put(("done", run.number, number, None))
+    finally:
+        close_apps(exiting=True)  # the process ends next
 
 
 def play_cost(script: CallScript) -> float:
@@ -166,7 +180,7 @@ class CallWorkers:
     A context manager: the workers start on entering, so a caller that starts threads of its own
     (a progress display) should enter first; then they can be forked. ``scripts``: the calls
     ``play()`` will be given, when known before: forked workers then get them with the fork
-    and are handed indices only.
+    and are told only the order of each run.
     """
 
     def __init__(
@@ -182,7 +196,12 @@ class CallWorkers:
         self.trails = trails
         self.scripts = scripts
         self._forked = False
-        self._pool: ProcessPoolExecutor | None = None
+        self._processes: list[BaseProcess] = []
+        self._commands: list[Connection] = []
+        self._order: CallOrder | None = None
+        self._results: Any = None
+        self._runs = 0  # runs played so far: each message names its run
+        self._working = 0  # workers of the current run that have not said they are done
         # This process's own calls share one freeze, as without -j; forked workers inherit it.
         self._app_time = AppTime()
 
@@ -194,27 +213,40 @@ class CallWorkers:
             if self.target.url is None:  # only an app in this process sees the virtual time
                 # Each call moves the frozen clock to its own time before the app reads it.
                 self._app_time.start(datetime.now(UTC))
-        self._pool = ProcessPoolExecutor(
-            max_workers=max(1, self.jobs - 1),
-            mp_context=context,
-            initializer=_start_worker,
-            # Forked workers get these as they are (not pickled): the freeze with its state.
-            initargs=(
-                (self.target, self.trails, self._app_time, self.scripts)
-                if forking
-                else (self.target, self.trails, None, ())
-            ),
-        )
-        if forking:
-            # Fork every worker now, while no thread runs here: submitting the first task forks
-            # them all before it starts the pool's own manager thread (no need to wait for the
-            # task itself). Objects alive now are kept out of the workers' garbage collections,
-            # which would otherwise touch, and so copy, every page they share with this process.
-            gc.freeze()
-            try:
-                self._pool.submit(os.getpid)
-            finally:
-                gc.unfreeze()
+        self._order = CallOrder(context)
+        self._results = context.Queue()
+        # Objects alive now are kept out of forked workers' garbage collections, which would
+        # otherwise touch, and so copy, every page they share with this process.
+        gc.freeze()
+        try:
+            for number in range(1, max(1, self.jobs - 1) + 1):
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(  # type: ignore[attr-defined]
+                    target=_worker_main,
+                    name=f"hotline-replay-{number}",
+                    args=(
+                        number,
+                        self.target,
+                        self.trails,
+                        # Forked workers get these as they are (not pickled): the freeze with
+                        # its state, the run's scripts.
+                        self._app_time if forking else None,
+                        self.scripts if forking else (),
+                        self._order,
+                        receive,
+                        self._results,
+                    ),
+                    daemon=True,
+                )
+                process.start()
+                receive.close()  # the worker's end
+                self._processes.append(process)
+                self._commands.append(send)
+        except BaseException:
+            self.__exit__(*sys.exc_info())
+            raise
+        finally:
+            gc.unfreeze()
         return self
 
     def __exit__(
@@ -224,36 +256,90 @@ class CallWorkers:
         trace: TracebackType | None,
     ) -> None:
         try:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
+            if self._order is not None:
+                self._order.close()  # a run given up half way: workers take no further call
+            for commands in self._commands:
+                with contextlib.suppress(OSError):  # OSError: the worker has already ended
+                    commands.send(None)
+                    commands.close()
         finally:
+            # Before waiting: timeouts are measured on the clock the freeze stops.
             self._app_time.stop()
+        try:
+            self._wait_for_workers()
+        finally:
+            self._processes, self._commands = [], []
 
     def play(self, scripts: Sequence[CallScript]) -> Iterator[tuple[int, CallOutcome]]:
         """Play ``scripts``; yield ``(index, outcome)`` as calls finish (in no set order)."""
-        pool = self._pool
-        if pool is None:
+        order = self._order
+        if order is None or not self._processes:
             raise RuntimeError("CallWorkers.play() outside its `with` block")
-        workers = max(1, self.jobs - 1)
-        left = deque((index, scripts[index]) for index in handing_order(scripts))
-        busy: set[Future[Played]] = set()
-        app_time = self._app_time
+        self._runs += 1
+        handed = handing_order(scripts)
+        order.reset(len(handed))
         known = self._forked and scripts is self.scripts  # the workers hold these very scripts
-        while left or busy:
-            while left and len(busy) < workers * _IN_HAND:
-                size = max(1, len(left) // (self.jobs * _SHARE))
-                chunk = [left.popleft() for _ in range(size)]
-                if known:
-                    busy.add(pool.submit(_play_known, [index for index, _ in chunk]))
-                else:
-                    busy.add(pool.submit(_play_chunk, chunk))
-            for future in [future for future in busy if future.done()]:
-                busy.discard(future)
-                for index, played in future.result():
-                    yield index, _outcome(played, scripts[index])
-            if left:
-                index, script = left.pop()
-                yield index, run_call(script, self.target, trail=self.trails, app_time=app_time)
-            elif busy:
-                wait(busy, return_when=FIRST_COMPLETED)
+        command = _Run(self._runs, handed, None if known else list(scripts))
+        for commands in self._commands:
+            commands.send(command)
+        self._working = len(self._processes)
+        while (position := order.take_back()) is not None:
+            yield from self._arrived(scripts, block=False)
+            index = handed[position]
+            outcome = run_call(
+                scripts[index], self.target, trail=self.trails, app_time=self._app_time
+            )
+            yield index, outcome
+        while self._working:
+            yield from self._arrived(scripts, block=True)
+
+    def _arrived(
+        self, scripts: Sequence[CallScript], *, block: bool
+    ) -> Iterator[tuple[int, CallOutcome]]:
+        """The outcomes the workers have sent for this run (``block``: wait for a message).
+
+        A worker that failed, or ended before it said it was done, raises ``RuntimeError``.
+        """
+        while True:
+            try:
+                kind, run, where, what = self._results.get(block=block, timeout=_PATIENCE)
+            except queue.Empty:
+                if not block:
+                    return
+                self._check_workers_run()
+                continue
+            if run != self._runs:  # from a run given up earlier
+                continue
+            if kind == "error":
+                raise RuntimeError(f"replay worker {where} failed:\n{what}")
+            if kind == "done":
+                self._working -= 1
+            else:
+                yield where, CallOutcome(script=scripts[where], **what)
+            if block:
+                return
+
+    def _check_workers_run(self) -> None:
+        for number, process in enumerate(self._processes, start=1):
+            if not process.is_alive():
+                raise RuntimeError(
+                    f"replay worker {number} ended (exit code {process.exitcode}) before it"
+                    " had played the calls it took"
+                )
+
+    def _wait_for_workers(self) -> None:
+        """Wait for the workers to end (reading what they still send); stop any that do not."""
+        deadline = wall_clock() + _GRACE
+        for process in self._processes:
+            while process.is_alive() and wall_clock() < deadline:
+                self._discard_messages()  # a worker ends only once its queue is read
+                process.join(0.05)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+        self._discard_messages()
+
+    def _discard_messages(self) -> None:
+        with contextlib.suppress(queue.Empty, OSError, ValueError):
+            while True:
+                self._results.get_nowait()
