@@ -147,6 +147,20 @@ def test_workers_play_several_runs_in_one_block() -> None:
     assert all(outcome.passed for _, outcome in first + second)
 
 
+def test_a_run_given_up_half_way_leaves_the_next_run_whole() -> None:
+    scripts = load_scripts([CALLS / "menu", CALLS / "warehouse", CALLS / "hours"])
+    target = Target(config=ROOT / "config.toml")
+    with CallWorkers(target, 2, scripts=scripts) as workers:
+        given_up = workers.play(scripts)
+        next(given_up)  # one outcome, and the rest of that run is never asked for
+        time.sleep(0.05)  # the worker is well into that run's other calls
+        others = scripts[:8]
+        played = sorted(workers.play(others), key=lambda item: item[0])
+    assert [index for index, _ in played] == list(range(8))
+    assert [outcome.script for _, outcome in played] == others
+    assert all(outcome.passed for _, outcome in played)
+
+
 LINE_CALL = """\
 [call]
 name = "{name}"

@@ -275,6 +275,11 @@ class CallWorkers:
         order = self._order
         if order is None or not self._processes:
             raise RuntimeError("CallWorkers.play() outside its `with` block")
+        if self._working:  # the last run was given up half way: let the workers finish it
+            order.close()
+            while self._working:
+                for _ in self._arrived(block=True):
+                    pass  # its outcomes: nobody waits for them any more
         self._runs += 1
         handed = handing_order(scripts)
         order.reset(len(handed))
@@ -284,19 +289,20 @@ class CallWorkers:
             commands.send(command)
         self._working = len(self._processes)
         while (position := order.take_back()) is not None:
-            yield from self._arrived(scripts, block=False)
+            for index, fields in self._arrived(block=False):
+                yield index, CallOutcome(script=scripts[index], **fields)
             index = handed[position]
             outcome = run_call(
                 scripts[index], self.target, trail=self.trails, app_time=self._app_time
             )
             yield index, outcome
         while self._working:
-            yield from self._arrived(scripts, block=True)
+            for index, fields in self._arrived(block=True):
+                yield index, CallOutcome(script=scripts[index], **fields)
 
-    def _arrived(
-        self, scripts: Sequence[CallScript], *, block: bool
-    ) -> Iterator[tuple[int, CallOutcome]]:
-        """The outcomes the workers have sent for this run (``block``: wait for a message).
+    def _arrived(self, *, block: bool) -> Iterator[tuple[int, dict[str, Any]]]:
+        """What the workers have sent of this run's outcomes: each call's index and fields
+        (``block``: waiting for a message, then taking that one only).
 
         A worker that failed, or ended before it said it was done, raises ``RuntimeError``.
         """
@@ -315,7 +321,7 @@ class CallWorkers:
             if kind == "done":
                 self._working -= 1
             else:
-                yield where, CallOutcome(script=scripts[where], **what)
+                yield where, what
             if block:
                 return
 
