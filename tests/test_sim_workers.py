@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.util
+import os
+import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -210,3 +215,54 @@ def test_workers_started_by_a_fork_server_play_the_calls_too() -> None:
         thread.join()
     assert [outcome.script for _, outcome in played] == scripts
     assert all(outcome.passed for _, outcome in played)
+
+
+# A replaying process that starts two workers, says their process ids and waits.
+STARTS_WORKERS = """
+import multiprocessing, sys, time
+from pathlib import Path
+from hotline.sim.run.connection import Target
+from hotline.sim.run.runner import load_scripts
+from hotline.sim.run.workers import CallWorkers
+scripts = load_scripts([Path(sys.argv[1])])
+with CallWorkers(Target(config=Path(sys.argv[2])), 3, scripts=scripts):
+    print(*(worker.pid for worker in multiprocessing.active_children()), flush=True)
+    time.sleep(600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (an ended one its parent has not reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_workers_end_when_the_process_that_started_them_is_killed(tmp_path: Path) -> None:
+    workers: list[int] = []
+    with subprocess.Popen(
+        [sys.executable, "-c", STARTS_WORKERS, str(CALLS / "menu"), str(ROOT / "config.toml")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # what the killed process leaves behind
+    ) as replaying:
+        try:
+            assert replaying.stdout is not None
+            workers = [int(pid) for pid in replaying.stdout.readline().split()]
+            assert len(workers) == 2 and all(_running(pid) for pid in workers)
+            replaying.kill()  # no clean-up of its own, no word to the workers
+            replaying.wait()
+            # Each worker notices, though the other's copy of its command pipe keeps it open.
+            patience = time.monotonic() + 60
+            while any(_running(pid) for pid in workers) and time.monotonic() < patience:
+                time.sleep(0.05)
+            assert not any(_running(pid) for pid in workers)
+        finally:
+            replaying.kill()
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)

@@ -33,7 +33,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -117,8 +117,17 @@ def _worker_main(
     """
     forget_inherited_apps()
     clock = app_time if app_time is not None else AppTime()
+    parent = multiprocessing.parent_process()
+    # The process that started this one may end without a word (killed): this one then ends too.
+    # Its pipe alone would not say so, as other workers may hold copies of its end.
+    watched: list[Connection | int] = [commands]
+    if parent is not None:
+        watched.append(parent.sentinel)
     try:
-        while (run := commands.recv()) is not None:
+        while commands in wait(watched):
+            run = commands.recv()
+            if run is None:
+                break
             played = run.scripts if run.scripts is not None else scripts
             try:
                 while (position := order.take_front()) is not None:
@@ -131,6 +140,8 @@ def _worker_main(
                 results.put(("error", run.number, number, traceback.format_exc()))
                 raise
             results.put(("done", run.number, number, None))
+        else:  # that process has ended: nobody will read what is left in the queue
+            results.cancel_join_thread()
     finally:
         close_apps(exiting=True)  # the process ends next
 
