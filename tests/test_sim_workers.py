@@ -15,7 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from hotline.sim.frontends.replay import replay
+from hotline.sim.model import WorkerFailed
 from hotline.sim.run.connection import Target
 from hotline.sim.run.runner import load_scripts, run_calls
 from hotline.sim.run.workers import (
@@ -194,7 +197,7 @@ def test_a_worker_that_fails_is_reported_not_waited_for(factory: str, message: s
         for script in parse_script(LINE_CALL.format(name=name), f"{name}.toml")
     ]
     target = Target(app=f"tests.sim_script_apps:{factory}")
-    with pytest.raises(RuntimeError, match=message):
+    with pytest.raises(WorkerFailed, match=message):
         run_calls(scripts, target, jobs=2)
 
 
@@ -221,6 +224,7 @@ def test_workers_started_by_a_fork_server_play_the_calls_too() -> None:
 STARTS_WORKERS = """
 import multiprocessing, sys, time
 from pathlib import Path
+from hotline.sim.model import WorkerFailed
 from hotline.sim.run.connection import Target
 from hotline.sim.run.runner import load_scripts
 from hotline.sim.run.workers import CallWorkers
@@ -266,3 +270,15 @@ def test_workers_end_when_the_process_that_started_them_is_killed(tmp_path: Path
             for pid in workers:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_hotline_replay_says_a_worker_crashed_without_a_traceback(tmp_path: Path) -> None:
+    for name in ("first", "second"):
+        (tmp_path / f"{name}.toml").write_text(LINE_CALL.format(name=name))
+    app = "tests.sim_script_apps:create_line_crashing_in_workers"
+
+    result = CliRunner().invoke(replay, ["--app", app, "-j", "2", str(tmp_path)])
+
+    assert result.exit_code == 1
+    assert "Error: the replay stopped: replay worker 1 ended (exit code 3)" in result.output
+    assert "Traceback" not in result.output

@@ -27,7 +27,8 @@ class SimError(Exception):
       ├── ``ScriptError``       a call script is malformed (message names the file and line)
       │     └── ``AppUnusable``       the app under test cannot be imported or built
       ├── ``ExpectationFailed`` the call did not go as the script expected
-      └── ``CoverageUnavailable`` the flows a replay's coverage needs cannot be loaded
+      ├── ``CoverageUnavailable`` the flows a replay's coverage needs cannot be loaded
+      └── ``WorkerFailed``      a replay worker process (``-j``) crashed or raised
     """
 
 
@@ -113,6 +114,13 @@ class ExpectationFailed(SimError):
 
 class CoverageUnavailable(SimError):
     """``--coverage`` cannot load the config or flow a call runs on (the message says why)."""
+
+
+class WorkerFailed(SimError):
+    """A replay worker process ended before its calls were played, or raised out of one.
+
+    The message names the worker, and its exit code or the traceback of what it raised.
+    """
 
 
 class Who(StrEnum):

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hotline.sim.engine.clock import wall_clock
 from hotline.sim.frontends.options import Unusable, target_options
 from hotline.sim.frontends.phone import call
-from hotline.sim.model import CoverageUnavailable, ScriptError
+from hotline.sim.model import CoverageUnavailable, ScriptError, WorkerFailed
 from hotline.sim.report.console import print_outcome, print_summary
 from hotline.sim.report.files import write_json, write_junit
 from hotline.sim.run import rest_wiring
@@ -107,9 +107,12 @@ def replay(
         if jobs > 1 and len(scripts) > 1
         else None
     )
-    with workers or nullcontext(), progress:
-        task = progress.add_task("calls", total=len(scripts), tally="")
-        summary = run_calls(scripts, target, jobs, done, trails=trails, workers=workers)
+    try:
+        with workers or nullcontext(), progress:
+            task = progress.add_task("calls", total=len(scripts), tally="")
+            summary = run_calls(scripts, target, jobs, done, trails=trails, workers=workers)
+    except WorkerFailed as exc:  # the run cannot be completed: say why, not where
+        raise click.ClickException(f"the replay stopped: {exc}") from exc
     if coverage is not None:
         for outcome in summary.outcomes:
             if not outcome.skipped:  # a call never placed reached nothing, for a known reason

@@ -40,6 +40,7 @@ from types import TracebackType
 from typing import Any
 
 from hotline.sim.engine.clock import AppTime, wall_clock
+from hotline.sim.model import WorkerFailed
 from hotline.sim.run.connection import Target, close_apps, forget_inherited_apps
 from hotline.sim.run.outcomes import CallOutcome, run_call
 from hotline.sim.scripts.model import CallScript
@@ -315,7 +316,7 @@ class CallWorkers:
         """What the workers have sent of this run's outcomes: each call's index and fields
         (``block``: waiting for a message, then taking that one only).
 
-        A worker that failed, or ended before it said it was done, raises ``RuntimeError``.
+        A worker that failed, or ended before it said it was done, raises ``WorkerFailed``.
         """
         while True:
             try:
@@ -328,7 +329,7 @@ class CallWorkers:
             if run != self._runs:  # from a run given up earlier
                 continue
             if kind == "error":
-                raise RuntimeError(f"replay worker {where} failed:\n{what}")
+                raise WorkerFailed(f"replay worker {where} failed:\n{what}")
             if kind == "done":
                 self._working -= 1
             else:
@@ -339,7 +340,7 @@ class CallWorkers:
     def _check_workers_run(self) -> None:
         for number, process in enumerate(self._processes, start=1):
             if not process.is_alive():
-                raise RuntimeError(
+                raise WorkerFailed(
                     f"replay worker {number} ended (exit code {process.exitcode}) before it"
                     " had played the calls it took"
                 )
