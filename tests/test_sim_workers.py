@@ -282,3 +282,28 @@ def test_hotline_replay_says_a_worker_crashed_without_a_traceback(tmp_path: Path
     assert result.exit_code == 1
     assert "Error: the replay stopped: replay worker 1 ended (exit code 3)" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ctrl_c_stops_a_parallel_replay_at_once_and_quietly(tmp_path: Path) -> None:
+    # Ctrl-C in a terminal reaches the whole process group: the replaying process and workers.
+    with subprocess.Popen(
+        [str(Path(sys.executable).with_name("hotline")), "replay", str(CALLS), "-j", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        start_new_session=True,
+    ) as replaying:
+        try:
+            assert replaying.stdout is not None
+            replaying.stdout.readline()  # the first call played: the workers are at work
+            os.killpg(replaying.pid, signal.SIGINT)
+            out, err = replaying.communicate(timeout=120)  # every process of it has ended
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(replaying.pid, signal.SIGKILL)
+    assert replaying.returncode == 1
+    assert err.strip() == "aborted"  # no worker's traceback
+    assert " passed, " not in out  # given up, not finished
+    assert list(tmp_path.iterdir()) == []  # every process removed what it made

@@ -27,6 +27,7 @@ import dataclasses
 import gc
 import multiprocessing
 import queue
+import signal
 import sys
 import threading
 import traceback
@@ -116,6 +117,11 @@ def _worker_main(
     the worker starts its own with its first call. ``scripts``: the run's scripts, inherited by a
     worker forked knowing them, else empty (each run then sends its own).
     """
+    # Ctrl-C reaches every process of the replay; only the one that started this one acts on it:
+    # it gives the run up and tells this one to stop after its current call. Interrupted itself,
+    # a worker could be caught holding the call order's lock, and every process would then wait
+    # for it forever.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     forget_inherited_apps()
     clock = app_time if app_time is not None else AppTime()
     parent = multiprocessing.parent_process()
