@@ -42,6 +42,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from hotline import create_app
+    from hotline.access_log import AccessLog
 
     app = create_app(None)  # fail here, with a clear message, before any worker starts
     app.extensions["hotline.store"].engine.dispose()  # no pooled connection across fork()
@@ -55,6 +56,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("bind", bind_address(host, port))
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("logger_class", AccessLog)  # no buyer's link secret in a log line
             # [hotline] trusted_proxies is the one switch for forwarded headers (the app's
             # ProxyFix): gunicorn would otherwise take X-Forwarded-Proto & co. from loopback
             # peers itself and change the scheme the signature check uses.

@@ -288,6 +288,30 @@ def test_the_buyers_page_shows_no_note_and_takes_their_reply(
     assert messages_of(app, FORWARDED)[-1] == ("buyer", "message", "Any news?")
 
 
+def test_a_buyers_page_asks_for_no_referer_and_no_other_page_does(
+    mc: tuple[Flask, list[str]],
+) -> None:
+    # A Referer from a buyer's page would carry the link's secret (to the stylesheet's request,
+    # to wherever a link leads); every answer under /t/ says not to send one.
+    app, links = mc
+    buyer, seller = app.test_client(), app.test_client()
+    csrf = csrf_of(buyer.get(links[0]).text)
+    seller_csrf = sign_in(seller, SELLER_TOKEN)
+    answers = [
+        (buyer.get(links[0]), 200, "no-referrer"),
+        (buyer.post(links[0], data={"csrf_token": csrf, "text": "Hello?"}), 302, "no-referrer"),
+        (buyer.post(links[0], data={"csrf_token": csrf, "text": ""}), 400, "no-referrer"),
+        (buyer.get(links[0] + "x"), 404, "no-referrer"),
+        (buyer.get("/messages/static/messages.css"), 200, None),
+        (seller.get("/messages"), 200, None),
+        (seller.get(f"/messages/{LATE}"), 200, None),
+        (seller.post("/messages/logout", data={"csrf_token": seller_csrf}), 302, None),
+    ]
+    for response, status, policy in answers:
+        response.close()  # the stylesheet's answer holds its file open until then
+        assert (response.status_code, response.headers.get("Referrer-Policy")) == (status, policy)
+
+
 def test_a_link_works_for_its_thread_only(mc: tuple[Flask, list[str]]) -> None:
     app, links = mc
     buyer = app.test_client()

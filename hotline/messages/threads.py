@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -231,6 +232,18 @@ def key_hash(secret: str) -> str:
 def buyer_link(thread_id: int, secret: str) -> str:
     """The path of the buyer's page for a thread."""
     return f"/t/{thread_id}/{secret}"
+
+
+# A buyer's link inside a log line's text (a request line, a Referer, a query string that may
+# percent-encode its slashes): group 1 is all of it up to the secret.
+_LINK_IN_TEXT = re.compile(r"((?:/|%2[Ff])t(?:/|%2[Ff])\d+(?:/|%2[Ff]))[^/?#&\s\"']+")
+
+
+def without_link_secrets(text: str) -> str:
+    """``text`` with the secret of every buyer's link in it replaced by "…" (for log lines)."""
+    if "t/" not in text and "%2" not in text:  # the common case, without the regex
+        return text
+    return _LINK_IN_TEXT.sub("\\1…", text)
 
 
 def buyer_key_ok(thread: ThreadRow, secret: str) -> bool:

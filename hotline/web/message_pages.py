@@ -188,6 +188,15 @@ def forward(thread_id: int) -> BaseResponse | str | tuple[str, int]:
     return _act(party, thread_id, act, "forward", note)
 
 
+@bp.after_request
+def _no_referrer_from_a_link(response: BaseResponse) -> BaseResponse:
+    """A buyer's page asks browsers to send no Referer: it would carry the link's secret to
+    wherever the page leads (its stylesheet's request, a link the buyer follows)."""
+    if request.path.startswith("/t/"):
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
 @bp.get("/t/<int:thread_id>/<secret>")
 def buyer_page(thread_id: int, secret: str) -> str | tuple[str, int]:
     """The buyer's page of their thread: its messages (never the notes) and a reply form."""
