@@ -4,6 +4,7 @@ sign-in required, CSRF refused, another seller's thread a 404, the forms' errors
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -310,6 +311,19 @@ def test_a_buyers_page_asks_for_no_referer_and_no_other_page_does(
     for response, status, policy in answers:
         response.close()  # the stylesheet's answer holds its file open until then
         assert (response.status_code, response.headers.get("Referrer-Policy")) == (status, policy)
+
+
+def test_a_refused_reply_is_logged_without_the_links_secret(
+    mc: tuple[Flask, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    app, links = mc
+    secret = links[0].rsplit("/", 1)[1]
+    with caplog.at_level(logging.WARNING, logger="hotline"):
+        assert app.test_client().post(links[0], data={"text": "no csrf"}).status_code == 403
+    refusals = [r.getMessage() for r in caplog.records if "CSRF" in r.getMessage()]
+    shown = links[0].rsplit("/", 1)[0] + "/…"
+    assert refusals == [f"Message Center POST {shown} refused: missing or wrong CSRF token"]
+    assert secret not in caplog.text
 
 
 def test_a_link_works_for_its_thread_only(mc: tuple[Flask, list[str]]) -> None:

@@ -34,7 +34,7 @@ from hotline.messages import conversation, forwarding
 from hotline.messages.conversation import BUYER, NOTE, SELLER, TEXT_MAX, WAREHOUSE
 from hotline.messages.inbox import inbox, standing_of
 from hotline.messages.quality import seller_quality, warehouse_quality
-from hotline.messages.threads import buyer_key_ok, reference
+from hotline.messages.threads import buyer_key_ok, reference, without_link_secrets
 from hotline.messages.visibility import Viewer
 from hotline.rules.sales_quality import window_ending
 from hotline.store.database import db_session, get_store
@@ -324,4 +324,4 @@ def _render_buyer(
 def _require_csrf() -> None:
     """403 unless the form carries the session's CSRF token."""
     # A buyer's link holds their secret: never logged.
-    login.require_csrf("Message Center", "/t/…" if request.path.startswith("/t/") else None)
+    login.require_csrf("Message Center", without_link_secrets(request.path))
