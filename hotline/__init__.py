@@ -17,8 +17,6 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
     ``FlowError`` naming the file and key when the configuration is unusable, and ``StoreError``
     naming the database and ``hotline db upgrade`` when it is missing or not at the newest schema.
     """
-    from flask import Flask
-
     from hotline.agents import console, login
     from hotline.config.settings import load_settings
     from hotline.errors import ConfigError
@@ -40,8 +38,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
         threads_api,
         voice,
     )
-    from hotline.web.form import WebhookRequest
-    from hotline.web.routing import LazyBuildRule
+    from hotline.web.flask_app import HotlineFlask
 
     settings = load_settings(config)
     settings.flow_file()  # a missing folder or file is an error naming its config key
@@ -52,9 +49,7 @@ def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | None = None)
                 f"{settings.source}: language {language!r} has no prompts in {flow.path} "
                 f"(it has: {', '.join(flow.languages)})"
             )
-    app = Flask(__name__)
-    app.request_class = WebhookRequest
-    app.url_rule_class = LazyBuildRule  # URL builders compiled when first used, not now
+    app = HotlineFlask(__name__)  # hotline's form parsing, URL rules and error log line
     limits.init_app(app, settings.max_request_bytes)
     security.init_app(app, settings)
     the_store = store.init_app(app, settings)  # refuses a missing or unmigrated database

@@ -1,5 +1,6 @@
-"""No buyer's link secret in a log line: the redaction's cases, and ``hotline serve``'s real access
-log after a buyer opened their page (the page's own requests carry it as their Referer)."""
+"""No buyer's link secret and no phone number in a log line: the redaction's cases, and ``hotline
+serve``'s real access log after a buyer opened their page (the page's own requests carry it as
+their Referer) and after a webhook came as a GET, the caller's number in its query."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, s
         connection.close()
 
 
-def test_hotline_serve_logs_a_buyers_visit_without_the_links_secret(tmp_path: Path) -> None:
+def test_hotline_serve_logs_no_links_secret_and_no_callers_number(tmp_path: Path) -> None:
     env = hotline_env({"HOTLINE_SECRET_KEY": SECRET_KEY})
     database = tmp_path / "hotline.db"
     config = write_config(tmp_path, database)
@@ -79,9 +80,14 @@ def test_hotline_serve_logs_a_buyers_visit_without_the_links_secret(tmp_path: Pa
         css = "/messages/static/messages.css"
         assert get(served.port, css, {"Referer": page_url})[0] == 200
         assert get(served.port, f"{link}?lang=pl", {})[0] == 200
+        # A Voice URL set to GET in Twilio's console: the caller's number in the query (the
+        # caller hears the apology, as for any request a webhook cannot be).
+        assert get(served.port, "/voice?CallSid=CA1&From=%2B48601100200", {})[0] == 200  # TwiML
     log = served.log()
     short = link.rsplit("/", 1)[0] + "/…"
     assert f'"GET {short} HTTP/1.1" 200' in log
     assert f'"GET {css} HTTP/1.1" 200' in log and f'"{served.url}{short}"' in log
     assert f'"GET {short}?lang=pl HTTP/1.1" 200' in log
     assert secret not in log
+    assert '"GET /voice?CallSid=CA1&From=%2B********200 HTTP/1.1" 200' in log
+    assert "601100200" not in log

@@ -326,6 +326,22 @@ def test_a_refused_reply_is_logged_without_the_links_secret(
     assert secret not in caplog.text
 
 
+def test_an_error_on_a_buyers_page_is_logged_without_the_links_secret(
+    mc: tuple[Flask, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    app, links = mc
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as served: a 500, the error logged
+    secret = links[0].rsplit("/", 1)[1]
+    with get_store(app).engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE thread_messages RENAME TO gone")  # a 500 on the page
+    with caplog.at_level(logging.ERROR, logger="hotline"):
+        assert app.test_client().get(links[0]).status_code == 500
+    shown = links[0].rsplit("/", 1)[0] + "/…"
+    assert [r.getMessage() for r in caplog.records] == [f"Exception on {shown} [GET]"]
+    assert caplog.records[0].exc_info is not None  # the traceback is still logged
+    assert secret not in caplog.text
+
+
 def test_a_link_works_for_its_thread_only(mc: tuple[Flask, list[str]]) -> None:
     app, links = mc
     buyer = app.test_client()

@@ -136,6 +136,12 @@ def test_spoken_groups_of_garbage_spells_it_out() -> None:
             "call CA00000000000000000000000000000001 error 21219 /Accounts/AC123456789/Calls.json",
         ),
         ("no number here", "no number here"),
+        # In a URL's query the plus is "%2B" (a request Twilio made, a REST error's URL).
+        (
+            "GET /2010-04-01/Messages.json?To=%2B48601100200&From=%2b442071000000",
+            "GET /2010-04-01/Messages.json?To=%2B********200&From=%2b*********000",
+        ),
+        ("x%2B1234 and %2BAC48601100200", "x%2B1234 and %2BAC48601100200"),
     ],
 )
 def test_mask_in_text(text: str, expected: str) -> None:

@@ -45,8 +45,9 @@ def mask(number: str | None) -> str:
 
 
 # A phone number in free text (Twilio's error messages name them): 7 to 15 digits, not part of
-# a longer word (a CallSid's digits follow letters, an error code is shorter).
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w+])\+?\d{7,15}(?!\w)")
+# a longer word (a CallSid's digits follow letters, an error code is shorter); in a URL's query
+# its plus is "%2B", which a word's letters would otherwise hide.
+_NUMBER_IN_TEXT = re.compile(r"(?:(?<=%2B)|(?<=%2b)|(?<![\w+])\+?)\d{7,15}(?!\w)")
 
 
 def mask_in_text(text: object) -> str:

@@ -7,6 +7,8 @@ import logging
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from hotline.messages.threads import without_link_secrets
+
 log = logging.getLogger(__name__)
 
 
@@ -46,7 +48,7 @@ def _too_large(_exc: RequestEntityTooLarge) -> tuple[Response, int]:
     log.warning(
         "refused %s %s: %s, over the %d bytes allowed (security.max_request_bytes)",
         request.method,
-        request.path,
+        without_link_secrets(request.path),  # a buyer's reply posts to their link
         size,
         limit,
     )
