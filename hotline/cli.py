@@ -355,7 +355,7 @@ def prune(before_text: str) -> None:
 @click.option("--limit", default=50, show_default=True, type=int)
 def outbox(status: str | None, limit: int) -> None:
     """The notifications: what is queued, sent, failed (newest first)."""
-    from hotline.rules.phones import mask
+    from hotline.rules.phones import mask, mask_in_text
     from hotline.store import outbox as rows_of
     from hotline.store.database import Store
 
@@ -377,7 +377,7 @@ def outbox(status: str | None, limit: int) -> None:
             row.status,
             str(row.tries),
             f"{when:%Y-%m-%d %H:%M:%S}" if when else "-",
-            row.last_error or "",
+            mask_in_text(row.last_error or ""),  # rows written before errors were kept masked
         )
     if rows:
         # At its natural width, even in a pipe (rich would squeeze it into 80 columns).

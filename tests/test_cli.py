@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from flask import Flask
+from sqlalchemy import update
 
 from hotline import create_app
 from hotline.cli import cli, main
@@ -16,6 +17,7 @@ from hotline.messages.threads import open_thread
 from hotline.rules.routing import Party
 from hotline.server import banner
 from hotline.store.database import get_store
+from hotline.store.models import OutboxRow
 from tests.conftest import ROOT
 
 
@@ -88,6 +90,16 @@ def test_outbox_lists_the_notifications_with_the_buyers_number_masked(
     assert "+48******200" in output and "+48601100200" not in output
     assert output.count("pending") == 2
     assert "no notifications failed" in outbox_output("--status", "failed")
+    # An error written before errors were kept masked is masked when shown.
+    with get_store(app).engine.begin() as conn:
+        conn.execute(
+            update(OutboxRow).values(
+                last_error="Twilio answered 400 (error 21211): The 'To' number +48601100200 is "
+                "not a valid phone number."
+            )
+        )
+    output = outbox_output()
+    assert "The 'To' number +48******200 is" in output and "601100200" not in output
 
 
 def test_bad_config_is_one_clear_line(

@@ -6,6 +6,7 @@ failed after max_tries, never sent twice by two claimers, reconciled after a cra
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -245,6 +246,32 @@ def test_an_sms_not_sent_before_a_crash_is_sent_after_it(
     _claim_and_crash(any_store, _ids(any_store)[1], timeout)
     assert deliver_outbox(context, NOW + timeout).sent == _ids(any_store)
     assert len(twilio_messages.messages()) == 1
+
+
+def test_twilio_unreachable_while_looking_for_a_sent_sms_names_no_number(
+    any_store: Store,
+    smtp_server: tuple[MailBox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Looking for the SMS a crashed sender may have sent lists Twilio's messages to the buyer:
+    # the failed request's URL holds the number ("To=%2B48..."), in the error and in the log.
+    from tests.live_server import free_port
+
+    _box, port = smtp_server
+    monkeypatch.setenv("TWILIO_API_URL", f"http://127.0.0.1:{free_port()}")  # closed port
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "a-token")
+    context = context_for(any_store, port)
+    open_call_thread(any_store, NOW)
+    timeout = timedelta(seconds=context.settings.jobs.notifications.sending_timeout_seconds)
+    _claim_and_crash(any_store, _ids(any_store)[1], timeout)
+    with caplog.at_level(logging.WARNING, logger="hotline.jobs"):
+        assert deliver_outbox(context, NOW + timeout).retrying == [_ids(any_store)[1]]
+    error = _rows(any_store)[1][3]
+    digits = BUYER.lstrip("+")
+    assert error is not None and "To=%2B********" + digits[-3:] in error  # the request, masked
+    assert digits not in error and digits not in caplog.text
 
 
 def test_a_mail_claimed_before_a_crash_is_resent_with_the_same_message_id(

@@ -122,9 +122,11 @@ def _failed_try(
     context: JobContext, claim: Claim, now: datetime, error: str, report: DeliveryReport
 ) -> None:
     retry_at = retry_time(context.settings.jobs.notifications, claim.tries, now)
-    if not outbox.mark_failed_try(context.store, claim, error, retry_at):
-        return
+    # Twilio's errors name the number ("The 'To' number +48... is not valid"): the row keeps the
+    # error as the log shows it (``hotline outbox`` prints it; the recipient is masked there).
     shown = mask_in_text(error)
+    if not outbox.mark_failed_try(context.store, claim, shown, retry_at):
+        return
     if retry_at is None:
         report.failed.append(claim.id)
         logger.error(
