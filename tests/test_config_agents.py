@@ -103,10 +103,11 @@ OTHER = {"id": "ben", "name": "Ben", "phone": "+48601100901", "token_sha256": HA
             id="bad-phone",
         ),
         pytest.param(
-            [{**GOOD, "token_sha256": "secret"}],
+            # The token itself pasted in its hash's place: not repeated in the error.
+            [{**GOOD, "token_sha256": "my-plain-agent-token"}],
             {},
             "agents[0].token_sha256: expected the SHA-256 of the agent's token as 64 hex digits, "
-            "got 'secret'",
+            "got 20 characters (not shown)",
             id="token-not-a-hash",
         ),
         pytest.param(

@@ -215,9 +215,12 @@ def test_order_sellers_are_checked(orders: list[dict[str, Any]], error: str) -> 
 
 def test_seller_tokens_are_checked() -> None:
     config = shipped_config()
-    config["sellers"][1]["token_sha256"] = "not hex"
-    with pytest.raises(ConfigError, match=r"sellers\[1\].token_sha256: expected the SHA-256"):
+    config["sellers"][1]["token_sha256"] = "my-plain-seller-token"  # the token, not its hash
+    expected = r"sellers\[1\].token_sha256: expected the SHA-256"
+    with pytest.raises(ConfigError, match=expected) as bad:
         load_settings(config)
+    assert "my-plain-seller-token" not in str(bad.value)
+    assert str(bad.value).endswith("got 21 characters (not shown)")
     config["sellers"][1]["token_sha256"] = config["agents"][0]["token_sha256"]
     with pytest.raises(ConfigError, match=r"sellers\[1\].token_sha256: the same token as agent"):
         load_settings(config)

@@ -88,7 +88,10 @@ def _agent(section: Section, region: str) -> Agent:
     token_hash = section.text("token_sha256")
     if not SHA256_HEX.fullmatch(token_hash):
         raise section.fail(
-            "token_sha256", "the SHA-256 of the agent's token as 64 hex digits", token_hash
+            "token_sha256",
+            "the SHA-256 of the agent's token as 64 hex digits",
+            token_hash,
+            secret=True,
         )
     agent = Agent(
         id=agent_id,

@@ -85,7 +85,10 @@ def _token_hash(section: Section) -> str | None:
     token_hash = section.text("token_sha256")
     if not SHA256_HEX.fullmatch(token_hash):
         raise section.fail(
-            "token_sha256", "the SHA-256 of the seller's token as 64 hex digits", token_hash
+            "token_sha256",
+            "the SHA-256 of the seller's token as 64 hex digits",
+            token_hash,
+            secret=True,
         )
     return token_hash.lower()
 

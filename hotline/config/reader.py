@@ -27,9 +27,16 @@ class Section:
         """The dotted key of ``name`` in this table, e.g. ``sellers[0].hours.opens``."""
         return f"{self.prefix}.{name}" if self.prefix else name
 
-    def fail(self, name: str, expected: str, got: Any = None) -> ConfigError:
-        """The error for ``name`` holding ``got`` instead of ``expected`` (raise it)."""
-        shown = "" if got is None else f", got {got!r}"
+    def fail(self, name: str, expected: str, got: Any = None, secret: bool = False) -> ConfigError:
+        """The error for ``name`` holding ``got`` instead of ``expected`` (raise it). A ``secret``
+        value is not repeated, only its length: it may be the token itself, pasted in its hash's
+        place, and the error goes to a terminal or a log."""
+        if got is None:
+            shown = ""
+        elif secret:
+            shown = f", got {len(str(got))} characters (not shown)"
+        else:
+            shown = f", got {got!r}"
         return ConfigError(f"{self.source}: {self.key(name)}: expected {expected}{shown}")
 
     def raw(self, name: str, default: Any) -> Any:
