@@ -70,6 +70,20 @@ def test_describe(caller: Caller, expected: str) -> None:
     assert caller.describe() == expected
 
 
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        (Caller(digits="601300400#"), "digits=******400#"),
+        (Caller(digits="1"), "digits=1"),  # confirming the caller ID: nothing to hide
+        (Caller(speech="48601300400", confidence=0.8), "speech='********400' (0.80)"),
+        (Caller(speech="call me back", confidence=0.8), "speech='call me back' (0.80)"),
+        (Caller(), "silence"),
+    ],
+)
+def test_describe_an_answer_that_may_be_a_phone_number(caller: Caller, expected: str) -> None:
+    assert caller.describe(number=True) == expected
+
+
 def chosen_key(
     step: str, caller: Caller, language: str = "en", least: float = MIN, whole: bool = False
 ) -> str | None:

@@ -18,7 +18,7 @@ from hotline import create_app
 from hotline.store import callbacks, queue_entries
 from hotline.store.database import get_store
 from hotline.store.models import CallbackRow, MessageRow, ThreadRow
-from tests.conftest import HOTLINE_NUMBER, CallActions, TwiML
+from tests.conftest import API_TOKEN, HOTLINE_NUMBER, CallActions, TwiML
 
 CLOSED = datetime(2026, 11, 26, 21, 30, tzinfo=UTC)  # Thursday 22:30 in Warsaw
 DUE = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)  # Friday 08:00 in Warsaw
@@ -76,11 +76,20 @@ def test_the_caller_id_confirmed_with_1_is_called_back_at_the_next_opening(
     assert (row.due_at, row.status, row.attempts) == (DUE, "pending", 0)
 
 
-def test_another_number_typed_with_hash_is_the_one_called(app: Flask, call: CallActions) -> None:
+def test_another_number_typed_with_hash_is_the_one_called(
+    app: Flask, call: CallActions, client: FlaskClient
+) -> None:
     with freeze_time(CLOSED):
         done = call.press(_offer(call), "601300400")
     assert "We will call you back tomorrow at 08:00." in done.said
     assert [row.phone for row in _rows(app)] == ["+48601300400"]
+    # The call's history keeps the typed number masked, as its caller ID is (the request keeps
+    # it whole: it is what the hotline calls).
+    history = client.get(f"/api/calls/{call.sid}", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    [offer] = [e for e in history.get_json()["events"] if e["step"] == "callback_offer"]
+    assert offer["input"] == "digits=******400"
+    assert offer["decision"].startswith("callback_offer<digits=******400> > ")
+    assert "601300400" not in history.text
 
 
 def test_a_number_that_is_not_one_is_asked_again_then_given_up(

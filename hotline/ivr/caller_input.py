@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from hotline.ivr.flow import Option, Step
 from hotline.ivr.speech import normalise_speech, said_at
+from hotline.rules.phones import mask_in_text
 
 WHOLE_REPLY_CONFIDENCE = 0.6
 
@@ -35,14 +36,16 @@ class Caller:
             confidence=min(max(confidence, 0.0), 1.0),
         )
 
-    def describe(self) -> str:
-        """For the call's event log."""
+    def describe(self, number: bool = False) -> str:
+        """For the call's event log; ``number``: the caller was asked for a phone number, which
+        the log keeps masked as every log does (``digits=******400``)."""
         parts = []
         if self.digits:
             parts.append(f"digits={self.digits}")
         if self.speech:
             parts.append(f"speech={self.speech!r} ({self.confidence:.2f})")
-        return " ".join(parts) or "silence"
+        described = " ".join(parts) or "silence"
+        return mask_in_text(described) if number else described
 
 
 def choose_option(

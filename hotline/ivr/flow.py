@@ -112,6 +112,11 @@ class Step:
     topic: Topic | None = None
     party: Party | None = None  # a thread step's: whose thread (else the call's topic decides)
 
+    @property
+    def asks_for_a_number(self) -> bool:
+        """Whether the caller's answer here may be a phone number (kept masked in the log)."""
+        return self.kind == "callback_offer"
+
     def option_for_key(self, key: str) -> Option | None:
         """The option chosen by ``key``, if any."""
         return next((o for o in self.options if o.key == key), None)

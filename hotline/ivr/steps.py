@@ -167,7 +167,7 @@ class Turn(CallbackSteps):
     def answer(self, name: str, attempt: int, caller: Caller) -> None:
         """Handle what the caller gave at step ``name`` and enter whatever comes next."""
         step = self.flow.step(name)
-        self.trail.append(f"{name}<{caller.describe()}>")
+        self.trail.append(f"{name}<{caller.describe(number=step.asks_for_a_number)}>")
         handler = getattr(self, f"_answer_{step.kind}", None)
         if handler is None:
             # A step that takes no input was posted to (stale URL): speak it again.

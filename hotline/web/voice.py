@@ -28,6 +28,7 @@ from hotline.web.webhook import (
     FLOW,
     SETTINGS,
     apology,
+    flow,
     run,
     seller_leg,
     twiml,
@@ -67,7 +68,9 @@ def incoming() -> Response:
 def step_answer(name: str) -> Response:
     """A step's Gather posted (or timed out): act on the caller's keys or words."""
     caller = Caller.from_form(request.form)
-    return run(name, lambda turn: turn.answer(name, _attempt(), caller), given=caller.describe())
+    step = flow().steps.get(name)
+    given = caller.describe(number=step is not None and step.asks_for_a_number)
+    return run(name, lambda turn: turn.answer(name, _attempt(), caller), given=given)
 
 
 @bp.post("/step/<name>/dialled")
