@@ -40,6 +40,72 @@ def test_a_links_secret_is_left_out_and_nothing_else_changes(text: str, logged: 
     assert without_link_secrets(text) == logged
 
 
+# gunicorn's default access line, and the values it reads (what gunicorn's atoms hold).
+LINE = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(p)s %({Referer}i)s'
+ATOMS = {
+    "h": "127.0.0.1",
+    "l": "-",
+    "u": "-",
+    "t": "[30/Nov/2026:20:07:25 +0000]",
+    "s": "200",
+    "b": "12345678",  # a body's size, not a phone number
+    "a": "Mozilla/5.0 (Linux; Android 14; Build/UP1A.2310007)",
+    "p": "<4194304>",
+}
+
+
+@pytest.mark.parametrize(
+    ("request_line", "referer", "shown"),
+    [
+        (
+            f"GET /t/1/{SECRET} HTTP/1.1",
+            "-",
+            f'"GET /t/1/… HTTP/1.1" 200 12345678 "-" "{ATOMS["a"]}" <4194304> -',
+        ),
+        (
+            "GET /messages/static/messages.css HTTP/1.1",
+            f"https://h.example/t/2/{SECRET}",
+            '"GET /messages/static/messages.css HTTP/1.1" 200 12345678 '
+            f'"https://h.example/t/2/…" "{ATOMS["a"]}" <4194304> https://h.example/t/2/…',
+        ),
+        (
+            "GET /voice?From=%2B48601100200&To=%2B442071000000 HTTP/1.1",
+            "-",
+            '"GET /voice?From=%2B********200&To=%2B*********000 HTTP/1.1" 200 12345678 "-" '
+            f'"{ATOMS["a"]}" <4194304> -',
+        ),
+    ],
+)
+def test_an_access_line_hides_links_and_numbers_and_only_them(
+    request_line: str, referer: str, shown: str
+) -> None:
+    from hotline.access_log import AccessLog
+
+    atoms = {**ATOMS, "r": request_line, "f": referer}
+    if referer != "-":
+        atoms["{referer}i"] = referer
+    line = LINE % AccessLog.atoms_wrapper_class(atoms)
+    assert line == f"127.0.0.1 - - [30/Nov/2026:20:07:25 +0000] {shown}"
+
+
+def test_a_request_gunicorn_fails_to_handle_is_logged_without_secret_or_number(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gunicorn.config import Config
+
+    from hotline.access_log import AccessLog
+
+    log = AccessLog(Config())  # its error log goes to stderr, as under `hotline serve`
+    try:
+        raise RuntimeError("a worker's bug")
+    except RuntimeError:
+        log.exception("Error handling request %s", f"/t/3/{SECRET}?From=%2B48601100200")
+    err = capsys.readouterr().err
+    assert "Error handling request /t/3/…?From=%2B********200" in err
+    assert SECRET not in err and "601100200" not in err
+    assert "RuntimeError: a worker's bug" in err  # the traceback is still there
+
+
 def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
     """GET ``path`` over loopback: the status and the headers."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

@@ -75,8 +75,12 @@ def test_describe(caller: Caller, expected: str) -> None:
     [
         (Caller(digits="601300400#"), "digits=******400#"),
         (Caller(digits="1"), "digits=1"),  # confirming the caller ID: nothing to hide
+        (Caller(digits="1234567890123456#"), "digits=*************456#"),
         (Caller(speech="48601300400", confidence=0.8), "speech='********400' (0.80)"),
+        (Caller(speech="601 300 400", confidence=0.9), "speech='*** *** 400' (0.90)"),
+        (Caller(speech="+48 601-300-400", confidence=0.9), "speech='+** ***-***-400' (0.90)"),
         (Caller(speech="call me back", confidence=0.8), "speech='call me back' (0.80)"),
+        (Caller(speech="press 1 2", confidence=0.8), "speech='press 1 2' (0.80)"),
         (Caller(), "silence"),
     ],
 )

@@ -6,7 +6,14 @@ import re
 
 import pytest
 
-from hotline.rules.phones import mask, mask_in_text, normalise, normalise_or_none, spoken_groups
+from hotline.rules.phones import (
+    mask,
+    mask_every_digit,
+    mask_in_text,
+    normalise,
+    normalise_or_none,
+    spoken_groups,
+)
 
 
 @pytest.mark.parametrize(
@@ -146,3 +153,19 @@ def test_spoken_groups_of_garbage_spells_it_out() -> None:
 )
 def test_mask_in_text(text: str, expected: str) -> None:
     assert mask_in_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("601300400#", "******400#"),
+        ("601 300 400", "*** *** 400"),
+        ("+48 (601) 300-400", "+** (***) ***-400"),
+        ("1", "1"),  # a key, no number
+        ("1234", "1234"),
+        ("12345", "**345"),
+        ("", ""),
+    ],
+)
+def test_mask_every_digit(text: str, expected: str) -> None:
+    assert mask_every_digit(text) == expected

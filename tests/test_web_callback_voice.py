@@ -92,6 +92,19 @@ def test_another_number_typed_with_hash_is_the_one_called(
     assert "601300400" not in history.text
 
 
+def test_a_number_said_in_groups_is_called_and_kept_masked_in_the_history(
+    app: Flask, call: CallActions, client: FlaskClient
+) -> None:
+    with freeze_time(CLOSED):
+        done = call.say(_offer(call), "601 300 400")
+    assert "We will call you back tomorrow at 08:00." in done.said
+    assert [row.phone for row in _rows(app)] == ["+48601300400"]
+    history = client.get(f"/api/calls/{call.sid}", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    [offer] = [e for e in history.get_json()["events"] if e["step"] == "callback_offer"]
+    assert offer["input"].startswith("speech='*** *** 400' (")
+    assert "601 300" not in history.text and "601300400" not in history.text
+
+
 def test_a_number_that_is_not_one_is_asked_again_then_given_up(
     app: Flask, call: CallActions
 ) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from hotline.ivr.flow import Option, Step
 from hotline.ivr.speech import normalise_speech, said_at
-from hotline.rules.phones import mask_in_text
+from hotline.rules.phones import mask_every_digit
 
 WHOLE_REPLY_CONFIDENCE = 0.6
 
@@ -38,14 +38,16 @@ class Caller:
 
     def describe(self, number: bool = False) -> str:
         """For the call's event log; ``number``: the caller was asked for a phone number, which
-        the log keeps masked as every log does (``digits=******400``)."""
+        the log keeps masked however it came (``digits=******400``, ``speech='*** *** 400'``)."""
+        digits, speech = self.digits, self.speech
+        if number:
+            digits, speech = mask_every_digit(digits), mask_every_digit(speech)
         parts = []
-        if self.digits:
-            parts.append(f"digits={self.digits}")
-        if self.speech:
-            parts.append(f"speech={self.speech!r} ({self.confidence:.2f})")
-        described = " ".join(parts) or "silence"
-        return mask_in_text(described) if number else described
+        if digits:
+            parts.append(f"digits={digits}")
+        if speech:
+            parts.append(f"speech={speech!r} ({self.confidence:.2f})")
+        return " ".join(parts) or "silence"
 
 
 def choose_option(

@@ -50,6 +50,22 @@ def mask(number: str | None) -> str:
 _NUMBER_IN_TEXT = re.compile(r"(?:(?<=%2B)|(?<=%2b)|(?<![\w+])\+?)\d{7,15}(?!\w)")
 
 
+def mask_every_digit(text: str, keep: int = 3) -> str:
+    """``text`` with every digit but its last ``keep`` starred, however they are grouped ("601 300
+    400" -> "*** *** 400"): for what a caller typed or said when asked for a number. Text with
+    fewer than five digits holds no number (a key pressed to confirm) and stays as it is."""
+    count = sum(ch.isdigit() for ch in text)
+    if count < 5:
+        return text
+    shown, seen = [], 0
+    for ch in text:
+        if ch.isdigit():
+            seen += 1
+            ch = ch if seen > count - keep else "*"
+        shown.append(ch)
+    return "".join(shown)
+
+
 def mask_in_text(text: object) -> str:
     """``text`` (an exception, a message) with every phone number in it masked, for logs."""
     return _NUMBER_IN_TEXT.sub(lambda found: mask(found.group()), str(text))
