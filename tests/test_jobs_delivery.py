@@ -159,15 +159,20 @@ def test_twilio_refusing_the_sms_gets_retries_then_fails(
     assert twilio_messages.messages() == []
 
 
+def _twilio_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twilio's REST API at a closed port of this machine."""
+    from tests.live_server import free_port
+
+    monkeypatch.setenv("TWILIO_API_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "a-token")
+
+
 def test_twilio_unreachable_is_a_failed_try(
     any_store: Store, smtp_server: tuple[MailBox, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.live_server import free_port
-
     _box, port = smtp_server
-    monkeypatch.setenv("TWILIO_API_URL", f"http://127.0.0.1:{free_port()}")  # closed port
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "a-token")
+    _twilio_unreachable(monkeypatch)
     context = context_for(any_store, port)
     open_call_thread(any_store, NOW)
     assert deliver_outbox(context, NOW).retrying == _ids(any_store)[1:]
@@ -256,12 +261,8 @@ def test_twilio_unreachable_while_looking_for_a_sent_sms_names_no_number(
 ) -> None:
     # Looking for the SMS a crashed sender may have sent lists Twilio's messages to the buyer:
     # the failed request's URL holds the number ("To=%2B48..."), in the error and in the log.
-    from tests.live_server import free_port
-
     _box, port = smtp_server
-    monkeypatch.setenv("TWILIO_API_URL", f"http://127.0.0.1:{free_port()}")  # closed port
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "a-token")
+    _twilio_unreachable(monkeypatch)
     context = context_for(any_store, port)
     open_call_thread(any_store, NOW)
     timeout = timedelta(seconds=context.settings.jobs.notifications.sending_timeout_seconds)

@@ -85,11 +85,10 @@ def test_another_number_typed_with_hash_is_the_one_called(
     assert [row.phone for row in _rows(app)] == ["+48601300400"]
     # The call's history keeps the typed number masked, as its caller ID is (the request keeps
     # it whole: it is what the hotline calls).
-    history = client.get(f"/api/calls/{call.sid}", headers={"Authorization": f"Bearer {API_TOKEN}"})
-    [offer] = [e for e in history.get_json()["events"] if e["step"] == "callback_offer"]
+    offer, history = _offer_event(client, call.sid)
     assert offer["input"] == "digits=******400"
     assert offer["decision"].startswith("callback_offer<digits=******400> > ")
-    assert "601300400" not in history.text
+    assert "601300400" not in history
 
 
 def test_a_number_said_in_groups_is_called_and_kept_masked_in_the_history(
@@ -99,10 +98,16 @@ def test_a_number_said_in_groups_is_called_and_kept_masked_in_the_history(
         done = call.say(_offer(call), "601 300 400")
     assert "We will call you back tomorrow at 08:00." in done.said
     assert [row.phone for row in _rows(app)] == ["+48601300400"]
-    history = client.get(f"/api/calls/{call.sid}", headers={"Authorization": f"Bearer {API_TOKEN}"})
-    [offer] = [e for e in history.get_json()["events"] if e["step"] == "callback_offer"]
+    offer, history = _offer_event(client, call.sid)
     assert offer["input"].startswith("speech='*** *** 400' (")
-    assert "601 300" not in history.text and "601300400" not in history.text
+    assert "601 300" not in history and "601300400" not in history
+
+
+def _offer_event(client: FlaskClient, sid: str) -> tuple[dict[str, Any], str]:
+    """The call's ``callback_offer`` event in ``GET /api/calls/<sid>``, and that whole answer."""
+    history = client.get(f"/api/calls/{sid}", headers={"Authorization": f"Bearer {API_TOKEN}"})
+    [offer] = [e for e in history.get_json()["events"] if e["step"] == "callback_offer"]
+    return offer, history.text
 
 
 def test_a_number_that_is_not_one_is_asked_again_then_given_up(
