@@ -16,6 +16,8 @@ from types import MappingProxyType
 
 from hotline.rules.routing import Party, Topic
 
+# The kind of step that offers a callback (and asks for the number to call, when need be).
+CALLBACK_OFFER = "callback_offer"
 # What each kind of step needs from the flow file: the prompts it speaks and the steps it leads to.
 KIND_PROMPTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -115,7 +117,7 @@ class Step:
     @property
     def asks_for_a_number(self) -> bool:
         """Whether the caller's answer here may be a phone number (kept masked in the log)."""
-        return self.kind == "callback_offer"
+        return self.kind == CALLBACK_OFFER
 
     def option_for_key(self, key: str) -> Option | None:
         """The option chosen by ``key``, if any."""

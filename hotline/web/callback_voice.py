@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.orm import Session
 
+from hotline.ivr.flow import CALLBACK_OFFER
 from hotline.ivr.reply import Reply
 from hotline.ivr.steps import Turn
 from hotline.messages.callbacks import settle_unanswered
@@ -35,7 +36,6 @@ from hotline.web.webhook import apology, directory, flow, settings, twiml, url_b
 log = logging.getLogger(__name__)
 bp = Blueprint("callback_voice", __name__, url_prefix="/voice/callback")
 bp.before_request(require_twilio_signature)
-OFFER_KIND = "callback_offer"
 
 
 def _wanted() -> tuple[int, int] | None:
@@ -66,7 +66,7 @@ def answer() -> Response:
         with CallWork(get_store(current_app)) as work:
             session = work.session()
             row = _current_try(session, _wanted())
-            step = next((s for s in current.steps.values() if s.kind == OFFER_KIND), None)
+            step = next((s for s in current.steps.values() if s.kind == CALLBACK_OFFER), None)
             if not sid or row is None or step is None or row.status == callbacks.CANCELLED:
                 log.warning("callback answer for call %s matches no callback try", sid or "-")
                 return twiml(_goodbye(row.language if row is not None else None))
