@@ -27,7 +27,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from hotline.store.database import Store
 from hotline.store.models import CallEventRow, UTCDateTime
-from hotline.store.prepared import Prepared, row_reader
+from hotline.store.prepared import Prepared, values_reader
 from tests.conftest import postgresql_dialect
 
 # A table of every kind of column the store has (the shape of a call's state, keyed by sid), made
@@ -134,7 +134,12 @@ def select_call(store: Store) -> Prepared:
 def read_call(store: Store, raw: PoolProxiedConnection, sid: str = SID) -> dict[str, Any]:
     rows = fetch(raw, select_call(store), {"sid": sid})
     assert len(rows) == 1
-    return row_reader(CALL_COLUMNS, store.engine.dialect)(rows[0])
+    return by_name(CALL_COLUMNS, store.engine.dialect, rows[0])
+
+
+def by_name(columns: list[Column[Any]], dialect: Any, row: Any) -> dict[str, Any]:
+    """``row`` read by ``values_reader``, keyed by column name."""
+    return dict(zip([c.key for c in columns], values_reader(columns, dialect)(row), strict=True))
 
 
 def orm_call(store: Store, sid: str = SID) -> dict[str, Any]:
@@ -352,8 +357,7 @@ def test_events_round_trip(store: Store, raw: PoolProxiedConnection) -> None:
     run(raw, write, first)
     run(raw, write, {**first, "seq": 2, "step": "end", "input": None, "decision": "b"})
 
-    reader = row_reader(read_columns, store.engine.dialect)
-    rows = [reader(row) for row in fetch(raw, read, {"sid": SID})]
+    rows = [by_name(read_columns, store.engine.dialect, r) for r in fetch(raw, read, {"sid": SID})]
 
     assert [(r["step"], r["input"], r["decision"]) for r in rows] == [
         ("menu", "1", "a"),
@@ -363,9 +367,11 @@ def test_events_round_trip(store: Store, raw: PoolProxiedConnection) -> None:
     assert rows[0]["id"] < rows[1]["id"]
 
 
-def test_row_reader_leaves_none_alone_and_converts_the_rest(store: Store) -> None:
+def test_values_reader_leaves_none_alone_and_converts_the_rest(store: Store) -> None:
     columns = [CALLS.c.started_at, CALLS.c.seller_accepted, CALLS.c.thread_id, CALLS.c.topic]
-    read = row_reader(columns, store.engine.dialect)
+
+    def read(row: tuple[Any, ...]) -> dict[str, Any]:
+        return by_name(columns, store.engine.dialect, row)
 
     assert read((None, None, None, None)) == dict.fromkeys(
         ["started_at", "seller_accepted", "thread_id", "topic"]
@@ -411,14 +417,14 @@ def test_postgresql_select_and_reader() -> None:
     prepared = Prepared.compile(
         select(CALLS.c.sid, CALLS.c.updated_at).where(CALLS.c.sid == bindparam("sid")), dialect
     )
-    read = row_reader([CALLS.c.sid, CALLS.c.updated_at], dialect)
+    read = values_reader([CALLS.c.sid, CALLS.c.updated_at], dialect)
 
     assert re.search(r"WHERE calls\.sid = %\(sid\)s", prepared.sql)
     assert prepared.parameters({"sid": SID}) == {"sid": SID}
-    assert read((SID, datetime(2026, 6, 10, 10, 30))) == {
-        "sid": SID,
-        "updated_at": datetime(2026, 6, 10, 10, 30, tzinfo=UTC),
-    }
+    assert read((SID, datetime(2026, 6, 10, 10, 30))) == [
+        SID,
+        datetime(2026, 6, 10, 10, 30, tzinfo=UTC),
+    ]
     with pytest.raises(ValueError, match="naive"):
         Prepared.compile(update(CALLS).values(updated_at=bindparam("at")), dialect).parameters(
             {"at": datetime(2026, 6, 10)}
@@ -431,3 +437,128 @@ def test_a_statement_relying_on_a_column_default_is_refused(store: Store) -> Non
 
     with pytest.raises(ValueError, match="seller_accepted"):
         Prepared.compile(statement, store.engine.dialect)
+
+
+# Orders in which a caller may hand the call's values to ``Prepared.binder``: the table's own,
+# reversed, and one the driver's placeholders do not follow at all.
+BINDER_ORDERS = {
+    "table order": [c.key for c in CALL_COLUMNS],
+    "reversed": [c.key for c in reversed(CALL_COLUMNS)],
+    "times first": [
+        "updated_at",
+        "started_at",
+        *[c.key for c in CALL_COLUMNS if "_at" not in c.key],
+    ],
+}
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("order", list(BINDER_ORDERS.values()), ids=list(BINDER_ORDERS))
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        pytest.param({}, id="plain"),
+        pytest.param(
+            {"started_at": datetime(2026, 1, 1, 0, 15, tzinfo=WARSAW), "seller_accepted": True},
+            id="warsaw time, true",
+        ),
+        pytest.param({"from_number": None, "thread_id": 7, "question": "żółć?"}, id="none, int"),
+    ],
+)
+def test_binder_binds_values_by_position_as_parameters_binds_them_by_name(
+    store: Store, dialect_name: str, order: list[str], overrides: dict[str, Any]
+) -> None:
+    dialect = store.engine.dialect if dialect_name == "sqlite" else postgresql_dialect()
+    prepared = Prepared.compile(
+        insert(CALLS).values({c.key: bindparam(c.key) for c in CALL_COLUMNS}), dialect
+    )
+    values = call_values(**overrides)
+
+    bound = prepared.binder(order)([values[name] for name in order])
+
+    expected = prepared.parameters(values)
+    if prepared.positional:
+        assert list(bound) == list(expected)
+    else:
+        assert bound == expected
+
+
+def test_a_bound_row_is_written_as_the_named_one_is(
+    store: Store, raw: PoolProxiedConnection
+) -> None:
+    prepared = insert_call(store)
+    order = BINDER_ORDERS["times first"]
+    values = call_values(started_at=datetime(2026, 6, 10, 12, 30, tzinfo=WARSAW), thread_id=3)
+
+    cursor = raw.cursor()
+    cursor.execute(prepared.sql, prepared.binder(order)([values[name] for name in order]))
+    cursor.close()
+    raw.commit()
+
+    assert read_call(store, raw) == {
+        **values,
+        "started_at": datetime(2026, 6, 10, 10, 30, tzinfo=UTC),
+    }
+    assert orm_call(store) == read_call(store, raw)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        pytest.param([c.key for c in CALL_COLUMNS][1:], id="one missing"),
+        pytest.param([c.key for c in CALL_COLUMNS] + ["sid"], id="one twice"),
+        pytest.param([c.key for c in CALL_COLUMNS] + ["extra"], id="an unknown one"),
+    ],
+)
+def test_binder_refuses_an_order_that_is_not_the_statements_parameters(
+    store: Store, order: list[str]
+) -> None:
+    with pytest.raises(ValueError, match="are not the statement's parameters"):
+        insert_call(store).binder(order)
+
+
+def test_a_positional_binder_refuses_too_few_or_too_many_values(store: Store) -> None:
+    order = [c.key for c in CALL_COLUMNS]
+    bind = insert_call(store).binder(order)
+    values = [call_values()[name] for name in order]
+
+    with pytest.raises(ValueError, match="15 values for 16 parameters"):
+        bind(values[:-1])
+    with pytest.raises(ValueError, match="17 values for 16 parameters"):
+        bind([*values, None])
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        pytest.param((None, None, None, None), [None, None, None, None], id="all none"),
+        pytest.param(
+            ("2026-06-10 10:30:00.000000", 1, 7, "order"),
+            [datetime(2026, 6, 10, 10, 30, tzinfo=UTC), True, 7, "order"],
+            id="typed",
+        ),
+        pytest.param(
+            ("2026-12-31 23:59:59.999999", 0, None, None),
+            [datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), False, None, None],
+            id="false, year's end",
+        ),
+    ],
+)
+def test_values_reader_reads_by_position(
+    store: Store, row: tuple[Any, ...], expected: list[Any]
+) -> None:
+    columns = [CALLS.c.started_at, CALLS.c.seller_accepted, CALLS.c.thread_id, CALLS.c.topic]
+
+    values = values_reader(columns, store.engine.dialect)(row)
+
+    assert values == expected
+    assert [type(v) for v in values] == [type(v) for v in expected]  # True, not 1
+    if values[0] is not None:
+        assert values[0].tzinfo is UTC
+
+
+def test_values_reader_refuses_a_row_of_another_width(store: Store) -> None:
+    read = values_reader([CALLS.c.started_at, CALLS.c.topic], store.engine.dialect)
+
+    with pytest.raises(ValueError, match="a row of 3 values for 2 columns"):
+        read(("2026-06-10 10:30:00.000000", "order", None))

@@ -23,6 +23,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select
@@ -35,7 +36,7 @@ from hotline.store.callstate import CallState
 from hotline.store.database import Store
 from hotline.store.kept_connection import KeptConnections
 from hotline.store.models import CallEventRow
-from hotline.store.prepared import Prepared, row_reader
+from hotline.store.prepared import Prepared, values_reader
 from hotline.store.write_lock import begin_immediate
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,14 @@ _EVENTS: Table = CallEventRow.__table__  # type: ignore[assignment]
 _FIELDS = tuple(f.name for f in fields(CallState))
 _RENAMED = {"sid": "call_sid", "updated_at": "at", "step": "call_step"}
 _COLUMN_OF = {name: _RENAMED.get(name, name) for name in _FIELDS}
-# What a row says of the call (the key, time and event fields aside).
-_STATE = tuple(name for name in _FIELDS if name not in ("sid", "updated_at"))
-_STATE_COLUMNS = tuple(_COLUMN_OF[name] for name in _STATE)
-_EVENT_COLUMNS = ("call_sid", "seq", "at", "step", "input", "decision")
+# A call's state as a tuple in ``_FIELDS`` order (``CallState(*state)`` makes it again): the
+# webhooks read and write it by position, without a mapping of names each time.
+_state_of: Callable[[CallState], tuple[Any, ...]] = attrgetter(*_FIELDS)
+_STARTED_AT = _FIELDS.index("started_at")
+# The fields a row says of the call (the key and time aside): what a merge takes from the store.
+_STATE_AT = tuple(i for i, name in enumerate(_FIELDS) if name not in ("sid", "updated_at"))
+# The append's parameters by position: the event's, then the call's state in ``_FIELDS`` order.
+_APPEND_ORDER = ("seq", "step", "input", "decision", *(_COLUMN_OF[name] for name in _FIELDS))
 # A call's state is never reread in a turn more often than this many times (see ``save``).
 _MAX_MERGES = 10
 
@@ -59,21 +64,23 @@ class CallStatements:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         c = _EVENTS.c
-        read = [c.seq, c.at, *(c[name] for name in _STATE_COLUMNS)]
+        # The latest row's seq, then the call's state without its sid (``_FIELDS[1:]``).
+        read = [c.seq, *(c[_COLUMN_OF[name]] for name in _FIELDS[1:])]
         # The row of the call's highest seq (a LIMIT would compile to parameters of its own).
         last = select(func.max(c.seq)).where(c.call_sid == bindparam("sid")).scalar_subquery()
         self.latest = Prepared.compile(
             select(*read).where(c.call_sid == bindparam("sid"), c.seq == last), dialect
         )
-        self.read_row: Callable[[Sequence[Any]], dict[str, Any]] = row_reader(read, dialect)
+        self.read_row: Callable[[Sequence[Any]], list[Any]] = values_reader(read, dialect)
         # ``inline``: nothing to hand back (PostgreSQL would otherwise return the new id).
         append = _upsert_module(dialect).insert(_EVENTS).inline()
         self.append = Prepared.compile(
-            append.values(
-                {name: bindparam(name) for name in (*_EVENT_COLUMNS, *_STATE_COLUMNS)}
-            ).on_conflict_do_nothing(index_elements=["call_sid", "seq"]),
+            append.values({name: bindparam(name) for name in _APPEND_ORDER}).on_conflict_do_nothing(
+                index_elements=["call_sid", "seq"]
+            ),
             dialect,
         )
+        self.bind_append = self.append.binder(_APPEND_ORDER)
         self.cancel_callbacks = Prepared.compile(CANCEL_PENDING, dialect)
         # SQLite takes the write lock up front (see ``store``); PostgreSQL begins implicitly.
         self.begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
@@ -100,8 +107,9 @@ class CallWork:
         self._pooled: Any = None  # the pool's proxy of it, when it came from the pool
         self._conn: Connection | None = None  # the SQLAlchemy connection of a session
         self._session: Session | None = None
-        # The call's state as this work last read or wrote it, and that row's ``seq`` (0: none).
-        self._loaded: dict[str, Any] | None = None
+        # The call's state as this work last read or wrote it (in ``_FIELDS`` order), and that
+        # row's ``seq`` (0: none).
+        self._loaded: tuple[Any, ...] | None = None
         self._seq = 0
         self._cancel: tuple[str, Any] | None = None  # run by ``save``, in its transaction
 
@@ -125,12 +133,12 @@ class CallWork:
             driver.rollback()
         if row is None:
             return None
-        self._seq = row["seq"]
-        if row["started_at"] is None:  # only events of a CallSid the hotline never started
+        self._seq = row[0]
+        state = (sid, *row[1:])
+        if state[_STARTED_AT] is None:  # only events of a CallSid the hotline never started
             return None
-        state = _state(sid, row)
         self._loaded = state
-        return CallState(**state)
+        return CallState(*state)
 
     def session(self) -> Session:
         """An ORM session whose transaction this webhook's save joins (begun now if need be)."""
@@ -148,13 +156,14 @@ class CallWork:
         holds that row's state with only the columns ``call`` changed since (its ``load`` or
         last ``save``) on top, and ``call`` is brought up to that stored state.
         """
-        values = {_COLUMN_OF[name]: getattr(call, name) for name in _FIELDS}
-        values.update(seq=self._seq + 1, step=step, input=given, decision=decision)
+        state = _state_of(call)
+        event = (step, given, decision)
         # Everything Python does for the statement (the values as the driver takes them)
         # happens before the write lock is taken: the other worker waits for the lock only
         # while SQLite works, and a worker preempted while it holds the lock (the machine is
         # busy) keeps the other waiting for less.
-        sql, parameters = self._sql.append.bound(values)
+        seq = self._seq + 1
+        parameters = self._sql.bind_append((seq, *event, *state))
         if self._session is not None:
             self._session.flush()
         driver = self._driver()
@@ -162,9 +171,9 @@ class CallWork:
         try:
             if self._conn is None and self._sql.begin is not None:
                 begin_immediate(driver)  # through the file lock (``write_lock``)
-            cursor.execute(sql, parameters)
+            cursor.execute(self._sql.append.sql, parameters)
             if cursor.rowcount != 1:  # the row after ours is taken: someone else wrote
-                self._merge(driver, cursor, call, values)
+                seq, state = self._merge(driver, cursor, call, event)
             if self._cancel is not None:
                 cursor.execute(*self._cancel)
                 self._cancel = None
@@ -174,9 +183,9 @@ class CallWork:
             self._conn.commit()
         else:
             driver.commit()
-        self._seq = values["seq"]
+        self._seq = seq
         # A later save of this work writes whole: ``call`` is what is stored now.
-        self._loaded = {name: getattr(call, name) for name in _FIELDS}
+        self._loaded = state
 
     def close(self) -> None:
         """Give the connection back; anything not saved is rolled back."""
@@ -188,34 +197,37 @@ class CallWork:
             self._conn = None
         self._release_raw()
 
-    def _merge(self, driver: Any, cursor: Any, call: CallState, values: dict[str, Any]) -> None:
-        """Append after the latest row instead: its state, with this work's changes on top."""
+    def _merge(
+        self, driver: Any, cursor: Any, call: CallState, event: tuple[str, str | None, str]
+    ) -> tuple[int, tuple[Any, ...]]:
+        """Append after the latest row instead: its state, with this work's changes on top.
+
+        Returns the row's ``seq`` and the state it holds (``call`` is brought up to it)."""
         loaded = self._loaded
-        mine = {name: getattr(call, name) for name in _STATE}
-        if loaded is not None:
-            mine = {name: value for name, value in mine.items() if loaded[name] != value}
+        current = _state_of(call)
+        mine = {i: current[i] for i in _STATE_AT if loaded is None or loaded[i] != current[i]}
         for _ in range(_MAX_MERGES):  # PostgreSQL: another writer may take the next key too
             latest = self._latest(driver, call.sid)
             if latest is None:  # the call's rows were deleted meanwhile: write ours whole
-                values["seq"] = 1
+                seq = 1
             else:
-                values["seq"] = latest["seq"] + 1
-                if latest["started_at"] is not None:
+                seq = latest[0] + 1
+                stored = (call.sid, *latest[1:])
+                if stored[_STARTED_AT] is not None:
                     # A first webhook (nothing loaded) that finds the call started was retried:
                     # the call stays as its first run made it.
-                    stored = {name: latest[_COLUMN_OF[name]] for name in _STATE}
-                    merged = {**stored, **mine} if loaded is not None else stored
-                    for name, value in merged.items():
-                        setattr(call, name, value)
-                        values[_COLUMN_OF[name]] = value
-            sql, parameters = self._sql.append.bound(values)
-            cursor.execute(sql, parameters)
+                    for i in _STATE_AT:
+                        value = mine.get(i, stored[i]) if loaded is not None else stored[i]
+                        setattr(call, _FIELDS[i], value)
+            state = _state_of(call)
+            cursor.execute(self._sql.append.sql, self._sql.bind_append((seq, *event, *state)))
             if cursor.rowcount == 1:
-                return
+                return seq, state
         raise StoreError(f"call {call.sid}: could not append its step after {_MAX_MERGES} tries")
 
-    def _latest(self, driver: Any, sid: str) -> dict[str, Any] | None:
-        """The call's latest row as Python values by column name (None: the call has none)."""
+    def _latest(self, driver: Any, sid: str) -> list[Any] | None:
+        """The call's latest row: its seq, then its state without the sid (``_FIELDS[1:]``), as
+        Python values (None: the call has none)."""
         cursor = driver.cursor()
         try:
             self._sql.latest.execute(cursor, {"sid": sid})
@@ -244,11 +256,6 @@ class CallWork:
         elif self._raw is not None:
             KeptConnections.give_back(self._raw)
         self._raw = None
-
-
-def _state(sid: str, row: dict[str, Any]) -> dict[str, Any]:
-    """``CallState``'s fields from a row read by ``CallStatements.latest``."""
-    return {name: sid if name == "sid" else row[_COLUMN_OF[name]] for name in _FIELDS}
 
 
 def record_failure(store: Store, sid: str, at: datetime, step: str, error: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Column
@@ -33,6 +34,7 @@ class Prepared:
     names: tuple[str, ...]  # the bound parameters, in the order a positional style needs them
     positional: bool
     processors: Mapping[str, Processor]
+    bind_names: frozenset[str] = frozenset()  # every parameter, whatever the style
 
     @classmethod
     def compile(cls, statement: ClauseElement, dialect: Dialect) -> Prepared:
@@ -48,7 +50,9 @@ class Prepared:
             if process is not None:
                 processors[name] = process
         names = tuple(compiled.positiontup or ()) if compiled.positional else ()
-        return cls(compiled.string, names, compiled.positional, processors)
+        return cls(
+            compiled.string, names, compiled.positional, processors, frozenset(compiled.binds)
+        )
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | Mapping[str, Any]:
         """``values`` (by parameter name) bound as the driver expects them."""
@@ -71,20 +75,59 @@ class Prepared:
         """The SQL and its parameters, ready for ``cursor.execute`` (to run later)."""
         return self.sql, self.parameters(values)
 
+    def binder(self, order: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
+        """A function binding values given by position in ``order`` (every parameter's name,
+        in any order) as ``parameters`` binds them by name, without a mapping built per call."""
+        if len(set(order)) != len(order) or set(order) != self.bind_names:
+            expected = sorted(self.bind_names)
+            raise ValueError(f"{order} are not the statement's parameters {expected}")
+        process = self.processors
+        if not self.positional:
+            named = tuple((name, process.get(name)) for name in order)
 
-def row_reader(
+            def bind_named(values: Sequence[Any]) -> dict[str, Any]:
+                return {
+                    name: value if convert is None else convert(value)
+                    for (name, convert), value in zip(named, values, strict=True)
+                }
+
+            return bind_named
+        # The driver's order, picked from ``order`` in one C call; then the few typed values.
+        pick = itemgetter(*(order.index(name) for name in self.names))
+        converts = tuple((i, process[name]) for i, name in enumerate(self.names) if name in process)
+        width = len(order)
+
+        def bind_positional(values: Sequence[Any]) -> list[Any]:
+            if len(values) != width:
+                raise ValueError(f"{len(values)} values for {width} parameters")
+            bound = list(pick(values))
+            for i, convert in converts:
+                bound[i] = convert(bound[i])
+            return bound
+
+        return bind_positional
+
+
+def values_reader(
     columns: Sequence[Column[Any]], dialect: Dialect
-) -> Callable[[Sequence[Any]], dict[str, Any]]:
-    """A function turning a driver's row of ``columns`` into Python values by column name."""
-    readers = [
-        (column.key, column.type.dialect_impl(dialect).result_processor(dialect, None))
-        for column in columns
-    ]
+) -> Callable[[Sequence[Any]], list[Any]]:
+    """A function turning a driver's row of ``columns`` into Python values, in the same order
+    (the column types' result processing, on the typed columns only; None stays None)."""
+    converts = []
+    for i, column in enumerate(columns):
+        process = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if process is not None:
+            converts.append((i, process))
+    width = len(columns)
 
-    def read(row: Sequence[Any]) -> dict[str, Any]:
-        return {
-            key: value if process is None or value is None else process(value)
-            for (key, process), value in zip(readers, row, strict=True)
-        }
+    def read(row: Sequence[Any]) -> list[Any]:
+        if len(row) != width:
+            raise ValueError(f"a row of {len(row)} values for {width} columns")
+        values = list(row)
+        for i, process in converts:
+            value = values[i]
+            if value is not None:
+                values[i] = process(value)
+        return values
 
     return read
