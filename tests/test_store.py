@@ -219,7 +219,9 @@ def _general_sqlite_bind(value: object) -> object:
     moment=st.datetimes(
         min_value=datetime(1, 1, 2),
         max_value=datetime(9999, 12, 30),
-        timezones=st.sampled_from([UTC, ZoneInfo("Europe/Warsaw"), ZoneInfo("America/St_Johns")]),
+        timezones=st.sampled_from(
+            [UTC, ZoneInfo("UTC"), ZoneInfo("Europe/Warsaw"), ZoneInfo("America/St_Johns")]
+        ),
     )
 )
 def test_the_sqlite_bind_stores_what_sqlalchemy_would(moment: datetime) -> None:

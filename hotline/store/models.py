@@ -60,7 +60,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             seen = last
             if seen is not None and seen[0] is value:
                 return seen[1]
-            text = value.astimezone(UTC).isoformat(" ", "microseconds")[:26]  # without "+00:00"
+            utc = value if value.tzinfo is UTC else value.astimezone(UTC)  # mostly UTC already
+            text = utc.isoformat(" ", "microseconds")[:26]  # without "+00:00"
             last = (value, text)
             return text
 
