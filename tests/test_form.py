@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from urllib.parse import urlencode
 
+import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
@@ -60,6 +61,25 @@ def test_a_twilio_form_keeps_its_order_blanks_and_plus_signs() -> None:
         ("Digits", "1"),
         ("Digits", "2"),
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"From=%2B48601300400&To=%2B442071000000", id="short fields, recalled"),
+        pytest.param(
+            b"SpeechResult=" + b"my+order+number+is+%C5%BC%C3%B3%C5%82w+" * 4 + b"&Digits=1",
+            id="a long field, decoded each time",
+        ),
+        pytest.param(b"x=%ff%2B+" * 3, id="broken escapes, repeated"),
+    ],
+)
+def test_a_body_parses_the_same_when_its_fields_recur(body: bytes) -> None:
+    first = parse_urlencoded(body)
+
+    # The second time the short escaped fields come from the process's recalled decodes.
+    assert parse_urlencoded(body) == first
+    assert our_form(body) == werkzeug_form(body)
 
 
 def _request_forms(body: bytes, content_type: str) -> tuple[object, object]:

@@ -6,18 +6,23 @@ the body with ``urllib.parse.parse_qsl``, which replaces ``+`` and unquotes ever
 ``parse_urlencoded`` splits the body the same way and decodes only the fields holding ``%`` or
 ``+``, as ``parse_qsl`` decodes each field (``+`` to a space, then ``unquote`` with Werkzeug's
 arguments) without its per-call set-up, so every field comes out exactly as Werkzeug would have
-it: ``tests/test_form.py`` checks that with hypothesis for any body. Every other request
+it: ``tests/test_form.py`` checks that with hypothesis for any body. The short escaped fields
+recur (the numbers), so their decodes are kept and recalled. Every other request
 (multipart, another content type, Flask's debug mode) is parsed by Werkzeug itself.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import unquote
 
 from flask import Request
 
 URLENCODED = "application/x-www-form-urlencoded"
 _ERRORS = "werkzeug.url_quote"  # how Werkzeug has undecodable escapes kept (its codec handler)
+# Escaped fields up to this long are decoded once per process and then recalled: they recur
+# (the hotline's own number in every webhook, the caller's in each of their call's webhooks).
+_RECALLED_FIELD = 64
 
 
 def parse_urlencoded(body: bytes) -> list[tuple[str, str]] | None:
@@ -31,14 +36,29 @@ def parse_urlencoded(body: bytes) -> list[tuple[str, str]] | None:
     for piece in text.split("&"):
         if not piece:
             continue  # parse_qsl skips empty pieces
-        name, _, value = piece.partition("=")  # no "=": a blank value, as parse_qsl has it
         if "%" in piece or "+" in piece:
-            # What parse_qsl does to each field (a Twilio form has five or so: the numbers'
-            # "%2B", "Gather+End"), its own set-up per call skipped.
-            name = unquote(name.replace("+", " "), errors=_ERRORS)
-            value = unquote(value.replace("+", " "), errors=_ERRORS)
-        fields.append((name, value))
+            # A Twilio form has five or so (the numbers' "%2B", "Gather+End").
+            fields.append(
+                _decoded_recalled(piece) if len(piece) <= _RECALLED_FIELD else _decoded(piece)
+            )
+        else:
+            name, _, value = piece.partition("=")  # no "=": a blank value, as parse_qsl has it
+            fields.append((name, value))
     return fields
+
+
+def _decoded(piece: str) -> tuple[str, str]:
+    """One ``name=value`` piece decoded as parse_qsl decodes it (``+`` to a space, then
+    ``unquote`` with Werkzeug's arguments), without parse_qsl's set-up per call."""
+    name, _, value = piece.partition("=")
+    return (
+        unquote(name.replace("+", " "), errors=_ERRORS),
+        unquote(value.replace("+", " "), errors=_ERRORS),
+    )
+
+
+# About 1.5 µs a field decoded, against 0.2 recalled; the cache holds at most this many.
+_decoded_recalled = lru_cache(maxsize=1024)(_decoded)
 
 
 class WebhookRequest(Request):
