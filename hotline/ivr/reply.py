@@ -27,7 +27,8 @@ class Reply:
     """A list of TwiML verbs: a whole response, or what a ``Gather`` or ``Dial`` holds."""
 
     def __init__(self) -> None:
-        self._verbs: list[tuple[str, str | None, dict[str, Any], Reply | None]] = []
+        # Each verb's attributes are kept as ``verbs`` gives them, made once when it is added.
+        self._verbs: list[tuple[str, str | None, tuple[Attribute, ...], Reply | None]] = []
 
     def __bool__(self) -> bool:
         return bool(self._verbs)
@@ -71,13 +72,8 @@ class Reply:
     def verbs(self) -> tuple[Verb, ...]:
         """The recorded verbs as plain, hashable data."""
         return tuple(
-            (
-                name,
-                text,
-                tuple((key, type(value), value) for key, value in attrs.items()),
-                inner.verbs() if inner is not None else (),
-            )
-            for name, text, attrs, inner in self._verbs
+            (name, text, attributes, inner.verbs() if inner is not None else ())
+            for name, text, attributes, inner in self._verbs
         )
 
     def render(self) -> str:
@@ -93,8 +89,10 @@ class Reply:
         self, name: str, text: str | None, attrs: dict[str, Any], inner: Reply | None = None
     ) -> None:
         # Unset attributes are left out (as VoiceResponse does), so equal replies share a render.
-        given = {key: value for key, value in attrs.items() if value is not None}
-        self._verbs.append((name, text, given, inner))
+        attributes = tuple(
+            (key, type(value), value) for key, value in attrs.items() if value is not None
+        )
+        self._verbs.append((name, text, attributes, inner))
 
 
 @lru_cache(maxsize=RENDERED_CACHE_SIZE)
