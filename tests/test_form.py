@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
@@ -10,6 +11,7 @@ from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
@@ -110,3 +112,87 @@ def test_other_bodies_are_left_to_werkzeug() -> None:
     app = Flask(__name__)
     with app.test_request_context():
         assert WebhookRequest(environ).form.to_dict() == {"CallSid": "CA1", "Digits": "1"}
+
+
+BODY = b"CallSid=CA1&From=%2B48601300400&Digits=1"
+
+
+def _environ(body: bytes, **overrides: object) -> dict[str, object]:
+    builder = EnvironBuilder(method="POST", data=body, content_type=URLENCODED)
+    environ: dict[str, object] = builder.get_environ()  # type: ignore[assignment]
+    environ.update(overrides)
+    return environ
+
+
+def _outcome(
+    request_class: type[WerkzeugRequest],
+    environ: dict[str, object],
+    limit: int | None,
+    before: Callable[[WerkzeugRequest], object] | None,
+) -> tuple[object, ...]:
+    """What reading the form of a request does: its fields and what is left to read, or the
+    HTTP error it raises."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = limit
+    environ = {**environ, "wsgi.input": io.BytesIO(environ["wsgi.input"].getvalue())}  # type: ignore[attr-defined]
+    with app.test_request_context():
+        request = request_class(environ)  # type: ignore[arg-type]
+        if limit is not None:
+            request.max_content_length = limit  # type: ignore[misc]
+        try:
+            if before is not None:
+                before(request)
+            return (list(request.form.lists()), request.get_data())
+        except HTTPException as exc:
+            return (type(exc).__name__, exc.code)
+
+
+FIELDS = [("CallSid", ["CA1"]), ("From", ["+48601300400"]), ("Digits", ["1"])]
+CHUNKED = {k: v for k, v in _environ(BODY).items() if k != "CONTENT_LENGTH"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "limit", "before", "expected"),
+    [
+        pytest.param(_environ(BODY), None, None, (FIELDS, b""), id="declared length"),
+        pytest.param(_environ(BODY), len(BODY), None, (FIELDS, b""), id="exactly at the limit"),
+        pytest.param(
+            _environ(BODY), len(BODY) - 1, None, ("RequestEntityTooLarge", 413), id="over the limit"
+        ),
+        pytest.param(
+            _environ(BODY, CONTENT_LENGTH=str(len(BODY) + 5)),
+            None,
+            None,
+            ("ClientDisconnected", 400),
+            id="shorter than declared",
+        ),
+        pytest.param(_environ(b"", CONTENT_LENGTH="0"), None, None, ([], b""), id="empty"),
+        pytest.param(
+            _environ(BODY, CONTENT_TYPE=URLENCODED + "; charset=UTF-8"),
+            None,
+            None,
+            (FIELDS, b""),
+            id="with a charset",
+        ),
+        pytest.param(
+            {**CHUNKED, "wsgi.input_terminated": True},
+            None,
+            None,
+            (FIELDS, b""),
+            id="chunked, ended by the server",
+        ),
+        pytest.param(
+            _environ(BODY), None, lambda r: r.get_data(cache=True), (FIELDS, BODY), id="read before"
+        ),
+    ],
+)
+def test_reading_the_body_goes_as_werkzeug_goes(
+    environ: dict[str, object],
+    limit: int | None,
+    before: Callable[[WerkzeugRequest], object] | None,
+    expected: tuple[object, ...],
+) -> None:
+    ours = _outcome(WebhookRequest, environ, limit, before)
+
+    assert ours == expected
+    assert ours == _outcome(WerkzeugRequest, environ, limit, before)

@@ -121,7 +121,10 @@ class Step:
 
     def option_for_key(self, key: str) -> Option | None:
         """The option chosen by ``key``, if any."""
-        return next((o for o in self.options if o.key == key), None)
+        for option in self.options:
+            if option.key == key:
+                return option
+        return None
 
 
 @dataclass(frozen=True)

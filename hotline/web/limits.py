@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -21,15 +22,14 @@ def init_app(app: Flask, max_request_bytes: int) -> None:
     # Werkzeug never reads a body past MAX_CONTENT_LENGTH, whatever the view. One byte more than
     # allowed: reading a chunked body up to it tells "over the limit" from "exactly at it".
     app.config["MAX_CONTENT_LENGTH"] = max_request_bytes + 1
-    app.before_request(refuse_oversized_body)
+    app.before_request(partial(refuse_oversized_body, max_request_bytes))
     app.register_error_handler(RequestEntityTooLarge, _too_large)
 
 
-def refuse_oversized_body() -> None:
-    """``before_request`` hook: 413 for a body over the limit, judged before it is parsed."""
+def refuse_oversized_body(limit: int) -> None:
+    """``before_request`` hook: 413 for a body over ``limit`` bytes, judged before it is parsed."""
     # Registered on the app, so it runs before any blueprint's hook (the signature check reads
     # the form) and for unknown URLs too. A webhook declares its length: one header look-up.
-    limit: int = current_app.config[LIMIT]
     length = request.content_length
     if length is not None:
         if length > limit:
