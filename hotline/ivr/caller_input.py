@@ -74,7 +74,7 @@ def choose_option(
 
 def speech_hints(step: Step, language: str) -> str:
     """The step's phrases in ``language``, as speech recognition hints."""
-    return ", ".join(p for o in step.options for p in o.hints.get(language, ()))
+    return step.speech_hints.get(language, "")
 
 
 def _option_for_speech(step: Step, heard: str, language: str, whole_reply: bool) -> Option | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
@@ -118,6 +119,18 @@ class Step:
     def asks_for_a_number(self) -> bool:
         """Whether the caller's answer here may be a phone number (kept masked in the log)."""
         return self.kind == CALLBACK_OFFER
+
+    @cached_property
+    def speech_hints(self) -> Mapping[str, str]:
+        """The options' phrases as written, by language, joined as speech recognition hints
+        (worked out once: every Gather of the step sends them)."""
+        languages = dict.fromkeys(language for o in self.options for language in o.hints)
+        return MappingProxyType(
+            {
+                language: ", ".join(p for o in self.options for p in o.hints.get(language, ()))
+                for language in languages
+            }
+        )
 
     def option_for_key(self, key: str) -> Option | None:
         """The option chosen by ``key``, if any."""
