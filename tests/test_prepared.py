@@ -562,3 +562,44 @@ def test_values_reader_refuses_a_row_of_another_width(store: Store) -> None:
 
     with pytest.raises(ValueError, match="a row of 3 values for 2 columns"):
         read(("2026-06-10 10:30:00.000000", "order", None))
+
+
+@pytest.mark.parametrize(
+    ("statement", "order", "values", "expected"),
+    [
+        pytest.param(
+            select(CALLS.c.step).where(CALLS.c.sid == bindparam("sid")),
+            ["sid"],
+            [SID],
+            [SID],
+            id="one parameter",
+        ),
+        pytest.param(
+            select(CALLS.c.step).where(
+                CALLS.c.sid == bindparam("sid"), CALLS.c.from_number != bindparam("sid")
+            ),
+            ["sid"],
+            [SID],
+            [SID, SID],
+            id="one parameter, used twice",
+        ),
+        pytest.param(
+            select(CALLS.c.step).where(
+                CALLS.c.updated_at == bindparam("at"), CALLS.c.sid == bindparam("sid")
+            ),
+            ["sid", "at"],
+            [SID, datetime(2026, 6, 10, 12, 30, tzinfo=WARSAW)],
+            ["2026-06-10 10:30:00.000000", SID],
+            id="placeholder order, a time",
+        ),
+    ],
+)
+def test_a_positional_binder_gives_a_value_per_placeholder(
+    store: Store, statement: Any, order: list[str], values: list[Any], expected: list[Any]
+) -> None:
+    prepared = Prepared.compile(statement, store.engine.dialect)
+
+    assert list(prepared.binder(order)(values)) == expected
+    assert list(prepared.binder(order)(values)) == list(
+        prepared.parameters(dict(zip(order, values, strict=True)))
+    )

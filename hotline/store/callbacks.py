@@ -99,15 +99,19 @@ CANCEL_PENDING = (
 )
 
 
+# ``CANCEL_PENDING``'s parameters, in the order ``cancel_row`` gives their values.
+CANCEL_ORDER = ("pending", "cancelled", "number", "caller", "now")
+
+
+def cancel_row(number: str, now: datetime) -> tuple[object, ...]:
+    """``CANCEL_PENDING``'s parameters for a call from ``number`` at ``now``, in
+    ``CANCEL_ORDER``."""
+    return (PENDING, CANCELLED, number, number, now)
+
+
 def cancel_values(number: str, now: datetime) -> dict[str, object]:
-    """``CANCEL_PENDING``'s parameters for a call from ``number`` at ``now``."""
-    return {
-        "pending": PENDING,
-        "cancelled": CANCELLED,
-        "number": number,
-        "caller": number,
-        "now": now,
-    }
+    """``CANCEL_PENDING``'s parameters for a call from ``number`` at ``now``, by name."""
+    return dict(zip(CANCEL_ORDER, cancel_row(number, now), strict=True))
 
 
 def cancel_for(session: Session, number: str, now: datetime) -> int:

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from hotline.errors import StoreError
-from hotline.store.callbacks import CANCEL_PENDING, cancel_values
+from hotline.store.callbacks import CANCEL_ORDER, CANCEL_PENDING, cancel_row
 from hotline.store.callstate import CallState
 from hotline.store.database import Store
 from hotline.store.kept_connection import KeptConnections
@@ -71,6 +71,7 @@ class CallStatements:
         self.latest = Prepared.compile(
             select(*read).where(c.call_sid == bindparam("sid"), c.seq == last), dialect
         )
+        self.bind_latest = self.latest.binder(("sid",))
         self.read_row: Callable[[Sequence[Any]], list[Any]] = values_reader(read, dialect)
         # ``inline``: nothing to hand back (PostgreSQL would otherwise return the new id).
         append = _upsert_module(dialect).insert(_EVENTS).inline()
@@ -82,6 +83,7 @@ class CallStatements:
         )
         self.bind_append = self.append.binder(_APPEND_ORDER)
         self.cancel_callbacks = Prepared.compile(CANCEL_PENDING, dialect)
+        self.bind_cancel = self.cancel_callbacks.binder(CANCEL_ORDER)
         # SQLite takes the write lock up front (see ``store``); PostgreSQL begins implicitly.
         self.begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
 
@@ -115,7 +117,10 @@ class CallWork:
 
     def cancel_callbacks_on_save(self, number: str, now: datetime) -> None:
         """Have ``save`` cancel the pending callbacks of ``number`` too (a new call from it)."""
-        self._cancel = self._sql.cancel_callbacks.bound(cancel_values(number, now))
+        self._cancel = (
+            self._sql.cancel_callbacks.sql,
+            self._sql.bind_cancel(cancel_row(number, now)),
+        )
 
     def __enter__(self) -> CallWork:
         return self
@@ -230,7 +235,7 @@ class CallWork:
         Python values (None: the call has none)."""
         cursor = driver.cursor()
         try:
-            self._sql.latest.execute(cursor, {"sid": sid})
+            cursor.execute(self._sql.latest.sql, self._sql.bind_latest((sid,)))
             row = cursor.fetchone()
         finally:
             cursor.close()

@@ -71,10 +71,6 @@ class Prepared:
         """Run the statement on a DBAPI ``cursor``."""
         cursor.execute(self.sql, self.parameters(values))
 
-    def bound(self, values: Mapping[str, Any]) -> tuple[str, Any]:
-        """The SQL and its parameters, ready for ``cursor.execute`` (to run later)."""
-        return self.sql, self.parameters(values)
-
     def binder(self, order: Sequence[str]) -> Callable[[Sequence[Any]], Any]:
         """A function binding values given by position in ``order`` (every parameter's name,
         in any order) as ``parameters`` binds them by name, without a mapping built per call."""
@@ -93,7 +89,9 @@ class Prepared:
 
             return bind_named
         # The driver's order, picked from ``order`` in one C call; then the few typed values.
-        pick = itemgetter(*(order.index(name) for name in self.names))
+        at = [order.index(name) for name in self.names]
+        # (itemgetter of one index gives the value itself, of several a tuple)
+        pick = itemgetter(*at) if len(at) > 1 else (lambda values: (values[at[0]],))
         converts = tuple((i, process[name]) for i, name in enumerate(self.names) if name in process)
         width = len(order)
 
