@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import sqlite3
@@ -120,6 +121,19 @@ def test_load_gives_back_what_was_saved(store: Store) -> None:
     assert loaded.started_at.tzinfo is UTC
     assert loaded.seller_accepted is False
     assert loaded.topic is None
+
+
+def test_a_loaded_call_holds_no_read_open_through_the_turn(store: Store, db_path: Path) -> None:
+    save_new(store, new_call())
+
+    with CallWork(store) as work:
+        assert work.load(SID) is not None
+        # Between the read and the save (where the turn runs), nothing of this work holds a
+        # snapshot of the database: a checkpoint can copy the whole WAL back and empty it.
+        with contextlib.closing(sqlite3.connect(db_path)) as other:
+            busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+    assert busy == 0
 
 
 def test_saving_a_loaded_call_writes_its_changes_and_an_event(store: Store) -> None:

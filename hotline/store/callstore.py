@@ -86,6 +86,9 @@ class CallStatements:
         self.bind_cancel = self.cancel_callbacks.binder(CANCEL_ORDER)
         # SQLite takes the write lock up front (see ``store``); PostgreSQL begins implicitly.
         self.begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
+        # SQLite reads in autocommit (the driver begins only before a write); PostgreSQL's
+        # driver begins a transaction for a read too.
+        self.read_opens_transaction = dialect.name != "sqlite"
 
 
 _PREPARED: weakref.WeakKeyDictionary[Store, CallStatements] = weakref.WeakKeyDictionary()
@@ -132,9 +135,9 @@ class CallWork:
         """The call's state as stored (read without taking the write lock)."""
         driver = self._driver()
         row = self._latest(driver, sid)
-        if self._conn is None:
+        if self._conn is None and self._sql.read_opens_transaction:
             # End the read: PostgreSQL began a transaction for it, which would otherwise hold its
-            # snapshot and locks through the turn (SQLite reads here in autocommit: a no-op).
+            # snapshot and locks through the turn.
             driver.rollback()
         if row is None:
             return None
