@@ -36,4 +36,4 @@ def twilio_signature(
     if digest is None:
         raise ValueError(f"Unsupported webhook signature algorithm: {algorithm}")
     signed = url + "".join([name + params[name] for name in sorted(params)])
-    return base64.b64encode(hmac.new(secret, signed.encode(), digest).digest()).decode()
+    return base64.b64encode(hmac.digest(secret, signed.encode(), digest)).decode()
