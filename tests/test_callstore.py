@@ -215,6 +215,61 @@ def test_a_second_save_of_the_same_work_writes_only_what_changed_since_the_first
     assert (row["topic"], row["step"]) == ("warehouse", "question")
 
 
+def test_a_save_after_a_merge_takes_the_merged_state_as_its_own(store: Store) -> None:
+    save_new(store, new_call())
+    with CallWork(store) as work_a:
+        call_a = work_a.load(SID)
+        assert call_a is not None
+
+        def b_sets_the_order(order_id: str) -> None:  # another webhook of the call
+            with CallWork(store) as work_b:
+                call_b = work_b.load(SID)
+                assert call_b is not None
+                call_b.order_id = order_id
+                work_b.save(call_b, "order", order_id, "order found")
+
+        b_sets_the_order("1111111")
+        call_a.topic = "product"
+        work_a.save(call_a, "menu", "1", "product")  # merged: B's order, A's topic
+        assert (call_a.order_id, call_a.topic) == ("1111111", "product")
+
+        b_sets_the_order("2222222")
+        call_a.step = "question"  # A's order is the merged one: not A's change
+        work_a.save(call_a, "question", None, "asked")
+
+    row = stored(store)
+    assert row is not None
+    assert (row["order_id"], row["topic"], row["step"]) == ("2222222", "product", "question")
+    assert [event[2] for event in events(store)] == [
+        "welcome",
+        "order",
+        "menu",
+        "order",
+        "question",
+    ]
+
+
+def test_a_first_webhook_overtaken_by_a_row_of_no_call_writes_its_call_whole(
+    store: Store,
+) -> None:
+    call = new_call(step="menu", updated_at=START + timedelta(seconds=1))
+    with CallWork(store) as work:
+        assert work.load(SID) is None
+        # Before its save, a row of the CallSid with no call state takes the key it will want
+        # (a status callback's event of a call the hotline had not started).
+        with store.session() as session:
+            session.add(
+                CallEventRow(call_sid=SID, seq=1, at=START, step="status", decision="unknown call")
+            )
+            session.commit()
+        work.save(call, "welcome", None, "greeted > menu")
+
+    expected = new_call(step="menu", updated_at=START + timedelta(seconds=1))
+    assert call == expected  # nothing of the stateless row taken into the call
+    assert stored(store) == dataclasses.asdict(expected)
+    assert [event[2] for event in events(store)] == ["status", "welcome"]
+
+
 def test_a_retried_first_webhook_leaves_the_call_but_records_its_event(store: Store) -> None:
     first = new_call(language="pl", step="menu")
     retry = new_call(language="en", step="welcome", updated_at=START + timedelta(seconds=2))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from hotline.web.flask_app import _SYNCED_KEPT, HotlineFlask
+from hotline.web.flask_app import HotlineFlask
 
 
 def plain() -> str:
@@ -57,10 +60,33 @@ def test_hooks_and_views_run_through_the_kept_answers() -> None:
     assert seen == ["before", "teardown"] * 3
 
 
-def test_answers_are_kept_for_a_bounded_number_of_functions() -> None:
-    app = HotlineFlask(__name__)
-    made = [partial(plain) for _ in range(_SYNCED_KEPT + 10)]  # distinct functions
+@dataclass(eq=True)
+class CallableRecord:
+    """A callable Flask accepts that cannot be remembered (equal by value: not hashable)."""
 
-    assert all(app.ensure_sync(func) is func for func in made)
-    assert len(app._synced) == _SYNCED_KEPT
-    assert app.ensure_sync(made[-1]) is made[-1]  # one not kept is still answered
+    name: str
+
+    def __call__(self) -> str:
+        return self.name
+
+
+def test_a_callable_that_cannot_be_remembered_gets_flasks_answer() -> None:
+    app = HotlineFlask(__name__)
+    record = CallableRecord("record")
+
+    assert app.ensure_sync(record) is record
+    assert app.ensure_sync(record) is record
+
+
+def test_a_function_made_per_request_is_not_kept() -> None:
+    app = HotlineFlask(__name__)
+    made = partial(plain)
+    gone = weakref.ref(made)
+
+    assert app.ensure_sync(made) is made
+    assert len(app._plain) == 1
+    del made
+    gc.collect()
+
+    assert gone() is None
+    assert len(app._plain) == 0

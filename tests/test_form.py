@@ -182,7 +182,28 @@ CHUNKED = {k: v for k, v in _environ(BODY).items() if k != "CONTENT_LENGTH"}
             id="chunked, ended by the server",
         ),
         pytest.param(
+            _environ(BODY, **{"wsgi.input_terminated": True}),
+            None,
+            None,
+            (FIELDS, b""),
+            id="declared and ended by the server, as gunicorn has it",
+        ),
+        pytest.param(
             _environ(BODY), None, lambda r: r.get_data(cache=True), (FIELDS, BODY), id="read before"
+        ),
+        pytest.param(
+            _environ(BODY),
+            None,
+            lambda r: r.get_data(cache=False),
+            ([], b""),
+            id="read away before",
+        ),
+        pytest.param(
+            _environ(BODY),
+            None,
+            lambda r: r.stream.read(12),
+            (FIELDS[1:], b""),
+            id="partly read before",
         ),
     ],
 )

@@ -567,6 +567,7 @@ def test_values_reader_refuses_a_row_of_another_width(store: Store) -> None:
 @pytest.mark.parametrize(
     ("statement", "order", "values", "expected"),
     [
+        pytest.param(select(CALLS.c.step), [], [], [], id="no parameter"),
         pytest.param(
             select(CALLS.c.step).where(CALLS.c.sid == bindparam("sid")),
             ["sid"],

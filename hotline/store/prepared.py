@@ -90,8 +90,14 @@ class Prepared:
             return bind_named
         # The driver's order, picked from ``order`` in one C call; then the few typed values.
         at = [order.index(name) for name in self.names]
-        # (itemgetter of one index gives the value itself, of several a tuple)
-        pick = itemgetter(*at) if len(at) > 1 else (lambda values: (values[at[0]],))
+
+        def pick_each(values: Sequence[Any]) -> list[Any]:
+            return [values[i] for i in at]
+
+        # itemgetter of one index gives the value itself (not a tuple), and of none is no getter
+        pick: Callable[[Sequence[Any]], Sequence[Any]] = (
+            itemgetter(*at) if len(at) > 1 else pick_each
+        )
         converts = tuple((i, process[name]) for i, name in enumerate(self.names) if name in process)
         width = len(order)
 

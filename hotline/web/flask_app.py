@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -11,8 +12,6 @@ from flask import Flask, request
 from hotline.messages.threads import without_link_secrets
 from hotline.web.form import WebhookRequest
 from hotline.web.routing import LazyBuildRule
-
-_SYNCED_KEPT = 1024
 
 
 class HotlineFlask(Flask):
@@ -24,16 +23,24 @@ class HotlineFlask(Flask):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
+        # The plain functions Flask has been asked about, held weakly: one made per request
+        # (an ``after_this_request`` callback) goes with its request.
+        self._plain: weakref.WeakKeyDictionary[Callable[..., Any], bool] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """Flask's ``ensure_sync``, its answer kept per function: a webhook asks it four times
-        (two hooks, the view, the teardown), and each answer costs an ``inspect`` look."""
-        synced = self._synced.get(func)
-        if synced is None:
-            synced = super().ensure_sync(func)
-            if len(self._synced) < _SYNCED_KEPT:  # the app's hooks and views: a few dozen
-                self._synced[func] = synced
+        """Flask's ``ensure_sync``, remembering which functions are plain: a webhook asks it
+        four times (two hooks, the view, the teardown), and each answer costs an ``inspect``
+        look. ``async`` functions, and callables that cannot be remembered, ask Flask each time."""
+        try:
+            if self._plain.get(func):
+                return func
+        except TypeError:  # not hashable, or no weak reference to it
+            return super().ensure_sync(func)
+        synced = super().ensure_sync(func)
+        if synced is func:
+            self._plain[func] = True
         return synced
 
     def log_exception(

@@ -14,11 +14,9 @@ recur (the numbers), so their decodes are kept and recalled. Every other request
 from __future__ import annotations
 
 from functools import lru_cache
-from io import BytesIO
 from urllib.parse import unquote
 
 from flask import Request
-from werkzeug.exceptions import ClientDisconnected
 
 URLENCODED = "application/x-www-form-urlencoded"
 _ERRORS = "werkzeug.url_quote"  # how Werkzeug has undecodable escapes kept (its codec handler)
@@ -81,32 +79,10 @@ class WebhookRequest(Request):
         if current_app and current_app.debug:  # Flask's debug checks of forms stay as they are
             super()._load_form_data()
             return
-        body = self._declared_body()
-        if body is None:
-            # The stream Werkzeug would read (limited to MAX_CONTENT_LENGTH: 413 past it).
-            stream = self._get_stream_for_parsing()
-            body = stream.read()
-        else:
-            stream = BytesIO()  # read to its end, as Werkzeug leaves it after parsing a form
+        # The stream Werkzeug would read (limited to MAX_CONTENT_LENGTH: 413 past it).
+        stream = self._get_stream_for_parsing()
+        body = stream.read()
         fields = parse_urlencoded(body)
         storage = self.parameter_storage_class
         d = self.__dict__
         d["stream"], d["form"], d["files"] = stream, storage(fields or ()), storage()
-
-    def _declared_body(self) -> bytes | None:
-        """The body read straight from the server's input, when it declares a length within
-        the limit and nobody read it before (else ``None``: Werkzeug's stream reads it)."""
-        length = self.content_length
-        limit = self.max_content_length
-        if (
-            length is None
-            or "_cached_data" in self.__dict__
-            or self.environ.get("wsgi.input_terminated")
-        ):
-            return None
-        if limit is not None and length > limit:
-            return None  # Werkzeug's stream answers 413
-        body: bytes = self.environ["wsgi.input"].read(length) if length else b""
-        if len(body) != length:  # the client went away before sending it all, as Werkzeug says
-            raise ClientDisconnected()
-        return body
