@@ -34,7 +34,7 @@ class Prepared:
     names: tuple[str, ...]  # the bound parameters, in the order a positional style needs them
     positional: bool
     processors: Mapping[str, Processor]
-    bind_names: frozenset[str] = frozenset()  # every parameter, whatever the style
+    bind_names: frozenset[str]  # every parameter, whatever the style
 
     @classmethod
     def compile(cls, statement: ClauseElement, dialect: Dialect) -> Prepared:

@@ -81,8 +81,7 @@ class WebhookRequest(Request):
             return
         # The stream Werkzeug would read (limited to MAX_CONTENT_LENGTH: 413 past it).
         stream = self._get_stream_for_parsing()
-        body = stream.read()
-        fields = parse_urlencoded(body)
+        fields = parse_urlencoded(stream.read())
         storage = self.parameter_storage_class
         d = self.__dict__
         d["stream"], d["form"], d["files"] = stream, storage(fields or ()), storage()
