@@ -1,4 +1,4 @@
-"""The benchmark's floor: the cheapest webhook with hotline's guarantees, and nothing more.
+"""The benchmark's floor: the cheapest webhook that is signed and committed, and nothing more.
 
 Like ``bare_app`` it reads the form and answers fixed TwiML; before that it checks Twilio's
 signature (the HMAC-SHA1 of the URL Twilio requested and the sorted form, compared in constant
@@ -7,9 +7,11 @@ and commits one row to SQLite the way hotline's store does: WAL, ``synchronous=N
 lock taken up front, writers queued on a file lock beside the database (``<file>.lock``) so two
 workers never meet in SQLite's busy sleep, and the WAL checkpointed after the lock is released
 rather than inside ``COMMIT`` (both as ``hotline/store/write_lock.py`` does). No call
-state, no flow, no ORM, and none of hotline's code: whatever hotline measures between this and
-the bare app is its own work; what this costs over the bare app no design of a signed webhook
-that is committed before it answers can avoid on the machine the benchmark runs on.
+state, no flow, no ORM, and none of hotline's code: what this costs over the bare app no design
+of a signed webhook that is committed before it answers can avoid on the machine the benchmark
+runs on. It keeps no call, though: nothing is read back, and a retried request adds a second row.
+``state_floor_app`` adds that part of hotline's guarantees (the call's state read back from the
+store, a retry's append refused by its key).
 
 Environment: ``TWILIO_AUTH_TOKEN``; ``FLOOR_SIGNED_BASE``, the base URL the bodies were signed for
 (the benchmark signs for hotline's server, as Twilio would); ``FLOOR_DATABASE``, a SQLite file path.
@@ -24,6 +26,7 @@ import hmac
 import os
 import sqlite3
 import threading
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from bare_app import TWIML
@@ -33,31 +36,31 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS webhook_log ("
     "id INTEGER PRIMARY KEY, call_sid VARCHAR(64), at DATETIME, step VARCHAR(64))"
 )
+INSERT = "INSERT INTO webhook_log (call_sid, at, step) VALUES (?, ?, ?)"
 CHECKPOINT_EVERY = 500  # commits of one worker between its checkpoints, outside the lock
 
 
-class _Writer:
+class Writer:
     """One thread's connection and its own descriptor of the lock file."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, schema: str | None = SCHEMA) -> None:
         self.conn = sqlite3.connect(database, timeout=5, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA wal_autocheckpoint=10000")  # a backstop only
-        self.conn.execute(SCHEMA)
+        if schema is not None:  # None: the table exists (made by hotline's migrations)
+            self.conn.execute(schema)
         self.lock = os.open(database + ".lock", os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
         self.commits = 0
 
-    def insert(self, sid: str, step: str) -> None:
-        """Commit one row, queued behind any other writer on the file lock."""
+    def commit(self, statement: str, values: Sequence[object]) -> None:
+        """Run ``statement`` in a write transaction and commit it, queued behind any other
+        writer on the file lock."""
         fcntl.flock(self.lock, fcntl.LOCK_EX)
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                self.conn.execute(
-                    "INSERT INTO webhook_log (call_sid, at, step) VALUES (?, ?, ?)",
-                    (sid, datetime.now(UTC).isoformat(" "), step),
-                )
+                self.conn.execute(statement, values)
                 self.conn.execute("COMMIT")
             except sqlite3.Error:
                 self.conn.execute("ROLLBACK")  # the kept connection must not stay in a transaction
@@ -67,6 +70,25 @@ class _Writer:
         self.commits += 1
         if self.commits % CHECKPOINT_EVERY == 0:
             self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+def signature_ok(key: bytes, signed_base: str, form: Mapping[str, str]) -> bool:
+    """Whether the request carries Twilio's signature of the URL it was signed for
+    (``signed_base`` + its path and query) and its ``form``."""
+    query = request.query_string.decode("latin-1")
+    url = signed_base + request.path + (f"?{query}" if query else "")
+    text = url + "".join([k + v for k, v in sorted(form.items())])
+    expected = base64.b64encode(hmac.new(key, text.encode(), hashlib.sha1).digest())
+    given = request.headers.get("X-Twilio-Signature", "").encode()
+    return hmac.compare_digest(expected, given)
+
+
+def writer_of(local: threading.local, database: str, schema: str | None = SCHEMA) -> Writer:
+    """This thread's writer (made on its first request)."""
+    writer: Writer | None = getattr(local, "writer", None)
+    if writer is None:
+        writer = local.writer = Writer(database, schema)
+    return writer
 
 
 def create_app() -> Flask:
@@ -84,17 +106,10 @@ def create_app() -> Flask:
         sid = form.get("CallSid")
         if not sid:
             return Response("no CallSid", status=400)
-        query = request.query_string.decode("latin-1")
-        url = signed_base + request.path + (f"?{query}" if query else "")
-        signed = url + "".join([k + v for k, v in sorted(form.items())])
-        expected = base64.b64encode(hmac.new(key, signed.encode(), hashlib.sha1).digest())
-        given = request.headers.get("X-Twilio-Signature", "").encode()
-        if not hmac.compare_digest(expected, given):
+        if not signature_ok(key, signed_base, form):
             return Response("bad signature", status=403)
-        writer: _Writer | None = getattr(local, "writer", None)
-        if writer is None:
-            writer = local.writer = _Writer(database)
-        writer.insert(sid, name or "incoming")
+        row = (sid, datetime.now(UTC).isoformat(" "), name or "incoming")
+        writer_of(local, database).commit(INSERT, row)
         return Response(TWIML, status=200, mimetype="text/xml")
 
     return app
