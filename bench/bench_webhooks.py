@@ -1,14 +1,17 @@
-"""Webhook throughput and latency: hotline under gunicorn against two yardsticks, driven by wrk.
+"""Webhook throughput and latency: hotline under gunicorn against three yardsticks, driven by wrk.
 
-``make bench`` starts three apps under the same gunicorn settings (2 sync workers each): hotline
+``make bench`` starts four apps under the same gunicorn settings (2 sync workers each): hotline
 with signature checks on and a fresh SQLite database (every webhook commits its ``call_events``
 row before it answers); ``bench/bare_app.py``, which only reads the form and answers fixed
-TwiML; and ``bench/floor_app.py``, the bare app plus one signature check and one committed row,
-the cheapest webhook that is signed and durable. wrk posts the same Twilio-signed bodies to each
-(a new CallSid per request; the menu step goes to calls the greeting started), the targets take
-turns within each round, and the report gives the per-round ratios (hotline to floor, hotline to
-bare, floor to bare) as min–median–max, the p99 latency at each concurrency, and errors. See
-``webhook_results`` for how each figure is taken, ``webhook_wrk`` for what is posted.
+TwiML; ``bench/floor_app.py``, the bare app plus one signature check and one committed row,
+the cheapest webhook that is signed and durable; and ``bench/state_floor_app.py``, the floor
+plus the store work a call's state needs (a keyed read of the call's latest row, a keyed append
+of the next) on hotline's own table. wrk posts the same Twilio-signed bodies to each (a new
+CallSid per request; the menu step goes to calls the greeting started), the targets take turns
+within each round, and the report gives the per-round ratios (hotline to floor, hotline to bare,
+floor to bare; hotline to the state floor, the state floor to the floor) as min–median–max, the
+p99 latency at each concurrency, and errors. See ``webhook_results`` for how each figure is
+taken, ``webhook_wrk`` for what is posted.
 
 ``--profile`` instead runs hotline's webhooks in-process under cProfile (Flask's test client, no
 network) and prints where the time goes, next to the bare and floor apps' cost per request.
@@ -30,7 +33,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from twilio.request_validator import RequestValidator
-from webhook_results import BARE, FLOOR, HOTLINE, Run, report, summary, write_json
+from webhook_results import (
+    BARE,
+    FLOOR,
+    HOTLINE,
+    STATE_FLOOR,
+    Run,
+    report,
+    summary,
+    write_json,
+)
 from webhook_servers import Server, check_answer, gunicorn
 from webhook_wrk import (
     AUTH_TOKEN,
@@ -51,14 +63,16 @@ WORKERS = 2
 VOICE = "/voice"
 MENU = "/voice/step/main_menu?attempt=1"
 TARGETS = {"voice": VOICE, "menu_step": MENU}
-BODY_RATE = 2500  # distinct signed bodies per second of run (more than hotline ever answers)
+# Distinct signed bodies per second of run: more than any of the apps answers (the bare app some
+# 4,000 here), so none posts a body twice (the state floor would find its key taken: cheaper).
+BODY_RATE = 6000
 
 
 # -- the benchmark --------------------------------------------------------------------------------
 
 
 def bench(args: argparse.Namespace) -> int:
-    """Run the three apps, drive them in turns, print the report; 1 if any answer was wrong."""
+    """Run the four apps, drive them in turns, print the report; 1 if any answer was wrong."""
     from hotline.store.database import upgrade_schema
 
     wrk = ensure_wrk()
@@ -91,10 +105,24 @@ def bench(args: argparse.Namespace) -> int:
             floor = stack.enter_context(
                 gunicorn(FLOOR, "floor_app:create_app()", floor_env, work / "floor.log", w, ROOT)
             )
+            # The state floor works on a table of hotline's own shape, made as hotline's is.
+            state_db = work / "state_floor.db"
+            upgrade_schema(f"sqlite:///{state_db}")
+            state_env = {**floor_env, "FLOOR_DATABASE": str(state_db)}
+            state_floor = stack.enter_context(
+                gunicorn(
+                    STATE_FLOOR,
+                    "state_floor_app:create_app()",
+                    state_env,
+                    work / "state_floor.log",
+                    w,
+                    ROOT,
+                )
+            )
             bare = stack.enter_context(
                 gunicorn(BARE, "bare_app:create_app()", env, work / "bare.log", w, ROOT)
             )
-            servers = (hotline, floor, bare)
+            servers = (hotline, floor, state_floor, bare)
             for server in servers:
                 check_answer(server, VOICE, twilio_form(new_call_sids(1)[0]), hotline.base)
             print(
@@ -241,6 +269,7 @@ def profile(args: argparse.Namespace) -> None:
     """Run hotline's webhooks in-process under cProfile and print the top functions."""
     from bare_app import create_app as create_bare_app
     from floor_app import create_app as create_floor_app
+    from state_floor_app import create_app as create_state_floor_app
 
     from hotline import create_app
     from hotline.store.database import upgrade_schema
@@ -249,12 +278,16 @@ def profile(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="hotline-profile-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'hotline.db'}"
         upgrade_schema(url)
+        state_db = Path(tmp) / "state_floor.db"
+        upgrade_schema(f"sqlite:///{state_db}")
         os.environ.update(
             TWILIO_AUTH_TOKEN=AUTH_TOKEN,
             HOTLINE_DATABASE_URL=url,
             FLOOR_SIGNED_BASE="http://localhost",
-            FLOOR_DATABASE=str(Path(tmp) / "floor.db"),
+            FLOOR_DATABASE=str(state_db),
         )
+        state_floor = _Timed(create_state_floor_app())
+        os.environ["FLOOR_DATABASE"] = str(Path(tmp) / "floor.db")
         app = create_app(CONFIG)
         try:
             hotline, bare = _Timed(app), _Timed(create_bare_app())
@@ -269,15 +302,17 @@ def profile(args: argparse.Namespace) -> None:
                     "http://localhost" + target, [twilio_form(s, digits) for s in sids]
                 )
                 warm, timed, profiled = signed[:50], signed[50 : n + 50], signed[n + 50 :]
-                for client in (hotline, bare, floor):
+                for client in (hotline, bare, floor, state_floor):
                     client.post_all(target, warm)
                 hotline_us, bare_us = hotline.cost(target, timed), bare.cost(target, timed)
-                floor_us = floor.cost(target, timed)
+                floor_us, state_us = floor.cost(target, timed), state_floor.cost(target, timed)
                 print(
                     f"\n== {label}: CPU µs per request in the app (no server, no client): "
-                    f"hotline {hotline_us:.0f}, floor {floor_us:.0f}, bare {bare_us:.0f}; as "
-                    f"ratios of requests/s: hotline/floor {floor_us / hotline_us:.2f}, "
-                    f"hotline/bare {bare_us / hotline_us:.2f}, floor/bare {bare_us / floor_us:.2f}"
+                    f"hotline {hotline_us:.0f}, floor {floor_us:.0f}, state floor {state_us:.0f}, "
+                    f"bare {bare_us:.0f}; as ratios of requests/s: hotline/floor "
+                    f"{floor_us / hotline_us:.2f}, hotline/state floor "
+                    f"{state_us / hotline_us:.2f}, hotline/bare {bare_us / hotline_us:.2f}, "
+                    f"floor/bare {bare_us / floor_us:.2f}"
                 )
                 profiler = cProfile.Profile()
                 profiler.runcall(hotline.post_all, target, profiled)

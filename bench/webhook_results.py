@@ -2,8 +2,9 @@
 
 Every wrk run is one ``Run``. The throughput rounds give, per endpoint, the ratio of hotline to
 the floor app, of hotline to the bare app and of the floor to the bare app *within each round*
-(the targets take turns, so a noisy neighbour hits a round's targets alike); the report gives the
-minimum, the median and the maximum of those per-round ratios. The p99 latency at a concurrency is
+(the targets take turns, so a noisy neighbour hits a round's targets alike), and the same for
+hotline to the state floor and the state floor to the floor; the report gives the minimum, the
+median and the maximum of those per-round ratios. The p99 latency at a concurrency is
 the median over the runs at that concurrency (with their minimum and maximum); errors are the
 runs' socket errors plus answers that were not a 200 with a ``<Gather>``, timeouts are counted
 apart.
@@ -18,8 +19,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-HOTLINE, FLOOR, BARE = "hotline", "floor", "bare"
-SERVERS = (HOTLINE, FLOOR, BARE)
+HOTLINE, FLOOR, STATE_FLOOR, BARE = "hotline", "floor", "state_floor", "bare"
+SERVERS = (HOTLINE, FLOOR, STATE_FLOOR, BARE)
+# The JSON's per-round ratios: key -> (top, bottom).
+RATIOS = {
+    "ratio_to_floor": (HOTLINE, FLOOR),
+    "ratio_to_bare": (HOTLINE, BARE),
+    "floor_ratio_to_bare": (FLOOR, BARE),
+    "ratio_to_state_floor": (HOTLINE, STATE_FLOOR),
+    "state_floor_ratio_to_floor": (STATE_FLOOR, FLOOR),
+}
+# The JSON's p99 tables: server -> key.
+P99_KEYS = {
+    HOTLINE: "p99_ms",
+    FLOOR: "floor_p99_ms",
+    STATE_FLOOR: "state_floor_p99_ms",
+    BARE: "bare_p99_ms",
+}
 # JSON key -> what the table calls it.
 ENDPOINTS = {"voice": "POST /voice", "menu_step": "menu step"}
 
@@ -28,7 +44,7 @@ ENDPOINTS = {"voice": "POST /voice", "menu_step": "menu step"}
 class Run:
     """One wrk run against one target at one concurrency."""
 
-    server: str  # HOTLINE, FLOOR or BARE
+    server: str  # one of SERVERS
     endpoint: str  # a key of ENDPOINTS
     connections: int
     round: int
@@ -118,11 +134,7 @@ def summary(
     c = throughput_connections
     for endpoint in ENDPOINTS:
         entry: dict[str, Any] = {}
-        for key, top, bottom in (
-            ("ratio_to_floor", HOTLINE, FLOOR),
-            ("ratio_to_bare", HOTLINE, BARE),
-            ("floor_ratio_to_bare", FLOOR, BARE),
-        ):
+        for key, (top, bottom) in RATIOS.items():
             spread = ratio_spread(runs, endpoint, c, top, bottom)
             entry[key] = spread.as_json(3) if spread else None
         entry["requests_per_s"] = {}
@@ -133,7 +145,7 @@ def summary(
             entry["requests_per_s"][server] = rate.as_json(0) if rate else None
             cpu = Spread.of(r.cpu_us for r in chosen if r.cpu_us is not None)
             entry["cpu_us_per_request"][server] = cpu.as_json(0) if cpu else None
-        for server, key in ((HOTLINE, "p99_ms"), (FLOOR, "floor_p99_ms"), (BARE, "bare_p99_ms")):
+        for server, key in P99_KEYS.items():
             entry[key] = {str(n): latency(runs, endpoint, n, server) for n in concurrencies}
         doc[endpoint] = entry
     return doc
@@ -143,6 +155,11 @@ def _cell(value: dict[str, Any] | None, spec: str) -> str:
     if not value:
         return "-"
     return f"{value['min']:{spec}}–{value['median']:{spec}}–{value['max']:{spec}}"
+
+
+def _cpus(entry: dict[str, Any], servers: Sequence[str]) -> str:
+    cpu = entry["cpu_us_per_request"]
+    return "·".join(f"{cpu[s]['median']:.0f}" if cpu.get(s) else "-" for s in servers)
 
 
 def report(doc: dict[str, Any]) -> str:
@@ -155,14 +172,27 @@ def report(doc: dict[str, Any]) -> str:
         f"  {'':14}{'hotline/floor':>20}{'hotline/bare':>20}{'floor/bare':>20}"
         f"{'CPU µs/request h·f·b':>26}",
     ]
+    cpu_of = (HOTLINE, FLOOR, BARE)
     for endpoint, label in ENDPOINTS.items():
         entry = doc[endpoint]
-        cpu = entry["cpu_us_per_request"]
-        cpus = "·".join(f"{cpu[s]['median']:.0f}" if cpu.get(s) else "-" for s in SERVERS)
         lines.append(
             f"  {label:14}{_cell(entry['ratio_to_floor'], '.2f'):>20}"
             f"{_cell(entry['ratio_to_bare'], '.2f'):>20}"
-            f"{_cell(entry['floor_ratio_to_bare'], '.2f'):>20}{cpus:>26}"
+            f"{_cell(entry['floor_ratio_to_bare'], '.2f'):>20}{_cpus(entry, cpu_of):>26}"
+        )
+    lines.append(
+        "Against the state floor (the floor plus a call's state read back and appended by key), "
+        "same rounds:"
+    )
+    lines.append(
+        f"  {'':14}{'hotline/state floor':>20}{'state floor/floor':>20}{'CPU µs/request h·s':>26}"
+    )
+    for endpoint, label in ENDPOINTS.items():
+        entry = doc[endpoint]
+        lines.append(
+            f"  {label:14}{_cell(entry['ratio_to_state_floor'], '.2f'):>20}"
+            f"{_cell(entry['state_floor_ratio_to_floor'], '.2f'):>20}"
+            f"{_cpus(entry, (HOTLINE, STATE_FLOOR)):>26}"
         )
     concurrencies = list(doc["voice"]["p99_ms"])
     lines.append(
@@ -171,7 +201,7 @@ def report(doc: dict[str, Any]) -> str:
     )
     lines.append(f"  {'':24}" + "".join(f"{n:>24}" for n in concurrencies))
     for endpoint, label in ENDPOINTS.items():
-        for server, key in ((HOTLINE, "p99_ms"), (FLOOR, "floor_p99_ms"), (BARE, "bare_p99_ms")):
+        for server, key in P99_KEYS.items():
             cells = []
             for n in concurrencies:
                 cell = doc[endpoint][key][n]
@@ -182,7 +212,8 @@ def report(doc: dict[str, Any]) -> str:
                 if cell["errors"] or cell["timeouts"]:
                     text += f" E{cell['errors']}/T{cell['timeouts']}"
                 cells.append(text)
-            lines.append(f"  {label + ' ' + server:24}" + "".join(f"{c:>24}" for c in cells))
+            name = server.replace("_", " ")
+            lines.append(f"  {label + ' ' + name:24}" + "".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
 
 

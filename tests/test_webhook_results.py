@@ -31,9 +31,11 @@ Run = results.Run
 RATES = {
     ("hotline", "voice"): 800,
     ("floor", "voice"): 1000,
+    ("state_floor", "voice"): 900,
     ("bare", "voice"): 2000,
     ("hotline", "menu_step"): 600,
     ("floor", "menu_step"): 1000,
+    ("state_floor", "menu_step"): 750,
     ("bare", "menu_step"): 1500,
 }
 
@@ -49,6 +51,7 @@ def fake_runs() -> list[Any]:
     # A round where hotline alone was slowed down: its ratios for that round only.
     runs.append(Run("hotline", "voice", 16, 2, 400 * 3, 3.0, 30.0, bad=1, bad_answer="500"))
     runs.append(Run("floor", "voice", 16, 2, 1000 * 3, 3.0, 12.0))
+    runs.append(Run("state_floor", "voice", 16, 2, 900 * 3, 3.0, 12.0))
     runs.append(Run("bare", "voice", 16, 2, 2000 * 3, 3.0, 8.0))
     return runs
 
@@ -62,6 +65,13 @@ def test_the_json_has_each_endpoints_ratios_and_p99_by_concurrency() -> None:
     assert voice["floor_ratio_to_bare"] == {"min": 0.5, "median": 0.5, "max": 0.5, "runs": 3}
     assert menu["ratio_to_floor"] == {"min": 0.6, "median": 0.6, "max": 0.6, "runs": 2}
     assert menu["ratio_to_bare"]["median"] == 0.4
+    # The state floor: hotline against it, and it against the floor, round by round.
+    assert voice["ratio_to_state_floor"] == {"min": 0.444, "median": 0.889, "max": 0.889, "runs": 3}
+    assert voice["state_floor_ratio_to_floor"]["median"] == 0.9
+    assert menu["ratio_to_state_floor"]["median"] == 0.8
+    assert menu["state_floor_ratio_to_floor"]["median"] == 0.75
+    assert voice["state_floor_p99_ms"]["64"]["median"] == 40.0
+    assert voice["requests_per_s"]["state_floor"]["median"] == 900
     assert set(voice["p99_ms"]) == {"16", "64", "256"}
     assert voice["p99_ms"]["16"] == {
         "min": 10.0,
@@ -82,6 +92,8 @@ def test_a_concurrency_never_run_and_a_missing_server_are_said_so() -> None:
     runs = [r for r in fake_runs() if r.server != "floor"]
     doc = results.summary(runs, 16, [16, 512])
     assert doc["voice"]["ratio_to_floor"] is None
+    assert doc["voice"]["state_floor_ratio_to_floor"] is None
+    assert doc["voice"]["ratio_to_state_floor"]["median"] == 0.889
     assert doc["voice"]["ratio_to_bare"]["median"] == 0.4
     assert doc["voice"]["p99_ms"]["512"] == {"runs": 0, "errors": 0, "timeouts": 0}
     text = results.report(doc)
@@ -103,6 +115,11 @@ def test_the_report_prints_ratios_and_latencies() -> None:
     assert "0.50–0.50–0.50" in voice_line
     hotline_p99 = next(line for line in text.splitlines() if "POST /voice hotline" in line)
     assert "11 [10–30] E1/T0" in hotline_p99 and "150 [150–150] E2/T1" in hotline_p99
+    lines = text.splitlines()
+    state = lines.index(next(line for line in lines if line.startswith("Against the state floor")))
+    menu_line = next(line for line in lines[state:] if line.startswith("  menu step  "))
+    assert "0.80–0.80–0.80" in menu_line and "0.75–0.75–0.75" in menu_line
+    assert any(line.startswith("  menu step state floor") for line in lines)
 
 
 @pytest.mark.parametrize(
