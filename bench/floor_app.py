@@ -26,7 +26,7 @@ import hmac
 import os
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from bare_app import TWIML
@@ -72,27 +72,23 @@ class Writer:
             self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
-def signature_ok(key: bytes, signed_base: str, form: Mapping[str, str]) -> bool:
-    """Whether the request carries Twilio's signature of the URL it was signed for
-    (``signed_base`` + its path and query) and its ``form``."""
-    query = request.query_string.decode("latin-1")
-    url = signed_base + request.path + (f"?{query}" if query else "")
-    text = url + "".join([k + v for k, v in sorted(form.items())])
-    expected = base64.b64encode(hmac.new(key, text.encode(), hashlib.sha1).digest())
-    given = request.headers.get("X-Twilio-Signature", "").encode()
-    return hmac.compare_digest(expected, given)
-
-
-def writer_of(local: threading.local, database: str, schema: str | None = SCHEMA) -> Writer:
-    """This thread's writer (made on its first request)."""
-    writer: Writer | None = getattr(local, "writer", None)
-    if writer is None:
-        writer = local.writer = Writer(database, schema)
-    return writer
+# What a webhook does with the store, given its thread's writer, the CallSid, the step ("incoming"
+# for the greeting) and the form.
+StoreWork = Callable[[Writer, str, str, Mapping[str, str]], None]
 
 
 def create_app() -> Flask:
     """A Flask app answering every webhook path hotline's benchmark posts to."""
+    return webhook_app(_log_row)
+
+
+def _log_row(writer: Writer, sid: str, step: str, _form: Mapping[str, str]) -> None:
+    writer.commit(INSERT, (sid, datetime.now(UTC).isoformat(" "), step))
+
+
+def webhook_app(work: StoreWork, schema: str | None = SCHEMA) -> Flask:
+    """The floor's app with ``work`` as each signed webhook's store work (``schema``: the table
+    each thread's connection creates first; None when the database already has it)."""
     app = Flask(__name__)
     key = os.environ["TWILIO_AUTH_TOKEN"].encode()
     signed_base = os.environ["FLOOR_SIGNED_BASE"].rstrip("/")
@@ -106,10 +102,17 @@ def create_app() -> Flask:
         sid = form.get("CallSid")
         if not sid:
             return Response("no CallSid", status=400)
-        if not signature_ok(key, signed_base, form):
+        query = request.query_string.decode("latin-1")
+        url = signed_base + request.path + (f"?{query}" if query else "")
+        signed = url + "".join([k + v for k, v in sorted(form.items())])
+        expected = base64.b64encode(hmac.new(key, signed.encode(), hashlib.sha1).digest())
+        given = request.headers.get("X-Twilio-Signature", "").encode()
+        if not hmac.compare_digest(expected, given):
             return Response("bad signature", status=403)
-        row = (sid, datetime.now(UTC).isoformat(" "), name or "incoming")
-        writer_of(local, database).commit(INSERT, row)
+        writer: Writer | None = getattr(local, "writer", None)
+        if writer is None:
+            writer = local.writer = Writer(database, schema)
+        work(writer, sid, name or "incoming", form)
         return Response(TWIML, status=200, mimetype="text/xml")
 
     return app

@@ -17,13 +17,11 @@ Environment: as ``floor_app``; ``FLOOR_DATABASE`` must be a database ``hotline d
 
 from __future__ import annotations
 
-import os
-import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from bare_app import TWIML
-from flask import Flask, Response, request
-from floor_app import signature_ok, writer_of
+from flask import Flask
+from floor_app import Writer, webhook_app
 
 # The columns of ``call_events`` a step carries from the call's latest row to its next one.
 STATE = (
@@ -58,49 +56,21 @@ APPEND = (
 FIRST_STEP = "main_menu"
 
 
-def _now() -> str:
-    """The time now as SQLite's DATETIME text (as hotline's rows hold it)."""
-    return datetime.now(UTC).isoformat(" ", "microseconds")[:26]
-
-
 def create_app() -> Flask:
     """A Flask app answering the webhook paths hotline's benchmark posts to."""
-    app = Flask(__name__)
-    key = os.environ["TWILIO_AUTH_TOKEN"].encode()
-    signed_base = os.environ["FLOOR_SIGNED_BASE"].rstrip("/")
-    database = os.environ["FLOOR_DATABASE"]
-    local = threading.local()
+    return webhook_app(_keep_call, schema=None)  # the table is hotline's, made by its migrations
 
-    @app.post("/voice")
-    def greeting() -> Response:
-        form = request.form
-        sid = form.get("CallSid")
-        if not sid:
-            return Response("no CallSid", status=400)
-        if not signature_ok(key, signed_base, form):
-            return Response("bad signature", status=403)
-        now = _now()
+
+def _keep_call(writer: Writer, sid: str, step: str, form: Mapping[str, str]) -> None:
+    now = datetime.now(UTC).isoformat(" ", "microseconds")[:26]  # SQLite's DATETIME text
+    if step == "incoming":  # the greeting: the call's first row
         state = (form.get("From"), form.get("To"), "en", now, FIRST_STEP) + (None,) * 9
-        row = (sid, 1, now, "incoming", None, FIRST_STEP, *state)
-        writer_of(local, database, schema=None).commit(APPEND, row)
-        return Response(TWIML, status=200, mimetype="text/xml")
-
-    @app.post("/voice/step/<name>")
-    def step(name: str) -> Response:
-        form = request.form
-        sid = form.get("CallSid")
-        if not sid:
-            return Response("no CallSid", status=400)
-        if not signature_ok(key, signed_base, form):
-            return Response("bad signature", status=403)
-        writer = writer_of(local, database, schema=None)
-        latest = writer.conn.execute(LATEST, (sid, sid)).fetchone()
-        if latest is None:  # a call never greeted: answered, nothing written (as hotline)
-            return Response(TWIML, status=200, mimetype="text/xml")
-        seq, *state = latest
-        state[CALL_STEP] = name
-        row = (sid, seq + 1, _now(), name, f"digits={form.get('Digits', '')}", name, *state)
-        writer.commit(APPEND, row)
-        return Response(TWIML, status=200, mimetype="text/xml")
-
-    return app
+        writer.commit(APPEND, (sid, 1, now, step, None, FIRST_STEP, *state))
+        return
+    latest = writer.conn.execute(LATEST, (sid, sid)).fetchone()
+    if latest is None:  # a call never greeted: answered, nothing written (as hotline does)
+        return
+    seq, *carried = latest
+    carried[CALL_STEP] = step
+    given = f"digits={form.get('Digits', '')}"
+    writer.commit(APPEND, (sid, seq + 1, now, step, given, step, *carried))

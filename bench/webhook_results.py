@@ -29,6 +29,7 @@ RATIOS = {
     "ratio_to_state_floor": (HOTLINE, STATE_FLOOR),
     "state_floor_ratio_to_floor": (STATE_FLOOR, FLOOR),
 }
+_RATIO_NAMES = {HOTLINE: "hotline", FLOOR: "floor", STATE_FLOOR: "state floor", BARE: "bare"}
 # The JSON's p99 tables: server -> key.
 P99_KEYS = {
     HOTLINE: "p99_ms",
@@ -157,9 +158,21 @@ def _cell(value: dict[str, Any] | None, spec: str) -> str:
     return f"{value['min']:{spec}}–{value['median']:{spec}}–{value['max']:{spec}}"
 
 
-def _cpus(entry: dict[str, Any], servers: Sequence[str]) -> str:
-    cpu = entry["cpu_us_per_request"]
-    return "·".join(f"{cpu[s]['median']:.0f}" if cpu.get(s) else "-" for s in servers)
+def _ratio_table(doc: dict[str, Any], keys: Sequence[str], cpu_of: Sequence[str]) -> list[str]:
+    """A header and a line per endpoint: the ratios ``keys``, then the CPU per request of
+    ``cpu_of`` (medians, in that order)."""
+    names = ["/".join(_RATIO_NAMES[s] for s in RATIOS[key]) for key in keys]
+    initials = "·".join(_RATIO_NAMES[s][0] for s in cpu_of)
+    lines = [
+        f"  {'':14}" + "".join(f"{n:>20}" for n in names) + f"{'CPU µs/request ' + initials:>26}"
+    ]
+    for endpoint, label in ENDPOINTS.items():
+        entry = doc[endpoint]
+        cpu = entry["cpu_us_per_request"]
+        cpus = "·".join(f"{cpu[s]['median']:.0f}" if cpu.get(s) else "-" for s in cpu_of)
+        ratios = "".join(f"{_cell(entry[key], '.2f'):>20}" for key in keys)
+        lines.append(f"  {label:14}{ratios}{cpus:>26}")
+    return lines
 
 
 def report(doc: dict[str, Any]) -> str:
@@ -169,31 +182,17 @@ def report(doc: dict[str, Any]) -> str:
     lines = [
         f"Throughput at {settings['connections']} connections, min–median–max of the per-round "
         f"ratios over {rounds} rounds:",
-        f"  {'':14}{'hotline/floor':>20}{'hotline/bare':>20}{'floor/bare':>20}"
-        f"{'CPU µs/request h·f·b':>26}",
-    ]
-    cpu_of = (HOTLINE, FLOOR, BARE)
-    for endpoint, label in ENDPOINTS.items():
-        entry = doc[endpoint]
-        lines.append(
-            f"  {label:14}{_cell(entry['ratio_to_floor'], '.2f'):>20}"
-            f"{_cell(entry['ratio_to_bare'], '.2f'):>20}"
-            f"{_cell(entry['floor_ratio_to_bare'], '.2f'):>20}{_cpus(entry, cpu_of):>26}"
-        )
-    lines.append(
+        *_ratio_table(
+            doc,
+            ("ratio_to_floor", "ratio_to_bare", "floor_ratio_to_bare"),
+            (HOTLINE, FLOOR, BARE),
+        ),
         "Against the state floor (the floor plus a call's state read back and appended by key), "
-        "same rounds:"
-    )
-    lines.append(
-        f"  {'':14}{'hotline/state floor':>20}{'state floor/floor':>20}{'CPU µs/request h·s':>26}"
-    )
-    for endpoint, label in ENDPOINTS.items():
-        entry = doc[endpoint]
-        lines.append(
-            f"  {label:14}{_cell(entry['ratio_to_state_floor'], '.2f'):>20}"
-            f"{_cell(entry['state_floor_ratio_to_floor'], '.2f'):>20}"
-            f"{_cpus(entry, (HOTLINE, STATE_FLOOR)):>26}"
-        )
+        "same rounds:",
+        *_ratio_table(
+            doc, ("ratio_to_state_floor", "state_floor_ratio_to_floor"), (HOTLINE, STATE_FLOOR)
+        ),
+    ]
     concurrencies = list(doc["voice"]["p99_ms"])
     lines.append(
         "Latency p99 in ms (median of the runs [min–max]; errors/timeouts when any), "
@@ -212,8 +211,9 @@ def report(doc: dict[str, Any]) -> str:
                 if cell["errors"] or cell["timeouts"]:
                     text += f" E{cell['errors']}/T{cell['timeouts']}"
                 cells.append(text)
-            name = server.replace("_", " ")
-            lines.append(f"  {label + ' ' + name:24}" + "".join(f"{c:>24}" for c in cells))
+            lines.append(
+                f"  {label + ' ' + _RATIO_NAMES[server]:24}" + "".join(f"{c:>24}" for c in cells)
+            )
     return "\n".join(lines)
 
 
