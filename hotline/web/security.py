@@ -101,7 +101,7 @@ class Guard:
                 )
                 return False
             validator, algorithm = self.shared_key_validator, get_signature_algorithm(signed_with)
-        params = _SignedParams(req.form.to_dict(flat=True) if req.method == "POST" else {})
+        params = _SignedParams(req.form.items() if req.method == "POST" else ())
         url = self.public_url(req)
         # Twilio signs the URL it requested, which is ours as built: one signature to compute.
         # ``validate`` (the URL with and without its default port, a JSON body's hash) costs
