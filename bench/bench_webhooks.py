@@ -14,7 +14,7 @@ p99 latency at each concurrency, and errors. See ``webhook_results`` for how eac
 taken, ``webhook_wrk`` for what is posted.
 
 ``--profile`` instead runs hotline's webhooks in-process under cProfile (Flask's test client, no
-network) and prints where the time goes, next to the bare and floor apps' cost per request.
+network) and prints where the time goes, next to the bare app's and the floors' cost per request.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ VOICE = "/voice"
 MENU = "/voice/step/main_menu?attempt=1"
 TARGETS = {"voice": VOICE, "menu_step": MENU}
 # Distinct signed bodies per second of run: more than any of the apps answers (the bare app some
-# 4,000 here), so none posts a body twice (the state floor would find its key taken: cheaper).
+# 4,000 here), so none is posted a body twice (to hotline and the state floor that is a retry,
+# which costs another amount than a new call).
 BODY_RATE = 6000
 
 

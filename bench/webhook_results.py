@@ -29,7 +29,8 @@ RATIOS = {
     "ratio_to_state_floor": (HOTLINE, STATE_FLOOR),
     "state_floor_ratio_to_floor": (STATE_FLOOR, FLOOR),
 }
-_RATIO_NAMES = {HOTLINE: "hotline", FLOOR: "floor", STATE_FLOOR: "state floor", BARE: "bare"}
+# What the report calls each server.
+_NAMES = {HOTLINE: "hotline", FLOOR: "floor", STATE_FLOOR: "state floor", BARE: "bare"}
 # The JSON's p99 tables: server -> key.
 P99_KEYS = {
     HOTLINE: "p99_ms",
@@ -161,8 +162,8 @@ def _cell(value: dict[str, Any] | None, spec: str) -> str:
 def _ratio_table(doc: dict[str, Any], keys: Sequence[str], cpu_of: Sequence[str]) -> list[str]:
     """A header and a line per endpoint: the ratios ``keys``, then the CPU per request of
     ``cpu_of`` (medians, in that order)."""
-    names = ["/".join(_RATIO_NAMES[s] for s in RATIOS[key]) for key in keys]
-    initials = "·".join(_RATIO_NAMES[s][0] for s in cpu_of)
+    names = ["/".join(_NAMES[s] for s in RATIOS[key]) for key in keys]
+    initials = "·".join(_NAMES[s][0] for s in cpu_of)
     lines = [
         f"  {'':14}" + "".join(f"{n:>20}" for n in names) + f"{'CPU µs/request ' + initials:>26}"
     ]
@@ -212,7 +213,7 @@ def report(doc: dict[str, Any]) -> str:
                     text += f" E{cell['errors']}/T{cell['timeouts']}"
                 cells.append(text)
             lines.append(
-                f"  {label + ' ' + _RATIO_NAMES[server]:24}" + "".join(f"{c:>24}" for c in cells)
+                f"  {label + ' ' + _NAMES[server]:24}" + "".join(f"{c:>24}" for c in cells)
             )
     return "\n".join(lines)
 
