@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -28,8 +29,10 @@ def bench_modules(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """``bench/`` importable as ``make bench`` has it (its modules import one another)."""
     monkeypatch.syspath_prepend(str(BENCH))
     yield
+    # Forgotten again, so no other test finds them imported. Not through ``monkeypatch``: its undo,
+    # which runs after this, would put them back.
     for name in ("bare_app", "floor_app", "state_floor_app"):
-        monkeypatch.delitem(__import__("sys").modules, name, raising=False)
+        sys.modules.pop(name, None)
 
 
 def _app(module: str, database: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
